@@ -1,0 +1,90 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Brook",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "brook", targets: ["BrookCLI"]),
+        .executable(name: "brook-codegen", targets: ["BrookCodegen"]),
+        .library(name: "BrookProtocol", targets: ["BrookProtocol"]),
+        .library(name: "BrookRecords", targets: ["BrookRecords"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: Model and wire protocol
+        .target(name: "BrookModel", swiftSettings: strictSettings),
+        .target(
+            name: "BrookProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Record batches and their C helpers
+        .target(name: "CCRC32C"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "BrookRecords",
+            dependencies: [
+                "CCRC32C", "CZlib", "CSnappy", "CLZ4", "CZstd",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tools
+        .target(name: "BrookCodegenCore", swiftSettings: strictSettings),
+        .executableTarget(
+            name: "BrookCodegen",
+            dependencies: ["BrookCodegenCore"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "BrookCLI",
+            dependencies: [
+                "BrookProtocol", "BrookRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "BrookProtocolTests",
+            dependencies: [
+                "BrookProtocol", "BrookCodegenCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookRecordsTests",
+            dependencies: [
+                "BrookRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookCodegenTests",
+            dependencies: ["BrookCodegenCore"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
