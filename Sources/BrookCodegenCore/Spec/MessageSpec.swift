@@ -50,6 +50,22 @@ public struct MessageSpec: Sendable {
         }
     }
 
+    /// Every struct declared in the definition (inline or common), by name.
+    public func structDeclarations() -> [String: [FieldSpec]] {
+        var result: [String: [FieldSpec]] = [:]
+        for common in commonStructs { result[common.name] = common.fields }
+        func collect(_ fields: [FieldSpec]) {
+            for field in fields {
+                if let nested = field.fields, let name = field.type.structName {
+                    result[name] = nested
+                    collect(nested)
+                }
+            }
+        }
+        collect(fields)
+        return result
+    }
+
     /// Whether Brook generates this definition: every request and response that a broker or
     /// controller listens for, plus headers and data records.
     public var isServedByBrokerOrController: Bool {
