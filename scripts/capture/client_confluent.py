@@ -33,11 +33,22 @@ def produce_records(p, topic, records):
         if err:
             log("delivery error", err)
 
+    # Warm up metadata and the connection first, then give linger.ms time to
+    # expire before flush(): flush() sends immediately whatever is queued, and
+    # all five records must go out in a single batch.
+    p.list_topics(topic, timeout=10)
     for r in records:
         p.produce(topic, value=enc(r["value"]), key=enc(r["key"]), partition=0,
                   timestamp=r["timestamp"] or 0, headers=hdrs(r), on_delivery=cb)
+    p.poll(0.5)
     left = p.flush(15)
     log("flush left", left, "delivered", len(delivered))
+
+
+def mode_metadata(a):
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient({"bootstrap.servers": a.bootstrap}).list_topics(a.topic, timeout=10)
+    log("topics", list(md.topics))
 
 
 def mode_produce(a):
@@ -54,9 +65,11 @@ def mode_transactional(a):
     p = Producer(conf)
     p.init_transactions(15)
     p.begin_transaction()
+    p.list_topics(a.topic, timeout=10)
     for r in records_intent.standard_records():
         p.produce(a.topic, value=enc(r["value"]), key=enc(r["key"]), partition=0,
                   timestamp=r["timestamp"], headers=hdrs(r))
+    p.poll(0.5)
     p.flush(15)
     # offsets of a (pretend) consume-transform-produce loop
     c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": a.group})

@@ -26,6 +26,10 @@ import kafka_codec
 # (kcat's 2.0.2) derives "broker supports gzip/snappy/lz4" from the presence
 # of old Produce/Fetch versions and silently stops compressing otherwise.
 MIN_OVERRIDES = {}
+# ConsumerGroupHeartbeat v1 is flagged "latestVersionUnstable" in the spec
+# copy, but librdkafka 2.16 insists on v1 for the KIP-848 consumer protocol
+# (Kafka 4.0 ships v1 as stable).
+MAX_OVERRIDES = {"ConsumerGroupHeartbeat": 1}
 
 ERR_UNSUPPORTED_VERSION = 35
 ERR_MEMBER_ID_REQUIRED = 79
@@ -41,8 +45,9 @@ def advertised_versions(codec, max_overrides=None):
             hi -= 1
         name = codec.api_name(key)
         lo = max(lo, MIN_OVERRIDES.get(name, lo))
-        if max_overrides and name in max_overrides:
-            hi = max_overrides[name]
+        mo = dict(MAX_OVERRIDES, **(max_overrides or {}))
+        if name in mo:
+            hi = mo[name]
         if hi < lo:
             continue
         out[key] = (lo, hi)

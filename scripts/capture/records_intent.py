@@ -4,6 +4,12 @@ files next to the captured record batches)."""
 
 BASE_TIMESTAMP = 1700000000000  # 2023-11-14T22:13:20Z
 
+# Values are padded so that every codec actually shrinks the batch: both
+# librdkafka and kafka-python silently send a batch uncompressed when
+# compression does not make it smaller (tiny "value-N" batches with lz4 or
+# snappy framing overhead would not be compressed at all).
+VALUE_PADDING = "-" + "x" * 48
+
 
 def standard_records(with_timestamps=True):
     """Five records: a plain one, one with a header, one with a null key,
@@ -12,7 +18,7 @@ def standard_records(with_timestamps=True):
     for i in range(5):
         recs.append({
             "key": None if i == 2 else "key-%d" % i,
-            "value": None if i == 3 else "value-%d" % i,
+            "value": None if i == 3 else "value-%d%s" % (i, VALUE_PADDING),
             "headers": [["h1", "v1"]] if i == 1 else [],
             "timestamp": BASE_TIMESTAMP + i if with_timestamps else None,
         })
