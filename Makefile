@@ -16,7 +16,7 @@ run: deps-apt
 ## Install what the tests need, build everything and run every test.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build --disable-xctest
 
 deps: deps-apt deps-pip
 
@@ -44,8 +44,9 @@ generate:
 check-generated:
 	$(SWIFT) run brook-codegen --check $(KAFKA_PROTOCOL) $(GENERATED)
 
+## Run the benchmarks (ordo-one/benchmark) in their own build folder.
 bench: deps-apt
-	cd Benchmarks && $(SWIFT) package benchmark
+	BROOK_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark
 
 clean:
 	rm -rf .build

@@ -22,13 +22,16 @@
 
 #define POLY 0x82F63B78u
 
-// Stretch sizes (bytes per stream) for the three-way interleaved hardware loop.
+// Stretch sizes (bytes per stream) for the three-way interleaved hardware loop: large inputs
+// use long stretches (fewer combines), what is left uses shorter ones.
 #define LONG_BLOCK 8192
 #define SHORT_BLOCK 256
+#define TINY_BLOCK 64
 
 static uint32_t slice8[8][256];
 static uint32_t shift_long[4][256];
 static uint32_t shift_short[4][256];
+static uint32_t shift_tiny[4][256];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 static int use_hardware = 0;
 
@@ -83,6 +86,7 @@ static void build_tables(void) {
     }
     build_shift_table(shift_long, LONG_BLOCK);
     build_shift_table(shift_short, SHORT_BLOCK);
+    build_shift_table(shift_tiny, TINY_BLOCK);
 #if defined(__x86_64__)
     __builtin_cpu_init();
     use_hardware = __builtin_cpu_supports("sse4.2") ? 1 : 0;
@@ -137,6 +141,32 @@ static inline uint32_t apply_shift(const uint32_t table[4][256], uint32_t reg) {
            table[2][(reg >> 16) & 0xFF] ^ table[3][reg >> 24];
 }
 
+// Runs three interleaved streams over stretches of `block` bytes while at least 3 * block bytes
+// remain; returns the register, advances *p and *length.
+__attribute__((target("sse4.2"), always_inline))
+static inline uint64_t hardware_interleaved(uint64_t c0, const unsigned char **p, size_t *length,
+                                            size_t block, const uint32_t table[4][256]) {
+    const unsigned char *q = *p;
+    size_t n = *length;
+    while (n >= 3 * block) {
+        uint64_t c1 = 0, c2 = 0;
+        const unsigned char *end = q + block;
+        do {
+            c0 = _mm_crc32_u64(c0, load64(q));
+            c1 = _mm_crc32_u64(c1, load64(q + block));
+            c2 = _mm_crc32_u64(c2, load64(q + 2 * block));
+            q += 8;
+        } while (q < end);
+        c0 = apply_shift(table, (uint32_t)c0) ^ (uint32_t)c1;
+        c0 = apply_shift(table, (uint32_t)c0) ^ (uint32_t)c2;
+        q += 2 * block;
+        n -= 3 * block;
+    }
+    *p = q;
+    *length = n;
+    return c0;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t hardware_register(uint32_t reg, const unsigned char *p, size_t length) {
     uint64_t c0 = reg;
@@ -144,34 +174,9 @@ static uint32_t hardware_register(uint32_t reg, const unsigned char *p, size_t l
         c0 = _mm_crc32_u8((uint32_t)c0, *p++);
         length--;
     }
-    while (length >= 3 * LONG_BLOCK) {
-        uint64_t c1 = 0, c2 = 0;
-        const unsigned char *end = p + LONG_BLOCK;
-        do {
-            c0 = _mm_crc32_u64(c0, load64(p));
-            c1 = _mm_crc32_u64(c1, load64(p + LONG_BLOCK));
-            c2 = _mm_crc32_u64(c2, load64(p + 2 * LONG_BLOCK));
-            p += 8;
-        } while (p < end);
-        c0 = apply_shift(shift_long, (uint32_t)c0) ^ (uint32_t)c1;
-        c0 = apply_shift(shift_long, (uint32_t)c0) ^ (uint32_t)c2;
-        p += 2 * LONG_BLOCK;
-        length -= 3 * LONG_BLOCK;
-    }
-    while (length >= 3 * SHORT_BLOCK) {
-        uint64_t c1 = 0, c2 = 0;
-        const unsigned char *end = p + SHORT_BLOCK;
-        do {
-            c0 = _mm_crc32_u64(c0, load64(p));
-            c1 = _mm_crc32_u64(c1, load64(p + SHORT_BLOCK));
-            c2 = _mm_crc32_u64(c2, load64(p + 2 * SHORT_BLOCK));
-            p += 8;
-        } while (p < end);
-        c0 = apply_shift(shift_short, (uint32_t)c0) ^ (uint32_t)c1;
-        c0 = apply_shift(shift_short, (uint32_t)c0) ^ (uint32_t)c2;
-        p += 2 * SHORT_BLOCK;
-        length -= 3 * SHORT_BLOCK;
-    }
+    c0 = hardware_interleaved(c0, &p, &length, LONG_BLOCK, shift_long);
+    c0 = hardware_interleaved(c0, &p, &length, SHORT_BLOCK, shift_short);
+    c0 = hardware_interleaved(c0, &p, &length, TINY_BLOCK, shift_tiny);
     while (length >= 8) {
         c0 = _mm_crc32_u64(c0, load64(p));
         p += 8;
