@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
@@ -90,3 +91,23 @@ let package = Package(
         ),
     ]
 )
+
+// The benchmarks (ordo-one/benchmark) build only when asked for, so that `make test` does not
+// pay for the harness: `make bench` sets BROOK_BENCHMARKS=1 and uses its own build folder.
+if ProcessInfo.processInfo.environment["BROOK_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "BrookBenchmarks",
+            dependencies: [
+                "BrookProtocol", "BrookRecords",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/BrookBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
