@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: Model and wire protocol
@@ -45,6 +47,29 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Storage
+        .target(
+            name: "BrookStorage",
+            dependencies: [
+                "BrookModel", "BrookRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Broker
+        .target(
+            name: "BrookBroker",
+            dependencies: [
+                "BrookModel", "BrookProtocol", "BrookRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tools
         .target(name: "BrookCodegenCore", swiftSettings: strictSettings),
         .executableTarget(
@@ -55,8 +80,11 @@ let package = Package(
         .executableTarget(
             name: "BrookCLI",
             dependencies: [
-                "BrookProtocol", "BrookRecords",
+                "BrookBroker", "BrookProtocol", "BrookRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -82,6 +110,25 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookStorageTests",
+            dependencies: [
+                "BrookStorage", "BrookRecords", "BrookModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookBrokerTests",
+            dependencies: [
+                "BrookBroker", "BrookProtocol", "BrookRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

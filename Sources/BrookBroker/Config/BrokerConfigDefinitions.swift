@@ -1,0 +1,114 @@
+/// The broker keys Brook understands, with Kafka's names and defaults.
+///
+/// Keys a later subsystem reads (groups, transactions, replication) are listed now so that a
+/// `server.properties` written for Kafka starts without warnings about them.
+enum BrokerConfigDefinitions {
+    static let all: [ConfigDefinition] = server + log + cleaner + groups + transactions
+
+    static let byName: [String: ConfigDefinition] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    static let server: [ConfigDefinition] = [
+        .init("node.id", .int, "1", minimum: 0, "This node's id."),
+        .init("broker.id", .int, "-1", "Alias of node.id kept for old configs."),
+        .init("process.roles", .list, "broker,controller", "The roles of this node."),
+        .init("cluster.id", .string, nil, "The cluster id; generated and stored in meta.properties when absent."),
+        .init("listeners", .list, "PLAINTEXT://127.0.0.1:9092", "Addresses to listen on."),
+        .init("advertised.listeners", .list, nil, "Addresses clients are told to use; defaults to listeners."),
+        .init("listener.security.protocol.map", .list, "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", "Listener name to protocol."),
+        .init("controller.listener.names", .list, nil, "Listeners used by the controller."),
+        .init("inter.broker.listener.name", .string, nil, "Listener used between brokers."),
+        .init("controller.quorum.voters", .list, nil, "Static controller quorum."),
+        .init("controller.quorum.bootstrap.servers", .list, nil, "Controller bootstrap servers."),
+        .init("num.network.threads", .int, "3", minimum: 1, dynamic: true, "Network threads (Brook sizes its event loops to the cores)."),
+        .init("num.io.threads", .int, "8", minimum: 1, dynamic: true, "Request handler threads (ignored: Brook uses tasks)."),
+        .init("socket.send.buffer.bytes", .int, "102400", "SO_SNDBUF; -1 for the OS default."),
+        .init("socket.receive.buffer.bytes", .int, "102400", "SO_RCVBUF; -1 for the OS default."),
+        .init("socket.request.max.bytes", .int, "104857600", minimum: 1, "The largest request accepted."),
+        .init("connections.max.idle.ms", .long, "600000", "Idle connections are closed after this."),
+        .init("max.connections", .int, "2147483647", minimum: 0, dynamic: true, "Connection limit."),
+        .init("request.timeout.ms", .int, "30000", minimum: 0, "Request timeout."),
+        .init("auto.create.topics.enable", .boolean, "true", "Create topics on first use."),
+        .init("delete.topic.enable", .boolean, "true", "Allow DeleteTopics."),
+        .init("num.partitions", .int, "1", minimum: 1, "Partitions of auto-created topics."),
+        .init("default.replication.factor", .int, "1", minimum: 1, "Replication factor of auto-created topics."),
+        .init("min.insync.replicas", .int, "1", minimum: 1, dynamic: true, "Replicas that must acknowledge acks=all."),
+        .init("unclean.leader.election.enable", .boolean, "false", dynamic: true, "Allow out-of-sync leaders."),
+        .init("message.max.bytes", .int, "1048588", minimum: 0, dynamic: true, "The largest record batch accepted."),
+        .init("replica.fetch.max.bytes", .int, "1048576", minimum: 0, "Replica fetch size."),
+        .init("fetch.max.bytes", .int, "57671680", minimum: 1024, "The largest fetch response."),
+        .init("compression.type", .string, "producer", allowed: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"], dynamic: true, "Compression of stored batches."),
+        .init("metadata.log.dir", .string, nil, "Where the metadata log lives; defaults to the first log dir."),
+        .init("max.incremental.fetch.session.cache.slots", .int, "1000", minimum: 0, "Fetch sessions kept."),
+    ]
+
+    static let log: [ConfigDefinition] = [
+        .init("log.dirs", .list, nil, "Data directories."),
+        .init("log.dir", .string, "./brook-data", "Data directory when log.dirs is unset."),
+        .init("log.segment.bytes", .int, "1073741824", minimum: 14, dynamic: true, "Segment size."),
+        .init("log.roll.ms", .long, nil, dynamic: true, "Roll segments after this long (overrides log.roll.hours)."),
+        .init("log.roll.hours", .int, "168", minimum: 1, "Roll segments after this long."),
+        .init("log.roll.jitter.ms", .long, nil, dynamic: true, "Jitter subtracted from the roll time."),
+        .init("log.roll.jitter.hours", .int, "0", minimum: 0, "Jitter subtracted from the roll time."),
+        .init("log.retention.ms", .long, nil, dynamic: true, "Retention time (overrides minutes and hours)."),
+        .init("log.retention.minutes", .int, nil, "Retention time (overrides hours)."),
+        .init("log.retention.hours", .int, "168", "Retention time."),
+        .init("log.retention.bytes", .long, "-1", dynamic: true, "Retention size per partition."),
+        .init("log.retention.check.interval.ms", .long, "300000", minimum: 1, "How often retention runs."),
+        .init("log.index.size.max.bytes", .int, "10485760", minimum: 4, dynamic: true, "Index file size."),
+        .init("log.index.interval.bytes", .int, "4096", minimum: 0, dynamic: true, "Bytes between index entries."),
+        .init("log.flush.interval.messages", .long, "9223372036854775807", minimum: 1, dynamic: true, "fsync after this many messages."),
+        .init("log.flush.interval.ms", .long, nil, dynamic: true, "fsync after this long."),
+        .init("log.flush.scheduler.interval.ms", .long, "9223372036854775807", "How often the flusher checks."),
+        .init("log.flush.offset.checkpoint.interval.ms", .int, "60000", minimum: 0, "Recovery point checkpoint interval."),
+        .init("log.flush.start.offset.checkpoint.interval.ms", .int, "60000", minimum: 0, "Log start offset checkpoint interval."),
+        .init("log.segment.delete.delay.ms", .long, "60000", minimum: 0, dynamic: true, "Delay before deleting a segment file."),
+        .init("log.cleanup.policy", .list, "delete", dynamic: true, "delete, compact or both."),
+        .init("log.message.timestamp.type", .string, "CreateTime", allowed: ["CreateTime", "LogAppendTime"], dynamic: true, "Timestamp type."),
+        .init("log.message.timestamp.before.max.ms", .long, "9223372036854775807", minimum: 0, dynamic: true, "How far in the past a timestamp may be."),
+        .init("log.message.timestamp.after.max.ms", .long, "3600000", minimum: 0, dynamic: true, "How far in the future a timestamp may be."),
+        .init("log.preallocate", .boolean, "false", dynamic: true, "Preallocate segment files."),
+        .init("num.recovery.threads.per.data.dir", .int, "2", minimum: 1, dynamic: true, "Recovery parallelism per directory."),
+    ]
+
+    static let cleaner: [ConfigDefinition] = [
+        .init("log.cleaner.enable", .boolean, "true", "Run the log cleaner."),
+        .init("log.cleaner.threads", .int, "1", minimum: 0, dynamic: true, "Cleaner threads."),
+        .init("log.cleaner.dedupe.buffer.size", .long, "134217728", dynamic: true, "Offset map memory."),
+        .init("log.cleaner.io.buffer.size", .int, "524288", minimum: 0, dynamic: true, "Cleaner I/O buffer."),
+        .init("log.cleaner.io.buffer.load.factor", .double, "0.9", dynamic: true, "Offset map load factor."),
+        .init("log.cleaner.backoff.ms", .long, "15000", minimum: 0, dynamic: true, "Sleep when nothing is cleanable."),
+        .init("log.cleaner.min.cleanable.ratio", .double, "0.5", minimum: 0, dynamic: true, "Dirty ratio that triggers cleaning."),
+        .init("log.cleaner.delete.retention.ms", .long, "86400000", minimum: 0, dynamic: true, "How long tombstones are kept."),
+        .init("log.cleaner.min.compaction.lag.ms", .long, "0", minimum: 0, dynamic: true, "Minimum age before compaction."),
+        .init("log.cleaner.max.compaction.lag.ms", .long, "9223372036854775807", minimum: 1, dynamic: true, "Maximum age before compaction."),
+    ]
+
+    static let groups: [ConfigDefinition] = [
+        .init("group.initial.rebalance.delay.ms", .int, "3000", "Delay of a new group's first rebalance."),
+        .init("group.min.session.timeout.ms", .int, "6000", "Smallest session timeout."),
+        .init("group.max.session.timeout.ms", .int, "1800000", "Largest session timeout."),
+        .init("group.max.size", .int, "2147483647", minimum: 1, "Members per group."),
+        .init("group.coordinator.rebalance.protocols", .list, "classic,consumer", "Enabled group protocols."),
+        .init("group.consumer.session.timeout.ms", .int, "45000", "KIP-848 session timeout."),
+        .init("group.consumer.heartbeat.interval.ms", .int, "5000", "KIP-848 heartbeat interval."),
+        .init("offsets.topic.num.partitions", .int, "50", minimum: 1, "Partitions of __consumer_offsets."),
+        .init("offsets.topic.replication.factor", .int, "3", minimum: 1, "Replication of __consumer_offsets."),
+        .init("offsets.topic.segment.bytes", .int, "104857600", minimum: 1, "Segment size of __consumer_offsets."),
+        .init("offsets.retention.minutes", .int, "10080", minimum: 1, "Retention of committed offsets."),
+        .init("offsets.retention.check.interval.ms", .long, "600000", minimum: 1, "Offset expiry check interval."),
+        .init("offsets.commit.timeout.ms", .int, "5000", minimum: 1, "Offset commit timeout."),
+        .init("offsets.load.buffer.size", .int, "5242880", minimum: 1, "Load buffer."),
+        .init("offset.metadata.max.bytes", .int, "4096", "Largest commit metadata."),
+    ]
+
+    static let transactions: [ConfigDefinition] = [
+        .init("transaction.state.log.num.partitions", .int, "50", minimum: 1, "Partitions of __transaction_state."),
+        .init("transaction.state.log.replication.factor", .int, "3", minimum: 1, "Replication of __transaction_state."),
+        .init("transaction.state.log.min.isr", .int, "2", minimum: 1, "Min ISR of __transaction_state."),
+        .init("transaction.state.log.segment.bytes", .int, "104857600", minimum: 1, "Segment size of __transaction_state."),
+        .init("transaction.max.timeout.ms", .int, "900000", minimum: 1, "Largest transaction timeout."),
+        .init("transactional.id.expiration.ms", .int, "604800000", minimum: 1, "Expiry of idle transactional ids."),
+        .init("producer.id.expiration.ms", .int, "86400000", minimum: 1, "Expiry of idle producer ids."),
+        .init("transaction.abort.timed.out.transaction.cleanup.interval.ms", .int, "10000", minimum: 1, "Timeout check interval."),
+    ]
+}

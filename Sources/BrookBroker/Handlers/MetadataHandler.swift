@@ -1,0 +1,69 @@
+import BrookProtocol
+
+/// Metadata: brokers, controller and the requested topics with their partitions.
+///
+/// A null topic list (v1+) or an empty one at v0 means every topic. Unknown topics are created
+/// when the request allows it (always before v4) and `auto.create.topics.enable` is set;
+/// otherwise they come back with UNKNOWN_TOPIC_OR_PARTITION, and illegal names with
+/// INVALID_TOPIC_EXCEPTION.
+struct MetadataHandler: RequestHandler {
+    typealias Request = MetadataRequest
+    let versions: ClosedRange<Int16> = 0...12
+    let metadata: MetadataStore
+    let topicCreator: TopicCreator
+
+    func handle(_ request: MetadataRequest, context: RequestContext) async throws -> MetadataResponse? {
+        let version = context.apiVersion
+        var image = metadata.image
+        var topics: [MetadataResponse.MetadataResponseTopic] = []
+        let requested = request.topics
+        if requested == nil || (version == 0 && requested?.isEmpty == true) {
+            for topic in image.topics.values.sorted(by: { $0.name < $1.name }) {
+                topics.append(Self.describe(topic))
+            }
+        } else {
+            let allowCreation = version < 4 || request.allowAutoTopicCreation
+            for entry in requested ?? [] {
+                let name = entry.name ?? image.topic(id: entry.topicId)?.name
+                guard let name else {
+                    topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: entry.topicId))
+                    continue
+                }
+                if let topic = image.topics[name] {
+                    topics.append(Self.describe(topic))
+                    continue
+                }
+                if TopicName.problem(with: name) != nil {
+                    topics.append(.init(errorCode: ErrorCode.invalidTopicException.rawValue, name: name))
+                    continue
+                }
+                if allowCreation, let created = await topicCreator.autoCreate(name) {
+                    image = metadata.image
+                    topics.append(Self.describe(created))
+                } else {
+                    topics.append(.init(errorCode: ErrorCode.unknownTopicOrPartition.rawValue, name: name, topicId: entry.topicId))
+                }
+            }
+        }
+        let brokers = image.brokers.map {
+            MetadataResponse.MetadataResponseBroker(nodeId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
+        }
+        return MetadataResponse(
+            throttleTimeMs: 0, brokers: brokers, clusterId: image.clusterId,
+            controllerId: image.controllerId, topics: topics
+        )
+    }
+
+    static func describe(_ topic: MetadataImage.Topic) -> MetadataResponse.MetadataResponseTopic {
+        MetadataResponse.MetadataResponseTopic(
+            errorCode: ErrorCode.none.rawValue, name: topic.name, topicId: topic.id, isInternal: topic.isInternal,
+            partitions: topic.partitions.map { partition in
+                MetadataResponse.MetadataResponsePartition(
+                    errorCode: ErrorCode.none.rawValue, partitionIndex: partition.index, leaderId: partition.leader,
+                    leaderEpoch: partition.leaderEpoch, replicaNodes: partition.replicas, isrNodes: partition.isr,
+                    offlineReplicas: []
+                )
+            }
+        )
+    }
+}

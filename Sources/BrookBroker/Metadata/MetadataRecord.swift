@@ -1,0 +1,55 @@
+import BrookProtocol
+import NIOCore
+
+/// One record of the metadata log, in KRaft's framing: an unsigned varint frame version (1), the
+/// record's api key and version as unsigned varints, then the record itself.
+enum MetadataRecord: Sendable, Equatable {
+    case topic(TopicRecord)
+    case partition(PartitionRecord)
+    case config(ConfigRecord)
+    case removeTopic(RemoveTopicRecord)
+
+    static let frameVersion: UInt64 = 1
+
+    /// The KRaft config resource types.
+    enum ConfigResourceType: Int8 {
+        case topic = 2
+        case broker = 4
+    }
+
+    func encoded() throws(ProtocolError) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeUnsignedVarint(Self.frameVersion)
+        switch self {
+        case .topic(let record): try Self.write(record, key: TopicRecord.recordApiKey, into: &buffer)
+        case .partition(let record): try Self.write(record, key: PartitionRecord.recordApiKey, into: &buffer)
+        case .config(let record): try Self.write(record, key: ConfigRecord.recordApiKey, into: &buffer)
+        case .removeTopic(let record): try Self.write(record, key: RemoveTopicRecord.recordApiKey, into: &buffer)
+        }
+        return buffer
+    }
+
+    /// Writes a record at its highest version.
+    private static func write<Record: ProtocolMessage>(_ record: Record, key: Int16, into buffer: inout ByteBuffer) throws(ProtocolError) {
+        let version = Record.validVersions.upperBound
+        buffer.writeUnsignedVarint(UInt64(key))
+        buffer.writeUnsignedVarint(UInt64(version))
+        try record.write(to: &buffer, version: version)
+    }
+
+    /// Decodes a record; nil for record types this broker does not apply (they are skipped).
+    static func decode(_ value: ByteBuffer) throws(ProtocolError) -> MetadataRecord? {
+        var buffer = value
+        let frame = try buffer.readUnsignedVarint()
+        guard frame == frameVersion else { throw .invalidLength(Int64(frame)) }
+        let key = Int16(truncatingIfNeeded: try buffer.readUnsignedVarint())
+        let version = Int16(truncatingIfNeeded: try buffer.readUnsignedVarint())
+        switch key {
+        case TopicRecord.recordApiKey: return .topic(try TopicRecord(from: &buffer, version: version))
+        case PartitionRecord.recordApiKey: return .partition(try PartitionRecord(from: &buffer, version: version))
+        case ConfigRecord.recordApiKey: return .config(try ConfigRecord(from: &buffer, version: version))
+        case RemoveTopicRecord.recordApiKey: return .removeTopic(try RemoveTopicRecord(from: &buffer, version: version))
+        default: return nil
+        }
+    }
+}

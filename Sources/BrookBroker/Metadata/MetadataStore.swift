@@ -1,0 +1,173 @@
+import BrookProtocol
+import NIOCore
+import Synchronization
+
+/// Why a metadata change was refused; each case maps to one Kafka error code.
+public struct MetadataError: Error, Sendable, Equatable {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// Owns the metadata image. Every change is written to the ``MetadataLog`` as records first and
+/// then applied, so replaying the log at start rebuilds exactly the same image.
+///
+/// Changes are serialised by a mutex (they are rare); readers take a snapshot of the image.
+public final class MetadataStore: Sendable {
+    private let state: Mutex<MetadataImage>
+    private let log: any MetadataLog
+    public let nodeId: Int32
+
+    /// Opens the store and replays the log into the image.
+    public init(log: any MetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker]) throws {
+        var image = MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
+        for value in try log.replay() {
+            if let record = try MetadataRecord.decode(value) {
+                image.apply(record)
+            }
+        }
+        self.state = Mutex(image)
+        self.log = log
+        self.nodeId = nodeId
+    }
+
+    /// The current image.
+    public var image: MetadataImage { state.withLock { $0 } }
+
+    /// Creates a topic with `partitions` partitions, each led by this node.
+    @discardableResult
+    public func createTopic(
+        name: String, partitions: Int32, replicationFactor: Int16, configs: [String: String] = [:],
+        validateOnly: Bool = false, topicId: Uuid = .random()
+    ) throws(MetadataError) -> MetadataImage.Topic {
+        if let problem = TopicName.problem(with: name) { throw MetadataError(.invalidTopicException, problem) }
+        guard partitions > 0 else { throw MetadataError(.invalidPartitions, "Number of partitions must be larger than 0.") }
+        guard replicationFactor > 0 else {
+            throw MetadataError(.invalidReplicationFactor, "Replication factor must be larger than 0.")
+        }
+        let brokerCount = state.withLock { $0.brokers.count }
+        guard Int(replicationFactor) <= brokerCount else {
+            throw MetadataError(.invalidReplicationFactor, "Unable to replicate the partition \(replicationFactor) time(s): The target replication factor of \(replicationFactor) cannot be reached because only \(brokerCount) broker(s) are registered.")
+        }
+        var records: [MetadataRecord] = [.topic(TopicRecord(name: name, topicId: topicId))]
+        for index in 0..<partitions {
+            records.append(.partition(PartitionRecord(
+                partitionId: index, topicId: topicId, replicas: [nodeId], isr: [nodeId],
+                leader: nodeId, leaderEpoch: 0, partitionEpoch: 0
+            )))
+        }
+        for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
+            records.append(.config(ConfigRecord(
+                resourceType: MetadataRecord.ConfigResourceType.topic.rawValue, resourceName: name, name: key, value: value
+            )))
+        }
+        return try commit(records, validateOnly: validateOnly) { image throws(MetadataError) in
+            if image.topics[name] != nil { throw MetadataError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
+        }.topics[name] ?? MetadataImage.Topic(name: name, id: topicId, partitions: [], configs: configs)
+    }
+
+    /// Deletes a topic.
+    public func deleteTopic(name: String) throws(MetadataError) -> MetadataImage.Topic {
+        guard let topic = image.topics[name] else {
+            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+        }
+        _ = try commit([.removeTopic(RemoveTopicRecord(topicId: topic.id))], validateOnly: false) { image throws(MetadataError) in
+            if image.topics[name]?.id != topic.id {
+                throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+            }
+        }
+        return topic
+    }
+
+    /// Grows a topic to `totalCount` partitions.
+    public func createPartitions(topic name: String, totalCount: Int32, validateOnly: Bool) throws(MetadataError) {
+        guard let topic = image.topics[name] else {
+            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+        }
+        let current = Int32(topic.partitions.count)
+        guard totalCount > current else {
+            throw MetadataError(.invalidPartitions, "Topic currently has \(current) partitions, which is higher than the requested \(totalCount).")
+        }
+        let records = (current..<totalCount).map { index in
+            MetadataRecord.partition(PartitionRecord(
+                partitionId: index, topicId: topic.id, replicas: [nodeId], isr: [nodeId],
+                leader: nodeId, leaderEpoch: 0, partitionEpoch: 0
+            ))
+        }
+        _ = try commit(records, validateOnly: validateOnly) { image throws(MetadataError) in
+            if image.topics[name]?.partitions.count != Int(current) {
+                throw MetadataError(.invalidPartitions, "Topic \(name) changed concurrently.")
+            }
+        }
+    }
+
+    /// Sets (or, with a nil value, removes) topic config overrides.
+    public func alterTopicConfigs(topic name: String, _ changes: [String: String?], validateOnly: Bool) throws(MetadataError) {
+        guard image.topics[name] != nil else {
+            throw MetadataError(.unknownTopicOrPartition, "Topic \(name) does not exist.")
+        }
+        let records = changes.sorted { $0.key < $1.key }.map { key, value in
+            MetadataRecord.config(ConfigRecord(
+                resourceType: MetadataRecord.ConfigResourceType.topic.rawValue, resourceName: name, name: key, value: value
+            ))
+        }
+        _ = try commit(records, validateOnly: validateOnly) { _ throws(MetadataError) in }
+    }
+
+    /// Checks `precondition` against the current image, writes the records, applies them.
+    private func commit(
+        _ records: [MetadataRecord], validateOnly: Bool,
+        precondition: (MetadataImage) throws(MetadataError) -> Void
+    ) throws(MetadataError) -> MetadataImage {
+        let result: Result<MetadataImage, MetadataError> = state.withLock { image in
+            do {
+                try precondition(image)
+                if validateOnly { return .success(image) }
+                var encoded: [ByteBuffer] = []
+                for record in records { encoded.append(try record.encoded()) }
+                try log.append(encoded)
+                for record in records { image.apply(record) }
+                return .success(image)
+            } catch let error as MetadataError {
+                return .failure(error)
+            } catch {
+                return .failure(MetadataError(.kafkaStorageError, "metadata log write failed: \(error)"))
+            }
+        }
+        return try result.get()
+    }
+}
+
+extension MetadataImage {
+    /// Applies one record to the image.
+    mutating func apply(_ record: MetadataRecord) {
+        switch record {
+        case .topic(let topic):
+            put(Topic(name: topic.name, id: topic.topicId, partitions: [], configs: [:]))
+        case .partition(let partition):
+            guard var topic = self.topic(id: partition.topicId) else { return }
+            let entry = Partition(
+                index: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch,
+                replicas: partition.replicas, isr: partition.isr
+            )
+            if let existing = topic.partitions.firstIndex(where: { $0.index == partition.partitionId }) {
+                topic.partitions[existing] = entry
+            } else {
+                topic.partitions.append(entry)
+                topic.partitions.sort { $0.index < $1.index }
+            }
+            put(topic)
+        case .config(let config):
+            guard config.resourceType == MetadataRecord.ConfigResourceType.topic.rawValue,
+                  var topic = topics[config.resourceName] else { return }
+            topic.configs[config.name] = config.value
+            put(topic)
+        case .removeTopic(let removal):
+            if let name = topicNamesById[removal.topicId] { remove(topic: name) }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import BrookProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The network front of the broker: one listening socket per listener, a task per connection.
+///
+/// Channel handlers only frame (size prefix, `socket.request.max.bytes`, idle timeout); requests
+/// are served in async/await by ``Connection``. On graceful shutdown the listeners stop accepting,
+/// every connection stops reading, and in-flight requests finish and are answered.
+public final class KafkaServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var listeners: [BrokerConfig.Listener]
+        public var maximumRequestSize: Int
+        public var idleTimeout: TimeAmount
+
+        public init(listeners: [BrokerConfig.Listener], maximumRequestSize: Int, idleTimeout: TimeAmount) {
+            self.listeners = listeners
+            self.maximumRequestSize = maximumRequestSize
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+
+    /// A bound listening socket, not yet accepting.
+    public struct BoundListener: Sendable {
+        /// The listener with the port actually bound (port 0 becomes the ephemeral port).
+        public let listener: BrokerConfig.Listener
+        let channel: ServerChannel
+    }
+
+    private let bound: [BoundListener]
+    private let router: RequestRouter
+    private let logger: Logger
+    private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    /// Serves `listeners` with `router`.
+    public init(listeners: [BoundListener], router: RequestRouter, logger: Logger) {
+        self.bound = listeners
+        self.router = router
+        self.logger = logger
+    }
+
+    /// Binds every listener; fails if one cannot be bound. Binding comes first so that the
+    /// advertised addresses can name the ports actually bound.
+    public static func bind(
+        configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> [BoundListener] {
+        var bound: [BoundListener] = []
+        for listener in configuration.listeners {
+            let host = listener.host.isEmpty ? "0.0.0.0" : listener.host
+            let maximumRequestSize = configuration.maximumRequestSize
+            let idleTimeout = configuration.idleTimeout
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .bind(host: host, port: listener.port) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+                        try child.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                        try child.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumRequestSize))
+                        )
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                    }
+                }
+            var actual = listener
+            actual.port = channel.channel.localAddress?.port ?? listener.port
+            bound.append(BoundListener(listener: actual, channel: channel))
+        }
+        return bound
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                for entry in bound {
+                    let listener = entry.listener
+                    group.addTask {
+                        try await entry.channel.executeThenClose { inbound in
+                            try await withThrowingDiscardingTaskGroup { connections in
+                                for try await connection in inbound {
+                                    connections.addTask { await self.serve(connection, listenerName: listener.name) }
+                                }
+                            }
+                        }
+                        self.logger.debug("listener \(listener) closed")
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopAccepting()
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, listenerName: String) async {
+        let id = ObjectIdentifier(connection.channel)
+        openConnections.withLock { $0[id] = connection.channel }
+        defer { _ = openConnections.withLock { $0.removeValue(forKey: id) } }
+        await Connection(channel: connection, router: router, listenerName: listenerName, logger: logger).run()
+    }
+
+    /// Stops accepting and stops reading from open connections; requests already read finish.
+    func stopAccepting() {
+        for entry in bound {
+            entry.channel.channel.close(promise: nil)
+        }
+        let channels = openConnections.withLock { Array($0.values) }
+        for channel in channels {
+            channel.close(mode: .input, promise: nil)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import BrookProtocol
+import NIOCore
+
+/// Serves one Kafka API. One type per API, in `Handlers/`.
+public protocol RequestHandler: Sendable {
+    associatedtype Request: KafkaRequest
+    /// The versions this handler serves; the ApiVersions answer is derived from them.
+    var versions: ClosedRange<Int16> { get }
+    /// Handles a decoded request. Returning nil sends no response (Produce with acks=0).
+    func handle(_ request: Request, context: RequestContext) async throws -> Request.Response?
+}
+
+/// The outcome of routing one frame.
+enum RoutedResponse: Sendable {
+    /// Bytes to send: a complete frame, size prefix included.
+    case frame(ByteBuffer)
+    /// Nothing to send.
+    case none
+    /// The request cannot be served; Kafka closes the connection.
+    case closeConnection(reason: String)
+}
+
+/// A type-erased handler: decodes the body, runs the handler, encodes the framed response.
+struct AnyRequestHandler: Sendable {
+    let apiKey: ApiKey
+    let versions: ClosedRange<Int16>
+    let serve: @Sendable (RequestFrame, RequestContext) async -> RoutedResponse
+
+    init<Handler: RequestHandler>(_ handler: Handler) {
+        apiKey = Handler.Request.apiKey
+        versions = handler.versions
+        serve = { frame, context in
+            var body = frame.body
+            let request: Handler.Request
+            do {
+                request = try Handler.Request(from: &body, version: frame.apiVersion)
+            } catch {
+                return .closeConnection(reason: "malformed \(Handler.Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
+            }
+            do {
+                guard let response = try await handler.handle(request, context: context) else { return .none }
+                var output = ByteBuffer()
+                try output.writeResponseFrame(response, version: frame.apiVersion, correlationId: frame.header.correlationId)
+                return .frame(output)
+            } catch {
+                return .closeConnection(reason: "\(Handler.Request.apiKey.name) failed: \(error)")
+            }
+        }
+    }
+}
