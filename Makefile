@@ -4,7 +4,7 @@ SWIFT ?= swift
 KAFKA_PROTOCOL ?= ../shared/kafka-protocol
 GENERATED := Sources/BrookProtocol/Generated
 APT_PACKAGES := zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev kcat
-PIP_PACKAGES := confluent-kafka kafka-python
+PIP_PACKAGES := confluent-kafka kafka-python pytest
 
 .PHONY: run test deps build generate check-generated bench fmt clean
 
@@ -17,6 +17,7 @@ run: deps-apt
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	python3 -m pytest Tests/InteropTests -q -p no:warnings -p no:cacheprovider
 
 deps: deps-apt deps-pip
 
@@ -30,7 +31,7 @@ deps-apt:
 	fi
 
 deps-pip:
-	@python3 -c "import confluent_kafka, kafka" 2>/dev/null || \
+	@python3 -c "import confluent_kafka, kafka, pytest" 2>/dev/null || \
 	  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore $(PIP_PACKAGES)
 
 build: deps-apt

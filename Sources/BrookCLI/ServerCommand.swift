@@ -43,15 +43,30 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let broker = try await Broker.start(config: brokerConfig, logger: logger)
         let listening = broker.boundListeners.map(\.description).joined(separator: ", ")
-        logger.info("Brook \(BrookVersion.current) node \(brokerConfig.nodeId) listening on \(listening), data in \(brokerConfig.logDirs.joined(separator: ", "))")
+        let announcement = Announcement(
+            logger: logger,
+            message: "Brook \(BrookVersion.current) node \(brokerConfig.nodeId) listening on \(listening), data in \(brokerConfig.logDirs.joined(separator: ", "))"
+        )
         let group = ServiceGroup(
             configuration: .init(
-                services: broker.services.map { .init(service: $0) },
+                services: (broker.services + [announcement]).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
         logger.info("Brook stopped cleanly")
+    }
+}
+
+/// Logs the start-up line once the service group runs, i.e. once SIGTERM and SIGINT are trapped,
+/// so a supervisor that signals as soon as it reads the line gets a clean shutdown.
+struct Announcement: Service {
+    let logger: Logger
+    let message: String
+
+    func run() async throws {
+        logger.info("\(message)")
+        try await gracefulShutdown()
     }
 }
