@@ -35,8 +35,11 @@ public struct Broker: Sendable {
             metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
             replicationFactor: config.defaultReplicationFactor, onCreate: { _ in }
         )
+        let context = BrokerContext(config: BrokerConfigStore(config), metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
+        router.registerAdminHandlers(context)
+        // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
         let server = KafkaServer(listeners: bound, router: router, logger: logger)
         return Broker(config: config, metadata: metadata, server: server, boundListeners: bound.map(\.listener))
