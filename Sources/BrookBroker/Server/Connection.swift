@@ -8,7 +8,7 @@ import NIOCore
 /// at a time per connection (as Kafka does by muting the channel), which keeps responses ordered
 /// while different connections — and so different partitions' clients — run in parallel.
 struct Connection {
-    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let channel: NIOAsyncChannel<ByteBuffer, IOData>
     let router: RequestRouter
     let listenerName: String
     let logger: Logger
@@ -31,7 +31,9 @@ struct Connection {
                     )
                     switch await router.route(frame, context: context) {
                     case .frame(let response):
-                        try await outbound.write(response)
+                        try await outbound.write(.byteBuffer(response))
+                    case .parts(let parts):
+                        try await outbound.write(contentsOf: parts)
                     case .none:
                         continue
                     case .closeConnection(let reason):

@@ -23,7 +23,7 @@ public final class KafkaServer: Service, Sendable {
         }
     }
 
-    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, IOData>, Never>
 
     /// A bound listening socket, not yet accepting.
     public struct BoundListener: Sendable {
@@ -66,7 +66,7 @@ public final class KafkaServer: Service, Sendable {
                         try child.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumRequestSize))
                         )
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                        return try NIOAsyncChannel<ByteBuffer, IOData>(wrappingChannelSynchronously: child)
                     }
                 }
             var actual = listener
@@ -98,7 +98,7 @@ public final class KafkaServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, listenerName: String) async {
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, IOData>, listenerName: String) async {
         let id = ObjectIdentifier(connection.channel)
         openConnections.withLock { $0[id] = connection.channel }
         defer { _ = openConnections.withLock { $0.removeValue(forKey: id) } }

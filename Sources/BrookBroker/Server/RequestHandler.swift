@@ -14,6 +14,8 @@ public protocol RequestHandler: Sendable {
 enum RoutedResponse: Sendable {
     /// Bytes to send: a complete frame, size prefix included.
     case frame(ByteBuffer)
+    /// A complete frame in parts (bytes and file regions), sent in order.
+    case parts([IOData])
     /// Nothing to send.
     case none
     /// The request cannot be served; Kafka closes the connection.
