@@ -1,48 +1,115 @@
+import BrookModel
 import BrookProtocol
+import BrookStorage
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The composition root: builds the metadata store, the handlers and the network server from a
-/// ``BrokerConfig``, and exposes them as services for one `ServiceGroup`.
+/// The composition root: opens storage and the metadata log, builds the handlers and the network
+/// server from a ``BrokerConfig``, and exposes them as services for one `ServiceGroup`.
 public struct Broker: Sendable {
-    public let config: BrokerConfig
+    public let config: BrokerConfigStore
     public let metadata: MetadataStore
     public let server: KafkaServer
     /// The listeners as bound (with ephemeral ports resolved).
     public let boundListeners: [BrokerConfig.Listener]
+    let storage: StorageService
 
-    /// The services to run, in start order; a `ServiceGroup` stops them in reverse.
-    public var services: [any Service] { [server] }
+    /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the network
+    /// stops before storage is flushed and closed.
+    public var services: [any Service] { [storage, server] }
 
-    /// Opens storage and metadata and binds the listeners.
+    /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
-        let listeners = try config.listeners
-        let clusterId = config.string("cluster.id") ?? "brook-cluster"
         let nodeId = config.nodeId
-        // Bind first, so that port 0 can be advertised as the port actually bound.
+        let logs = try LogManager(configuration: .init(
+            logDirs: config.logDirs,
+            recoveryThreadsPerDataDir: max(1, config.int("num.recovery.threads.per.data.dir"))
+        ))
+        for (directory, clean) in logs.hadCleanShutdown.sorted(by: { $0.key < $1.key }) where !clean {
+            logger.info("\(directory) was not shut down cleanly: recovering its logs")
+        }
+
+        // The metadata log comes first: it says which topics exist.
+        let metadataDirectory = config.string("metadata.log.dir") ?? config.logDirs[0]
+        let metadataLog = try PartitionLog.open(
+            directory: metadataDirectory + "/" + "__cluster_metadata-0", config: LogConfig(),
+            recoveryPoint: 0, hadCleanShutdown: false
+        )
+
+        // Bind next, so that port 0 can be advertised as the port actually bound.
         let bound = try await KafkaServer.bind(configuration: .init(
-            listeners: listeners, maximumRequestSize: config.socketRequestMaxBytes,
+            listeners: try config.listeners, maximumRequestSize: config.socketRequestMaxBytes,
             idleTimeout: .milliseconds(config.connectionsMaxIdleMs)
         ))
         let advertised = try Self.advertisedListeners(config: config, bound: bound.map(\.listener))
         let brokers = advertised.prefix(1).map {
             MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
         }
-        let metadata = try MetadataStore(log: InMemoryMetadataLog(), clusterId: clusterId, nodeId: nodeId, brokers: brokers)
-        let creator = TopicCreator(
-            metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
-            replicationFactor: config.defaultReplicationFactor, onCreate: { _ in }
+        let metadata = try MetadataStore(
+            log: PartitionLogMetadataLog(log: metadataLog), clusterId: config.string("cluster.id") ?? "brook-cluster",
+            nodeId: nodeId, brokers: brokers
         )
-        let context = BrokerContext(config: BrokerConfigStore(config), metadata: metadata, topicCreator: creator)
+        let configStore = BrokerConfigStore(config)
+        let dynamic = try metadata.dynamicBrokerConfigs(broker: String(nodeId))
+        for (key, value) in dynamic.sorted(by: { $0.key < $1.key }) {
+            do {
+                try configStore.update([key: value])
+            } catch {
+                logger.warning("ignoring stored dynamic config \(key)=\(value): \(error)")
+            }
+        }
+
+        let partitions = PartitionManager(logs: logs, config: configStore, logger: logger)
+        try await partitions.load(image: metadata.image)
+        metadata.addListener { records, image in
+            for record in records {
+                guard case .config(let change) = record else { continue }
+                if change.resourceType == MetadataRecord.ConfigResourceType.topic.rawValue {
+                    if let topic = image.topics[change.resourceName] { partitions.reconfigure(topic) }
+                } else {
+                    for topic in image.topics.values { partitions.reconfigure(topic) }
+                }
+            }
+        }
+
+        var creator = TopicCreator(
+            metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
+            replicationFactor: config.defaultReplicationFactor,
+            onCreate: { topic in Self.opening(topic, topic.partitions, in: partitions) }
+        )
+        creator.onCreatePartitions = { topic, added in Self.opening(topic, added, in: partitions) }
+        creator.onDelete = { topic in partitions.remove(topic) }
+
+        let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
+        router.register(ProduceHandler(partitions: partitions.table))
+        router.register(framing: FetchHandler(
+            partitions: partitions.table, metadata: metadata,
+            sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
+            maximumResponseBytes: max(1024, config.int("fetch.max.bytes"))
+        ))
+        router.register(ListOffsetsHandler(partitions: partitions.table))
         router.registerAdminHandlers(context)
         // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
+
         let server = KafkaServer(listeners: bound, router: router, logger: logger)
-        return Broker(config: config, metadata: metadata, server: server, boundListeners: bound.map(\.listener))
+        let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)
+        return Broker(
+            config: configStore, metadata: metadata, server: server,
+            boundListeners: bound.map(\.listener), storage: storage
+        )
+    }
+
+    private static func opening(_ topic: MetadataImage.Topic, _ added: [MetadataImage.Partition], in partitions: PartitionManager) {
+        do {
+            try partitions.open(topic, partitions: added)
+        } catch {
+            partitions.logger.error("could not open the logs of \(topic.name): \(error)")
+        }
     }
 
     /// The advertised listeners with port 0 replaced by the bound port and an empty or wildcard
@@ -51,11 +118,31 @@ public struct Broker: Sendable {
         let advertised = try config.advertisedListeners
         return advertised.map { listener in
             var result = listener
-            if let match = bound.first(where: { $0.name == listener.name }) {
-                if result.port == 0 { result.port = match.port }
+            if let match = bound.first(where: { $0.name == listener.name }), result.port == 0 {
+                result.port = match.port
             }
             if result.host.isEmpty || result.host == "0.0.0.0" { result.host = "127.0.0.1" }
             return result
+        }
+    }
+}
+
+/// Owns the logs for the broker's lifetime: on graceful shutdown (after the network has stopped)
+/// it flushes and closes every log and writes the checkpoints and clean-shutdown markers.
+struct StorageService: Service {
+    let logs: LogManager
+    let metadataLog: PartitionLog
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try logs.shutdown()
+            try metadataLog.flush()
+            try metadataLog.close()
+        } catch {
+            logger.error("storage did not shut down cleanly: \(error)")
+            throw error
         }
     }
 }

@@ -21,6 +21,8 @@ public final class MetadataStore: Sendable {
     private let state: Mutex<MetadataImage>
     private let log: any MetadataLog
     public let nodeId: Int32
+    /// Told about every committed change, after it took effect (to reconfigure logs).
+    private let listeners = Mutex<[@Sendable ([MetadataRecord], MetadataImage) -> Void]>([])
 
     /// Opens the store and replays the log into the image.
     public init(log: any MetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker]) throws {
@@ -138,7 +140,43 @@ public final class MetadataStore: Sendable {
                 return .failure(MetadataError(.kafkaStorageError, "metadata log write failed: \(error)"))
             }
         }
-        return try result.get()
+        let image = try result.get()
+        if !validateOnly {
+            for listener in listeners.withLock({ $0 }) { listener(records, image) }
+        }
+        return image
+    }
+
+    /// Registers a function told about every committed change.
+    func addListener(_ listener: @escaping @Sendable ([MetadataRecord], MetadataImage) -> Void) {
+        listeners.withLock { $0.append(listener) }
+    }
+}
+
+extension MetadataStore {
+    /// Writes dynamic broker config changes to the log as ConfigRecords of resource type BROKER
+    /// (a nil value removes the key), as KRaft stores them. The live values are kept by the
+    /// ``BrokerConfigStore``; ``dynamicBrokerConfigs(broker:)`` reads them back at start.
+    public func recordBrokerConfigs(broker resourceName: String, _ changes: [String: String?]) throws(MetadataError) {
+        let records = changes.sorted { $0.key < $1.key }.map { key, value in
+            MetadataRecord.config(ConfigRecord(
+                resourceType: MetadataRecord.ConfigResourceType.broker.rawValue, resourceName: resourceName, name: key, value: value
+            ))
+        }
+        _ = try commit(records, validateOnly: false) { _ throws(MetadataError) in }
+    }
+
+    /// The dynamic configs of the broker resource `resourceName` (a node id, or "" for the
+    /// cluster-wide defaults) as the log holds them, replayed from its start.
+    public func dynamicBrokerConfigs(broker resourceName: String) throws -> [String: String] {
+        var configs: [String: String] = [:]
+        for value in try log.replay() {
+            guard case .config(let record)? = try MetadataRecord.decode(value),
+                  record.resourceType == MetadataRecord.ConfigResourceType.broker.rawValue,
+                  record.resourceName == resourceName else { continue }
+            configs[record.name] = record.value
+        }
+        return configs
     }
 }
 

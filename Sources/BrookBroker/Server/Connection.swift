@@ -16,7 +16,7 @@ struct Connection {
     func run() async {
         let remote = channel.channel.remoteAddress
         do {
-            try await channel.executeThenClose { inbound, outbound in
+            try await channel.executeThenClose { inbound, _ in
                 for try await frameBytes in inbound {
                     let frame: RequestFrame
                     do {
@@ -31,9 +31,10 @@ struct Connection {
                     )
                     switch await router.route(frame, context: context) {
                     case .frame(let response):
-                        try await outbound.write(.byteBuffer(response))
-                    case .parts(let parts):
-                        try await outbound.write(contentsOf: parts)
+                        try await send([.byteBuffer(response)])
+                    case .parts(let parts, let fileHandles):
+                        defer { for handle in fileHandles { try? handle.close() } }
+                        try await send(parts)
                     case .none:
                         continue
                     case .closeConnection(let reason):
@@ -45,5 +46,16 @@ struct Connection {
         } catch {
             logger.debug("connection from \(remote.map { "\($0)" } ?? "?") ended: \(error)")
         }
+    }
+
+    /// Writes a response and waits until it has been written, so that file regions in it may
+    /// be closed afterwards. Responses go out in request order because each is awaited.
+    private func send(_ parts: [IOData]) async throws {
+        let channel = self.channel.channel
+        guard let last = parts.last else { return }
+        for part in parts.dropLast() {
+            channel.write(part, promise: nil)
+        }
+        try await channel.writeAndFlush(last).get()
     }
 }

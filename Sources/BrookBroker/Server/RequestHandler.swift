@@ -14,12 +14,20 @@ public protocol RequestHandler: Sendable {
 enum RoutedResponse: Sendable {
     /// Bytes to send: a complete frame, size prefix included.
     case frame(ByteBuffer)
-    /// A complete frame in parts (bytes and file regions), sent in order.
-    case parts([IOData])
+    /// A complete frame in parts (bytes and file regions), sent in order; the file handles are
+    /// closed once the parts have been written.
+    case parts([IOData], fileHandles: [NIOFileHandle])
     /// Nothing to send.
     case none
     /// The request cannot be served; Kafka closes the connection.
     case closeConnection(reason: String)
+}
+
+/// A handler that frames its own response, for APIs whose responses carry file regions.
+protocol FramingRequestHandler: Sendable {
+    associatedtype Request: KafkaRequest
+    var versions: ClosedRange<Int16> { get }
+    func respond(to request: Request, context: RequestContext) async throws -> RoutedResponse
 }
 
 /// A type-erased handler: decodes the body, runs the handler, encodes the framed response.
@@ -44,6 +52,25 @@ struct AnyRequestHandler: Sendable {
                 var output = ByteBuffer()
                 try output.writeResponseFrame(response, version: frame.apiVersion, correlationId: frame.header.correlationId)
                 return .frame(output)
+            } catch {
+                return .closeConnection(reason: "\(Handler.Request.apiKey.name) failed: \(error)")
+            }
+        }
+    }
+
+    init<Handler: FramingRequestHandler>(framing handler: Handler) {
+        apiKey = Handler.Request.apiKey
+        versions = handler.versions
+        serve = { frame, context in
+            var body = frame.body
+            let request: Handler.Request
+            do {
+                request = try Handler.Request(from: &body, version: frame.apiVersion)
+            } catch {
+                return .closeConnection(reason: "malformed \(Handler.Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
+            }
+            do {
+                return try await handler.respond(to: request, context: context)
             } catch {
                 return .closeConnection(reason: "\(Handler.Request.apiKey.name) failed: \(error)")
             }

@@ -16,6 +16,12 @@ public struct RequestRouter: Sendable {
         handlers[erased.apiKey.rawValue] = erased
     }
 
+    /// Registers a handler that frames its own responses.
+    mutating func register<Handler: FramingRequestHandler>(framing handler: Handler) {
+        let erased = AnyRequestHandler(framing: handler)
+        handlers[erased.apiKey.rawValue] = erased
+    }
+
     /// The APIs and versions served, sorted by key, for ApiVersions.
     public var supportedVersions: [(ApiKey, ClosedRange<Int16>)] {
         handlers.values.map { ($0.apiKey, $0.versions) }.sorted { $0.0.rawValue < $1.0.rawValue }

@@ -1,0 +1,50 @@
+import BrookProtocol
+
+/// DescribeCluster: the cluster id, the controller and the brokers.
+///
+/// Brook is a combined broker and controller reached through broker listeners, so, as a Kafka
+/// broker does, it describes brokers only: asking for controllers (endpoint type 2, v1+) fails
+/// with MISMATCHED_ENDPOINT_TYPE and an unknown endpoint type with UNSUPPORTED_ENDPOINT_TYPE
+/// (INVALID_REQUEST in v0). Without an authorizer every cluster operation is allowed, so the
+/// authorized operations (when asked) are all those Kafka defines for the cluster resource.
+struct DescribeClusterHandler: RequestHandler {
+    typealias Request = DescribeClusterRequest
+    let versions: ClosedRange<Int16> = 0...1
+    let metadata: MetadataStore
+
+    /// Kafka's endpoint types.
+    enum EndpointType: Int8 {
+        case brokers = 1
+        case controllers = 2
+    }
+
+    /// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS and
+    /// IDEMPOTENT_WRITE, as bits numbered by Kafka's `AclOperation` codes.
+    static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
+
+    func handle(_ request: DescribeClusterRequest, context: RequestContext) async throws -> DescribeClusterResponse? {
+        let version = context.apiVersion
+        let image = metadata.image
+        var response = DescribeClusterResponse(throttleTimeMs: 0, clusterId: image.clusterId)
+        switch EndpointType(rawValue: request.endpointType) {
+        case .brokers:
+            break
+        case .controllers:
+            response.errorCode = (version == 0 ? ErrorCode.invalidRequest : .mismatchedEndpointType).rawValue
+            response.errorMessage = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER"
+            return response
+        case nil:
+            response.errorCode = (version == 0 ? ErrorCode.invalidRequest : .unsupportedEndpointType).rawValue
+            response.errorMessage = "Unsupported endpoint type \(request.endpointType)"
+            return response
+        }
+        response.controllerId = image.controllerId
+        response.brokers = image.brokers.map {
+            DescribeClusterResponse.DescribeClusterBroker(brokerId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
+        }
+        if request.includeClusterAuthorizedOperations {
+            response.clusterAuthorizedOperations = Self.clusterOperations
+        }
+        return response
+    }
+}

@@ -1,0 +1,215 @@
+import BrookModel
+import BrookProtocol
+import BrookStorage
+import NIOCore
+
+/// Fetch: reads whole batches from each partition's log and sends them with zero copies (file
+/// regions). Waits up to `max.wait.ms` for `min.bytes`, woken by appends; keeps KIP-227 sessions.
+struct FetchHandler: FramingRequestHandler {
+    typealias Request = FetchRequest
+    let versions: ClosedRange<Int16> = 4...17
+    let partitions: PartitionTable
+    let metadata: MetadataStore
+    let sessions: FetchSessionCache
+    let maximumResponseBytes: Int
+
+    /// One partition to read, with where the answer goes.
+    private struct Target {
+        var key: TopicPartition
+        var topicId: Uuid
+        var fetchOffset: Int64
+        var maxBytes: Int32
+        var currentLeaderEpoch: Int32
+    }
+
+    func respond(to request: FetchRequest, context: RequestContext) async throws -> RoutedResponse {
+        let version = context.apiVersion
+        let image = metadata.image
+        var unknownTopicIds: [FetchResponse.FetchableTopicResponse] = []
+
+        // Resolve the partitions the request names (by name before v13, by id from v13).
+        var named: [Target] = []
+        for topic in request.topics {
+            let name = version >= 13 ? image.topic(id: topic.topicId)?.name : topic.topic
+            guard let name else {
+                unknownTopicIds.append(FetchResponse.FetchableTopicResponse(
+                    topic: "", topicId: topic.topicId,
+                    partitions: topic.partitions.map {
+                        .init(partitionIndex: $0.partition, errorCode: ErrorCode.unknownTopicId.rawValue, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
+                    }
+                ))
+                continue
+            }
+            let topicId = image.topics[name]?.id ?? topic.topicId
+            for partition in topic.partitions {
+                named.append(Target(
+                    key: TopicPartition(topic: name, partition: partition.partition), topicId: topicId,
+                    fetchOffset: partition.fetchOffset, maxBytes: partition.partitionMaxBytes,
+                    currentLeaderEpoch: partition.currentLeaderEpoch
+                ))
+            }
+        }
+
+        // Fold them into the session, if there is one.
+        let resolution = version >= 7 ? sessions.resolve(sessionId: request.sessionId, epoch: request.sessionEpoch) : .sessionless
+        var sessionId: Int32 = 0
+        var incremental = false
+        var targets = named
+        switch resolution {
+        case .error(let code):
+            return try frame(FetchResponse(throttleTimeMs: 0, errorCode: code.rawValue, sessionId: 0), version: version, context: context)
+        case .sessionless:
+            break
+        case .session(let id, let isFull):
+            sessionId = id
+            incremental = !isFull
+            let forgotten: [TopicPartition] = request.forgottenTopicsData.flatMap { topic in
+                let name = version >= 13 ? (image.topic(id: topic.topicId)?.name ?? "") : topic.topic
+                return topic.partitions.map { TopicPartition(topic: name, partition: $0) }
+            }
+            targets = sessions.update(id) { session in
+                for key in forgotten { session.remove(key) }
+                for target in named {
+                    session.upsert(target.key, .init(
+                        topicId: target.topicId, fetchOffset: target.fetchOffset,
+                        partitionMaxBytes: target.maxBytes, currentLeaderEpoch: target.currentLeaderEpoch
+                    ))
+                }
+                return session.order.compactMap { key in
+                    session.partitions[key].map {
+                        Target(key: key, topicId: $0.topicId, fetchOffset: $0.fetchOffset, maxBytes: $0.partitionMaxBytes, currentLeaderEpoch: $0.currentLeaderEpoch)
+                    }
+                }
+            } ?? named
+        }
+
+        let limit = max(0, min(Int(request.maxBytes), maximumResponseBytes))
+        let deadline = ContinuousClock.now + .milliseconds(max(0, Int(request.maxWaitMs)))
+        var reads = read(targets, limit: limit)
+        while reads.bytes < Int(request.minBytes), !reads.hasError, request.maxWaitMs > 0, ContinuousClock.now < deadline {
+            let waiter = FetchWaiter()
+            let watched = targets.compactMap { partitions.partition($0.key) }
+            for partition in watched { partition.waiters.add(waiter) }
+            // An append between the read and the registration would be missed; read again first.
+            let recheck = read(targets, limit: limit)
+            if recheck.bytes >= Int(request.minBytes) || recheck.hasError {
+                for partition in watched { partition.waiters.remove(waiter) }
+                reads = recheck
+                break
+            }
+            await waiter.wait(timeout: deadline - ContinuousClock.now)
+            for partition in watched { partition.waiters.remove(waiter) }
+            reads = read(targets, limit: limit)
+        }
+
+        // Build the response, skipping unchanged partitions of an incremental session.
+        var topics: [FetchResponse.FetchableTopicResponse] = unknownTopicIds
+        var regions: [(topic: Int, partition: Int, region: LogFileRegion)] = []
+        for (target, result) in zip(targets, reads.results) {
+            if sessionId != 0 {
+                let changed = sessions.update(sessionId) { session -> Bool in
+                    if let next = result.nextOffset { session.advance(target.key, to: next) }
+                    return session.noteSent(target.key, highWatermark: result.data.highWatermark,
+                                            logStartOffset: result.data.logStartOffset, lastStableOffset: result.data.lastStableOffset)
+                } ?? true
+                if incremental && !changed && result.region == nil && result.data.errorCode == 0 { continue }
+            }
+            if topics.last?.topic != target.key.topic || topics.last?.topicId != target.topicId || topics.count == unknownTopicIds.count {
+                topics.append(FetchResponse.FetchableTopicResponse(topic: target.key.topic, topicId: target.topicId, partitions: []))
+            }
+            var data = result.data
+            if request.isolationLevel == 1 && version >= 4 { data.abortedTransactions = [] }
+            topics[topics.count - 1].partitions.append(data)
+            if let region = result.region {
+                regions.append((topics.count - 1, topics[topics.count - 1].partitions.count - 1, region))
+            }
+        }
+        let response = FetchResponse(throttleTimeMs: 0, errorCode: 0, sessionId: sessionId, responses: topics)
+        return try frame(response, version: version, context: context, regions: regions)
+    }
+
+    /// The outcome of reading every target once.
+    private struct Reads {
+        var results: [(data: FetchResponse.PartitionData, region: LogFileRegion?, nextOffset: Int64?)] = []
+        var bytes = 0
+        var hasError = false
+    }
+
+    private func read(_ targets: [Target], limit: Int) -> Reads {
+        var reads = Reads()
+        for target in targets {
+            var data = FetchResponse.PartitionData(partitionIndex: target.key.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
+            guard let partition = partitions.partition(target.key) else {
+                data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                reads.hasError = true
+                reads.results.append((data, nil, nil))
+                continue
+            }
+            if target.currentLeaderEpoch >= 0 && target.currentLeaderEpoch != partition.leaderEpoch {
+                data.errorCode = (target.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.unknownLeaderEpoch : ErrorCode.fencedLeaderEpoch).rawValue
+                reads.hasError = true
+                reads.results.append((data, nil, nil))
+                continue
+            }
+            let highWatermark = partition.highWatermark
+            data.highWatermark = highWatermark
+            data.lastStableOffset = highWatermark
+            data.logStartOffset = partition.log.logStartOffset
+            let remaining = limit - reads.bytes
+            guard remaining > 0 || reads.bytes == 0 else {
+                reads.results.append((data, nil, nil))
+                continue
+            }
+            do {
+                let maxBytes = max(1, min(Int(target.maxBytes), remaining))
+                let result = try partition.log.read(from: target.fetchOffset, maxBytes: maxBytes, upTo: highWatermark)
+                data.logStartOffset = result.logStartOffset
+                // Only the first partition with data may exceed the limits (KIP-74).
+                if let region = result.region, reads.bytes == 0 || region.length <= remaining {
+                    reads.bytes += region.length
+                    reads.results.append((data, region, result.nextOffset))
+                } else {
+                    reads.results.append((data, nil, nil))
+                }
+            } catch {
+                data.errorCode = error.errorCode.rawValue
+                reads.hasError = true
+                reads.results.append((data, nil, nil))
+            }
+        }
+        return reads
+    }
+
+    /// Frames the response, sending each region's bytes straight from its file.
+    private func frame(
+        _ response: FetchResponse, version: Int16, context: RequestContext,
+        regions: [(topic: Int, partition: Int, region: LogFileRegion)] = []
+    ) throws -> RoutedResponse {
+        var byPosition: [Int: [Int: LogFileRegion]] = [:]
+        for entry in regions { byPosition[entry.topic, default: [:]][entry.partition] = entry.region }
+        let segments = try response.frameSegments(version: version, correlationId: context.correlationId) { topic, partition in
+            byPosition[topic]?[partition]?.length
+        }
+        var parts: [IOData] = []
+        var handles: [NIOFileHandle] = []
+        parts.reserveCapacity(segments.count)
+        do {
+            for segment in segments {
+                switch segment {
+                case .bytes(let bytes):
+                    parts.append(.byteBuffer(bytes))
+                case .records(let topic, let partition, _):
+                    let region = byPosition[topic]![partition]!
+                    let handle = NIOFileHandle(descriptor: try region.file.duplicateDescriptor())
+                    handles.append(handle)
+                    let start = Int(region.position)
+                    parts.append(.fileRegion(FileRegion(fileHandle: handle, readerIndex: start, endIndex: start + region.length)))
+                }
+            }
+        } catch {
+            for handle in handles { try? handle.close() }
+            throw error
+        }
+        return .parts(parts, fileHandles: handles)
+    }
+}

@@ -1,0 +1,64 @@
+import BrookModel
+import BrookProtocol
+import BrookStorage
+
+/// ListOffsets: the earliest, latest or max-timestamp offset of a partition, or the first offset
+/// whose timestamp is at least a given time.
+struct ListOffsetsHandler: RequestHandler {
+    typealias Request = ListOffsetsRequest
+    let versions: ClosedRange<Int16> = 0...10
+    let partitions: PartitionTable
+
+    func handle(_ request: ListOffsetsRequest, context: RequestContext) async throws -> ListOffsetsResponse? {
+        let version = context.apiVersion
+        let topics = request.topics.map { topic in
+            ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name, partitions: topic.partitions.map { requested in
+                answer(requested, topic: topic.name, version: version)
+            })
+        }
+        return ListOffsetsResponse(throttleTimeMs: 0, topics: topics)
+    }
+
+    private func answer(
+        _ requested: ListOffsetsRequest.ListOffsetsPartition, topic: String, version: Int16
+    ) -> ListOffsetsResponse.ListOffsetsPartitionResponse {
+        var response = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: requested.partitionIndex)
+        guard let partition = partitions.partition(TopicPartition(topic: topic, partition: requested.partitionIndex)) else {
+            response.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+            return response
+        }
+        if requested.currentLeaderEpoch >= 0 && requested.currentLeaderEpoch != partition.leaderEpoch {
+            response.errorCode = (requested.currentLeaderEpoch > partition.leaderEpoch
+                ? ErrorCode.unknownLeaderEpoch : ErrorCode.fencedLeaderEpoch).rawValue
+            return response
+        }
+        guard let query = OffsetQuery(kafkaTimestamp: requested.timestamp) else {
+            response.errorCode = ErrorCode.invalidRequest.rawValue
+            return response
+        }
+        let found: TimestampAndOffset?
+        do {
+            switch query {
+            case .latest:
+                // Consumers may only see up to the high watermark.
+                found = TimestampAndOffset(timestamp: -1, offset: partition.highWatermark, leaderEpoch: LeaderEpoch(partition.leaderEpoch))
+            default:
+                found = try partition.log.offset(for: query)
+            }
+        } catch {
+            response.errorCode = error.errorCode.rawValue
+            return response
+        }
+        if version == 0 {
+            let offsets = found.map { [$0.offset] } ?? []
+            response.oldStyleOffsets = requested.maxNumOffsets > 0 ? Array(offsets.prefix(Int(requested.maxNumOffsets))) : []
+            return response
+        }
+        response.timestamp = found?.timestamp ?? -1
+        response.offset = found?.offset ?? -1
+        if version >= 4 {
+            response.leaderEpoch = found?.leaderEpoch?.rawValue ?? -1
+        }
+        return response
+    }
+}

@@ -1,0 +1,84 @@
+import BrookModel
+import BrookProtocol
+import BrookStorage
+import Logging
+
+/// Keeps the hosted partitions in step with the metadata: opens a log for every partition this
+/// node leads and drops the logs of deleted topics.
+final class PartitionManager: Sendable {
+    let table = PartitionTable()
+    let logs: LogManager
+    let config: BrokerConfigStore
+    let logger: Logger
+
+    init(logs: LogManager, config: BrokerConfigStore, logger: Logger) {
+        self.logs = logs
+        self.config = config
+        self.logger = logger
+    }
+
+    /// The log configuration of a topic: its overrides over the broker's defaults.
+    func logConfig(for topic: MetadataImage.Topic) throws(StorageError) -> LogConfig {
+        let broker = config.current
+        var values: [String: String] = [:]
+        for entry in TopicConfigDefinitions.all {
+            let key = entry.definition.name
+            guard LogConfig.knownKeys.contains(key) else { continue }
+            if let value = topic.configs[key] ?? broker.topicDefault(key)?.value {
+                values[key] = value
+            }
+        }
+        return try LogConfig(overrides: values)
+    }
+
+    /// Opens the logs found on disk for the topics in `image`, then creates any that are missing.
+    func load(image: MetadataImage) async throws {
+        let topics = image.topics
+        let configs = try topics.mapValues { try logConfig(for: $0) }
+        let opened = try await logs.loadLogs { partition in
+            guard let topic = topics[partition.topic], topic.partitions.contains(where: { $0.index == partition.partition }) else {
+                return nil
+            }
+            return configs[partition.topic]
+        }
+        _ = opened
+        for topic in topics.values {
+            try open(topic, partitions: topic.partitions)
+        }
+    }
+
+    /// Opens (creating when needed) the logs of `partitions` of `topic`.
+    func open(_ topic: MetadataImage.Topic, partitions: [MetadataImage.Partition]) throws {
+        let logConfig = try logConfig(for: topic)
+        var created: [TopicPartition: Partition] = [:]
+        for partition in partitions {
+            let key = TopicPartition(topic: topic.name, partition: partition.index)
+            let log = try logs.getOrCreate(key, config: logConfig)
+            created[key] = Partition(topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch)
+        }
+        table.update { $0.merge(created) { _, new in new } }
+    }
+
+    /// Drops a deleted topic's logs.
+    func remove(_ topic: MetadataImage.Topic) {
+        let keys = topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.index) }
+        table.update { table in
+            for key in keys { table[key] = nil }
+        }
+        for key in keys {
+            do {
+                try logs.delete(key)
+            } catch {
+                logger.error("could not delete the log of \(key): \(error)")
+            }
+        }
+    }
+
+    /// Applies a topic's changed configs to its open logs.
+    func reconfigure(_ topic: MetadataImage.Topic) {
+        guard let logConfig = try? logConfig(for: topic) else { return }
+        for partition in topic.partitions {
+            table.partition(TopicPartition(topic: topic.name, partition: partition.index))?.log.updateConfig(logConfig)
+        }
+    }
+}

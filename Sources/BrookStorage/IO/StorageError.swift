@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BrookRecords
+
+/// Why a log operation failed.
+///
+/// BrookStorage does not know Kafka's error codes; the broker's handlers map these cases to them
+/// (`offsetOutOfRange` to OFFSET_OUT_OF_RANGE, `recordTooLarge` to MESSAGE_TOO_LARGE,
+/// `invalidRecords` to CORRUPT_MESSAGE or INVALID_RECORD, `diskFull` and `io` to
+/// KAFKA_STORAGE_ERROR, and so on).
+public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file system has no space (or quota) left (`ENOSPC`, `EDQUOT`) while writing `path`.
+    case diskFull(path: String)
+    /// A system call failed with `errno` on `path`.
+    case io(errno: Int32, path: String, operation: FileOperation)
+    /// A fetch or truncation named an offset outside `[logStartOffset, logEndOffset]`.
+    case offsetOutOfRange(offset: Int64, logStartOffset: Int64, logEndOffset: Int64)
+    /// A batch is larger than `max.message.bytes`.
+    case recordTooLarge(size: Int, limit: Int)
+    /// A batch failed validation (framing, magic, CRC, record count...). Nothing was written.
+    case invalidRecords(RecordBatchError)
+    /// The batches are well formed but not acceptable here (a control batch from a client,
+    /// offsets that go backwards in a follower append...). Nothing was written.
+    case invalidBatch(reason: String)
+    /// A CreateTime batch's timestamp is further from the broker's clock than
+    /// `message.timestamp.before.max.ms` / `after.max.ms` allow.
+    case invalidTimestamp(timestamp: Int64, now: Int64, reason: String)
+    /// A topic config value is malformed or out of range.
+    case invalidConfig(key: String, value: String, reason: String)
+    /// A file the log owns cannot be parsed (a malformed `leader-epoch-checkpoint`, for example).
+    case corruptFile(path: String, reason: String)
+    /// The log was closed; no further operation is accepted.
+    case logClosed(directory: String)
+
+    /// The system call behind an ``io(errno:path:operation:)`` failure.
+    public enum FileOperation: String, Sendable, Equatable {
+        case open, read, write, sync, truncate, stat, rename, unlink, close, duplicate
+        case createDirectory, listDirectory, syncDirectory
+    }
+
+    /// Maps a failed call's errno to an error, singling out a full disk.
+    static func failure(_ operation: FileOperation, path: String, errno code: Int32) -> StorageError {
+        if code == ENOSPC || code == EDQUOT {
+            return .diskFull(path: path)
+        }
+        return .io(errno: code, path: path, operation: operation)
+    }
+
+    public var description: String {
+        switch self {
+        case .diskFull(let path):
+            "no space left on device while writing \(path)"
+        case .io(let code, let path, let operation):
+            "\(operation.rawValue) failed for \(path): \(Self.message(for: code)) (errno \(code))"
+        case .offsetOutOfRange(let offset, let start, let end):
+            "offset \(offset) is out of range [\(start), \(end)]"
+        case .recordTooLarge(let size, let limit):
+            "record batch of \(size) bytes exceeds max.message.bytes (\(limit))"
+        case .invalidRecords(let error):
+            "invalid records: \(error)"
+        case .invalidBatch(let reason):
+            "invalid batch: \(reason)"
+        case .invalidTimestamp(let timestamp, let now, let reason):
+            "timestamp \(timestamp) rejected at broker time \(now): \(reason)"
+        case .invalidConfig(let key, let value, let reason):
+            "invalid value \"\(value)\" for configuration \(key): \(reason)"
+        case .corruptFile(let path, let reason):
+            "\(path) is corrupt: \(reason)"
+        case .logClosed(let directory):
+            "the log in \(directory) is closed"
+        }
+    }
+
+    private static func message(for code: Int32) -> String {
+        guard let text = strerror(code) else { return "unknown error" }
+        return String(cString: text)
+    }
+}

@@ -1,0 +1,178 @@
+import Synchronization
+import BrookModel
+import BrookRecords
+import NIOCore
+
+extension PartitionLog {
+    /// Appends a producer's batches as the leader.
+    ///
+    /// Every batch is validated first (``AppendPreparation/leader(_:leaderEpoch:config:now:origin:)``);
+    /// one bad batch rejects the request and nothing is written. Then, under the write lock,
+    /// offsets are assigned from the log end offset (base offset = LEO, LEO += lastOffsetDelta + 1
+    /// per batch), the segment rolls if segment.bytes, segment.ms (+ jitter), a full index or the
+    /// 32-bit relative offset demand it, and the request is written with one `pwritev` that
+    /// gathers the patched headers and the untouched record bytes. Records are neither decoded
+    /// nor copied. A roll fsyncs the previous segment and the directory after the lock is
+    /// released; flush.messages may fsync too.
+    ///
+    /// Compression re-encoding for a topic whose compression.type is not `producer` is not done:
+    /// batches are stored with the producer's codec.
+    @discardableResult
+    public func append(_ records: ByteBuffer, leaderEpoch: LeaderEpoch, origin: AppendOrigin = .client) throws(StorageError) -> AppendInfo {
+        let now = clock.nowMilliseconds()
+        var batches = try AppendPreparation.leader(
+            records, leaderEpoch: leaderEpoch, config: config, now: now, origin: origin)
+        guard !batches.batches.isEmpty else { return emptyAppendInfo() }
+        let outcome = try mutating { (current: LogState) throws(StorageError) -> AppendOutcome in
+            var next = current.logEndOffset
+            for index in batches.batches.indices {
+                batches.assignBaseOffset(next, toBatch: index)
+                next = batches.batches[index].lastOffset + 1
+            }
+            var outcome = try write(batches, current: current, now: now)
+            var cache = current.epochCache
+            cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
+            try saveEpochCache(cache, previous: current.epochCache)
+            if current.config.messageTimestampType == .logAppendTime {
+                outcome.info.logAppendTime = now
+            }
+            return outcome
+        }
+        try finish(outcome)
+        return outcome.info
+    }
+
+    /// Appends a replica's batches with the offsets the leader gave them (replication, and the
+    /// Raft adapter). Batches are CRC-checked and must start at or after the log end offset and
+    /// increase; they are written unchanged, and the leader epoch cache learns their epochs.
+    @discardableResult
+    public func appendAsFollower(_ records: ByteBuffer) throws(StorageError) -> AppendInfo {
+        let now = clock.nowMilliseconds()
+        let batches = try AppendPreparation.follower(records, config: config)
+        guard !batches.batches.isEmpty else { return emptyAppendInfo() }
+        let outcome = try mutating { (current: LogState) throws(StorageError) -> AppendOutcome in
+            let first = batches.batches[0].baseOffset
+            guard first >= current.logEndOffset else {
+                throw .invalidBatch(reason: "batch offset \(first) is below the log end offset \(current.logEndOffset)")
+            }
+            let outcome = try write(batches, current: current, now: now)
+            var cache = current.epochCache
+            for batch in batches.batches where batch.partitionLeaderEpoch >= 0 {
+                if batch.partitionLeaderEpoch != cache.latest?.epoch.rawValue {
+                    cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
+                }
+            }
+            try saveEpochCache(cache, previous: current.epochCache)
+            return outcome
+        }
+        try finish(outcome)
+        return outcome.info
+    }
+
+    /// Starts a new active segment at the log end offset unless the active one is empty
+    /// (Kafka's `roll()`, for tools and tests; appends roll by themselves).
+    public func roll() throws(StorageError) {
+        let rolledTo = try mutating { (current: LogState) throws(StorageError) -> Int64? in
+            guard current.activeSize > 0 else { return nil }
+            var segments = current.segments
+            try roll(&segments, at: current.logEndOffset, config: current.config, now: clock.nowMilliseconds())
+            return current.logEndOffset
+        }
+        if let rolledTo {
+            try flush(upTo: rolledTo)
+        }
+    }
+
+    // MARK: Under the write lock
+
+    struct AppendOutcome: Sendable {
+        var info: AppendInfo
+        /// The base offset of a segment rolled to, whose predecessors must be fsynced.
+        var rolledTo: Int64?
+    }
+
+    /// Writes prepared batches (offsets already assigned) at the end of the log, rolling as
+    /// needed, and publishes the new log end offset.
+    private func write(_ batches: AppendBatches, current: LogState, now: Int64) throws(StorageError) -> AppendOutcome {
+        let config = current.config
+        var segments = current.segments
+        var rolledTo: Int64?
+        var maxTimestamp: Int64 = -1
+        var offsetOfMaxTimestamp = batches.batches[0].baseOffset
+        var recordCount = 0
+        for batch in batches.batches {
+            if batch.maxTimestamp > maxTimestamp {
+                maxTimestamp = batch.maxTimestamp
+                offsetOfMaxTimestamp = batch.baseOffset
+            }
+            recordCount += Int(batch.recordCount)
+        }
+        let lastOffset = batches.batches[batches.batches.count - 1].lastOffset
+
+        var index = 0
+        while index < batches.batches.count {
+            let first = batches.batches[index]
+            let remaining = batches.batches[batches.batches.count - 1].start + batches.batches[batches.batches.count - 1].size - first.start
+            var active = segments.active
+            let mustRoll = active.shouldRoll(size: remaining, lastOffset: lastOffset, maxTimestamp: maxTimestamp, now: now, config: config)
+            if mustRoll && !(active.size == 0 && active.baseOffset == first.baseOffset) {
+                active = try roll(&segments, at: first.baseOffset, config: config, now: now)
+                rolledTo = active.baseOffset
+            }
+            // Normally the whole request; fewer batches only when offsets overflow the segment.
+            var end = index + 1
+            while end < batches.batches.count && batches.batches[end].lastOffset - active.baseOffset <= Int64(Int32.max) {
+                end += 1
+            }
+            try active.append(batches, range: index..<end, indexIntervalBytes: config.indexIntervalBytes)
+            let logEnd = batches.batches[end - 1].lastOffset + 1
+            let activeSize = active.size
+            state.withLock {
+                $0.logEndOffset = logEnd
+                $0.activeSize = activeSize
+            }
+            index = end
+        }
+        let info = AppendInfo(
+            firstOffset: batches.batches[0].baseOffset, lastOffset: lastOffset, logAppendTime: nil,
+            maxTimestamp: maxTimestamp, offsetOfMaxTimestamp: offsetOfMaxTimestamp,
+            logStartOffset: current.logStartOffset, batchCount: batches.batches.count,
+            recordCount: recordCount, sizeInBytes: batches.totalSize)
+        return AppendOutcome(info: info, rolledTo: rolledTo)
+    }
+
+    /// Closes the active segment (final time index entry, trimmed files) and starts a new one at
+    /// `baseOffset`, published at once. Its predecessors are fsynced after the lock is released.
+    @discardableResult
+    func roll(_ segments: inout LogSegments, at baseOffset: Int64, config: LogConfig, now: Int64) throws(StorageError) -> LogSegment {
+        try segments.active.deactivate()
+        let segment = try LogSegment.create(directory: directory, baseOffset: baseOffset, config: config, now: now)
+        segments.append(segment)
+        let published = segments
+        state.withLock {
+            $0.segments = published
+            $0.activeSize = 0
+        }
+        return segment
+    }
+
+    // MARK: After the write lock
+
+    /// The fsyncs an append asks for: the segments before a roll (and the directory), and the
+    /// whole log once flush.messages offsets are unflushed.
+    private func finish(_ outcome: AppendOutcome) throws(StorageError) {
+        if let rolledTo = outcome.rolledTo {
+            try flush(upTo: rolledTo)
+        }
+        let (config, end, recoveryPoint) = state.withLock { ($0.config, $0.logEndOffset, $0.recoveryPoint) }
+        if config.flushMessages != .max && end - recoveryPoint >= config.flushMessages {
+            try flush()
+        }
+    }
+
+    private func emptyAppendInfo() -> AppendInfo {
+        AppendInfo(
+            firstOffset: -1, lastOffset: -1, logAppendTime: nil, maxTimestamp: -1, offsetOfMaxTimestamp: -1,
+            logStartOffset: logStartOffset, batchCount: 0, recordCount: 0, sizeInBytes: 0)
+    }
+}

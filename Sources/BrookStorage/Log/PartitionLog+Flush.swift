@@ -1,0 +1,64 @@
+import Synchronization
+import BrookModel
+
+extension PartitionLog {
+    /// fsyncs every segment holding offsets in [recovery point, `offset`) — log and indexes —
+    /// and the directory, then moves the recovery point to `offset` (nil: the log end offset).
+    ///
+    /// Runs without the write lock, so appends and reads continue during the syncs; a
+    /// truncation that happens meanwhile keeps the recovery point from moving past the new end.
+    public func flush(upTo offset: Int64? = nil) throws(StorageError) {
+        let view = self.view
+        let target = min(offset ?? view.logEndOffset, view.logEndOffset)
+        guard target > view.recoveryPoint else { return }
+        try flushSegments(below: target, in: view)
+        let now = clock.nowMilliseconds()
+        state.withLock {
+            if $0.truncations == view.truncations {
+                $0.recoveryPoint = max($0.recoveryPoint, target)
+            }
+            $0.lastFlushMs = now
+        }
+    }
+
+    /// flush.ms: flushes when the last flush is at least flush.ms old and something is
+    /// unflushed. The broker's flush scheduler (`log.flush.scheduler.interval.ms`) calls this.
+    public func flushIfDue() throws(StorageError) {
+        let (config, lastFlush, end, recoveryPoint) = state.withLock {
+            ($0.config, $0.lastFlushMs, $0.logEndOffset, $0.recoveryPoint)
+        }
+        guard config.flushMs != .max, end > recoveryPoint else { return }
+        if clock.nowMilliseconds() &- lastFlush >= config.flushMs {
+            try flush()
+        }
+    }
+
+    /// fsyncs the segments of `view` that hold offsets in [view.recoveryPoint, `target`), then
+    /// the directory (new segment files).
+    func flushSegments(below target: Int64, in view: LogState) throws(StorageError) {
+        let first = view.segments.floorIndex(of: view.recoveryPoint) ?? 0
+        for index in first..<view.segments.count where view.segments[index].baseOffset < target {
+            try view.segments[index].flush()
+        }
+        try FileIO.syncDirectory(directory)
+    }
+
+    /// Closes the log cleanly: the active segment's final time index entry, indexes trimmed to
+    /// their entries, everything fsynced, the leader epoch checkpoint written; the recovery
+    /// point becomes the log end offset. Later calls throw ``StorageError/logClosed(directory:)``
+    /// (a second close does nothing). Files stay open while reads hold regions of them. The
+    /// log manager writes the directory's checkpoints and clean-shutdown marker afterwards.
+    public func close() throws(StorageError) {
+        try writeLock.withLock { (_: inout Void) throws(StorageError) in
+            let current = view
+            guard !current.isClosed else { return }
+            try current.segments.active.deactivate()
+            try flushSegments(below: .max, in: current)
+            try epochCheckpoint.write(current.epochCache.entries)
+            state.withLock {
+                $0.recoveryPoint = $0.logEndOffset
+                $0.isClosed = true
+            }
+        }
+    }
+}

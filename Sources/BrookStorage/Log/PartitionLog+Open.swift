@@ -1,0 +1,163 @@
+import Synchronization
+import BrookModel
+
+extension PartitionLog {
+    /// Opens (or creates) the log in `directory`.
+    ///
+    /// Leftovers are finished the Kafka way first: `.deleted` and `.cleaned` files are removed;
+    /// a `.log.swap` (a cleaned segment whose swap was interrupted) replaces the segments its
+    /// offsets cover and loses its suffix; index files without a `.log` are removed.
+    ///
+    /// After a clean shutdown nothing is scanned: each segment's index files get Kafka's cheap
+    /// sanity check (whole entries, last entry plausible; a failure rebuilds that segment's
+    /// indexes from its log) and the end of the last segment is found from its last index entry.
+    ///
+    /// Otherwise every segment from the one holding `recoveryPoint` on is scanned and validated
+    /// batch by batch (size, magic, CRC, offsets); a torn or corrupt tail is cut, the segments
+    /// after a damaged one are deleted, indexes are rebuilt, the leader epoch cache learns the
+    /// epochs of the scanned batches, and the repaired segments are fsynced. The log end offset
+    /// is then exact, and the recovery point moves to it.
+    ///
+    /// - Parameters:
+    ///   - recoveryPoint: from the directory's `recovery-point-offset-checkpoint` (0 if absent).
+    ///   - logStartOffset: from `log-start-offset-checkpoint`; nil means the first segment's base
+    ///     offset. A value past what survived a crash empties the log and starts it there.
+    ///   - clock: the wall clock for LogAppendTime, segment.ms, flush.ms and deletion delays.
+    public static func open(
+        directory: String,
+        config: LogConfig,
+        recoveryPoint: Int64,
+        logStartOffset: Int64? = nil,
+        hadCleanShutdown: Bool,
+        clock: any LogClock = SystemLogClock()
+    ) throws(StorageError) -> PartitionLog {
+        try FileIO.createDirectory(directory)
+        let now = clock.nowMilliseconds()
+        let checkpoint = LeaderEpochCheckpoint(directory: directory)
+        try checkpoint.removeLeftoverTemporaryFile()
+        let bases = try finishLeftovers(directory: directory, config: config, now: now)
+
+        var segments: [LogSegment] = []
+        for base in bases.sorted() {
+            segments.append(try LogSegment.open(directory: directory, baseOffset: base, config: config, now: now))
+        }
+        if segments.isEmpty {
+            let base = max(0, logStartOffset ?? 0)
+            segments.append(try LogSegment.create(directory: directory, baseOffset: base, config: config, now: now))
+            try FileIO.syncDirectory(directory)
+        }
+
+        let savedEpochs = try checkpoint.read() ?? []
+        var epochs = LeaderEpochCache(savedEpochs)
+        var recovered: [LogSegment] = []
+        let firstScanned = hadCleanShutdown ? segments.count : (LogSegments(segments).floorIndex(of: recoveryPoint) ?? 0)
+        for index in 0..<firstScanned where segments[index].needsIndexRebuild {
+            // Below the recovery point: repair this segment alone, as Kafka does.
+            let upper = index + 1 < segments.count ? segments[index + 1].baseOffset : nil
+            _ = try segments[index].recover(upperOffset: upper) { _ in }
+            recovered.append(segments[index])
+        }
+        var index = firstScanned
+        while index < segments.count {
+            let upper = index + 1 < segments.count ? segments[index + 1].baseOffset : nil
+            let result = try segments[index].recover(upperOffset: upper) { batch in
+                if batch.partitionLeaderEpoch > (epochs.latest?.epoch.rawValue ?? -1) {
+                    epochs.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
+                }
+            }
+            recovered.append(segments[index])
+            if result.problem != nil && index + 1 < segments.count {
+                // Nothing after a damaged batch can be trusted to follow it.
+                for later in segments[(index + 1)...] {
+                    try later.deleteFiles()
+                }
+                segments.removeSubrange((index + 1)...)
+            }
+            index += 1
+        }
+
+        let active = segments[segments.count - 1]
+        if hadCleanShutdown && !recovered.contains(where: { $0 === active }) {
+            try active.loadTail()
+        }
+        try active.activate(config: config)
+        var logEnd = active.nextOffset ?? active.baseOffset
+
+        var start = max(logStartOffset ?? segments[0].baseOffset, segments[0].baseOffset)
+        if start > logEnd {
+            // DeleteRecords or retention had moved the start past what survived: start over there.
+            for segment in segments {
+                try segment.deleteFiles()
+            }
+            segments = [try LogSegment.create(directory: directory, baseOffset: start, config: config, now: now)]
+            recovered = []
+            logEnd = start
+            epochs = LeaderEpochCache()
+        }
+        start = min(start, logEnd)
+        epochs.truncateFromEnd(logEnd)
+        epochs.truncateFromStart(start)
+        if epochs.entries != savedEpochs {
+            try checkpoint.write(epochs.entries)
+        }
+        for segment in recovered {
+            try segment.flush()
+        }
+        if !recovered.isEmpty {
+            try FileIO.syncDirectory(directory)
+        }
+
+        let last = segments[segments.count - 1]
+        let state = LogState(
+            config: config, segments: LogSegments(segments), logStartOffset: start, logEndOffset: logEnd,
+            activeSize: last.size, recoveryPoint: logEnd, lastFlushMs: now, epochCache: epochs)
+        return PartitionLog(directory: directory, clock: clock, state: state)
+    }
+
+    /// Deletes `.deleted` and `.cleaned` files and orphan indexes, completes interrupted swaps,
+    /// and returns the base offsets of the live segments.
+    private static func finishLeftovers(directory: String, config: LogConfig, now: Int64) throws(StorageError) -> Set<Int64> {
+        var logBases = Set<Int64>()
+        var indexFiles: [(base: Int64, path: String)] = []
+        var swaps: [Int64] = []
+        var changed = false
+        for name in try FileIO.listDirectory(directory) {
+            guard let parsed = SegmentFileName.parse(name) else { continue }
+            let path = directory + "/" + name
+            switch (parsed.suffix, parsed.kind) {
+            case (SegmentFileName.swapSuffix, .log):
+                swaps.append(parsed.baseOffset)
+            case ("", .log):
+                logBases.insert(parsed.baseOffset)
+            case ("", _):
+                indexFiles.append((parsed.baseOffset, path))
+            default:
+                // .deleted, .cleaned, and the indexes of a .swap (rebuilt below).
+                try FileIO.remove(path)
+                changed = true
+            }
+        }
+        for swapBase in swaps.sorted() {
+            let swapped = try LogSegment.open(
+                directory: directory, baseOffset: swapBase, config: config, now: now, suffix: SegmentFileName.swapSuffix)
+            let end = try swapped.recover(upperOffset: nil) { _ in }.nextOffset
+            for base in logBases where base >= swapBase && base < max(end, swapBase + 1) {
+                for kind in SegmentFileName.Kind.allCases {
+                    try FileIO.remove(SegmentFileName.path(directory: directory, baseOffset: base, kind: kind))
+                }
+                logBases.remove(base)
+            }
+            try swapped.rename(suffix: "")
+            logBases.insert(swapBase)
+            changed = true
+        }
+        for file in indexFiles where !logBases.contains(file.base) {
+            try FileIO.remove(file.path)
+            changed = true
+        }
+        if changed {
+            try FileIO.syncDirectory(directory)
+        }
+        return logBases
+    }
+}

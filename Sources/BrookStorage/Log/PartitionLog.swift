@@ -1,0 +1,136 @@
+import BrookModel
+import Synchronization
+
+/// The durable, segmented log of one partition: `<log.dir>/<topic>-<partition>/`.
+///
+/// Directory contents (see ``SegmentFileName``, ``OffsetIndex``, ``TimeIndex`` and
+/// ``LeaderEpochCheckpoint`` for each format): `%020d.log` segments with their `.index` and
+/// `.timeindex`, `leader-epoch-checkpoint`, and transiently `.deleted` files waiting for
+/// file.delete.delay.ms. The per-directory checkpoints (recovery point, log start offset) belong
+/// to the log manager, which passes their values to ``open(directory:config:recoveryPoint:logStartOffset:hadCleanShutdown:clock:)``
+/// and reads ``recoveryPoint`` and ``logStartOffset`` back to write them.
+///
+/// Durability follows Kafka: data goes to the page cache; `flush.messages` / `flush.ms` (default
+/// never) and every roll fsync it; the recovery point records what is known durable, and opening
+/// after an unclean shutdown scans and repairs everything past it.
+///
+/// Thread safety: `Sendable`, one instance per partition. Two mutexes, always taken in this order
+/// and never held across each other's callers:
+/// - `writeLock` serialises every mutation (appends, rolls, truncation, deletion, close). It is
+///   held across the write system call, so appends are strictly ordered.
+/// - `state` guards the published view (segments, offsets, epoch cache). It is held only to copy
+///   or update that view, never during I/O.
+///
+/// Reads take a copy of the view and then read files without any partition lock: they only touch
+/// bytes below the log end offset they observed, which appends never rewrite. So reads run
+/// concurrently with appends and with each other. No lock is global.
+public final class PartitionLog: Sendable {
+    /// The partition's directory.
+    public let directory: String
+    let clock: any LogClock
+    let epochCheckpoint: LeaderEpochCheckpoint
+    let writeLock = Mutex<Void>(())
+    let state: Mutex<LogState>
+
+    /// Everything readers need, published by the writer after each change.
+    struct LogState: Sendable {
+        var config: LogConfig
+        var segments: LogSegments
+        var logStartOffset: Int64
+        var logEndOffset: Int64
+        /// Valid bytes of the active segment at ``logEndOffset``: readers never read past it.
+        var activeSize: Int
+        var recoveryPoint: Int64
+        var lastFlushMs: Int64
+        /// Bumped by every truncation, so a flush that began before one does not move the
+        /// recovery point past the new end.
+        var truncations: UInt64 = 0
+        var epochCache: LeaderEpochCache
+        var pendingDeletions: [PendingSegmentDeletion] = []
+        var isClosed = false
+    }
+
+    init(directory: String, clock: any LogClock, state: LogState) {
+        self.directory = directory
+        self.clock = clock
+        self.epochCheckpoint = LeaderEpochCheckpoint(directory: directory)
+        self.state = Mutex(state)
+    }
+
+    /// A copy of the published state.
+    var view: LogState { state.withLock { $0 } }
+
+    // MARK: Facts
+
+    /// The topic config in force.
+    public var config: LogConfig { state.withLock { $0.config } }
+    /// The first offset a consumer can read.
+    public var logStartOffset: Int64 { state.withLock { $0.logStartOffset } }
+    /// The offset the next record will get.
+    public var logEndOffset: Int64 { state.withLock { $0.logEndOffset } }
+    /// Every offset below this is known to be on stable storage.
+    public var recoveryPoint: Int64 { state.withLock { $0.recoveryPoint } }
+    /// The latest leader epoch that wrote to the log.
+    public var latestEpoch: LeaderEpoch? { state.withLock { $0.epochCache.latest?.epoch } }
+    /// The leader epoch cache, oldest epoch first.
+    public var epochEntries: [EpochEntry] { state.withLock { $0.epochCache.entries } }
+    /// Bytes in all segments.
+    public var sizeInBytes: Int {
+        let view = self.view
+        return view.segments.all.dropLast().reduce(view.activeSize) { $0 + $1.size }
+    }
+    /// How many segments the log has.
+    public var segmentCount: Int { state.withLock { $0.segments.count } }
+    /// Segments renamed to `.deleted` whose files are not yet unlinked.
+    public var pendingDeletions: [PendingSegmentDeletion] { state.withLock { $0.pendingDeletions } }
+
+    /// OffsetForLeaderEpoch: where `epoch` ends in this log; nil for "undefined" (an epoch above
+    /// the latest, or an empty cache).
+    public func endOffset(forEpoch epoch: LeaderEpoch) -> EpochEndOffset? {
+        state.withLock { $0.epochCache.endOffset(for: epoch, logEndOffset: $0.logEndOffset) }
+    }
+
+    /// What retention and the cleaner need to know about each segment, oldest first, the active
+    /// one last (see ``RetentionPolicy`` and ``CompactionPlanner``).
+    public func segmentSummaries() throws(StorageError) -> [SegmentSummary] {
+        let view = self.view
+        var summaries: [SegmentSummary] = []
+        for index in 0..<view.segments.count {
+            let segment = view.segments[index]
+            let isActive = index == view.segments.count - 1
+            let size = isActive ? view.activeSize : segment.size
+            summaries.append(
+                SegmentSummary(
+                    baseOffset: segment.baseOffset,
+                    nextOffset: size == 0 ? segment.baseOffset : view.segments.endOffset(ofSegmentAt: index, logEndOffset: view.logEndOffset),
+                    sizeBytes: Int64(size),
+                    largestTimestamp: try segment.largestTimestamp(),
+                    firstBatchTimestamp: size == 0 ? nil : try segment.firstBatchTimestamp()))
+        }
+        return summaries
+    }
+
+    /// Replaces the topic config (AlterConfigs). Segment sizes, roll times, flush and timestamp
+    /// rules apply from the next append; index capacities from the next segment.
+    public func updateConfig(_ config: LogConfig) {
+        writeLock.withLock { _ in
+            state.withLock { $0.config = config }
+        }
+    }
+
+    /// Runs `body` holding the write lock, after checking that the log is open.
+    func mutating<T: Sendable>(_ body: (LogState) throws(StorageError) -> T) throws(StorageError) -> T {
+        try writeLock.withLock { (_: inout Void) throws(StorageError) -> T in
+            let current = view
+            guard !current.isClosed else { throw .logClosed(directory: directory) }
+            return try body(current)
+        }
+    }
+
+    /// Writes the leader epoch cache if it changed and publishes it.
+    func saveEpochCache(_ cache: LeaderEpochCache, previous: LeaderEpochCache) throws(StorageError) {
+        guard cache != previous else { return }
+        try epochCheckpoint.write(cache.entries)
+        state.withLock { $0.epochCache = cache }
+    }
+}
