@@ -92,6 +92,9 @@ public struct Broker: Sendable {
             maximumResponseBytes: max(1024, config.int("fetch.max.bytes"))
         ))
         router.register(ListOffsetsHandler(partitions: partitions.table))
+        router.register(OffsetForLeaderEpochHandler(partitions: partitions.table))
+        router.register(DeleteRecordsHandler(partitions: partitions.table))
+        router.register(DescribeLogDirsHandler(logs: logs))
         router.registerAdminHandlers(context)
         // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))

@@ -122,6 +122,15 @@ public final class LogManager: Sendable {
         logs.withLock { $0.mapValues(\.log) }
     }
 
+    /// The open logs grouped by log directory.
+    public var logsByDirectory: [String: [TopicPartition: PartitionLog]] {
+        logs.withLock { table in
+            var result: [String: [TopicPartition: PartitionLog]] = [:]
+            for (key, entry) in table { result[entry.directory, default: [:]][key] = entry.log }
+            return result
+        }
+    }
+
     /// Opens the partition's log, creating it in the directory with the fewest partitions.
     public func getOrCreate(_ partition: TopicPartition, config: LogConfig) throws -> PartitionLog {
         if let existing = log(partition) { return existing }

@@ -1,0 +1,40 @@
+import BrookModel
+import BrookProtocol
+import BrookStorage
+
+/// DeleteRecords: moves each partition's log start offset forward (offset -1 means the high
+/// watermark); whole segments below it are deleted by retention.
+struct DeleteRecordsHandler: RequestHandler {
+    typealias Request = DeleteRecordsRequest
+    let versions: ClosedRange<Int16> = 0...2
+    let partitions: PartitionTable
+
+    func handle(_ request: DeleteRecordsRequest, context: RequestContext) async throws -> DeleteRecordsResponse? {
+        let topics = request.topics.map { topic in
+            DeleteRecordsResponse.DeleteRecordsTopicResult(name: topic.name, partitions: topic.partitions.map { requested in
+                var result = DeleteRecordsResponse.DeleteRecordsPartitionResult(
+                    partitionIndex: requested.partitionIndex, lowWatermark: -1, errorCode: 0
+                )
+                guard let partition = partitions.partition(TopicPartition(topic: topic.name, partition: requested.partitionIndex)) else {
+                    result.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    return result
+                }
+                let highWatermark = partition.highWatermark
+                let target = requested.offset == -1 ? highWatermark : requested.offset
+                guard target >= 0, target <= highWatermark else {
+                    result.errorCode = ErrorCode.offsetOutOfRange.rawValue
+                    return result
+                }
+                do {
+                    result.lowWatermark = try partition.log.deleteRecordsBefore(target)
+                } catch let error as StorageError {
+                    result.errorCode = error.errorCode.rawValue
+                } catch {
+                    result.errorCode = ErrorCode.unknownServerError.rawValue
+                }
+                return result
+            })
+        }
+        return DeleteRecordsResponse(throttleTimeMs: 0, topics: topics)
+    }
+}

@@ -1,0 +1,37 @@
+import BrookModel
+import BrookProtocol
+import BrookStorage
+
+/// OffsetForLeaderEpoch: the end offset of a leader epoch — the first offset of the next larger
+/// epoch, or the log end offset for the latest — so that a consumer or follower can detect a
+/// diverged log after a leader change (KIP-101, KIP-320).
+struct OffsetForLeaderEpochHandler: RequestHandler {
+    typealias Request = OffsetForLeaderEpochRequest
+    let versions: ClosedRange<Int16> = 0...4
+    let partitions: PartitionTable
+
+    func handle(_ request: OffsetForLeaderEpochRequest, context: RequestContext) async throws -> OffsetForLeaderEpochResponse? {
+        let topics = request.topics.map { topic in
+            OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: topic.topic, partitions: topic.partitions.map { requested in
+                var result = OffsetForLeaderEpochResponse.EpochEndOffset(
+                    errorCode: 0, partition: requested.partition, leaderEpoch: -1, endOffset: -1
+                )
+                guard let partition = partitions.partition(TopicPartition(topic: topic.topic, partition: requested.partition)) else {
+                    result.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    return result
+                }
+                if requested.currentLeaderEpoch >= 0 && requested.currentLeaderEpoch != partition.leaderEpoch {
+                    result.errorCode = (requested.currentLeaderEpoch > partition.leaderEpoch
+                        ? ErrorCode.unknownLeaderEpoch : ErrorCode.fencedLeaderEpoch).rawValue
+                    return result
+                }
+                if let found = partition.log.endOffset(forEpoch: LeaderEpoch(requested.leaderEpoch)) {
+                    result.leaderEpoch = found.epoch.rawValue
+                    result.endOffset = found.endOffset
+                }
+                return result
+            })
+        }
+        return OffsetForLeaderEpochResponse(throttleTimeMs: 0, topics: topics)
+    }
+}
