@@ -15,10 +15,11 @@ public struct Broker: Sendable {
     /// The listeners as bound (with ephemeral ports resolved).
     public let boundListeners: [BrokerConfig.Listener]
     let storage: StorageService
+    let maintenance: LogMaintenanceService
 
     /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the network
     /// stops before storage is flushed and closed.
-    public var services: [any Service] { [storage, server] }
+    public var services: [any Service] { [storage, maintenance, server] }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
@@ -101,9 +102,17 @@ public struct Broker: Sendable {
 
         let server = KafkaServer(listeners: bound, router: router, logger: logger)
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)
+        let maintenance = LogMaintenanceService(
+            logs: logs,
+            intervals: .init(
+                retentionCheck: .milliseconds(max(1, config.int64("log.retention.check.interval.ms") ?? 300_000)),
+                checkpoint: .milliseconds(max(1, config.int64("log.flush.offset.checkpoint.interval.ms") ?? 60_000))
+            ),
+            logger: logger
+        )
         return Broker(
             config: configStore, metadata: metadata, server: server,
-            boundListeners: bound.map(\.listener), storage: storage
+            boundListeners: bound.map(\.listener), storage: storage, maintenance: maintenance
         )
     }
 

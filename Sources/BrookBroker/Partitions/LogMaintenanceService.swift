@@ -1,0 +1,51 @@
+import BrookStorage
+import Logging
+import ServiceLifecycle
+
+/// Periodic log work: retention (`log.retention.check.interval.ms`), delayed deletion of
+/// `.deleted` files and due flushes (every second), and the recovery-point and log-start-offset
+/// checkpoints (`log.flush.offset.checkpoint.interval.ms`).
+struct LogMaintenanceService: Service {
+    struct Intervals: Sendable {
+        var retentionCheck: Duration
+        var checkpoint: Duration
+        var tick: Duration = .seconds(1)
+    }
+
+    let logs: LogManager
+    let intervals: Intervals
+    let logger: Logger
+    let clock: any LogClock = SystemLogClock()
+
+    func run() async throws {
+        let monotonic = ContinuousClock()
+        var nextRetention = monotonic.now + intervals.retentionCheck
+        var nextCheckpoint = monotonic.now + intervals.checkpoint
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: intervals.tick)
+            } catch {
+                return
+            }
+            let now = clock.nowMilliseconds()
+            report(logs.flushAndCollect(now: now))
+            if monotonic.now >= nextRetention {
+                report(logs.applyRetention(now: now))
+                nextRetention = monotonic.now + intervals.retentionCheck
+            }
+            if monotonic.now >= nextCheckpoint {
+                do {
+                    try logs.checkpoint()
+                } catch {
+                    logger.error("could not write the log checkpoints: \(error)")
+                }
+                nextCheckpoint = monotonic.now + intervals.checkpoint
+            }
+        }
+    }
+
+    private func report(_ report: LogManager.MaintenanceReport) {
+        if report.segmentsDeleted > 0 { logger.info("retention deleted \(report.segmentsDeleted) segment(s)") }
+        for error in report.errors { logger.error("\(error)") }
+    }
+}
