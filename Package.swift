@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "BrookCLI",
             dependencies: [
-                "BrookBroker", "BrookProtocol", "BrookRecords",
+                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
