@@ -9,6 +9,20 @@ struct Brook: AsyncParsableCommand {
         version: BrookVersion.current,
         subcommands: [ServerCommand.self, PerfCommand.self, VersionCommand.self]
     )
+
+    static func main() async {
+        FileDescriptorLimit.raiseToMaximum()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// The release this binary is.
