@@ -109,12 +109,7 @@ struct LogOpenPerf: AsyncParsableCommand {
     func run() async throws {
         let batch = try makeBatch(bytes: 1_024)
         let config = try LogConfig(overrides: ["segment.bytes": "1048576", "segment.index.bytes": "65536"])
-        let manager = try LogManager(configuration: .init(logDirs: [dir]))
-        for index in 0..<partitions {
-            let log = try manager.getOrCreate(TopicPartition(topic: "perf", partition: Int32(index)), config: config)
-            _ = try log.append(batch, leaderEpoch: LeaderEpoch(0))
-        }
-        try manager.shutdown()
+        try Self.create(partitions: partitions, in: dir, config: config, batch: batch)
         let clock = ContinuousClock()
         let start = clock.now
         let reopened = try LogManager(configuration: .init(logDirs: [dir]))
@@ -122,5 +117,15 @@ struct LogOpenPerf: AsyncParsableCommand {
         let elapsed = (clock.now - start).seconds
         print("log-open: \(logs.count) partitions opened after a clean shutdown in \(String(format: "%.3f", elapsed)) s")
         try reopened.shutdown()
+    }
+
+    /// Creates the partitions and shuts down cleanly; the manager (and its files) are released on return.
+    private static func create(partitions: Int, in dir: String, config: LogConfig, batch: ByteBuffer) throws {
+        let manager = try LogManager(configuration: .init(logDirs: [dir]))
+        for index in 0..<partitions {
+            let log = try manager.getOrCreate(TopicPartition(topic: "perf", partition: Int32(index)), config: config)
+            _ = try log.append(batch, leaderEpoch: LeaderEpoch(0))
+        }
+        try manager.shutdown()
     }
 }
