@@ -2,6 +2,7 @@ import BrookModel
 import BrookRecords
 import Foundation
 import NIOCore
+import PropertyBased
 import Synchronization
 import Testing
 
@@ -73,6 +74,11 @@ struct LogTestRandom: RandomNumberGenerator {
 
 enum LogFixtures {
     static let baseTime: Int64 = 1_700_000_000_000
+
+    /// Seeds for property tests. Not shrunk: a smaller seed is just another random case.
+    static var seeds: Generator<UInt64, Shrink.None<UInt64>> {
+        Generator { rng in UInt64.random(in: .min ... .max, using: &rng) }
+    }
 
     /// A producer batch of `count` records with the given timestamps (one per record, or the
     /// same for all), values `valueSize` bytes long whose bytes spell `tag`.

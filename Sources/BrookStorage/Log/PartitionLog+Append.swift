@@ -13,13 +13,19 @@ extension PartitionLog {
     /// 32-bit relative offset demand it, and the request is written with one `pwritev` that
     /// gathers the patched headers and the untouched record bytes. Records are neither decoded
     /// nor copied. A roll fsyncs the previous segment and the directory after the lock is
-    /// released; flush.messages may fsync too.
+    /// released (or at the next ``flushIfDue()`` when the log was opened with
+    /// `syncsRolledSegmentsInline: false`); flush.messages may fsync too.
+    ///
+    /// Not done here (yet): idempotent/transactional producer state (sequence checks), record-level
+    /// checks that need decoding (keys on compacted topics, per-record timestamps: timestamps are
+    /// checked on each batch's baseTimestamp and maxTimestamp).
     ///
     /// Compression re-encoding for a topic whose compression.type is not `producer` is not done:
     /// batches are stored with the producer's codec.
     @discardableResult
     public func append(_ records: ByteBuffer, leaderEpoch: LeaderEpoch, origin: AppendOrigin = .client) throws(StorageError) -> AppendInfo {
         let now = clock.nowMilliseconds()
+        let config = self.config
         var batches = try AppendPreparation.leader(
             records, leaderEpoch: leaderEpoch, config: config, now: now, origin: origin)
         guard !batches.batches.isEmpty else { return emptyAppendInfo() }
@@ -33,7 +39,7 @@ extension PartitionLog {
             var cache = current.epochCache
             cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
             try saveEpochCache(cache, previous: current.epochCache)
-            if current.config.messageTimestampType == .logAppendTime {
+            if config.messageTimestampType == .logAppendTime {
                 outcome.info.logAppendTime = now
             }
             return outcome
@@ -57,16 +63,25 @@ extension PartitionLog {
             }
             let outcome = try write(batches, current: current, now: now)
             var cache = current.epochCache
-            for batch in batches.batches where batch.partitionLeaderEpoch >= 0 {
-                if batch.partitionLeaderEpoch != cache.latest?.epoch.rawValue {
-                    cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
-                }
+            for batch in batches.batches {
+                cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
             }
             try saveEpochCache(cache, previous: current.epochCache)
             return outcome
         }
         try finish(outcome)
         return outcome.info
+    }
+
+    /// Records that `epoch` starts at the log end offset, as a new leader does before it writes
+    /// (Kafka's `maybeAssignEpochStartOffset` on becoming leader), so OffsetForLeaderEpoch
+    /// answers for it at once.
+    public func assignEpochStartOffset(_ epoch: LeaderEpoch) throws(StorageError) {
+        try mutating { (current: LogState) throws(StorageError) in
+            var cache = current.epochCache
+            cache.assign(epoch: epoch.rawValue, startOffset: current.logEndOffset)
+            try saveEpochCache(cache, previous: current.epochCache)
+        }
     }
 
     /// Starts a new active segment at the log end offset unless the active one is empty
@@ -89,6 +104,8 @@ extension PartitionLog {
         var info: AppendInfo
         /// The base offset of a segment rolled to, whose predecessors must be fsynced.
         var rolledTo: Int64?
+        /// flush.messages offsets are unflushed.
+        var flushDue = false
     }
 
     /// Writes prepared batches (offsets already assigned) at the end of the log, rolling as
@@ -138,7 +155,8 @@ extension PartitionLog {
             maxTimestamp: maxTimestamp, offsetOfMaxTimestamp: offsetOfMaxTimestamp,
             logStartOffset: current.logStartOffset, batchCount: batches.batches.count,
             recordCount: recordCount, sizeInBytes: batches.totalSize)
-        return AppendOutcome(info: info, rolledTo: rolledTo)
+        let flushDue = config.flushMessages != .max && lastOffset + 1 - current.recoveryPoint >= config.flushMessages
+        return AppendOutcome(info: info, rolledTo: rolledTo, flushDue: flushDue)
     }
 
     /// Closes the active segment (final time index entry, trimmed files) and starts a new one at
@@ -161,12 +179,14 @@ extension PartitionLog {
     /// The fsyncs an append asks for: the segments before a roll (and the directory), and the
     /// whole log once flush.messages offsets are unflushed.
     private func finish(_ outcome: AppendOutcome) throws(StorageError) {
-        if let rolledTo = outcome.rolledTo {
-            try flush(upTo: rolledTo)
-        }
-        let (config, end, recoveryPoint) = state.withLock { ($0.config, $0.logEndOffset, $0.recoveryPoint) }
-        if config.flushMessages != .max && end - recoveryPoint >= config.flushMessages {
+        if outcome.flushDue {
             try flush()
+        } else if let rolledTo = outcome.rolledTo {
+            if syncsRolledSegmentsInline {
+                try flush(upTo: rolledTo)
+            } else {
+                state.withLock { $0.unsyncedRollOffset = max($0.unsyncedRollOffset ?? rolledTo, rolledTo) }
+            }
         }
     }
 

@@ -17,19 +17,25 @@ extension PartitionLog {
             if $0.truncations == view.truncations {
                 $0.recoveryPoint = max($0.recoveryPoint, target)
             }
+            if let pending = $0.unsyncedRollOffset, pending <= $0.recoveryPoint {
+                $0.unsyncedRollOffset = nil
+            }
             $0.lastFlushMs = now
         }
     }
 
     /// flush.ms: flushes when the last flush is at least flush.ms old and something is
-    /// unflushed. The broker's flush scheduler (`log.flush.scheduler.interval.ms`) calls this.
+    /// unflushed; also fsyncs segments rolled away whose sync was deferred (see
+    /// `syncsRolledSegmentsInline`). The broker's flush scheduler calls this periodically.
     public func flushIfDue() throws(StorageError) {
-        let (config, lastFlush, end, recoveryPoint) = state.withLock {
-            ($0.config, $0.lastFlushMs, $0.logEndOffset, $0.recoveryPoint)
+        let (config, lastFlush, end, recoveryPoint, rolled) = state.withLock {
+            ($0.config, $0.lastFlushMs, $0.logEndOffset, $0.recoveryPoint, $0.unsyncedRollOffset)
         }
-        guard config.flushMs != .max, end > recoveryPoint else { return }
-        if clock.nowMilliseconds() &- lastFlush >= config.flushMs {
+        guard end > recoveryPoint else { return }
+        if config.flushMs != .max && clock.nowMilliseconds() &- lastFlush >= config.flushMs {
             try flush()
+        } else if let rolled, rolled > recoveryPoint {
+            try flush(upTo: rolled)
         }
     }
 

@@ -23,13 +23,18 @@ extension PartitionLog {
     ///   - logStartOffset: from `log-start-offset-checkpoint`; nil means the first segment's base
     ///     offset. A value past what survived a crash empties the log and starts it there.
     ///   - clock: the wall clock for LogAppendTime, segment.ms, flush.ms and deletion delays.
+    ///   - syncsRolledSegmentsInline: true (the default) makes the append that rolls fsync the
+    ///     segments before the new one, after releasing the write lock (so only that request
+    ///     waits); false defers that fsync to the next ``flushIfDue()``, as Kafka defers it to its
+    ///     scheduler.
     public static func open(
         directory: String,
         config: LogConfig,
         recoveryPoint: Int64,
         logStartOffset: Int64? = nil,
         hadCleanShutdown: Bool,
-        clock: any LogClock = SystemLogClock()
+        clock: any LogClock = SystemLogClock(),
+        syncsRolledSegmentsInline: Bool = true
     ) throws(StorageError) -> PartitionLog {
         try FileIO.createDirectory(directory)
         let now = clock.nowMilliseconds()
@@ -61,7 +66,8 @@ extension PartitionLog {
         while index < segments.count {
             let upper = index + 1 < segments.count ? segments[index + 1].baseOffset : nil
             let result = try segments[index].recover(upperOffset: upper) { batch in
-                if batch.partitionLeaderEpoch > (epochs.latest?.epoch.rawValue ?? -1) {
+                // Epochs of batches below the log start offset no longer describe the log.
+                if batch.lastOffset >= (logStartOffset ?? 0), batch.partitionLeaderEpoch > (epochs.latest?.epoch.rawValue ?? -1) {
                     epochs.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
                 }
             }
@@ -95,7 +101,9 @@ extension PartitionLog {
             epochs = LeaderEpochCache()
         }
         start = min(start, logEnd)
-        epochs.truncateFromEnd(logEnd)
+        // Epochs of offsets that did not survive go; one starting exactly at the log end (a
+        // leader that has not written yet) stays.
+        epochs.truncateFromEnd(logEnd + 1)
         epochs.truncateFromStart(start)
         if epochs.entries != savedEpochs {
             try checkpoint.write(epochs.entries)
@@ -111,7 +119,7 @@ extension PartitionLog {
         let state = LogState(
             config: config, segments: LogSegments(segments), logStartOffset: start, logEndOffset: logEnd,
             activeSize: last.size, recoveryPoint: logEnd, lastFlushMs: now, epochCache: epochs)
-        return PartitionLog(directory: directory, clock: clock, state: state)
+        return PartitionLog(directory: directory, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline, state: state)
     }
 
     /// Deletes `.deleted` and `.cleaned` files and orphan indexes, completes interrupted swaps,

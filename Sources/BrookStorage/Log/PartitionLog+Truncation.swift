@@ -105,8 +105,8 @@ extension PartitionLog {
     /// deleted. Files are unlinked later by ``deleteExpiredSegmentFiles(now:)``.
     @discardableResult
     public func deleteSegments(where predicate: (SegmentSummary) -> Bool) throws(StorageError) -> [SegmentSummary] {
-        let summaries = try segmentSummaries()
-        return try mutating { (current: LogState) throws(StorageError) -> [SegmentSummary] in
+        try mutating { (current: LogState) throws(StorageError) -> [SegmentSummary] in
+            let summaries = try segmentSummaries()
             var count = 0
             while count < summaries.count && count < current.segments.count
                 && summaries[count].baseOffset == current.segments[count].baseOffset && predicate(summaries[count])

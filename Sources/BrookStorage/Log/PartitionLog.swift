@@ -28,6 +28,8 @@ public final class PartitionLog: Sendable {
     /// The partition's directory.
     public let directory: String
     let clock: any LogClock
+    /// Whether the append that rolls also fsyncs the rolled segments (else ``flushIfDue()`` does).
+    let syncsRolledSegmentsInline: Bool
     let epochCheckpoint: LeaderEpochCheckpoint
     let writeLock = Mutex<Void>(())
     let state: Mutex<LogState>
@@ -47,12 +49,15 @@ public final class PartitionLog: Sendable {
         var truncations: UInt64 = 0
         var epochCache: LeaderEpochCache
         var pendingDeletions: [PendingSegmentDeletion] = []
+        /// The base offset of the latest roll whose predecessors await their fsync (deferred mode).
+        var unsyncedRollOffset: Int64?
         var isClosed = false
     }
 
-    init(directory: String, clock: any LogClock, state: LogState) {
+    init(directory: String, clock: any LogClock, syncsRolledSegmentsInline: Bool, state: LogState) {
         self.directory = directory
         self.clock = clock
+        self.syncsRolledSegmentsInline = syncsRolledSegmentsInline
         self.epochCheckpoint = LeaderEpochCheckpoint(directory: directory)
         self.state = Mutex(state)
     }
