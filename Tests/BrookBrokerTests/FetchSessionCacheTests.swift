@@ -77,30 +77,37 @@ import Testing
     }
 }
 
+/// Outcomes are checked, not wall time: the suite runs beside busy tests on two cores.
 @Suite struct FetchWaiterTests {
-    @Test func fireWakesAWaiterBeforeItsDeadline() async {
+    @Test func fireWakesAWaiter() async {
         let waiter = FetchWaiter()
         let waiters = PartitionWaiters()
         waiters.add(waiter)
-        let clock = ContinuousClock()
-        let start = clock.now
-        async let waited: Void = waiter.wait(timeout: .seconds(30))
+        async let woken = waiter.wait(timeout: .seconds(60))
         waiters.notifyAll()
-        await waited
-        #expect(clock.now - start < .seconds(20))
+        #expect(await woken)
     }
 
     @Test func aFireBeforeTheWaitIsNotLost() async {
         let waiter = FetchWaiter()
         waiter.fire()
-        let clock = ContinuousClock()
-        let start = clock.now
-        await waiter.wait(timeout: .seconds(30))
-        #expect(clock.now - start < .seconds(20))
+        #expect(await waiter.wait(timeout: .seconds(60)))
     }
 
     @Test func theDeadlineEndsTheWait() async {
         let waiter = FetchWaiter()
-        await waiter.wait(timeout: .milliseconds(10))
+        #expect(await waiter.wait(timeout: .milliseconds(10)) == false)
+        // A fire after the deadline changes nothing.
+        waiter.fire()
+        #expect(await waiter.wait(timeout: .milliseconds(10)) == false)
+    }
+
+    @Test func removedWaitersAreNotWoken() async {
+        let waiter = FetchWaiter()
+        let waiters = PartitionWaiters()
+        waiters.add(waiter)
+        waiters.remove(waiter)
+        waiters.notifyAll()
+        #expect(await waiter.wait(timeout: .milliseconds(10)) == false)
     }
 }

@@ -6,51 +6,67 @@ final class FetchWaiter: Sendable {
     private enum State {
         case idle
         case waiting(CheckedContinuation<Void, Never>)
+        /// Woken by ``fire()``.
         case fired
+        /// The deadline passed (or the task was cancelled) first.
+        case expired
     }
 
     private let state = Mutex(State.idle)
 
     /// Wakes the waiting fetch; later calls do nothing.
     func fire() {
+        end(as: .fired)
+    }
+
+    private func end(as outcome: State) {
         let resume: CheckedContinuation<Void, Never>? = state.withLock { state in
             switch state {
             case .waiting(let continuation):
-                state = .fired
+                state = outcome
                 return continuation
             case .idle:
-                state = .fired
+                state = outcome
                 return nil
-            case .fired:
+            case .fired, .expired:
                 return nil
             }
         }
         resume?.resume()
     }
 
-    /// Waits until ``fire()`` or until `timeout` passes.
-    func wait(timeout: Duration) async {
+    /// Waits until ``fire()`` or until `timeout` passes; returns whether it was fired.
+    @discardableResult
+    func wait(timeout: Duration) async -> Bool {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                        let alreadyFired: Bool = state.withLock { state in
-                            if case .fired = state { return true }
-                            state = .waiting(continuation)
-                            return false
+                        let finished: Bool = state.withLock { state in
+                            switch state {
+                            case .fired, .expired:
+                                return true
+                            case .idle, .waiting:
+                                state = .waiting(continuation)
+                                return false
+                            }
                         }
-                        if alreadyFired { continuation.resume() }
+                        if finished { continuation.resume() }
                     }
                 } onCancel: {
-                    self.fire()
+                    self.end(as: .expired)
                 }
             }
-            group.addTask {
+            group.addTask { [self] in
                 try? await Task.sleep(for: timeout)
+                self.end(as: .expired)
             }
             await group.next()
             group.cancelAll()
-            self.fire()
+        }
+        return state.withLock { state in
+            if case .fired = state { return true }
+            return false
         }
     }
 }
