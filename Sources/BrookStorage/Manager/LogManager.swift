@@ -18,6 +18,10 @@ public final class LogManager: Sendable {
         public var logDirs: [String]
         public var recoveryThreadsPerDataDir: Int = 2
         public var clock: any LogClock = SystemLogClock()
+        /// Whether the append that rolls a segment fsyncs the old one itself. The broker's
+        /// maintenance service calls `flushIfDue()` every second, which fsyncs rolled segments
+        /// as Kafka's scheduler does, so appends do not wait for the disk by default.
+        public var syncsRolledSegmentsInline = false
 
         public init(logDirs: [String], recoveryThreadsPerDataDir: Int = 2) {
             self.logDirs = logDirs
@@ -70,11 +74,13 @@ public final class LogManager: Sendable {
                 jobs.append((partition, path, logConfig))
             }
             let clock = configuration.clock
+            let inline = configuration.syncsRolledSegmentsInline
             let results = try await Self.run(jobs, parallelism: max(1, configuration.recoveryThreadsPerDataDir)) { job in
                 let (partition, path, logConfig) = job
                 let log = try PartitionLog.open(
                     directory: path, config: logConfig, recoveryPoint: recoveryPoints[partition] ?? 0,
-                    logStartOffset: startOffsets[partition], hadCleanShutdown: clean, clock: clock
+                    logStartOffset: startOffsets[partition], hadCleanShutdown: clean, clock: clock,
+                    syncsRolledSegmentsInline: inline
                 )
                 return (partition, log)
             }
@@ -141,7 +147,8 @@ public final class LogManager: Sendable {
         }
         let path = directory + "/" + PartitionDirectoryName.name(for: partition)
         let log = try PartitionLog.open(
-            directory: path, config: config, recoveryPoint: 0, hadCleanShutdown: true, clock: configuration.clock
+            directory: path, config: config, recoveryPoint: 0, hadCleanShutdown: true, clock: configuration.clock,
+            syncsRolledSegmentsInline: configuration.syncsRolledSegmentsInline
         )
         return logs.withLock { table in
             if let raced = table[partition] {
