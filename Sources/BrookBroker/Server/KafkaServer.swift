@@ -102,7 +102,12 @@ public final class KafkaServer: Service, Sendable {
         let id = ObjectIdentifier(connection.channel)
         openConnections.withLock { $0[id] = connection.channel }
         defer { _ = openConnections.withLock { $0.removeValue(forKey: id) } }
-        await Connection(channel: connection, router: router, listenerName: listenerName, logger: logger).run()
+        let connectionHandler = Connection(channel: connection, router: router, listenerName: listenerName, logger: logger)
+        // On shutdown the connection's task is cancelled: a fetch parked in long poll returns at
+        // once (empty), its answer is sent, and the connection closes.
+        await cancelWhenGracefulShutdown {
+            await connectionHandler.run()
+        }
     }
 
     /// Stops accepting and stops reading from open connections; requests already read finish.
