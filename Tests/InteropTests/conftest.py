@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +62,9 @@ class BrokerProcess:
             match = LISTENING.search(line)
             if match:
                 self.port = int(match.group(2))
+                # Keep draining the output so a chatty broker never blocks on a full pipe.
+                self._reader = threading.Thread(target=self._collect, args=(self.process,), daemon=True)
+                self._reader.start()
                 return
         raise RuntimeError(f"brook did not report its port within {timeout}s: {''.join(self.output)}")
 
@@ -93,9 +97,17 @@ class BrokerProcess:
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def _collect(self, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.output.append(line)
+
     def _drain(self) -> None:
-        if self.process is not None and self.process.stdout is not None:
-            self.output.extend(self.process.stdout.readlines())
+        """Waits until the output of the stopped process has been collected."""
+        reader = getattr(self, "_reader", None)
+        if reader is not None:
+            reader.join(timeout=10)
+            self._reader = None
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import NIOCore
 /// regions). Waits up to `max.wait.ms` for `min.bytes`, woken by appends; keeps KIP-227 sessions.
 struct FetchHandler: FramingRequestHandler {
     typealias Request = FetchRequest
-    let versions: ClosedRange<Int16> = 4...17
+    let versions: ClosedRange<Int16> = 0...17
     let partitions: PartitionTable
     let metadata: MetadataStore
     let sessions: FetchSessionCache
@@ -86,7 +86,9 @@ struct FetchHandler: FramingRequestHandler {
         let limit = max(0, min(Int(request.maxBytes), maximumResponseBytes))
         let deadline = ContinuousClock.now + .milliseconds(max(0, Int(request.maxWaitMs)))
         var reads = read(targets, limit: limit)
-        while reads.bytes < Int(request.minBytes), !reads.hasError, request.maxWaitMs > 0, ContinuousClock.now < deadline {
+        // A cancelled task (the broker is shutting down) answers with what it has at once.
+        while reads.bytes < Int(request.minBytes), !reads.hasError, request.maxWaitMs > 0,
+              ContinuousClock.now < deadline, !Task.isCancelled {
             let waiter = FetchWaiter()
             let watched = targets.compactMap { partitions.partition($0.key) }
             for partition in watched { partition.waiters.add(waiter) }
@@ -119,6 +121,11 @@ struct FetchHandler: FramingRequestHandler {
             }
             var data = result.data
             if request.isolationLevel == 1 && version >= 4 { data.abortedTransactions = [] }
+            if version < 4, let region = result.region {
+                Self.downConvert(region, version: version, fetchOffset: target.fetchOffset, into: &data)
+                topics[topics.count - 1].partitions.append(data)
+                continue
+            }
             topics[topics.count - 1].partitions.append(data)
             if let region = result.region {
                 regions.append((topics.count - 1, topics[topics.count - 1].partitions.count - 1, region))

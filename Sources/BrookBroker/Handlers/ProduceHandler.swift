@@ -1,13 +1,14 @@
 import BrookModel
 import BrookProtocol
 import BrookStorage
+import NIOCore
 
 /// Produce: validates each partition's batches (header and CRC, never the records) and appends
 /// them to the partition's log. acks=0 gets no response; acks=1 and acks=-1 are answered once
 /// the batches are in the log (on one node every in-sync replica has them).
 struct ProduceHandler: RequestHandler {
     typealias Request = ProduceRequest
-    let versions: ClosedRange<Int16> = 3...11
+    let versions: ClosedRange<Int16> = 0...11
     let partitions: PartitionTable
 
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
@@ -30,8 +31,15 @@ struct ProduceHandler: RequestHandler {
                     results.append(Self.failure(data.index, .invalidRecord, message: "Produce request carries no records"))
                     continue
                 }
+                let converted: ByteBuffer
+                switch Self.upConvertedRecords(records, version: context.apiVersion) {
+                case .success(let batches): converted = batches
+                case .failure(let error):
+                    results.append(Self.failure(data.index, error.errorCode, message: "\(error)", logStartOffset: partition.log.logStartOffset))
+                    continue
+                }
                 do {
-                    let info = try partition.appendAsLeader(records)
+                    let info = try partition.appendAsLeader(converted)
                     results.append(ProduceResponse.PartitionProduceResponse(
                         index: data.index, errorCode: ErrorCode.none.rawValue, baseOffset: info.firstOffset,
                         logAppendTimeMs: info.logAppendTime ?? -1, logStartOffset: info.logStartOffset
