@@ -24,10 +24,16 @@ public struct Broker: Sendable {
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
         let nodeId = config.nodeId
-        let logs = try LogManager(configuration: .init(
+        var logsConfiguration = LogManager.Configuration(
             logDirs: config.logDirs,
             recoveryThreadsPerDataDir: max(1, config.int("num.recovery.threads.per.data.dir"))
-        ))
+        )
+        logsConfiguration.cleaner = LogCleaner.Configuration(
+            offsetMapMemoryBytes: Int(max(1024, (config.int64("log.cleaner.dedupe.buffer.size") ?? 134_217_728)
+                / Int64(max(1, config.int("log.cleaner.threads"))))),
+            loadFactor: Double(config.string("log.cleaner.io.buffer.load.factor") ?? "") ?? 0.9
+        )
+        let logs = try LogManager(configuration: logsConfiguration)
         for (directory, clean) in logs.hadCleanShutdown.sorted(by: { $0.key < $1.key }) where !clean {
             logger.info("\(directory) was not shut down cleanly: recovering its logs")
         }
@@ -102,11 +108,15 @@ public struct Broker: Sendable {
 
         let server = KafkaServer(listeners: bound, router: router, logger: logger)
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)
+        let cleanerBackoff: Duration? = config.string("log.cleaner.enable")?.lowercased() == "false"
+            ? nil : .milliseconds(max(10, config.int64("log.cleaner.backoff.ms") ?? 15_000))
         let maintenance = LogMaintenanceService(
             logs: logs,
             intervals: .init(
                 retentionCheck: .milliseconds(max(1, config.int64("log.retention.check.interval.ms") ?? 300_000)),
-                checkpoint: .milliseconds(max(1, config.int64("log.flush.offset.checkpoint.interval.ms") ?? 60_000))
+                checkpoint: .milliseconds(max(1, config.int64("log.flush.offset.checkpoint.interval.ms") ?? 60_000)),
+                cleaner: cleanerBackoff,
+                tick: min(.seconds(1), cleanerBackoff ?? .seconds(1))
             ),
             logger: logger
         )

@@ -4,11 +4,14 @@ import ServiceLifecycle
 
 /// Periodic log work: retention (`log.retention.check.interval.ms`), delayed deletion of
 /// `.deleted` files and due flushes (every second), and the recovery-point and log-start-offset
-/// checkpoints (`log.flush.offset.checkpoint.interval.ms`).
+/// checkpoints (`log.flush.offset.checkpoint.interval.ms`), and the log cleaner for compacted
+/// topics (every `log.cleaner.backoff.ms` when `log.cleaner.enable`).
 struct LogMaintenanceService: Service {
     struct Intervals: Sendable {
         var retentionCheck: Duration
         var checkpoint: Duration
+        /// `log.cleaner.backoff.ms`; nil when `log.cleaner.enable` is false.
+        var cleaner: Duration? = nil
         var tick: Duration = .seconds(1)
     }
 
@@ -21,6 +24,7 @@ struct LogMaintenanceService: Service {
         let monotonic = ContinuousClock()
         var nextRetention = monotonic.now + intervals.retentionCheck
         var nextCheckpoint = monotonic.now + intervals.checkpoint
+        var nextCleaning = intervals.cleaner.map { monotonic.now + $0 }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await Task.sleep(for: intervals.tick)
@@ -32,6 +36,10 @@ struct LogMaintenanceService: Service {
             if monotonic.now >= nextRetention {
                 report(logs.applyRetention(now: now))
                 nextRetention = monotonic.now + intervals.retentionCheck
+            }
+            if let due = nextCleaning, let backoff = intervals.cleaner, monotonic.now >= due {
+                report(logs.clean(now: now))
+                nextCleaning = monotonic.now + backoff
             }
             if monotonic.now >= nextCheckpoint {
                 do {
@@ -46,6 +54,7 @@ struct LogMaintenanceService: Service {
 
     private func report(_ report: LogManager.MaintenanceReport) {
         if report.segmentsDeleted > 0 { logger.info("retention deleted \(report.segmentsDeleted) segment(s)") }
+        if report.segmentsCleaned > 0 { logger.info("the log cleaner cleaned \(report.segmentsCleaned) segment(s)") }
         for error in report.errors { logger.error("\(error)") }
     }
 }

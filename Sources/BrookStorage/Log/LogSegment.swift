@@ -64,9 +64,12 @@ final class LogSegment: Sendable {
         SegmentFileName.path(directory: directory, baseOffset: baseOffset, kind: kind, suffix: suffix)
     }
 
-    /// Creates a new, empty segment (replacing any files of the same name).
-    static func create(directory: String, baseOffset: Int64, config: LogConfig, now: Int64) throws(StorageError) -> LogSegment {
-        let name = { (kind: SegmentFileName.Kind) in SegmentFileName.path(directory: directory, baseOffset: baseOffset, kind: kind) }
+    /// Creates a new, empty segment (replacing any files of the same name). `suffix` creates a
+    /// renamed one (".cleaned" for the cleaner's output).
+    static func create(directory: String, baseOffset: Int64, config: LogConfig, now: Int64, suffix: String = "") throws(StorageError) -> LogSegment {
+        let name = { (kind: SegmentFileName.Kind) in
+            SegmentFileName.path(directory: directory, baseOffset: baseOffset, kind: kind, suffix: suffix)
+        }
         let log = try SegmentFile.create(name(.log), truncate: true)
         let offsetIndex = OffsetIndex(
             baseOffset: baseOffset,
@@ -81,6 +84,7 @@ final class LogSegment: Sendable {
             offsetOfMaxTimestamp: baseOffset, createdMs: now, nextOffset: baseOffset, logFileLength: 0)
         state.firstBatchTimestamp = -1
         state.indexIntervalBytes = config.indexIntervalBytes
+        state.suffix = suffix
         let segment = LogSegment(baseOffset: baseOffset, directory: directory, log: log, state: state)
         try segment.activate(config: config)
         return segment

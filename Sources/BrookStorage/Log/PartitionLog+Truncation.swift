@@ -169,7 +169,7 @@ extension PartitionLog {
     }
 
     /// Renames segments to `.deleted` and returns their pending deletions.
-    private func scheduleDeletion(_ segments: [LogSegment], config: LogConfig, now: Int64) throws(StorageError) -> [PendingSegmentDeletion] {
+    func scheduleDeletion(_ segments: [LogSegment], config: LogConfig, now: Int64) throws(StorageError) -> [PendingSegmentDeletion] {
         var pending: [PendingSegmentDeletion] = []
         for segment in segments {
             try segment.rename(suffix: SegmentFileName.deletedSuffix)

@@ -1,9 +1,12 @@
 import BrookModel
+import Synchronization
 
 extension LogManager {
     /// What one maintenance pass did.
     public struct MaintenanceReport: Sendable, Equatable {
         public var segmentsDeleted = 0
+        /// Segments replaced by cleaned ones.
+        public var segmentsCleaned = 0
         public var filesRemoved = 0
         public var errors: [String] = []
     }
@@ -51,6 +54,54 @@ extension LogManager {
                 try log.flushIfDue()
             } catch {
                 report.errors.append("maintenance of \(partition): \(error)")
+            }
+        }
+        return report
+    }
+
+    /// Runs the log cleaner over every log whose `cleanup.policy` includes compact (see
+    /// ``LogCleaner``), one log after another, and writes each directory's
+    /// `cleaner-offset-checkpoint` when an entry changed. A failure is reported and leaves that
+    /// log as it was; the others are still cleaned.
+    public func clean(now: Int64) -> MaintenanceReport {
+        var report = MaintenanceReport()
+        let cleaner = LogCleaner(configuration: configuration.cleaner)
+        for (directory, logs) in logsByDirectory.sorted(by: { $0.key < $1.key }) {
+            let file = OffsetCheckpointFile(directory: directory, kind: .cleaner)
+            var checkpoints: [TopicPartition: Int64]
+            do {
+                checkpoints = try file.read()
+            } catch {
+                report.errors.append("reading \(file.path): \(error)")
+                checkpoints = [:]
+            }
+            var changed = false
+            for partition in checkpoints.keys where logs[partition]?.config.isCompacted != true {
+                // Deleted partitions and topics no longer compacted lose their entry.
+                checkpoints.removeValue(forKey: partition)
+                changed = true
+            }
+            for (partition, log) in logs.sorted(by: { $0.key.description < $1.key.description }) where log.config.isCompacted {
+                do {
+                    let horizon = deleteHorizons.withLock { $0[partition] }
+                    let result = try cleaner.cleanIfNeeded(
+                        log: log, now: now, checkpoint: checkpoints[partition], pendingDeleteHorizonMs: horizon)
+                    report.segmentsCleaned += result.segmentsCleaned
+                    deleteHorizons.withLock { $0[partition] = result.nextDeleteHorizonMs }
+                    if let next = result.newCheckpoint, next != checkpoints[partition] {
+                        checkpoints[partition] = next
+                        changed = true
+                    }
+                } catch {
+                    report.errors.append("cleaning of \(partition): \(error)")
+                }
+            }
+            if changed {
+                do {
+                    try file.write(checkpoints)
+                } catch {
+                    report.errors.append("writing \(file.path): \(error)")
+                }
             }
         }
         return report

@@ -22,6 +22,8 @@ public final class LogManager: Sendable {
         /// maintenance service calls `flushIfDue()` every second, which fsyncs rolled segments
         /// as Kafka's scheduler does, so appends do not wait for the disk by default.
         public var syncsRolledSegmentsInline = false
+        /// The log cleaner's settings (`log.cleaner.dedupe.buffer.size`...).
+        public var cleaner = LogCleaner.Configuration()
 
         public init(logDirs: [String], recoveryThreadsPerDataDir: Int = 2) {
             self.logDirs = logDirs
@@ -36,6 +38,10 @@ public final class LogManager: Sendable {
 
     public let configuration: Configuration
     private let logs = Mutex<[TopicPartition: Entry]>([:])
+    /// Per compacted partition, the earliest delete horizon of the tombstones its last cleaning
+    /// kept (see ``CleaningReport/nextDeleteHorizonMs``). In memory: after a restart the
+    /// tombstones go at the next cleaning the dirty ratio triggers.
+    let deleteHorizons = Mutex<[TopicPartition: Int64]>([:])
     /// Whether each directory was shut down cleanly last time.
     public let hadCleanShutdown: [String: Bool]
 
