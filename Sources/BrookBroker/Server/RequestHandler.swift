@@ -37,42 +37,40 @@ struct AnyRequestHandler: Sendable {
     let serve: @Sendable (RequestFrame, RequestContext) async -> RoutedResponse
 
     init<Handler: RequestHandler>(_ handler: Handler) {
-        apiKey = Handler.Request.apiKey
-        versions = handler.versions
-        serve = { frame, context in
-            var body = frame.body
-            let request: Handler.Request
-            do {
-                request = try Handler.Request(from: &body, version: frame.apiVersion)
-            } catch {
-                return .closeConnection(reason: "malformed \(Handler.Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
-            }
-            do {
-                guard let response = try await handler.handle(request, context: context) else { return .none }
-                var output = ByteBuffer()
-                try output.writeResponseFrame(response, version: frame.apiVersion, correlationId: frame.header.correlationId)
-                return .frame(output)
-            } catch {
-                return .closeConnection(reason: "\(Handler.Request.apiKey.name) failed: \(error)")
-            }
+        self.init(Handler.Request.self, versions: handler.versions) { request, context, frame in
+            guard let response = try await handler.handle(request, context: context) else { return .none }
+            var output = ByteBuffer()
+            try output.writeResponseFrame(response, version: frame.apiVersion, correlationId: frame.header.correlationId)
+            return .frame(output)
         }
     }
 
     init<Handler: FramingRequestHandler>(framing handler: Handler) {
-        apiKey = Handler.Request.apiKey
-        versions = handler.versions
+        self.init(Handler.Request.self, versions: handler.versions) { request, context, _ in
+            try await handler.respond(to: request, context: context)
+        }
+    }
+
+    /// Decodes the body as `Request` and runs `respond`; a body that does not decode, or a
+    /// handler that fails, closes the connection, as Kafka does.
+    private init<Request: KafkaRequest>(
+        _: Request.Type, versions: ClosedRange<Int16>,
+        respond: @escaping @Sendable (Request, RequestContext, RequestFrame) async throws -> RoutedResponse
+    ) {
+        apiKey = Request.apiKey
+        self.versions = versions
         serve = { frame, context in
             var body = frame.body
-            let request: Handler.Request
+            let request: Request
             do {
-                request = try Handler.Request(from: &body, version: frame.apiVersion)
+                request = try Request(from: &body, version: frame.apiVersion)
             } catch {
-                return .closeConnection(reason: "malformed \(Handler.Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
+                return .closeConnection(reason: "malformed \(Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
             }
             do {
-                return try await handler.respond(to: request, context: context)
+                return try await respond(request, context, frame)
             } catch {
-                return .closeConnection(reason: "\(Handler.Request.apiKey.name) failed: \(error)")
+                return .closeConnection(reason: "\(Request.apiKey.name) failed: \(error)")
             }
         }
     }
