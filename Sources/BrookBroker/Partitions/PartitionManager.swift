@@ -35,13 +35,12 @@ final class PartitionManager: Sendable {
     func load(image: MetadataImage) async throws {
         let topics = image.topics
         let configs = try topics.mapValues { try logConfig(for: $0) }
-        let opened = try await logs.loadLogs { partition in
+        try await logs.loadLogs { partition in
             guard let topic = topics[partition.topic], topic.partitions.contains(where: { $0.index == partition.partition }) else {
                 return nil
             }
             return configs[partition.topic]
         }
-        _ = opened
         for topic in topics.values {
             try open(topic, partitions: topic.partitions)
         }
