@@ -58,11 +58,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Coordinators
+        .target(
+            name: "BrookCoordinator",
+            dependencies: [
+                "BrookModel", "BrookProtocol", "BrookRecords",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Broker
         .target(
             name: "BrookBroker",
             dependencies: [
-                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage",
+                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -129,6 +140,15 @@ let package = Package(
                 "BrookBroker", "BrookProtocol", "BrookRecords",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookCoordinatorTests",
+            dependencies: [
+                "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,3 +1,4 @@
+import BrookCoordinator
 import BrookModel
 import BrookProtocol
 import BrookStorage
@@ -16,10 +17,12 @@ public struct Broker: Sendable {
     public let boundListeners: [BrokerConfig.Listener]
     let storage: StorageService
     let maintenance: LogMaintenanceService
+    let groups: GroupCoordinatorService
 
-    /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the network
-    /// stops before storage is flushed and closed.
-    public var services: [any Service] { [storage, maintenance, server] }
+    /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so parked
+    /// group requests are answered first, then the network stops, then storage is flushed and
+    /// closed.
+    public var services: [any Service] { [storage, maintenance, server, groups] }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
@@ -89,6 +92,11 @@ public struct Broker: Sendable {
         creator.onCreatePartitions = { topic, added in Self.opening(topic, added, in: partitions) }
         creator.onDelete = { topic in partitions.remove(topic) }
 
+        let groups = GroupCoordinatorHost(
+            settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger
+        )
+        try groups.loadIfPresent()
+
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
@@ -103,6 +111,7 @@ public struct Broker: Sendable {
         router.register(DeleteRecordsHandler(partitions: partitions.table))
         router.register(DescribeLogDirsHandler(logs: logs))
         router.registerAdminHandlers(context)
+        router.registerGroupHandlers(groups, metadata: metadata)
         // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
 
@@ -120,10 +129,28 @@ public struct Broker: Sendable {
             ),
             logger: logger
         )
+        let groupService = GroupCoordinatorService(
+            host: groups,
+            offsetsRetentionCheck: .milliseconds(max(1, config.int64("offsets.retention.check.interval.ms") ?? 600_000))
+        )
         return Broker(
             config: configStore, metadata: metadata, server: server,
-            boundListeners: bound.map(\.listener), storage: storage, maintenance: maintenance
+            boundListeners: bound.map(\.listener), storage: storage, maintenance: maintenance, groups: groupService
         )
+    }
+
+    /// The group coordinator's settings from the broker's `group.*` and `offsets.*` keys.
+    static func groupSettings(_ config: BrokerConfig) -> GroupCoordinatorHost.Settings {
+        var settings = GroupCoordinatorHost.Settings()
+        settings.group.minSessionTimeoutMs = Int32(clamping: config.int("group.min.session.timeout.ms"))
+        settings.group.maxSessionTimeoutMs = Int32(clamping: config.int("group.max.session.timeout.ms"))
+        settings.group.initialRebalanceDelayMs = Int64(config.int("group.initial.rebalance.delay.ms"))
+        settings.group.maxSize = max(1, config.int("group.max.size"))
+        settings.group.offsetsRetentionMs = Int64(config.int("offsets.retention.minutes")) * 60_000
+        settings.group.offsetMetadataMaxBytes = max(0, config.int("offset.metadata.max.bytes"))
+        settings.group.offsetsTopicPartitions = Int32(clamping: max(1, config.int("offsets.topic.num.partitions")))
+        settings.segmentBytes = max(1, config.int("offsets.topic.segment.bytes"))
+        return settings
     }
 
     private static func opening(_ topic: MetadataImage.Topic, _ added: [MetadataImage.Partition], in partitions: PartitionManager) {

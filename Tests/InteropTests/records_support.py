@@ -137,8 +137,7 @@ def produce_one_batch(broker, topic: str, messages: list[dict], config: dict | N
 
 
 def consumer(broker, config: dict | None = None) -> Consumer:
-    """A consumer that only assigns and never commits: Brook has no group coordinator yet, and
-    librdkafka insists on a group.id even for assign()."""
+    """A consumer for assign(): it never commits, but librdkafka insists on a group.id."""
     settings = {
         "bootstrap.servers": broker.bootstrap,
         "group.id": "brook-interop-assign-only",

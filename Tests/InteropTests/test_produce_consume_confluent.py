@@ -1,6 +1,6 @@
 """confluent-kafka (librdkafka) producing to and consuming from the real `brook` binary.
 
-Consumers use assign() and never commit: Brook has no group coordinator yet. Every record that
+Consumers here use assign() and never commit (groups are tested in test_consumer_groups_*.py). Every record that
 comes back is compared whole (partition, offset, key, value, headers, timestamp type and time).
 """
 import threading
@@ -22,11 +22,6 @@ from records_support import (
     watermarks,
 )
 
-LZ4_NEEDS_FIND_COORDINATOR = (
-    "librdkafka enables LZ4 only when the broker advertises FindCoordinator (RD_KAFKA_FEATURE_LZ4 depends on "
-    "FindCoordinator v0); Brook's ApiVersions has no FindCoordinator yet (issue 5), so the producer logs "
-    "'Broker does not support compression type lz4' and sends the batch uncompressed"
-)
 HEADERS = (("trace", b"t-1"), ("null", None), ("empty", b""), ("dup", b"a"), ("dup", b"b"), ("bin", bytes(range(256))))
 
 
@@ -64,8 +59,7 @@ def test_confluent_round_trips_every_codec_and_acks(broker, codec, acks):
 
 
 @pytest.mark.parametrize("codec", [
-    "none", "gzip", "snappy", pytest.param("lz4", marks=pytest.mark.xfail(strict=True, reason=LZ4_NEEDS_FIND_COORDINATOR)),
-    "zstd",
+    "none", "gzip", "snappy", "lz4", "zstd",
 ])
 def test_confluent_batches_are_stored_with_the_requested_codec(broker, codec):
     topic = f"cf-codec-{codec}"

@@ -64,19 +64,12 @@ def test_kcat_round_trips_keys_values_and_headers_with_every_codec(broker, codec
     assert all(b.base_offset == a.last_offset + 1 for a, b in zip(batches, batches[1:]))
 
 
-LZ4_NEEDS_FIND_COORDINATOR = (
-    "librdkafka enables LZ4 only when the broker advertises FindCoordinator (RD_KAFKA_FEATURE_LZ4 depends on "
-    "FindCoordinator v0); Brook's ApiVersions has no FindCoordinator yet (issue 5), so kcat logs "
-    "'Broker does not support compression type lz4' and sends the batch uncompressed"
-)
 
 
 # gzip and snappy rely on ApiVersions listing Produce v0: librdkafka < 2.10 (kcat's 2.0.2) compresses them
 # only then (librdkafka #4956; Kafka 4 keeps advertising Produce v0 for this reason, KAFKA-18659).
 @pytest.mark.parametrize("codec", [
-    "none", "gzip", "snappy",
-    pytest.param("lz4", marks=pytest.mark.xfail(strict=True, reason=LZ4_NEEDS_FIND_COORDINATOR)),
-    "zstd",
+    "none", "gzip", "snappy", "lz4", "zstd",
 ])
 def test_kcat_batches_are_stored_with_the_requested_codec(broker, codec):
     produce_codec_records(broker, f"kcat-codec-{codec}", codec)

@@ -1,0 +1,77 @@
+import BrookCoordinator
+import BrookModel
+import Logging
+import Synchronization
+
+/// Starts the group coordinator on first use, as Kafka does: the first FindCoordinator (or
+/// group request) creates `__consumer_offsets` (`offsets.topic.num.partitions` partitions,
+/// compacted) and loads the coordinator from it. A broker that finds the topic at start-up
+/// loads the coordinator at once.
+final class GroupCoordinatorHost: Sendable {
+    static let topicName = "__consumer_offsets"
+
+    struct Settings: Sendable {
+        var group = GroupConfiguration()
+        var segmentBytes = 104_857_600
+    }
+
+    let settings: Settings
+    let metadata: MetadataStore
+    let partitions: PartitionManager
+    let logger: Logger
+    private let current = Mutex<GroupCoordinator?>(nil)
+
+    init(settings: Settings, metadata: MetadataStore, partitions: PartitionManager, logger: Logger) {
+        self.settings = settings
+        self.metadata = metadata
+        self.partitions = partitions
+        self.logger = logger
+    }
+
+    /// The coordinator if it has started.
+    var started: GroupCoordinator? { current.withLock { $0 } }
+
+    /// The coordinator, creating the offsets topic and loading it when needed.
+    func coordinator() throws -> GroupCoordinator {
+        try current.withLock { current in
+            if let current { return current }
+            let coordinator = try start()
+            current = coordinator
+            return coordinator
+        }
+    }
+
+    /// Loads the coordinator now if its topic already exists (broker start-up).
+    func loadIfPresent() throws {
+        guard metadata.image.topics[Self.topicName] != nil else { return }
+        _ = try coordinator()
+    }
+
+    private func start() throws -> GroupCoordinator {
+        var topic = metadata.image.topics[Self.topicName]
+        if topic == nil {
+            let created = try metadata.createTopic(
+                name: Self.topicName, partitions: settings.group.offsetsTopicPartitions, replicationFactor: 1,
+                configs: ["cleanup.policy": "compact", "segment.bytes": String(settings.segmentBytes), "compression.type": "producer"]
+            )
+            try partitions.open(created, partitions: created.partitions)
+            topic = created
+            logger.info("created \(Self.topicName) with \(created.partitions.count) partitions")
+        }
+        guard let topic else { throw GroupCoordinatorUnavailable() }
+        let logs: [any CoordinatorLog] = try topic.partitions.sorted { $0.index < $1.index }.map { partition in
+            guard let hosted = partitions.table.partition(TopicPartition(topic: Self.topicName, partition: partition.index)) else {
+                throw GroupCoordinatorUnavailable()
+            }
+            return OffsetsTopicLog(partition: hosted)
+        }
+        var configuration = settings.group
+        configuration.offsetsTopicPartitions = Int32(logs.count)
+        let coordinator = GroupCoordinator(configuration: configuration, logs: logs, logger: logger)
+        try coordinator.load()
+        return coordinator
+    }
+}
+
+/// The offsets topic or one of its partitions is missing.
+struct GroupCoordinatorUnavailable: Error {}

@@ -1,0 +1,42 @@
+import BrookCoordinator
+import BrookProtocol
+
+/// DescribeGroups: state, protocol and members (with metadata and assignment once Stable);
+/// an unknown group is described as Dead, as Kafka does.
+struct DescribeGroupsHandler: RequestHandler {
+    typealias Request = DescribeGroupsRequest
+    let versions: ClosedRange<Int16> = 0...5
+    let groups: GroupCoordinatorHost
+
+    /// READ, DELETE and DESCRIBE, as bits numbered by Kafka's `AclOperation` codes.
+    static let groupOperations: Int32 = [3, 6, 8].reduce(0) { $0 | (1 << $1) }
+
+    func handle(_ request: DescribeGroupsRequest, context: RequestContext) async throws -> DescribeGroupsResponse? {
+        let operations = request.includeAuthorizedOperations ? Self.groupOperations : Int32.min
+        return DescribeGroupsResponse(throttleTimeMs: 0, groups: request.groups.map { groupId in
+            var described = DescribeGroupsResponse.DescribedGroup(groupId: groupId, authorizedOperations: operations)
+            guard !groupId.isEmpty else {
+                described.errorCode = ErrorCode.invalidGroupId.rawValue
+                return described
+            }
+            let shard: GroupShard
+            switch groups.shard(for: groupId) {
+            case .success(let found): shard = found
+            case .failure(let error):
+                described.errorCode = error.code.rawValue
+                return described
+            }
+            let group = shard.describe(groupId: groupId)
+            described.groupState = group.state.rawValue
+            described.protocolType = group.protocolType
+            described.protocolData = group.protocolName
+            described.members = group.members.map {
+                DescribeGroupsResponse.DescribedGroupMember(
+                    memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
+                    clientHost: $0.clientHost, memberMetadata: $0.metadata, memberAssignment: $0.assignment
+                )
+            }
+            return described
+        })
+    }
+}

@@ -1,0 +1,72 @@
+import BrookProtocol
+
+/// FindCoordinator: on one node every group and transactional id is coordinated here. A group
+/// lookup starts the group coordinator (creating `__consumer_offsets`) on first use. v0–v3 ask
+/// for one key, v4+ for a batch.
+struct FindCoordinatorHandler: RequestHandler {
+    typealias Request = FindCoordinatorRequest
+    let versions: ClosedRange<Int16> = 0...6
+    let metadata: MetadataStore
+    let groups: GroupCoordinatorHost
+
+    /// Kafka's coordinator key types.
+    enum KeyType: Int8 {
+        case group = 0
+        case transaction = 1
+    }
+
+    func handle(_ request: FindCoordinatorRequest, context: RequestContext) async throws -> FindCoordinatorResponse? {
+        let keys = context.apiVersion >= 4 ? request.coordinatorKeys : [request.key]
+        let answers = keys.map { coordinator(for: $0, keyType: request.keyType, version: context.apiVersion) }
+        var response = FindCoordinatorResponse(throttleTimeMs: 0)
+        if context.apiVersion >= 4 {
+            response.coordinators = answers
+        } else if let answer = answers.first {
+            response.errorCode = answer.errorCode
+            response.errorMessage = answer.errorCode == ErrorCode.none.rawValue ? nil : answer.errorMessage
+            response.nodeId = answer.nodeId
+            response.host = answer.host
+            response.port = answer.port
+        }
+        return response
+    }
+
+    private func coordinator(for key: String, keyType: Int8, version: Int16) -> FindCoordinatorResponse.Coordinator {
+        var answer = FindCoordinatorResponse.Coordinator(key: key, nodeId: -1, host: "", port: -1)
+        switch KeyType(rawValue: keyType) {
+        case .group:
+            guard !key.isEmpty else {
+                return failed(answer, .invalidRequest, "Group id must not be empty")
+            }
+            do {
+                _ = try groups.coordinator()
+            } catch {
+                return failed(answer, .coordinatorNotAvailable, "The coordinator is not available: \(error)")
+            }
+        case .transaction:
+            guard !key.isEmpty else {
+                return failed(answer, .invalidRequest, "Transactional id must not be empty")
+            }
+        case nil:
+            return failed(answer, .invalidRequest, "Unknown coordinator key type \(keyType)")
+        }
+        let image = metadata.image
+        guard let broker = image.brokers.first(where: { $0.nodeId == metadata.nodeId }) else {
+            return failed(answer, .coordinatorNotAvailable, "The coordinator is not available")
+        }
+        answer.nodeId = broker.nodeId
+        answer.host = broker.host
+        answer.port = broker.port
+        answer.errorMessage = nil
+        return answer
+    }
+
+    private func failed(
+        _ answer: FindCoordinatorResponse.Coordinator, _ code: ErrorCode, _ message: String
+    ) -> FindCoordinatorResponse.Coordinator {
+        var answer = answer
+        answer.errorCode = code.rawValue
+        answer.errorMessage = message
+        return answer
+    }
+}

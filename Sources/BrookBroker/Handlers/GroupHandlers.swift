@@ -1,0 +1,16 @@
+extension RequestRouter {
+    /// Registers the group coordinator's APIs (classic protocol, offsets, administration).
+    mutating func registerGroupHandlers(_ groups: GroupCoordinatorHost, metadata: MetadataStore) {
+        register(FindCoordinatorHandler(metadata: metadata, groups: groups))
+        register(JoinGroupHandler(groups: groups))
+        register(SyncGroupHandler(groups: groups))
+        register(HeartbeatHandler(groups: groups))
+        register(LeaveGroupHandler(groups: groups))
+        register(OffsetCommitHandler(groups: groups, metadata: metadata))
+        register(OffsetFetchHandler(groups: groups))
+        register(OffsetDeleteHandler(groups: groups))
+        register(ListGroupsHandler(groups: groups))
+        register(DescribeGroupsHandler(groups: groups))
+        register(DeleteGroupsHandler(groups: groups))
+    }
+}

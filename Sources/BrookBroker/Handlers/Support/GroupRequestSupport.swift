@@ -1,0 +1,27 @@
+import BrookCoordinator
+import BrookProtocol
+import NIOCore
+
+extension RequestContext {
+    /// The client's address as Kafka reports it in group descriptions (`/127.0.0.1`).
+    var clientHost: String {
+        guard let address = remoteAddress?.ipAddress else { return "" }
+        return "/" + address
+    }
+}
+
+extension GroupCoordinatorHost {
+    /// The shard owning `groupId`, or the error to answer with when the coordinator cannot start.
+    func shard(for groupId: String) -> Result<GroupShard, GroupLookupError> {
+        do {
+            return .success(try coordinator().shard(for: groupId))
+        } catch {
+            return .failure(GroupLookupError(code: .coordinatorNotAvailable))
+        }
+    }
+}
+
+/// Why a group request could not reach its shard.
+struct GroupLookupError: Error {
+    var code: ErrorCode
+}

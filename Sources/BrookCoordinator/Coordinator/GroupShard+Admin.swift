@@ -1,0 +1,82 @@
+import Logging
+import Synchronization
+import BrookProtocol
+import NIOCore
+
+/// A group as DescribeGroups shows it.
+public struct GroupDescription: Sendable {
+    public struct Member: Sendable {
+        public var memberId: String
+        public var groupInstanceId: String?
+        public var clientId: String
+        public var clientHost: String
+        public var metadata: ByteBuffer
+        public var assignment: ByteBuffer
+    }
+
+    public var groupId: String
+    public var state: GroupState
+    public var protocolType: String
+    public var protocolName: String
+    public var members: [Member]
+}
+
+/// A group as ListGroups shows it.
+public struct GroupListing: Sendable, Equatable {
+    public var groupId: String
+    public var state: GroupState
+    public var protocolType: String
+    /// "classic" for every group this coordinator runs.
+    public var groupType: String { "classic" }
+}
+
+extension GroupShard {
+    /// DescribeGroups: members with metadata and assignment in a Stable group, members alone
+    /// otherwise; an unknown group is Dead.
+    public func describe(groupId: String) -> GroupDescription {
+        state.withLock { state in
+            guard let group = state.groups[groupId] else {
+                return GroupDescription(groupId: groupId, state: .dead, protocolType: "", protocolName: "", members: [])
+            }
+            let stable = group.state == .stable
+            return GroupDescription(
+                groupId: groupId, state: group.state, protocolType: group.protocolType ?? "",
+                protocolName: stable ? group.protocolName ?? "" : "",
+                members: group.orderedMembers.map {
+                    GroupDescription.Member(
+                        memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
+                        clientHost: $0.clientHost, metadata: stable ? $0.metadata(for: group.protocolName) : ByteBuffer(),
+                        assignment: stable ? $0.assignment : ByteBuffer()
+                    )
+                }
+            )
+        }
+    }
+
+    /// ListGroups.
+    public func list() -> [GroupListing] {
+        state.withLock { state in
+            state.groups.values.map { GroupListing(groupId: $0.groupId, state: $0.state, protocolType: $0.protocolType ?? "") }
+        }
+    }
+
+    /// DeleteGroups for one group: only an empty group may go; its offsets go with it.
+    public func deleteGroup(_ groupId: String) -> ErrorCode {
+        state.withLock { state in
+            guard !state.isShutDown else { return .notCoordinator }
+            guard let group = state.groups[groupId] else { return .groupIdNotFound }
+            guard group.state == .empty || group.state == .dead, group.members.isEmpty else { return .nonEmptyGroup }
+            var tombstones: [CoordinatorRecord] = state.offsets.offsets(of: groupId).keys.map { .offsetCommit(group: groupId, partition: $0, nil) }
+            tombstones.append(.groupMetadata(group: groupId, nil))
+            do {
+                try log.write(tombstones, now: clock())
+            } catch {
+                logger.error("could not delete group \(groupId): \(error)")
+                return .coordinatorNotAvailable
+            }
+            state.offsets.removeAll(group: groupId)
+            state.groups[groupId] = nil
+            return .none
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Logging
+import Synchronization
+import BrookModel
+import BrookProtocol
+
+extension GroupShard {
+    /// OffsetCommit: checks the committer against the group, writes the offsets as one batch
+    /// and answers once they are in the log. Returns an error per partition.
+    public func commitOffsets(
+        groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
+        offsets: [(TopicPartition, CommittedOffset)]
+    ) -> [TopicPartition: ErrorCode] {
+        state.withLock { state in
+            let all = { (error: ErrorCode) in Dictionary(offsets.map { ($0.0, error) }, uniquingKeysWith: { a, _ in a }) }
+            guard !state.isShutDown else { return all(.notCoordinator) }
+            let now = clock()
+            if var group = state.groups[groupId] {
+                if let error = group.offsetCommitError(memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId) {
+                    return all(error)
+                }
+                group.touch(memberId: memberId, now: now)
+                state.groups[groupId] = group
+            } else {
+                guard generationId < 0 else { return all(.illegalGeneration) }
+                // A group that only stores offsets (no group management) starts Empty.
+                state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
+            }
+            var errors: [TopicPartition: ErrorCode] = [:]
+            var accepted: [(TopicPartition, CommittedOffset)] = []
+            for (partition, offset) in offsets {
+                if offset.metadata.utf8.count > configuration.offsetMetadataMaxBytes {
+                    errors[partition] = .offsetMetadataTooLarge
+                } else {
+                    accepted.append((partition, offset))
+                }
+            }
+            do {
+                try log.write(accepted.map { .offsetCommit(group: groupId, partition: $0.0, $0.1) }, now: now)
+            } catch {
+                logger.error("could not store offsets of group \(groupId): \(error)")
+                for (partition, _) in accepted { errors[partition] = .coordinatorNotAvailable }
+                return errors
+            }
+            for (partition, offset) in accepted {
+                state.offsets.commit(offset, group: groupId, partition: partition)
+                errors[partition] = ErrorCode.none
+            }
+            return errors
+        }
+    }
+
+    /// OffsetFetch: the committed offsets of `partitions` (all of the group's when nil); a
+    /// partition without a commit is absent from the answer.
+    public func fetchOffsets(groupId: String, partitions: [TopicPartition]?) -> (ErrorCode, [TopicPartition: CommittedOffset]) {
+        state.withLock { state in
+            guard !state.isShutDown else { return (.notCoordinator, [:]) }
+            let all = state.offsets.offsets(of: groupId)
+            guard let partitions else { return (.none, all) }
+            var selected: [TopicPartition: CommittedOffset] = [:]
+            for partition in partitions {
+                if let offset = all[partition] { selected[partition] = offset }
+            }
+            return (.none, selected)
+        }
+    }
+
+    /// OffsetDelete: removes committed offsets of partitions the group no longer consumes.
+    /// Returns a group-level error, else an error per partition.
+    public func deleteOffsets(groupId: String, partitions: [TopicPartition]) -> (ErrorCode, [TopicPartition: ErrorCode]) {
+        state.withLock { state in
+            guard !state.isShutDown else { return (.notCoordinator, [:]) }
+            guard let group = state.groups[groupId] else { return (.groupIdNotFound, [:]) }
+            let active = !group.members.isEmpty
+            if active && group.protocolType != "consumer" { return (.nonEmptyGroup, [:]) }
+            var errors: [TopicPartition: ErrorCode] = [:]
+            var removed: [TopicPartition] = []
+            let existing = state.offsets.offsets(of: groupId)
+            for partition in partitions {
+                if active && group.isSubscribed(to: partition.topic) {
+                    errors[partition] = .groupSubscribedToTopic
+                } else {
+                    errors[partition] = ErrorCode.none
+                    if existing[partition] != nil { removed.append(partition) }
+                }
+            }
+            do {
+                try log.write(removed.map { .offsetCommit(group: groupId, partition: $0, nil) }, now: clock())
+            } catch {
+                logger.error("could not delete offsets of group \(groupId): \(error)")
+                return (.coordinatorNotAvailable, [:])
+            }
+            for partition in removed { state.offsets.remove(group: groupId, partition: partition) }
+            return (.none, errors)
+        }
+    }
+
+    /// Removes the offsets of empty groups past `offsets.retention.minutes` and forgets empty
+    /// groups left with no offsets, writing tombstones for both.
+    public func expireOffsets() {
+        state.withLock { state in
+            guard !state.isShutDown else { return }
+            let now = clock()
+            var tombstones: [CoordinatorRecord] = []
+            var forget: [String] = []
+            for (groupId, group) in state.groups where group.state == .empty && group.pendingMembers.isEmpty {
+                let expired = state.offsets.expired(group: groupId, retentionMs: configuration.offsetsRetentionMs, now: now)
+                tombstones += expired.map { .offsetCommit(group: groupId, partition: $0, nil) }
+                let remaining = state.offsets.offsets(of: groupId).count - expired.count
+                if remaining == 0 {
+                    tombstones.append(.groupMetadata(group: groupId, nil))
+                    forget.append(groupId)
+                }
+            }
+            do {
+                try log.write(tombstones, now: now)
+            } catch {
+                logger.error("could not expire offsets: \(error)")
+                return
+            }
+            for case .offsetCommit(let groupId, let partition, _) in tombstones {
+                state.offsets.remove(group: groupId, partition: partition)
+            }
+            for groupId in forget { state.groups[groupId] = nil }
+        }
+    }
+}
+
+extension ClassicGroup {
+    /// A commit from a member counts as a heartbeat.
+    mutating func touch(memberId: String, now: Int64) {
+        guard var member = members[memberId] else { return }
+        member.heartbeatDeadline = now + Int64(member.sessionTimeoutMs)
+        members[memberId] = member
+    }
+}

@@ -1,0 +1,214 @@
+import BrookModel
+import BrookProtocol
+import Logging
+import NIOCore
+import Synchronization
+
+/// Owns the groups that hash to one partition of `__consumer_offsets`: their state machines,
+/// their committed offsets and the requests parked in JoinGroup and SyncGroup.
+///
+/// One mutex serialises the shard; every change that must survive a restart is appended to the
+/// shard's log before the request is answered. Parked requests are resumed outside the lock.
+public final class GroupShard: Sendable {
+    public let partition: Int32
+    let log: any CoordinatorLog
+    let configuration: GroupConfiguration
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    let state = Mutex(ShardState())
+
+    struct WaiterKey: Hashable {
+        var group: String
+        var member: String
+    }
+
+    struct ShardState {
+        var groups: [String: ClassicGroup] = [:]
+        var offsets = OffsetStore()
+        var joinWaiters: [WaiterKey: CheckedContinuation<JoinGroupResult, Never>] = [:]
+        var syncWaiters: [WaiterKey: CheckedContinuation<SyncGroupResult, Never>] = [:]
+        var isShutDown = false
+    }
+
+    /// A parked request to answer once the lock is released.
+    enum Resumption {
+        case join(CheckedContinuation<JoinGroupResult, Never>, JoinGroupResult)
+        case sync(CheckedContinuation<SyncGroupResult, Never>, SyncGroupResult)
+
+        func resume() {
+            switch self {
+            case .join(let continuation, let result): continuation.resume(returning: result)
+            case .sync(let continuation, let result): continuation.resume(returning: result)
+            }
+        }
+    }
+
+    init(partition: Int32, log: any CoordinatorLog, configuration: GroupConfiguration, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.partition = partition
+        self.log = log
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: Classic protocol
+
+    /// JoinGroup; returns when the member's join completes (possibly after a rebalance).
+    public func join(groupId: String, _ parameters: JoinGroupParameters) async -> JoinGroupResult {
+        await withCheckedContinuation { (continuation: CheckedContinuation<JoinGroupResult, Never>) in
+            let resumptions = state.withLock { state -> [Resumption] in
+                guard !state.isShutDown else { return [.join(continuation, JoinGroupResult(error: .notCoordinator))] }
+                let now = clock()
+                if state.groups[groupId] == nil {
+                    guard parameters.memberId.isEmpty else {
+                        return [.join(continuation, JoinGroupResult(error: .unknownMemberId, memberId: parameters.memberId))]
+                    }
+                    state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
+                }
+                var group = state.groups[groupId]!
+                let (decision, actions) = group.join(
+                    parameters, configuration: configuration, now: now,
+                    newMemberId: { MemberIdentifier.make(clientId: parameters.clientId) }
+                )
+                state.groups[groupId] = group
+                var resumptions: [Resumption] = []
+                switch decision {
+                case .respond(let result):
+                    resumptions.append(.join(continuation, result))
+                case .wait(let memberId):
+                    if let previous = state.joinWaiters.updateValue(continuation, forKey: WaiterKey(group: groupId, member: memberId)) {
+                        resumptions.append(.join(previous, JoinGroupResult(error: .rebalanceInProgress, memberId: memberId)))
+                    }
+                }
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                return resumptions
+            }
+            resumptions.forEach { $0.resume() }
+        }
+    }
+
+    /// SyncGroup; returns when the leader's assignment is known.
+    public func sync(
+        groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
+        protocolType: String?, protocolName: String?, assignments: [String: ByteBuffer]
+    ) async -> SyncGroupResult {
+        await withCheckedContinuation { (continuation: CheckedContinuation<SyncGroupResult, Never>) in
+            let resumptions = state.withLock { state -> [Resumption] in
+                guard !state.isShutDown else { return [.sync(continuation, SyncGroupResult(error: .notCoordinator))] }
+                guard var group = state.groups[groupId] else { return [.sync(continuation, SyncGroupResult(error: .unknownMemberId))] }
+                let now = clock()
+                let (decision, actions) = group.sync(
+                    memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId,
+                    protocolType: protocolType, protocolName: protocolName, assignments: assignments, now: now
+                )
+                state.groups[groupId] = group
+                var resumptions: [Resumption] = []
+                switch decision {
+                case .respond(let result):
+                    resumptions.append(.sync(continuation, result))
+                case .wait(let memberId):
+                    if let previous = state.syncWaiters.updateValue(continuation, forKey: WaiterKey(group: groupId, member: memberId)) {
+                        resumptions.append(.sync(previous, SyncGroupResult(error: .rebalanceInProgress)))
+                    }
+                }
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                return resumptions
+            }
+            resumptions.forEach { $0.resume() }
+        }
+    }
+
+    /// Heartbeat.
+    public func heartbeat(groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32) -> ErrorCode {
+        state.withLock { state in
+            guard !state.isShutDown else { return .notCoordinator }
+            guard var group = state.groups[groupId] else { return .unknownMemberId }
+            let error = group.heartbeat(memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId, now: clock())
+            state.groups[groupId] = group
+            return error
+        }
+    }
+
+    /// LeaveGroup for a batch of members; one error per member, in order.
+    public func leave(groupId: String, members: [(memberId: String, groupInstanceId: String?)]) -> (ErrorCode, [ErrorCode]) {
+        let (outcome, resumptions) = state.withLock { state -> ((ErrorCode, [ErrorCode]), [Resumption]) in
+            guard !state.isShutDown else { return ((.notCoordinator, []), []) }
+            guard var group = state.groups[groupId] else {
+                return ((.none, members.map { _ in ErrorCode.unknownMemberId }), [])
+            }
+            let now = clock()
+            var errors: [ErrorCode] = []
+            var resumptions: [Resumption] = []
+            for member in members {
+                let (error, actions) = group.leave(
+                    memberId: member.memberId, groupInstanceId: member.groupInstanceId, configuration: configuration, now: now
+                )
+                errors.append(error)
+                state.groups[groupId] = group
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                group = state.groups[groupId] ?? group
+            }
+            return ((.none, errors), resumptions)
+        }
+        resumptions.forEach { $0.resume() }
+        return outcome
+    }
+
+    /// Times out sessions and rebalance phases whose deadline has passed.
+    public func expireSessions() {
+        let resumptions = state.withLock { state -> [Resumption] in
+            guard !state.isShutDown else { return [] }
+            let now = clock()
+            var resumptions: [Resumption] = []
+            for (groupId, var group) in state.groups {
+                guard let deadline = group.nextDeadline, deadline <= now else { continue }
+                let actions = group.expire(configuration: configuration, now: now)
+                state.groups[groupId] = group
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+            }
+            return resumptions
+        }
+        resumptions.forEach { $0.resume() }
+    }
+
+    /// Answers every parked request with NOT_COORDINATOR and refuses new ones: the broker is
+    /// stopping.
+    public func shutdown() {
+        let resumptions = state.withLock { state -> [Resumption] in
+            state.isShutDown = true
+            var resumptions: [Resumption] = state.joinWaiters.values.map { .join($0, JoinGroupResult(error: .notCoordinator)) }
+            resumptions += state.syncWaiters.values.map { .sync($0, SyncGroupResult(error: .notCoordinator)) }
+            state.joinWaiters = [:]
+            state.syncWaiters = [:]
+            return resumptions
+        }
+        resumptions.forEach { $0.resume() }
+    }
+
+    // MARK: Actions
+
+    /// Carries out a group's actions under the lock; returns the parked requests to answer.
+    func perform(_ actions: [GroupAction], groupId: String, now: Int64, state: inout ShardState) -> [Resumption] {
+        var resumptions: [Resumption] = []
+        for action in actions {
+            switch action {
+            case .completeJoin(let memberId, let result):
+                if let waiter = state.joinWaiters.removeValue(forKey: WaiterKey(group: groupId, member: memberId)) {
+                    resumptions.append(.join(waiter, result))
+                }
+            case .completeSync(let memberId, let result):
+                if let waiter = state.syncWaiters.removeValue(forKey: WaiterKey(group: groupId, member: memberId)) {
+                    resumptions.append(.sync(waiter, result))
+                }
+            case .persist:
+                guard let group = state.groups[groupId] else { continue }
+                do {
+                    try log.write([.groupMetadata(group: groupId, group.snapshot())], now: now)
+                } catch {
+                    logger.error("could not store the metadata of group \(groupId): \(error)")
+                }
+            }
+        }
+        return resumptions
+    }
+}

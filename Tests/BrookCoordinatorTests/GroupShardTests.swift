@@ -1,0 +1,176 @@
+@testable import BrookCoordinator
+import BrookModel
+import BrookProtocol
+import BrookRecords
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// An in-memory coordinator log.
+final class MemoryCoordinatorLog: CoordinatorLog {
+    let batches = Mutex<[ByteBuffer]>([])
+    let failing = Atomic<Bool>(false)
+
+    func append(_ batch: ByteBuffer) throws {
+        if failing.load(ordering: .relaxed) { throw RecordBatchError.invalidInput(reason: "disk full") }
+        batches.withLock { $0.append(batch) }
+    }
+
+    func replay(_ visit: (RecordBatch) throws -> Void) throws {
+        for bytes in batches.withLock({ $0 }) { try visit(try RecordBatch(bytes)) }
+    }
+}
+
+final class ManualClock: Sendable {
+    let now = Atomic<Int64>(1_000_000)
+    func advance(by milliseconds: Int64) { now.add(milliseconds, ordering: .relaxed) }
+}
+
+func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: GroupConfiguration = configuration) -> GroupShard {
+    GroupShard(partition: 0, log: log, configuration: configuration, clock: { clock.now.load(ordering: .relaxed) },
+               logger: Logger(label: "test"))
+}
+
+@Suite struct GroupShardTests {
+    let tp0 = TopicPartition(topic: "t", partition: 0)
+    let tp1 = TopicPartition(topic: "t", partition: 1)
+
+    @Test func committedOffsetsSurviveAReload() throws {
+        let log = MemoryCoordinatorLog()
+        let clock = ManualClock()
+        let shard = makeShard(log: log, clock: clock)
+        let errors = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+            (tp0, CommittedOffset(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestamp: 7)),
+            (tp1, CommittedOffset(offset: 9, commitTimestamp: 7)),
+        ])
+        #expect(errors == [tp0: .none, tp1: .none])
+        _ = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+            (tp1, CommittedOffset(offset: 10, commitTimestamp: 8)),
+        ])
+        let reloaded = makeShard(log: log, clock: clock)
+        try reloaded.load()
+        let (error, offsets) = reloaded.fetchOffsets(groupId: "g", partitions: nil)
+        #expect(error == .none)
+        #expect(offsets == [tp0: CommittedOffset(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestamp: 7),
+                            tp1: CommittedOffset(offset: 10, commitTimestamp: 8)])
+        #expect(reloaded.list().map(\.groupId) == ["g"])
+        #expect(reloaded.describe(groupId: "g").state == .empty)
+    }
+
+    @Test func aFailedWriteIsReportedAndNotRemembered() {
+        let log = MemoryCoordinatorLog()
+        let shard = makeShard(log: log, clock: ManualClock())
+        log.failing.store(true, ordering: .relaxed)
+        let errors = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+            (tp0, CommittedOffset(offset: 1, commitTimestamp: 1)),
+        ])
+        #expect(errors == [tp0: .coordinatorNotAvailable])
+        #expect(shard.fetchOffsets(groupId: "g", partitions: [tp0]).1.isEmpty)
+    }
+
+    @Test func oversizedMetadataIsRefusedPerPartition() {
+        let shard = makeShard(log: MemoryCoordinatorLog(), clock: ManualClock())
+        let errors = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+            (tp0, CommittedOffset(offset: 1, metadata: String(repeating: "x", count: 5_000), commitTimestamp: 1)),
+            (tp1, CommittedOffset(offset: 1, commitTimestamp: 1)),
+        ])
+        #expect(errors == [tp0: .offsetMetadataTooLarge, tp1: .none])
+    }
+
+    @Test func aJoinedGroupIsRestoredStableWithItsAssignment() async throws {
+        let log = MemoryCoordinatorLog()
+        let clock = ManualClock()
+        var fast = configuration
+        fast.initialRebalanceDelayMs = 0
+        let shard = makeShard(log: log, clock: clock, configuration: fast)
+        let joined = await shard.join(groupId: "g", joinParameters())
+        #expect(joined.error == .none)
+        #expect(joined.generationId == 1)
+        let synced = await shard.sync(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1,
+                                      protocolType: "consumer", protocolName: "range",
+                                      assignments: [joined.memberId: ByteBuffer(string: "mine")])
+        #expect(synced.assignment == ByteBuffer(string: "mine"))
+
+        let reloaded = makeShard(log: log, clock: clock, configuration: fast)
+        try reloaded.load()
+        let description = reloaded.describe(groupId: "g")
+        #expect(description.state == .stable)
+        #expect(description.members.map(\.memberId) == [joined.memberId])
+        #expect(description.members.first?.assignment == ByteBuffer(string: "mine"))
+        #expect(reloaded.heartbeat(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1) == .none)
+    }
+
+    @Test func parkedJoinsAreAnsweredOnShutdown() async {
+        let shard = makeShard(log: MemoryCoordinatorLog(), clock: ManualClock())
+        async let parked = shard.join(groupId: "g", joinParameters())
+        // The join is parked behind the initial rebalance delay until the shard shuts down.
+        while shard.state.withLock({ $0.joinWaiters.isEmpty }) { await Task.yield() }
+        shard.shutdown()
+        #expect(await parked.error == .notCoordinator)
+        #expect(shard.heartbeat(groupId: "g", memberId: "x", groupInstanceId: nil, generationId: 1) == .notCoordinator)
+    }
+
+    @Test func onlyEmptyGroupsCanBeDeletedAndTheirOffsetsGoToo() async throws {
+        let log = MemoryCoordinatorLog()
+        let clock = ManualClock()
+        var fast = configuration
+        fast.initialRebalanceDelayMs = 0
+        let shard = makeShard(log: log, clock: clock, configuration: fast)
+        let joined = await shard.join(groupId: "busy", joinParameters())
+        _ = await shard.sync(groupId: "busy", memberId: joined.memberId, groupInstanceId: nil, generationId: joined.generationId,
+                             protocolType: nil, protocolName: nil, assignments: [:])
+        #expect(shard.deleteGroup("busy") == .nonEmptyGroup)
+        #expect(shard.deleteGroup("missing") == .groupIdNotFound)
+        _ = shard.commitOffsets(groupId: "idle", memberId: "", groupInstanceId: nil, generationId: -1,
+                                offsets: [(tp0, CommittedOffset(offset: 5, commitTimestamp: 1))])
+        #expect(shard.deleteGroup("idle") == .none)
+        #expect(shard.fetchOffsets(groupId: "idle", partitions: nil).1.isEmpty)
+        let reloaded = makeShard(log: log, clock: clock, configuration: fast)
+        try reloaded.load()
+        #expect(reloaded.list().map(\.groupId) == ["busy"])
+        #expect(joined.error == .none)
+    }
+
+    @Test func emptyGroupsLoseTheirOffsetsAfterTheRetention() {
+        let log = MemoryCoordinatorLog()
+        let clock = ManualClock()
+        var short = configuration
+        short.offsetsRetentionMs = 60_000
+        let shard = makeShard(log: log, clock: clock, configuration: short)
+        let now = clock.now.load(ordering: .relaxed)
+        _ = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1,
+                                offsets: [(tp0, CommittedOffset(offset: 5, commitTimestamp: now))])
+        clock.advance(by: 59_999)
+        shard.expireOffsets()
+        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 1)
+        clock.advance(by: 1)
+        shard.expireOffsets()
+        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
+        #expect(shard.list().isEmpty)
+    }
+
+    @Test func groupsHashToPartitionsAsInKafka() {
+        // Java: "hello".hashCode() == 99162322; 99162322 % 50 == 22.
+        #expect(GroupCoordinator.partition(for: "hello", partitions: 50) == 22)
+        #expect(GroupCoordinator.partition(for: "", partitions: 50) == 0)
+        // "polygenelubricants".hashCode() == Int.MIN_VALUE, which Kafka's abs maps to 0.
+        #expect(GroupCoordinator.partition(for: "polygenelubricants", partitions: 50) == 0)
+    }
+
+    @Test func recordsRoundTripInKafkasFormat() throws {
+        let records: [CoordinatorRecord] = [
+            .offsetCommit(group: "g", partition: tp0, CommittedOffset(offset: 1, leaderEpoch: 2, metadata: "x", commitTimestamp: 3)),
+            .offsetCommit(group: "g", partition: tp0, CommittedOffset(offset: 1, metadata: "", commitTimestamp: 3, expireTimestamp: 9)),
+            .offsetCommit(group: "g", partition: tp1, nil),
+            .groupMetadata(group: "g", stableGroup(count: 2).snapshot()),
+            .groupMetadata(group: "g", nil),
+        ]
+        for record in records {
+            let (key, value) = try record.encode()
+            #expect(try CoordinatorRecord.decode(key: key, value: value) == record)
+        }
+        let (key, _) = try records[0].encode()
+        #expect(key.getInteger(at: key.readerIndex, as: Int16.self) == 1)
+    }
+}
