@@ -53,7 +53,9 @@ final class PartitionManager: Sendable {
         for partition in partitions {
             let key = TopicPartition(topic: topic.name, partition: partition.index)
             let log = try logs.getOrCreate(key, config: logConfig)
-            created[key] = Partition(topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch)
+            created[key] = Partition(
+                topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch,
+                inSyncReplicas: partition.isr)
         }
         table.update { $0.merge(created) { _, new in new } }
     }
