@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "BrookBrokerTests",
             dependencies: [
-                "BrookBroker", "BrookProtocol", "BrookRecords",
+                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -73,16 +73,7 @@ public struct Broker: Sendable {
 
         let partitions = PartitionManager(logs: logs, config: configStore, logger: logger)
         try await partitions.load(image: metadata.image)
-        metadata.addListener { records, image in
-            for record in records {
-                guard case .config(let change) = record else { continue }
-                if change.resourceType == MetadataRecord.ConfigResourceType.topic.rawValue {
-                    if let topic = image.topics[change.resourceName] { partitions.reconfigure(topic) }
-                } else {
-                    for topic in image.topics.values { partitions.reconfigure(topic) }
-                }
-            }
-        }
+        partitions.followConfigChanges(of: metadata)
 
         var creator = TopicCreator(
             metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,

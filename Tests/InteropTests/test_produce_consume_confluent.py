@@ -436,10 +436,6 @@ def test_confluent_list_offsets_earliest_latest_max_timestamp_and_by_time(broker
 
 # Produce validation that needs more than a batch header
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Produce acks=-1 on a topic with min.insync.replicas=2 (ISR of 1) is appended and answered error 0; "
-    "Kafka refuses it with NOT_ENOUGH_REPLICAS (19) and writes nothing (Partition.appendRecordsToLeader)"
-))
 def test_acks_all_below_min_insync_replicas_is_refused(broker):
     create_topic(broker, "cf-min-isr", config={"min.insync.replicas": "2"})
     strict = producer(broker, {"acks": "all", "retries": 0, "linger.ms": 0})
@@ -449,10 +445,6 @@ def test_acks_all_below_min_insync_replicas_is_refused(broker):
     assert [r.value for r in consume(broker, "cf-min-isr")] == [b"kept"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Produce v7+ of a record without a key to a cleanup.policy=compact topic is appended (error 0); Kafka's "
-    "LogValidator refuses the batch with INVALID_RECORD (87) 'Compacted topic cannot accept message without key'"
-))
 def test_compacted_topic_refuses_records_without_keys(broker):
     create_topic(broker, "cf-compacted", config={"cleanup.policy": "compact"})
     client = producer(broker, {"retries": 0, "linger.ms": 0})
@@ -462,10 +454,6 @@ def test_compacted_topic_refuses_records_without_keys(broker):
     assert [(r.key, r.value) for r in consume(broker, "cf-compacted")] == [(b"k", b"v"), (b"k", None)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A topic with compression.type=gzip stores a producer's zstd batches as zstd (PartitionLog.append documents "
-    "that re-encoding is not done); Kafka recompresses batches to the topic's codec when it is not 'producer'"
-))
 def test_topic_compression_type_recompresses_batches(broker):
     create_topic(broker, "cf-topic-gzip", config={"compression.type": "gzip"})
     produce_all(producer(broker, {"compression.type": "zstd"}), "cf-topic-gzip",

@@ -3,9 +3,12 @@ import BrookProtocol
 import BrookStorage
 import NIOCore
 
-/// Produce: validates each partition's batches (header and CRC, never the records) and appends
-/// them to the partition's log. acks=0 gets no response; acks=1 and acks=-1 are answered once
-/// the batches are in the log (on one node every in-sync replica has them).
+/// Produce: hands each partition's records to ``Partition/appendAsLeader(_:format:requiredAcks:)``,
+/// which checks min.insync.replicas for acks=-1, converts legacy message sets (Produce v0-2),
+/// decodes records only where the topic needs it (keys on compacted topics, re-encoding to its
+/// compression.type) and appends them; the log checks each batch's header and CRC. acks=0 gets
+/// no response; acks=1 and acks=-1 are answered once the batches are in the log (on one node
+/// every in-sync replica has them).
 struct ProduceHandler: RequestHandler {
     typealias Request = ProduceRequest
     let versions: ClosedRange<Int16> = 0...11
@@ -31,21 +34,18 @@ struct ProduceHandler: RequestHandler {
                     results.append(Self.failure(data.index, .invalidRecord, message: "Produce request carries no records"))
                     continue
                 }
-                let converted: ByteBuffer
-                switch Self.upConvertedRecords(records, version: context.apiVersion) {
-                case .success(let batches): converted = batches
-                case .failure(let error):
-                    results.append(Self.failure(data.index, error.errorCode, message: "\(error)", logStartOffset: partition.log.logStartOffset))
-                    continue
-                }
-                do {
-                    let info = try partition.appendAsLeader(converted)
+                do throws(LeaderAppendError) {
+                    let info = try partition.appendAsLeader(
+                        records, format: context.apiVersion < 3 ? .messageSet : .recordBatches, requiredAcks: request.acks)
                     results.append(ProduceResponse.PartitionProduceResponse(
                         index: data.index, errorCode: ErrorCode.none.rawValue, baseOffset: info.firstOffset,
                         logAppendTimeMs: info.logAppendTime ?? -1, logStartOffset: info.logStartOffset
                     ))
                 } catch {
-                    results.append(Self.failure(data.index, error.errorCode, message: "\(error)", logStartOffset: partition.log.logStartOffset))
+                    results.append(Self.failure(
+                        data.index, error.errorCode, message: "\(error)", logStartOffset: partition.log.logStartOffset,
+                        recordErrors: error.recordErrors
+                    ))
                 }
             }
             responses.append(ProduceResponse.TopicProduceResponse(name: topic.name, partitionResponses: results))
@@ -55,11 +55,12 @@ struct ProduceHandler: RequestHandler {
     }
 
     static func failure(
-        _ index: Int32, _ code: ErrorCode, message: String? = nil, logStartOffset: Int64 = -1
+        _ index: Int32, _ code: ErrorCode, message: String? = nil, logStartOffset: Int64 = -1,
+        recordErrors: [ProduceResponse.BatchIndexAndErrorMessage] = []
     ) -> ProduceResponse.PartitionProduceResponse {
         ProduceResponse.PartitionProduceResponse(
             index: index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1,
-            logStartOffset: logStartOffset, errorMessage: message
+            logStartOffset: logStartOffset, recordErrors: recordErrors, errorMessage: message
         )
     }
 }

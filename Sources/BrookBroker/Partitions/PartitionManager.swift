@@ -53,7 +53,9 @@ final class PartitionManager: Sendable {
         for partition in partitions {
             let key = TopicPartition(topic: topic.name, partition: partition.index)
             let log = try logs.getOrCreate(key, config: logConfig)
-            created[key] = Partition(topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch)
+            created[key] = Partition(
+                topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch,
+                inSyncReplicas: partition.isr)
         }
         table.update { $0.merge(created) { _, new in new } }
     }
@@ -78,6 +80,36 @@ final class PartitionManager: Sendable {
         guard let logConfig = try? logConfig(for: topic) else { return }
         for partition in topic.partitions {
             table.partition(TopicPartition(topic: topic.name, partition: partition.index))?.log.updateConfig(logConfig)
+        }
+    }
+}
+
+extension PartitionManager {
+    /// Keeps the open logs' configurations current: a change of a topic's overrides reconfigures
+    /// its partitions, and a dynamic broker config change reconfigures every topic (broker values
+    /// such as `log.cleaner.min.cleanable.ratio` are the topics' defaults).
+    ///
+    /// Broker changes are followed through the ``BrokerConfigStore``, not the metadata log: the
+    /// store takes the new values only after they are written to the log, so reconfiguring when
+    /// the log record commits would read the old ones.
+    func followConfigChanges(of metadata: MetadataStore) {
+        // Weak captures: strong ones would form cycles (config store -> observer -> manager ->
+        // config store, and through the metadata store's listeners).
+        metadata.addListener { [weak self] records, image in
+            guard let self else { return }
+            var changed: Set<String> = []
+            for record in records {
+                guard case .config(let change) = record,
+                      change.resourceType == MetadataRecord.ConfigResourceType.topic.rawValue else { continue }
+                changed.insert(change.resourceName)
+            }
+            for name in changed.sorted() {
+                if let topic = image.topics[name] { reconfigure(topic) }
+            }
+        }
+        config.addObserver { [weak self, weak metadata] _ in
+            guard let self, let metadata else { return }
+            for topic in metadata.image.topics.values { reconfigure(topic) }
         }
     }
 }

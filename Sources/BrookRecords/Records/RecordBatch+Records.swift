@@ -23,21 +23,11 @@ extension RecordBatch {
     public func makeRecordIterator(
         maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
     ) throws(RecordBatchError) -> RecordIterator {
-        guard let codec = compression else { throw .unsupportedCompression(attributes.compressionBits) }
+        guard compression != nil else { throw .unsupportedCompression(attributes.compressionBits) }
         let count = recordCount
         guard count >= 0 else { throw .invalidRecordCount(count) }
-        var section = recordsSection
-        if codec != .none && !(count == 0 && section.readableBytes == 0) {
-            // An empty section with no records is what the log cleaner leaves of a compacted
-            // batch, even when the attributes still name a codec.
-            do {
-                section = try codec.decompress(section, maxOutputBytes: maxDecompressedBytes)
-            } catch {
-                throw .decompressionFailed(codec: codec, reason: error)
-            }
-        }
         return RecordIterator(
-            section: section,
+            section: try uncompressedRecordsSection(maxDecompressedBytes: maxDecompressedBytes),
             declaredCount: count,
             baseOffset: baseOffset,
             baseTimestamp: baseTimestamp,

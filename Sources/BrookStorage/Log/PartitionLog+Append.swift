@@ -16,12 +16,14 @@ extension PartitionLog {
     /// released (or at the next ``flushIfDue()`` when the log was opened with
     /// `syncsRolledSegmentsInline: false`); flush.messages may fsync too.
     ///
-    /// Not done here (yet): idempotent/transactional producer state (sequence checks), record-level
-    /// checks that need decoding (keys on compacted topics, per-record timestamps: timestamps are
-    /// checked on each batch's baseTimestamp and maxTimestamp).
+    /// Not done here (yet): idempotent/transactional producer state (sequence checks) and
+    /// per-record timestamps (timestamps are checked on each batch's baseTimestamp and
+    /// maxTimestamp).
     ///
-    /// Compression re-encoding for a topic whose compression.type is not `producer` is not done:
-    /// batches are stored with the producer's codec.
+    /// Left to the caller, because they need the records decoded: keys on compacted topics, and
+    /// re-encoding to a compression.type other than `producer` (``LogConfig/storedCompression``).
+    /// The log stores each batch with the codec it arrives in; the broker checks keys and
+    /// re-encodes before it calls this.
     @discardableResult
     public func append(_ records: ByteBuffer, leaderEpoch: LeaderEpoch, origin: AppendOrigin = .client) throws(StorageError) -> AppendInfo {
         let now = clock.nowMilliseconds()
