@@ -12,7 +12,7 @@ struct OffsetsTopicLog: CoordinatorLog {
     static let replayChunkBytes = 1 << 20
 
     func append(_ batch: ByteBuffer) throws {
-        _ = try partition.appendAsLeader(batch)
+        _ = try partition.appendAsLeader(batch, requiredAcks: -1)
     }
 
     func replay(_ visit: (RecordBatch) throws -> Void) throws {
