@@ -13,6 +13,7 @@ struct DescribeGroupsHandler: RequestHandler {
 
     func handle(_ request: DescribeGroupsRequest, context: RequestContext) async throws -> DescribeGroupsResponse? {
         let operations = request.includeAuthorizedOperations ? Self.groupOperations : Int32.min
+        let version = context.apiVersion
         return DescribeGroupsResponse(throttleTimeMs: 0, groups: request.groups.map { groupId in
             var described = DescribeGroupsResponse.DescribedGroup(groupId: groupId, authorizedOperations: operations)
             guard !groupId.isEmpty else {
@@ -32,7 +33,7 @@ struct DescribeGroupsHandler: RequestHandler {
             described.protocolData = group.protocolName
             described.members = group.members.map {
                 DescribeGroupsResponse.DescribedGroupMember(
-                    memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
+                    memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.groupInstanceId : nil, clientId: $0.clientId,
                     clientHost: $0.clientHost, memberMetadata: $0.metadata, memberAssignment: $0.assignment
                 )
             }

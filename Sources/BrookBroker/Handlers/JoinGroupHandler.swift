@@ -35,7 +35,10 @@ struct JoinGroupHandler: RequestHandler {
         response.skipAssignment = result.skipAssignment && version >= 9
         response.memberId = result.memberId
         response.members = result.members.map {
-            JoinGroupResponse.JoinGroupResponseMember(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, metadata: $0.metadata)
+            // Instance ids exist from v5; an older leader sees its static peers as plain members.
+            JoinGroupResponse.JoinGroupResponseMember(
+                memberId: $0.memberId, groupInstanceId: version >= 5 ? $0.groupInstanceId : nil, metadata: $0.metadata
+            )
         }
         return response
     }

@@ -1,0 +1,101 @@
+"""Consumer groups with kafka-python against the real `brook` binary: KafkaConsumer in a group
+(JoinGroup/SyncGroup at the versions kafka-python picks), commits, and KafkaAdminClient's group
+calls including OffsetDelete."""
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, OffsetAndMetadata
+from kafka import TopicPartition as KTopicPartition
+from kafka.errors import GroupIdNotFoundError, GroupSubscribedToTopicError, NoError, NonEmptyGroupError
+
+from groups_support import group_broker  # noqa: F401
+from records_support import TIMEOUT, create_topic, produce_all, producer
+
+
+def kafka_python_consumer(broker, group: str, *topics: str) -> KafkaConsumer:
+    return KafkaConsumer(
+        *topics, bootstrap_servers=broker.bootstrap, group_id=group, auto_offset_reset="earliest",
+        enable_auto_commit=False, heartbeat_interval_ms=300, session_timeout_ms=6000, consumer_timeout_ms=200,
+    )
+
+
+def consume(consumer: KafkaConsumer, count: int) -> list:
+    records = []
+    deadline = time.monotonic() + TIMEOUT * 2
+    while len(records) < count and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=100).values():
+            records.extend(batch)
+    return records
+
+
+def test_kafka_python_consumers_share_a_topic_and_resume_from_commits(group_broker):
+    topic = "kp-group"
+    create_topic(group_broker, topic, partitions=4)
+    first = kafka_python_consumer(group_broker, "kp", topic)
+    second = kafka_python_consumer(group_broker, "kp", topic)
+    deadline = time.monotonic() + TIMEOUT * 2
+    while time.monotonic() < deadline:
+        first.poll(timeout_ms=50)
+        second.poll(timeout_ms=50)
+        both = sorted(p.partition for c in (first, second) for p in c.assignment())
+        if both == [0, 1, 2, 3] and first.assignment() and second.assignment():
+            break
+    assert sorted(p.partition for c in (first, second) for p in c.assignment()) == [0, 1, 2, 3]
+
+    produce_all(producer(group_broker), topic, [{"value": f"v{i}".encode(), "partition": i % 4} for i in range(40)])
+    records = []
+    deadline = time.monotonic() + TIMEOUT * 2
+    while len(records) < 40 and time.monotonic() < deadline:
+        for consumer in (first, second):
+            for batch in consumer.poll(timeout_ms=50).values():
+                records.extend(batch)
+    assert sorted(r.value for r in records) == sorted(f"v{i}".encode() for i in range(40))
+    for consumer in (first, second):
+        consumer.commit()
+    assert first.committed(KTopicPartition(topic, 0)) == 10
+    first.close()
+    second.close()
+
+    produce_all(producer(group_broker), topic, [{"value": b"later", "partition": 2}])
+    resumed = kafka_python_consumer(group_broker, "kp", topic)
+    assert [r.value for r in consume(resumed, 1)] == [b"later"]
+    resumed.close()
+
+
+def test_kafka_python_admin_lists_describes_and_deletes_groups_and_offsets(group_broker):
+    topic = "kp-admin"
+    create_topic(group_broker, topic, partitions=2)
+    produce_all(producer(group_broker), topic, [{"value": b"x", "partition": i % 2} for i in range(6)])
+    consumer = kafka_python_consumer(group_broker, "kp-admin", topic)
+    assert len(consume(consumer, 6)) == 6
+    consumer.commit({KTopicPartition(topic, 0): OffsetAndMetadata(3, "meta", -1),
+                     KTopicPartition(topic, 1): OffsetAndMetadata(2, "", -1)})
+    admin = KafkaAdminClient(bootstrap_servers=group_broker.bootstrap)
+    try:
+        groups = admin.list_groups()
+        assert [(g["group_id"], g["protocol_type"], g["group_state"]) for g in groups] == [("kp-admin", "consumer", "Stable")]
+        described = admin.describe_groups(["kp-admin"])["kp-admin"]
+        assert described["group_state"] == "Stable"
+        assert described["members"][0]["member_assignment"]["assigned_partitions"] == [{"topic": topic, "partitions": [0, 1]}]
+        # Both groups in one OffsetFetch v8+ (KIP-709); a group without commits has no offsets.
+        everything = admin.list_group_offsets(["kp-admin", "kp-nobody"])
+        assert everything["kp-nobody"] == {}
+        offsets = everything["kp-admin"]
+        assert {tp.partition: (o.offset, o.metadata) for tp, o in offsets.items()} == {0: (3, "meta"), 1: (2, "")}
+
+        # A live member subscribed to the topic keeps its offsets; the group cannot be deleted.
+        deleted = admin.delete_group_offsets("kp-admin", [KTopicPartition(topic, 0)])
+        assert deleted == {KTopicPartition(topic, 0): GroupSubscribedToTopicError}
+        assert admin.delete_groups(["kp-admin"]) == {"kp-admin": NonEmptyGroupError.__name__}
+
+        consumer.close()
+        deadline = time.monotonic() + TIMEOUT
+        while admin.describe_groups(["kp-admin"])["kp-admin"]["group_state"] != "Empty":
+            assert time.monotonic() < deadline, "the group did not become empty"
+            time.sleep(0.05)
+        assert admin.delete_group_offsets("kp-admin", [KTopicPartition(topic, 0)]) == {KTopicPartition(topic, 0): NoError}
+        assert {tp.partition for tp in admin.list_group_offsets("kp-admin")["kp-admin"]} == {1}
+        assert admin.delete_groups(["kp-admin"]) == {"kp-admin": "OK"}
+        assert admin.delete_groups(["kp-admin"]) == {"kp-admin": GroupIdNotFoundError.__name__}
+        assert admin.list_groups() == []
+    finally:
+        admin.close()
