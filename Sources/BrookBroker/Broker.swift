@@ -137,6 +137,8 @@ public struct Broker: Sendable {
         settings.group.maxSessionTimeoutMs = Int32(clamping: config.int("group.max.session.timeout.ms"))
         settings.group.initialRebalanceDelayMs = Int64(config.int("group.initial.rebalance.delay.ms"))
         settings.group.maxSize = max(1, config.int("group.max.size"))
+        settings.group.consumerSessionTimeoutMs = Int32(clamping: config.int("group.consumer.session.timeout.ms"))
+        settings.group.consumerHeartbeatIntervalMs = Int32(clamping: config.int("group.consumer.heartbeat.interval.ms"))
         settings.group.offsetsRetentionMs = Int64(config.int("offsets.retention.minutes")) * 60_000
         settings.group.offsetMetadataMaxBytes = max(0, config.int("offset.metadata.max.bytes"))
         settings.group.offsetsTopicPartitions = Int32(clamping: max(1, config.int("offsets.topic.num.partitions")))

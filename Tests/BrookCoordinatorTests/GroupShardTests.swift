@@ -55,7 +55,7 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
         #expect(offsets == [tp0: CommittedOffset(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestamp: 7),
                             tp1: CommittedOffset(offset: 10, commitTimestamp: 8)])
         #expect(reloaded.list().map(\.groupId) == ["g"])
-        #expect(reloaded.describe(groupId: "g").state == .empty)
+        #expect(reloaded.describe(groupId: "g").state == "Empty")
     }
 
     @Test func aFailedWriteIsReportedAndNotRemembered() {
@@ -95,7 +95,7 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
         let reloaded = makeShard(log: log, clock: clock, configuration: fast)
         try reloaded.load()
         let description = reloaded.describe(groupId: "g")
-        #expect(description.state == .stable)
+        #expect(description.state == "Stable")
         #expect(description.members.map(\.memberId) == [joined.memberId])
         #expect(description.members.first?.assignment == ByteBuffer(string: "mine"))
         #expect(reloaded.heartbeat(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1) == .none)

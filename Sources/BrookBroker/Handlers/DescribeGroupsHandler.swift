@@ -28,7 +28,7 @@ struct DescribeGroupsHandler: RequestHandler {
                 return described
             }
             let group = shard.describe(groupId: groupId)
-            described.groupState = group.state.rawValue
+            described.groupState = group.state
             described.protocolType = group.protocolType
             described.protocolData = group.protocolName
             described.members = group.members.map {

@@ -1,5 +1,5 @@
 extension RequestRouter {
-    /// Registers the group coordinator's APIs (classic protocol, offsets, administration).
+    /// Registers the group coordinator's APIs (classic and KIP-848 protocols, offsets, administration).
     mutating func registerGroupHandlers(_ groups: GroupCoordinatorHost, metadata: MetadataStore) {
         register(FindCoordinatorHandler(metadata: metadata, groups: groups))
         register(JoinGroupHandler(groups: groups))
@@ -12,5 +12,7 @@ extension RequestRouter {
         register(ListGroupsHandler(groups: groups))
         register(DescribeGroupsHandler(groups: groups))
         register(DeleteGroupsHandler(groups: groups))
+        register(ConsumerGroupHeartbeatHandler(groups: groups, metadata: metadata))
+        register(ConsumerGroupDescribeHandler(groups: groups, metadata: metadata))
     }
 }

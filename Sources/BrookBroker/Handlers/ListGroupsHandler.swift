@@ -13,11 +13,11 @@ struct ListGroupsHandler: RequestHandler {
         let states = Set(request.statesFilter.map { $0.lowercased() })
         let types = Set(request.typesFilter.map { $0.lowercased() })
         let listings = coordinator.shards.flatMap { $0.list() }
-            .filter { states.isEmpty || states.contains($0.state.rawValue.lowercased()) }
+            .filter { states.isEmpty || states.contains($0.state.lowercased()) }
             .filter { types.isEmpty || types.contains($0.groupType) }
             .sorted { $0.groupId < $1.groupId }
         return ListGroupsResponse(throttleTimeMs: 0, errorCode: 0, groups: listings.map {
-            ListGroupsResponse.ListedGroup(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state.rawValue, groupType: $0.groupType)
+            ListGroupsResponse.ListedGroup(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state, groupType: $0.groupType)
         })
     }
 }

@@ -42,7 +42,7 @@ struct OffsetCommitHandler: RequestHandler {
             case .success(let shard):
                 let results = shard.commitOffsets(
                     groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
-                    generationId: version >= 1 ? request.generationIdOrMemberEpoch : -1, offsets: offsets
+                    generationId: version >= 1 ? request.generationIdOrMemberEpoch : -1, offsets: offsets, apiVersion: version
                 )
                 errors.merge(results) { _, new in new }
             case .failure(let error):

@@ -15,7 +15,8 @@ public struct GroupDescription: Sendable {
     }
 
     public var groupId: String
-    public var state: GroupState
+    /// Kafka's state name; "Dead" for an unknown group.
+    public var state: String
     public var protocolType: String
     public var protocolName: String
     public var members: [Member]
@@ -24,10 +25,11 @@ public struct GroupDescription: Sendable {
 /// A group as ListGroups shows it.
 public struct GroupListing: Sendable, Equatable {
     public var groupId: String
-    public var state: GroupState
+    /// Kafka's state name ("Stable", "Empty", ...; "Assigning"/"Reconciling" for consumer groups).
+    public var state: String
     public var protocolType: String
-    /// "classic" for every group this coordinator runs.
-    public var groupType: String { "classic" }
+    /// "classic" or "consumer" (KIP-848).
+    public var groupType: String
 }
 
 extension GroupShard {
@@ -35,12 +37,21 @@ extension GroupShard {
     /// otherwise; an unknown group is Dead.
     public func describe(groupId: String) -> GroupDescription {
         state.withLock { state in
+            if let consumer = state.consumerGroups[groupId] {
+                return GroupDescription(
+                    groupId: groupId, state: consumer.stateName, protocolType: "consumer", protocolName: consumer.assignor.rawValue,
+                    members: consumer.members.values.sorted { $0.memberId < $1.memberId }.map {
+                        GroupDescription.Member(memberId: $0.memberId, groupInstanceId: $0.instanceId, clientId: $0.clientId,
+                                                clientHost: $0.clientHost, metadata: ByteBuffer(), assignment: ByteBuffer())
+                    }
+                )
+            }
             guard let group = state.groups[groupId] else {
-                return GroupDescription(groupId: groupId, state: .dead, protocolType: "", protocolName: "", members: [])
+                return GroupDescription(groupId: groupId, state: GroupState.dead.rawValue, protocolType: "", protocolName: "", members: [])
             }
             let stable = group.state == .stable
             return GroupDescription(
-                groupId: groupId, state: group.state, protocolType: group.protocolType ?? "",
+                groupId: groupId, state: group.state.rawValue, protocolType: group.protocolType ?? "",
                 protocolName: stable ? group.protocolName ?? "" : "",
                 members: group.orderedMembers.map {
                     GroupDescription.Member(
@@ -56,7 +67,11 @@ extension GroupShard {
     /// ListGroups.
     public func list() -> [GroupListing] {
         state.withLock { state in
-            state.groups.values.map { GroupListing(groupId: $0.groupId, state: $0.state, protocolType: $0.protocolType ?? "") }
+            state.groups.values.map {
+                GroupListing(groupId: $0.groupId, state: $0.state.rawValue, protocolType: $0.protocolType ?? "", groupType: "classic")
+            } + state.consumerGroups.values.map {
+                GroupListing(groupId: $0.groupId, state: $0.stateName, protocolType: "consumer", groupType: "consumer")
+            }
         }
     }
 
@@ -64,8 +79,12 @@ extension GroupShard {
     public func deleteGroup(_ groupId: String) -> ErrorCode {
         state.withLock { state in
             guard !state.isShutDown else { return .notCoordinator }
-            guard let group = state.groups[groupId] else { return .groupIdNotFound }
-            guard group.state == .empty || group.state == .dead, group.members.isEmpty else { return .nonEmptyGroup }
+            if let consumer = state.consumerGroups[groupId] {
+                guard consumer.members.isEmpty else { return .nonEmptyGroup }
+            } else {
+                guard let group = state.groups[groupId] else { return .groupIdNotFound }
+                guard group.state == .empty || group.state == .dead, group.members.isEmpty else { return .nonEmptyGroup }
+            }
             var tombstones: [CoordinatorRecord] = state.offsets.offsets(of: groupId).keys.map { .offsetCommit(group: groupId, partition: $0, nil) }
             tombstones.append(.groupMetadata(group: groupId, nil))
             do {
@@ -76,6 +95,7 @@ extension GroupShard {
             }
             state.offsets.removeAll(group: groupId)
             state.groups[groupId] = nil
+            state.consumerGroups[groupId] = nil
             return .none
         }
     }

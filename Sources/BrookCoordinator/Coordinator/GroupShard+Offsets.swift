@@ -8,13 +8,17 @@ extension GroupShard {
     /// and answers once they are in the log. Returns an error per partition.
     public func commitOffsets(
         groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
-        offsets: [(TopicPartition, CommittedOffset)]
+        offsets: [(TopicPartition, CommittedOffset)], apiVersion: Int16 = 9
     ) -> [TopicPartition: ErrorCode] {
         state.withLock { state in
             let all = { (error: ErrorCode) in Dictionary(offsets.map { ($0.0, error) }, uniquingKeysWith: { a, _ in a }) }
             guard !state.isShutDown else { return all(.notCoordinator) }
             let now = clock()
-            if var group = state.groups[groupId] {
+            if let consumer = state.consumerGroups[groupId] {
+                if let error = consumer.offsetCommitError(memberId: memberId, memberEpoch: generationId, version: apiVersion) {
+                    return all(error)
+                }
+            } else if var group = state.groups[groupId] {
                 if let error = group.offsetCommitError(memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId) {
                     return all(error)
                 }
@@ -69,14 +73,23 @@ extension GroupShard {
     public func deleteOffsets(groupId: String, partitions: [TopicPartition]) -> (ErrorCode, [TopicPartition: ErrorCode]) {
         state.withLock { state in
             guard !state.isShutDown else { return (.notCoordinator, [:]) }
-            guard let group = state.groups[groupId] else { return (.groupIdNotFound, [:]) }
-            let active = !group.members.isEmpty
-            if active && group.protocolType != "consumer" { return (.nonEmptyGroup, [:]) }
+            let subscribed: (String) -> Bool
+            let active: Bool
+            if let consumer = state.consumerGroups[groupId] {
+                active = !consumer.members.isEmpty
+                subscribed = { consumer.isSubscribed(to: $0) }
+            } else if let group = state.groups[groupId] {
+                active = !group.members.isEmpty
+                if active && group.protocolType != "consumer" { return (.nonEmptyGroup, [:]) }
+                subscribed = { group.isSubscribed(to: $0) }
+            } else {
+                return (.groupIdNotFound, [:])
+            }
             var errors: [TopicPartition: ErrorCode] = [:]
             var removed: [TopicPartition] = []
             let existing = state.offsets.offsets(of: groupId)
             for partition in partitions {
-                if active && group.isSubscribed(to: partition.topic) {
+                if active && subscribed(partition.topic) {
                     errors[partition] = .groupSubscribedToTopic
                 } else {
                     errors[partition] = ErrorCode.none
@@ -121,6 +134,13 @@ extension GroupShard {
                 state.offsets.remove(group: groupId, partition: partition)
             }
             for groupId in forget { state.groups[groupId] = nil }
+            for (groupId, group) in state.consumerGroups where group.members.isEmpty {
+                let expired = state.offsets.expired(group: groupId, retentionMs: configuration.offsetsRetentionMs, now: now)
+                if !expired.isEmpty, (try? log.write(expired.map { .offsetCommit(group: groupId, partition: $0, nil) }, now: now)) != nil {
+                    for partition in expired { state.offsets.remove(group: groupId, partition: partition) }
+                }
+                if !state.offsets.hasOffsets(groupId) { state.consumerGroups[groupId] = nil }
+            }
         }
     }
 }

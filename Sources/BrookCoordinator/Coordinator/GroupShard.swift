@@ -24,6 +24,8 @@ public final class GroupShard: Sendable {
 
     struct ShardState {
         var groups: [String: ClassicGroup] = [:]
+        /// KIP-848 groups. A group id names either a classic or a consumer group, never both.
+        var consumerGroups: [String: ConsumerGroup] = [:]
         var offsets = OffsetStore()
         var joinWaiters: [WaiterKey: CheckedContinuation<JoinGroupResult, Never>] = [:]
         var syncWaiters: [WaiterKey: CheckedContinuation<SyncGroupResult, Never>] = [:]
@@ -59,6 +61,12 @@ public final class GroupShard: Sendable {
             let resumptions = state.withLock { state -> [Resumption] in
                 guard !state.isShutDown else { return [.join(continuation, JoinGroupResult(error: .notCoordinator))] }
                 let now = clock()
+                if let consumer = state.consumerGroups[groupId] {
+                    guard consumer.members.isEmpty else {
+                        return [.join(continuation, JoinGroupResult(error: .inconsistentGroupProtocol, memberId: parameters.memberId))]
+                    }
+                    state.consumerGroups[groupId] = nil
+                }
                 if state.groups[groupId] == nil {
                     guard parameters.memberId.isEmpty else {
                         return [.join(continuation, JoinGroupResult(error: .unknownMemberId, memberId: parameters.memberId))]
@@ -160,6 +168,11 @@ public final class GroupShard: Sendable {
             guard !state.isShutDown else { return [] }
             let now = clock()
             var resumptions: [Resumption] = []
+            for (groupId, var group) in state.consumerGroups {
+                guard let deadline = group.nextDeadline, deadline <= now else { continue }
+                group.expire(now: now)
+                state.consumerGroups[groupId] = group
+            }
             for (groupId, var group) in state.groups {
                 guard let deadline = group.nextDeadline, deadline <= now else { continue }
                 let actions = group.expire(configuration: configuration, now: now)

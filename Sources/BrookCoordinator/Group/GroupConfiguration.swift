@@ -13,6 +13,10 @@ public struct GroupConfiguration: Sendable, Equatable {
     public var offsetsRetentionMs: Int64 = 7 * 24 * 60 * 60 * 1_000
     /// `offset.metadata.max.bytes`.
     public var offsetMetadataMaxBytes: Int = 4_096
+    /// `group.consumer.session.timeout.ms` (KIP-848 groups).
+    public var consumerSessionTimeoutMs: Int32 = 45_000
+    /// `group.consumer.heartbeat.interval.ms` (KIP-848 groups).
+    public var consumerHeartbeatIntervalMs: Int32 = 5_000
     /// `offsets.topic.num.partitions`.
     public var offsetsTopicPartitions: Int32 = 50
 

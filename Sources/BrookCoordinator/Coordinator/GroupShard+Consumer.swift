@@ -1,0 +1,66 @@
+import BrookModel
+import BrookProtocol
+import Synchronization
+
+/// A consumer group as ConsumerGroupDescribe shows it.
+public struct ConsumerGroupDescription: Sendable {
+    public struct Member: Sendable {
+        public var member: ConsumerMember
+        public var target: Set<TopicPartition>
+    }
+
+    public var groupId: String
+    public var state: String
+    public var groupEpoch: Int32
+    public var assignmentEpoch: Int32
+    public var assignor: String
+    public var members: [Member]
+}
+
+extension GroupShard {
+    /// ConsumerGroupHeartbeat (KIP-848). An empty classic group of the same id becomes a
+    /// consumer group; a classic group with members refuses.
+    public func consumerHeartbeat(groupId: String, _ request: ConsumerHeartbeat, catalog: TopicCatalog) -> ConsumerHeartbeatResult {
+        state.withLock { state in
+            guard !state.isShutDown else { return ConsumerHeartbeatResult(error: .notCoordinator) }
+            if let classic = state.groups[groupId] {
+                guard classic.members.isEmpty && classic.pendingMembers.isEmpty else {
+                    return ConsumerHeartbeatResult(error: .groupIdNotFound, errorMessage: "Group \(groupId) is not a consumer group.")
+                }
+                state.groups[groupId] = nil
+            }
+            if state.consumerGroups[groupId] == nil {
+                guard request.memberEpoch == 0 else {
+                    return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Group \(groupId) has no member \(request.memberId)")
+                }
+                state.consumerGroups[groupId] = ConsumerGroup(groupId: groupId)
+            }
+            var group = state.consumerGroups[groupId]!
+            let result = group.heartbeat(
+                request, catalog: catalog, configuration: configuration, now: clock(),
+                newMemberId: MemberIdentifier.uuid
+            )
+            state.consumerGroups[groupId] = group
+            return result
+        }
+    }
+
+    /// ConsumerGroupDescribe for one group; nil when no consumer group has this id.
+    public func describeConsumerGroup(_ groupId: String) -> ConsumerGroupDescription? {
+        state.withLock { state in
+            guard let group = state.consumerGroups[groupId] else { return nil }
+            return ConsumerGroupDescription(
+                groupId: groupId, state: group.stateName, groupEpoch: group.groupEpoch,
+                assignmentEpoch: group.assignmentEpoch, assignor: group.assignor.rawValue,
+                members: group.members.values.sorted { $0.memberId < $1.memberId }.map {
+                    ConsumerGroupDescription.Member(member: $0, target: group.target[$0.memberId] ?? [])
+                }
+            )
+        }
+    }
+
+    /// Whether `groupId` is a classic group (ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND).
+    public func isClassicGroup(_ groupId: String) -> Bool {
+        state.withLock { $0.groups[groupId] != nil }
+    }
+}

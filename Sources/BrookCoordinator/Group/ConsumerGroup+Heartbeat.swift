@@ -1,0 +1,161 @@
+import BrookModel
+import BrookProtocol
+
+extension ConsumerGroup {
+    /// Handles one ConsumerGroupHeartbeat: joins, leaves, subscription changes, epoch checks,
+    /// and the member's next step towards the target assignment.
+    public mutating func heartbeat(
+        _ request: ConsumerHeartbeat, catalog: TopicCatalog, configuration: GroupConfiguration, now: Int64,
+        newMemberId: () -> String
+    ) -> ConsumerHeartbeatResult {
+        if request.memberEpoch < 0 {
+            return leave(request)
+        }
+        var member: ConsumerMember
+        // A new member already moved the group epoch on.
+        var epochBumped = false
+        if request.memberEpoch == 0 {
+            guard request.subscribedTopicNames != nil || request.subscribedTopicRegex != nil else {
+                return ConsumerHeartbeatResult(error: .invalidRequest, errorMessage: "SubscribedTopicNames or SubscribedTopicRegex must be set when joining")
+            }
+            guard request.rebalanceTimeoutMs >= 0 else {
+                return ConsumerHeartbeatResult(error: .invalidRequest, errorMessage: "RebalanceTimeoutMs must be set when joining")
+            }
+            if let assignor = request.serverAssignor, ConsumerAssignor(rawValue: assignor) == nil {
+                return ConsumerHeartbeatResult(error: .unsupportedAssignor, errorMessage: "Unknown server assignor \(assignor)")
+            }
+            let memberId = request.memberId.isEmpty ? newMemberId() : request.memberId
+            member = ConsumerMember(
+                memberId: memberId, instanceId: request.instanceId, rackId: request.rackId, clientId: request.clientId,
+                clientHost: request.clientHost, rebalanceTimeoutMs: request.rebalanceTimeoutMs
+            )
+            if let instanceId = request.instanceId, let previousId = staticMembers[instanceId], let previous = members[previousId] {
+                // A restarted static member takes over its predecessor's assignment and epoch.
+                member.epoch = previous.epoch
+                member.assigned = previous.assigned
+                member.pendingRevocation = previous.pendingRevocation
+                member.subscribedTopicNames = previous.subscribedTopicNames
+                member.subscribedTopicRegex = previous.subscribedTopicRegex
+                member.serverAssignor = previous.serverAssignor
+                members[previousId] = nil
+                target[memberId] = target.removeValue(forKey: previousId)
+            } else if members[memberId] != nil {
+                remove(memberId)
+                epochBumped = true
+            } else {
+                guard members.count < configuration.maxSize else { return ConsumerHeartbeatResult(error: .groupMaxSizeReached) }
+                groupEpoch += 1
+                epochBumped = true
+            }
+            if let instanceId = request.instanceId { staticMembers[instanceId] = memberId }
+        } else {
+            guard let existing = members[request.memberId] else {
+                return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Member \(request.memberId) is not in group \(groupId)")
+            }
+            if let instanceId = request.instanceId, staticMembers[instanceId] != request.memberId {
+                return ConsumerHeartbeatResult(error: .fencedInstanceId)
+            }
+            member = existing
+            let acceptsPrevious = request.memberEpoch < member.epoch && (request.ownedPartitions ?? []).isSubset(of: member.assigned)
+            guard request.memberEpoch == member.epoch || acceptsPrevious else {
+                return ConsumerHeartbeatResult(error: .fencedMemberEpoch, errorMessage: "The member epoch \(request.memberEpoch) is not the current \(member.epoch)")
+            }
+        }
+        if update(&member, with: request) && !epochBumped { groupEpoch += 1 }
+        member.sessionDeadline = now + Int64(configuration.consumerSessionTimeoutMs)
+        if let owned = request.ownedPartitions, owned.isDisjoint(with: member.pendingRevocation) {
+            member.pendingRevocation = []
+            member.revocationDeadline = nil
+        }
+        members[member.memberId] = member
+        refreshTarget(catalog: catalog)
+        reconcile(member.memberId, now: now)
+
+        member = members[member.memberId]!
+        var result = ConsumerHeartbeatResult()
+        result.memberId = member.memberId
+        result.memberEpoch = member.epoch
+        if request.subscribedTopicNames != nil || request.memberEpoch == 0 || member.lastSentAssignment != member.assigned {
+            result.assignment = member.assigned
+            members[member.memberId]?.lastSentAssignment = member.assigned
+        }
+        return result
+    }
+
+    private mutating func leave(_ request: ConsumerHeartbeat) -> ConsumerHeartbeatResult {
+        var result = ConsumerHeartbeatResult()
+        result.memberId = request.memberId
+        result.memberEpoch = request.memberEpoch
+        var memberId = request.memberId
+        if let instanceId = request.instanceId, let current = staticMembers[instanceId] { memberId = current }
+        guard members[memberId] != nil else {
+            return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Member \(request.memberId) is not in group \(groupId)")
+        }
+        remove(memberId)
+        return result
+    }
+
+    /// Applies the request's subscription fields; true when the subscription changed.
+    private func update(_ member: inout ConsumerMember, with request: ConsumerHeartbeat) -> Bool {
+        var changed = false
+        if let names = request.subscribedTopicNames, names.sorted() != member.subscribedTopicNames.sorted() {
+            member.subscribedTopicNames = names
+            changed = true
+        }
+        if let regex = request.subscribedTopicRegex, regex != member.subscribedTopicRegex {
+            member.subscribedTopicRegex = regex.isEmpty ? nil : regex
+            changed = true
+        }
+        if let assignor = request.serverAssignor, assignor != member.serverAssignor {
+            member.serverAssignor = assignor
+            changed = true
+        }
+        if request.rebalanceTimeoutMs >= 0 { member.rebalanceTimeoutMs = request.rebalanceTimeoutMs }
+        if let rack = request.rackId { member.rackId = rack }
+        return changed
+    }
+
+    /// Recomputes the target assignment when the group epoch moved on or the subscribed topics
+    /// changed (new topics matching a regex, added partitions).
+    mutating func refreshTarget(catalog: TopicCatalog) {
+        var subscriptions: [String: Set<String>] = [:]
+        for member in members.values { subscriptions[member.memberId] = member.subscribedTopics(in: catalog) }
+        var counts: [String: Int32] = [:]
+        for topic in subscriptions.values.reduce(into: Set<String>(), { $0.formUnion($1) }) {
+            counts[topic] = catalog.topics[topic]?.partitionCount
+        }
+        if counts != targetTopics && assignmentEpoch == groupEpoch { groupEpoch += 1 }
+        guard assignmentEpoch < groupEpoch else { return }
+        let preferred = members.values.compactMap { $0.serverAssignor.flatMap(ConsumerAssignor.init(rawValue:)) }
+        assignor = preferred.first ?? .uniform
+        target = assignor.assign(
+            subscriptions: subscriptions, partitionCounts: counts,
+            current: members.mapValues { $0.assigned }
+        )
+        targetTopics = counts
+        assignmentEpoch = groupEpoch
+    }
+
+    /// Moves a member one step towards its target: revoke first, then take the epoch and the
+    /// new partitions no one else still holds.
+    mutating func reconcile(_ memberId: String, now: Int64) {
+        guard var member = members[memberId] else { return }
+        let goal = target[memberId] ?? []
+        let revoke = member.assigned.subtracting(goal)
+        if !revoke.isEmpty {
+            member.assigned.subtract(revoke)
+            member.pendingRevocation.formUnion(revoke)
+            member.revocationDeadline = now + Int64(max(member.rebalanceTimeoutMs, 0))
+        }
+        if member.pendingRevocation.isEmpty {
+            var held = Set<TopicPartition>()
+            for other in members.values where other.memberId != memberId {
+                held.formUnion(other.assigned)
+                held.formUnion(other.pendingRevocation)
+            }
+            member.assigned.formUnion(goal.subtracting(held))
+            member.epoch = assignmentEpoch
+        }
+        members[memberId] = member
+    }
+}

@@ -1,0 +1,52 @@
+import BrookModel
+
+/// A member of a KIP-848 consumer group.
+public struct ConsumerMember: Sendable, Equatable {
+    public var memberId: String
+    public var instanceId: String?
+    public var rackId: String?
+    public var clientId: String
+    public var clientHost: String
+    public var rebalanceTimeoutMs: Int32
+    public var subscribedTopicNames: [String] = []
+    public var subscribedTopicRegex: String?
+    public var serverAssignor: String?
+    /// The epoch of the assignment the member holds.
+    public var epoch: Int32 = 0
+    /// Partitions the member owns in its epoch.
+    public var assigned: Set<TopicPartition> = []
+    /// Partitions taken from the member that it has not yet confirmed releasing.
+    public var pendingRevocation: Set<TopicPartition> = []
+    var sessionDeadline: Int64 = 0
+    /// When a member that must release partitions is fenced if it has not.
+    var revocationDeadline: Int64?
+    /// The assignment last sent to the member, to send only changes.
+    var lastSentAssignment: Set<TopicPartition>?
+
+    public init(memberId: String, instanceId: String?, rackId: String?, clientId: String, clientHost: String, rebalanceTimeoutMs: Int32) {
+        self.memberId = memberId
+        self.instanceId = instanceId
+        self.rackId = rackId
+        self.clientId = clientId
+        self.clientHost = clientHost
+        self.rebalanceTimeoutMs = rebalanceTimeoutMs
+    }
+
+    /// Whether the member subscribes to `topic`, by name or by regular expression.
+    func subscribes(to topic: String) -> Bool {
+        if subscribedTopicNames.contains(topic) { return true }
+        guard let pattern = subscribedTopicRegex, let regex = try? Regex(pattern) else { return false }
+        return (try? regex.wholeMatch(in: topic)) != nil
+    }
+
+    /// The topics of `catalog` this member subscribes to, by name or by regular expression.
+    func subscribedTopics(in catalog: TopicCatalog) -> Set<String> {
+        var topics = Set(subscribedTopicNames.filter { catalog.topics[$0] != nil })
+        if let pattern = subscribedTopicRegex, let regex = try? Regex(pattern) {
+            for name in catalog.topics.keys where !name.hasPrefix("__") {
+                if (try? regex.wholeMatch(in: name)) != nil { topics.insert(name) }
+            }
+        }
+        return topics
+    }
+}

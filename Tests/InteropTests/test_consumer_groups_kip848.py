@@ -1,0 +1,108 @@
+"""KIP-848 consumer groups (`group.protocol=consumer`) with confluent-kafka against the real
+`brook` binary: the broker computes assignments, members reconcile through
+ConsumerGroupHeartbeat, and the AdminClient describes the group with ConsumerGroupDescribe."""
+import pytest
+from confluent_kafka import Consumer, ConsumerGroupState, ConsumerGroupType, KafkaError, TopicPartition
+
+from groups_support import Tracked, group_consumer, poll_until, split_evenly
+from records_support import TIMEOUT, admin_client, create_topic, produce_all, producer
+
+FAST_HEARTBEATS = ("group.consumer.heartbeat.interval.ms=300",)
+
+
+@pytest.fixture
+def kip848_broker(broker_factory):
+    return broker_factory(*FAST_HEARTBEATS)
+
+
+def kip848_consumer(broker, group: str, **extra):
+    settings = {
+        "bootstrap.servers": broker.bootstrap, "group.id": group, "group.protocol": "consumer",
+        "auto.offset.reset": "earliest", "enable.auto.commit": False,
+    }
+    settings.update(extra)
+    return Consumer(settings)
+
+
+def values(consumers: list[Tracked]) -> list[bytes]:
+    return sorted(v for c in consumers for _, _, v in c.records)
+
+
+@pytest.mark.parametrize("assignor", ["uniform", "range"])
+def test_three_kip848_consumers_split_partitions_and_take_over(kip848_broker, assignor):
+    topic = f"kip848-{assignor}"
+    create_topic(kip848_broker, topic, partitions=6)
+    members = [Tracked(kip848_consumer(kip848_broker, f"g848-{assignor}", **{"group.remote.assignor": assignor}), [topic])
+               for _ in range(3)]
+    poll_until(members, lambda: split_evenly(members, 6), message="a three-way split")
+    assert sorted(len(m.partitions()) for m in members) == [2, 2, 2]
+    produce_all(producer(kip848_broker), topic, [{"value": f"v{i}".encode(), "partition": i % 6} for i in range(60)])
+    poll_until(members, lambda: len(values(members)) >= 60, message="60 records")
+    assert values(members) == sorted(f"v{i}".encode() for i in range(60))
+    for member in members:
+        member.consumer.commit(asynchronous=False)
+
+    admin = admin_client(kip848_broker)
+    described = admin.describe_consumer_groups([f"g848-{assignor}"])[f"g848-{assignor}"].result(timeout=TIMEOUT)
+    assert described.type == ConsumerGroupType.CONSUMER
+    assert described.state == ConsumerGroupState.STABLE
+    assert described.partition_assignor == assignor
+    assert sorted(tp.partition for m in described.members for tp in m.assignment.topic_partitions) == list(range(6))
+
+    leaving = members.pop()
+    leaving.consumer.close()
+    poll_until(members, lambda: split_evenly(members, 6), message="the others to take over")
+    for member in members:
+        member.records.clear()
+    produce_all(producer(kip848_broker), topic, [{"value": f"w{i}".encode(), "partition": i % 6} for i in range(30)])
+    poll_until(members, lambda: len(values(members)) >= 30, message="30 more records")
+    assert values(members) == sorted(f"w{i}".encode() for i in range(30))
+    for member in members:
+        member.consumer.close()
+
+
+def test_kip848_commits_survive_a_restart_and_members_rejoin(kip848_broker):
+    topic = "kip848-durable"
+    create_topic(kip848_broker, topic, partitions=2)
+    produce_all(producer(kip848_broker), topic, [{"value": f"v{i}".encode(), "partition": i % 2} for i in range(10)])
+    member = Tracked(kip848_consumer(kip848_broker, "g848-durable"), [topic])
+    poll_until([member], lambda: len(member.records) >= 10, message="10 records")
+    member.consumer.commit(asynchronous=False)
+    kip848_broker.restart()
+    # Membership lives in memory: the member is told it is unknown, rejoins and resumes from its commits.
+    produce_all(producer(kip848_broker), topic, [{"value": b"after", "partition": 1}])
+    before = len(member.records)
+    poll_until([member], lambda: len(member.records) > before, message="the record produced after the restart")
+    assert [v for _, _, v in member.records[before:]] == [b"after"]
+    committed = member.consumer.committed([TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=TIMEOUT)
+    assert [tp.offset for tp in committed] == [5, 5]
+    member.consumer.close()
+
+
+def test_kip848_regex_subscription_picks_up_new_topics(kip848_broker):
+    create_topic(kip848_broker, "rx-one", partitions=1)
+    member = Tracked(kip848_consumer(kip848_broker, "g848-regex"), ["^rx-.*"])
+    poll_until([member], lambda: member.consumer.assignment() != [], message="the regex to match rx-one")
+    create_topic(kip848_broker, "rx-two", partitions=2)
+    create_topic(kip848_broker, "other", partitions=1)
+    poll_until([member], lambda: sorted((tp.topic, tp.partition) for tp in member.consumer.assignment())
+               == [("rx-one", 0), ("rx-two", 0), ("rx-two", 1)], message="rx-two to be assigned")
+    member.consumer.close()
+
+
+def test_a_group_is_either_classic_or_consumer(kip848_broker):
+    topic = "kip848-mixed"
+    create_topic(kip848_broker, topic, partitions=2)
+    modern = Tracked(kip848_consumer(kip848_broker, "g848-mixed"), [topic])
+    poll_until([modern], lambda: len(modern.partitions()) == 2, message="the consumer-protocol member to own both partitions")
+    classic = group_consumer(kip848_broker, "g848-mixed")
+    classic.subscribe([topic])
+    error = None
+    for _ in range(100):
+        message = classic.poll(0.1)
+        if message is not None and message.error():
+            error = message.error()
+            break
+    assert error is not None and error.code() == KafkaError.INCONSISTENT_GROUP_PROTOCOL
+    classic.close()
+    modern.consumer.close()
