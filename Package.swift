@@ -69,6 +69,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Client
+        .target(
+            name: "BrookClient",
+            dependencies: [
+                "BrookModel", "BrookProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Broker
         .target(
             name: "BrookBroker",
@@ -93,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "BrookCLI",
             dependencies: [
-                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel",
+                "BrookBroker", "BrookClient", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

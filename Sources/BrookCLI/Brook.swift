@@ -7,7 +7,7 @@ struct Brook: AsyncParsableCommand {
         commandName: "brook",
         abstract: "Brook: a Kafka-compatible streaming platform in one native binary.",
         version: BrookVersion.current,
-        subcommands: [ServerCommand.self, PerfCommand.self, VersionCommand.self]
+        subcommands: [ServerCommand.self, GroupsCommand.self, PerfCommand.self, VersionCommand.self]
     )
 
     static func main() async {

@@ -27,7 +27,8 @@ def group_consumer(broker, group: str, **extra) -> Consumer:
         "topic.metadata.refresh.interval.ms": 1000,
     }
     settings.update(extra)
-    return Consumer(settings)
+    # A None value removes a default (the consumer protocol refuses session and heartbeat settings).
+    return Consumer({key: value for key, value in settings.items() if value is not None})
 
 
 class Tracked:

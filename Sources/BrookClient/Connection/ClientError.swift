@@ -1,0 +1,25 @@
+import BrookProtocol
+
+/// Why a client call failed.
+public enum ClientError: Error, CustomStringConvertible, Sendable {
+    /// The connection closed before the response arrived.
+    case connectionClosed(broker: String)
+    /// The broker does not serve any version of the API this client speaks.
+    case unsupportedApi(ApiKey, broker: String)
+    /// A response did not answer the request it was matched with.
+    case correlationMismatch(expected: Int32, received: Int32)
+    /// The broker answered with an error code.
+    case broker(ErrorCode, String?)
+    /// Nothing in the cluster answers for this.
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .connectionClosed(let broker): "the connection to \(broker) closed"
+        case .unsupportedApi(let key, let broker): "\(broker) does not support \(key.name)"
+        case .correlationMismatch(let expected, let received): "response \(received) arrived for request \(expected)"
+        case .broker(let code, let message): "\(code)\(message.map { ": \($0)" } ?? "")"
+        case .notFound(let what): what
+        }
+    }
+}

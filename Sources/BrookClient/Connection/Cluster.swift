@@ -1,0 +1,79 @@
+import BrookModel
+import BrookProtocol
+import Synchronization
+
+/// The brokers of a cluster as seen from a bootstrap address: metadata, partition leaders,
+/// group coordinators, and one connection per broker, opened on first use.
+public final class Cluster: Sendable {
+    public let clientId: String
+    private let bootstrap: BrokerConnection
+    private let connections = Mutex<[Int32: BrokerConnection]>([:])
+    private let brokers = Mutex<[Int32: (host: String, port: Int)]>([:])
+
+    private init(bootstrap: BrokerConnection, clientId: String) {
+        self.bootstrap = bootstrap
+        self.clientId = clientId
+    }
+
+    /// Connects to the first reachable `host:port` of a comma-separated bootstrap list.
+    public static func connect(bootstrapServers: String, clientId: String = "brook-cli") async throws -> Cluster {
+        var lastError: (any Error)?
+        for server in bootstrapServers.split(separator: ",") {
+            let parts = server.filter { $0 != " " }.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]) else {
+                throw ClientError.notFound("bootstrap server '\(server)' is not host:port")
+            }
+            do {
+                let connection = try await BrokerConnection.connect(host: String(parts[0]), port: port, clientId: clientId)
+                return Cluster(bootstrap: connection, clientId: clientId)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? ClientError.notFound("no bootstrap servers given")
+    }
+
+    /// Topic metadata (all topics when `topics` is nil); also learns the brokers' addresses.
+    public func metadata(topics: [String]?) async throws -> MetadataResponse {
+        let request = MetadataRequest(topics: topics.map { $0.map { MetadataRequest.MetadataRequestTopic(name: $0) } })
+        let response = try await bootstrap.send(request)
+        brokers.withLock { known in
+            for broker in response.brokers { known[broker.nodeId] = (broker.host, Int(broker.port)) }
+        }
+        return response
+    }
+
+    /// The connection to broker `nodeId`.
+    public func connection(to nodeId: Int32) async throws -> BrokerConnection {
+        if let existing = connections.withLock({ $0[nodeId] }) { return existing }
+        if brokers.withLock({ $0[nodeId] }) == nil { _ = try await metadata(topics: []) }
+        guard let address = brokers.withLock({ $0[nodeId] }) else { throw ClientError.notFound("broker \(nodeId) is unknown") }
+        let connection = try await BrokerConnection.connect(host: address.host, port: address.port, clientId: clientId)
+        return connections.withLock { open in
+            if let other = open[nodeId] { return other }
+            open[nodeId] = connection
+            return connection
+        }
+    }
+
+    /// The connection to the coordinator of `groupId`.
+    public func groupCoordinator(_ groupId: String) async throws -> BrokerConnection {
+        let version = try bootstrap.negotiatedVersion(of: FindCoordinatorRequest.self)
+        let request = version >= 4
+            ? FindCoordinatorRequest(keyType: 0, coordinatorKeys: [groupId])
+            : FindCoordinatorRequest(key: groupId, keyType: 0)
+        let response = try await bootstrap.send(request, version: version)
+        let (error, message, node, host, port): (Int16, String?, Int32, String, Int32) = version >= 4
+            ? response.coordinators.first.map { ($0.errorCode, $0.errorMessage, $0.nodeId, $0.host, $0.port) } ?? (-1, nil, -1, "", 0)
+            : (response.errorCode, response.errorMessage, response.nodeId, response.host, response.port)
+        guard error == 0 else { throw ClientError.broker(ErrorCode(rawValue: error) ?? .unknownServerError, message) }
+        brokers.withLock { $0[node] = (host, Int(port)) }
+        return try await connection(to: node)
+    }
+
+    /// Closes every connection.
+    public func close() async {
+        for connection in connections.withLock({ Array($0.values) }) { await connection.close() }
+        await bootstrap.close()
+    }
+}
