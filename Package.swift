@@ -165,6 +165,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "BrookClientTests",
+            dependencies: [
+                "BrookClient", "BrookBroker", "BrookProtocol", "BrookModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "BrookCodegenTests",
             dependencies: ["BrookCodegenCore"],
             swiftSettings: strictSettings
