@@ -144,3 +144,48 @@ private func orders(_ partitions: Int32...) -> Set<TopicPartition> {
                 == [TopicPartition(topic: "orders", partition: 0): .staleMemberEpoch])
     }
 }
+
+@Suite struct ConsumerGroupPersistenceTests {
+    @Test func aConsumerGroupIsRebuiltFromItsRecords() throws {
+        let log = MemoryCoordinatorLog()
+        let clock = ManualClock()
+        let shard = makeShard(log: log, clock: clock)
+        let a = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"], instance: "i-a"), catalog: catalog)
+        let b = shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders", "audit"]), catalog: catalog)
+        let revoking = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: a.memberEpoch, owned: a.assignment), catalog: catalog)
+        #expect(b.error == .none && revoking.error == .none)
+
+        let reloaded = makeShard(log: log, clock: clock)
+        try reloaded.load(catalog: catalog)
+        let before = try #require(shard.describeConsumerGroup("g"))
+        let after = try #require(reloaded.describeConsumerGroup("g"))
+        #expect(after.groupEpoch == before.groupEpoch)
+        #expect(after.assignmentEpoch == before.assignmentEpoch)
+        #expect(after.state == before.state)
+        #expect(after.members.map(\.member.memberId) == before.members.map(\.member.memberId))
+        #expect(after.members.map(\.member.assigned) == before.members.map(\.member.assigned))
+        #expect(after.members.map(\.member.pendingRevocation) == before.members.map(\.member.pendingRevocation))
+        #expect(after.members.map(\.target) == before.members.map(\.target))
+        #expect(after.members.map(\.member.subscribedTopicNames) == before.members.map(\.member.subscribedTopicNames))
+        #expect(after.members.first?.member.instanceId == "i-a")
+        // The reloaded member carries on in its epoch.
+        let next = reloaded.consumerHeartbeat(groupId: "g", beat("a", epoch: revoking.memberEpoch, owned: revoking.assignment), catalog: catalog)
+        #expect(next.error == .none)
+    }
+
+    @Test func leftMembersAndDeletedGroupsStayGone() throws {
+        let log = MemoryCoordinatorLog()
+        let clock = ManualClock()
+        let shard = makeShard(log: log, clock: clock)
+        _ = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
+        _ = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: -1), catalog: catalog)
+        let reloaded = makeShard(log: log, clock: clock)
+        try reloaded.load(catalog: catalog)
+        #expect(reloaded.describeConsumerGroup("g")?.members.isEmpty == true)
+        #expect(reloaded.deleteGroup("g") == .none)
+        let again = makeShard(log: log, clock: clock)
+        try again.load(catalog: catalog)
+        #expect(again.describeConsumerGroup("g") == nil)
+        #expect(again.list().isEmpty)
+    }
+}

@@ -49,7 +49,7 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
             (tp1, CommittedOffset(offset: 10, commitTimestamp: 8)),
         ])
         let reloaded = makeShard(log: log, clock: clock)
-        try reloaded.load()
+        try reloaded.load(catalog: TopicCatalog(topics: [:]))
         let (error, offsets) = reloaded.fetchOffsets(groupId: "g", partitions: nil)
         #expect(error == .none)
         #expect(offsets == [tp0: CommittedOffset(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestamp: 7),
@@ -93,7 +93,7 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
         #expect(synced.assignment == ByteBuffer(string: "mine"))
 
         let reloaded = makeShard(log: log, clock: clock, configuration: fast)
-        try reloaded.load()
+        try reloaded.load(catalog: TopicCatalog(topics: [:]))
         let description = reloaded.describe(groupId: "g")
         #expect(description.state == "Stable")
         #expect(description.members.map(\.memberId) == [joined.memberId])
@@ -127,7 +127,7 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
         #expect(shard.deleteGroup("idle") == .none)
         #expect(shard.fetchOffsets(groupId: "idle", partitions: nil).1.isEmpty)
         let reloaded = makeShard(log: log, clock: clock, configuration: fast)
-        try reloaded.load()
+        try reloaded.load(catalog: TopicCatalog(topics: [:]))
         #expect(reloaded.list().map(\.groupId) == ["busy"])
         #expect(joined.error == .none)
     }

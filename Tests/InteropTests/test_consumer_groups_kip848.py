@@ -61,21 +61,33 @@ def test_three_kip848_consumers_split_partitions_and_take_over(kip848_broker, as
         member.consumer.close()
 
 
-def test_kip848_commits_survive_a_restart_and_members_rejoin(kip848_broker):
+@pytest.mark.parametrize("stop", ["restart", "kill -9"])
+def test_kip848_groups_and_commits_survive_the_broker_stopping(kip848_broker, stop):
     topic = "kip848-durable"
     create_topic(kip848_broker, topic, partitions=2)
     produce_all(producer(kip848_broker), topic, [{"value": f"v{i}".encode(), "partition": i % 2} for i in range(10)])
     member = Tracked(kip848_consumer(kip848_broker, "g848-durable"), [topic])
     poll_until([member], lambda: len(member.records) >= 10, message="10 records")
     member.consumer.commit(asynchronous=False)
-    kip848_broker.restart()
-    # Membership lives in memory: the member is told it is unknown, rejoins and resumes from its commits.
+    admin = admin_client(kip848_broker)
+    before = admin.describe_consumer_groups(["g848-durable"])["g848-durable"].result(timeout=TIMEOUT)
+    if stop == "restart":
+        kip848_broker.restart()
+    else:
+        kip848_broker.kill()
+        kip848_broker.start()
+    # The group, its member (same id) and its assignment are rebuilt from __consumer_offsets.
+    admin = admin_client(kip848_broker)
+    after = admin.describe_consumer_groups(["g848-durable"])["g848-durable"].result(timeout=TIMEOUT)
+    assert [m.member_id for m in after.members] == [m.member_id for m in before.members]
+    assert sorted(tp.partition for tp in after.members[0].assignment.topic_partitions) == [0, 1]
     produce_all(producer(kip848_broker), topic, [{"value": b"after", "partition": 1}])
-    before = len(member.records)
-    poll_until([member], lambda: len(member.records) > before, message="the record produced after the restart")
-    assert [v for _, _, v in member.records[before:]] == [b"after"]
+    seen = len(member.records)
+    poll_until([member], lambda: len(member.records) > seen, message="the record produced after the restart")
+    assert [v for _, _, v in member.records[seen:]] == [b"after"]
     committed = member.consumer.committed([TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=TIMEOUT)
     assert [tp.offset for tp in committed] == [5, 5]
+    assert member.consumer.memberid() == before.members[0].member_id
     member.consumer.close()
 
 

@@ -68,7 +68,7 @@ final class GroupCoordinatorHost: Sendable {
         var configuration = settings.group
         configuration.offsetsTopicPartitions = Int32(logs.count)
         let coordinator = GroupCoordinator(configuration: configuration, logs: logs, logger: logger)
-        try coordinator.load()
+        try coordinator.load(catalog: metadata.image.topicCatalog)
         return coordinator
     }
 }

@@ -28,8 +28,8 @@ public final class GroupCoordinator: Sendable {
     }
 
     /// Loads every shard's groups and offsets from its log.
-    public func load() throws {
-        for shard in shards { try shard.load() }
+    public func load(catalog: TopicCatalog = TopicCatalog(topics: [:])) throws {
+        for shard in shards { try shard.load(catalog: catalog) }
     }
 
     /// The partition of `__consumer_offsets` that owns `groupId`.

@@ -86,7 +86,11 @@ extension GroupShard {
                 guard group.state == .empty || group.state == .dead, group.members.isEmpty else { return .nonEmptyGroup }
             }
             var tombstones: [CoordinatorRecord] = state.offsets.offsets(of: groupId).keys.map { .offsetCommit(group: groupId, partition: $0, nil) }
-            tombstones.append(.groupMetadata(group: groupId, nil))
+            if let consumer = state.consumerGroups[groupId] {
+                tombstones += consumer.tombstones()
+            } else {
+                tombstones.append(.groupMetadata(group: groupId, nil))
+            }
             do {
                 try log.write(tombstones, now: clock())
             } catch {

@@ -1,5 +1,6 @@
 import BrookModel
 import BrookProtocol
+import Logging
 import Synchronization
 
 /// A consumer group as ConsumerGroupDescribe shows it.
@@ -23,23 +24,29 @@ extension GroupShard {
     public func consumerHeartbeat(groupId: String, _ request: ConsumerHeartbeat, catalog: TopicCatalog) -> ConsumerHeartbeatResult {
         state.withLock { state in
             guard !state.isShutDown else { return ConsumerHeartbeatResult(error: .notCoordinator) }
-            if let classic = state.groups[groupId] {
+            var records: [CoordinatorRecord] = []
+            let converting = state.groups[groupId]
+            if let classic = converting {
                 guard classic.members.isEmpty && classic.pendingMembers.isEmpty else {
                     return ConsumerHeartbeatResult(error: .groupIdNotFound, errorMessage: "Group \(groupId) is not a consumer group.")
                 }
-                state.groups[groupId] = nil
+                records.append(.groupMetadata(group: groupId, nil))
             }
-            if state.consumerGroups[groupId] == nil {
-                guard request.memberEpoch == 0 else {
-                    return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Group \(groupId) has no member \(request.memberId)")
-                }
-                state.consumerGroups[groupId] = ConsumerGroup(groupId: groupId)
+            let before = state.consumerGroups[groupId]
+            guard before != nil || request.memberEpoch == 0 else {
+                return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Group \(groupId) has no member \(request.memberId)")
             }
-            var group = state.consumerGroups[groupId]!
-            let result = group.heartbeat(
-                request, catalog: catalog, configuration: configuration, now: clock(),
-                newMemberId: MemberIdentifier.uuid
-            )
+            var group = before ?? ConsumerGroup(groupId: groupId)
+            let now = clock()
+            let result = group.heartbeat(request, catalog: catalog, configuration: configuration, now: now, newMemberId: MemberIdentifier.uuid)
+            records += group.records(since: before, catalog: catalog)
+            do {
+                try log.write(records, now: now)
+            } catch {
+                logger.error("could not store consumer group \(groupId): \(error)")
+                return ConsumerHeartbeatResult(error: .coordinatorNotAvailable)
+            }
+            if converting != nil { state.groups[groupId] = nil }
             state.consumerGroups[groupId] = group
             return result
         }

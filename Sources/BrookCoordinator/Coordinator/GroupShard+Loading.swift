@@ -5,9 +5,11 @@ import BrookRecords
 
 extension GroupShard {
     /// Rebuilds the shard's groups and offsets from its log: the last record of each key wins
-    /// and tombstones delete. Groups known only by their offsets come back Empty.
-    func load() throws {
+    /// and tombstones delete. Groups known only by their offsets come back Empty; consumer
+    /// groups' partitions are resolved by topic id through `catalog`.
+    func load(catalog: TopicCatalog) throws {
         var groups: [String: GroupMetadataValue] = [:]
+        var consumerGroups = ConsumerGroupLoader()
         var offsets = OffsetStore()
         try log.replay { batch in
             guard !batch.isControlBatch else { return }
@@ -21,6 +23,8 @@ extension GroupShard {
                     offsets.remove(group: group, partition: partition)
                 case .groupMetadata(let group, let value):
                     groups[group] = value
+                case .consumerGroup(let record):
+                    consumerGroups.apply(record)
                 case nil:
                     break
                 }
@@ -30,10 +34,11 @@ extension GroupShard {
         state.withLock { state in
             state.offsets = offsets
             state.groups = [:]
-            for (groupId, value) in groups {
+            state.consumerGroups = consumerGroups.groups(catalog: catalog, configuration: configuration, now: now)
+            for (groupId, value) in groups where state.consumerGroups[groupId] == nil {
                 state.groups[groupId] = ClassicGroup(groupId: groupId, restoring: value, now: now)
             }
-            for groupId in offsets.groupIds where state.groups[groupId] == nil {
+            for groupId in offsets.groupIds where state.groups[groupId] == nil && state.consumerGroups[groupId] == nil {
                 state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
         }

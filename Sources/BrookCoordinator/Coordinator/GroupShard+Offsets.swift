@@ -139,7 +139,9 @@ extension GroupShard {
                 if !expired.isEmpty, (try? log.write(expired.map { .offsetCommit(group: groupId, partition: $0, nil) }, now: now)) != nil {
                     for partition in expired { state.offsets.remove(group: groupId, partition: partition) }
                 }
-                if !state.offsets.hasOffsets(groupId) { state.consumerGroups[groupId] = nil }
+                if !state.offsets.hasOffsets(groupId), (try? log.write(group.tombstones(), now: now)) != nil {
+                    state.consumerGroups[groupId] = nil
+                }
             }
         }
     }

@@ -65,6 +65,11 @@ public final class GroupShard: Sendable {
                     guard consumer.members.isEmpty else {
                         return [.join(continuation, JoinGroupResult(error: .inconsistentGroupProtocol, memberId: parameters.memberId))]
                     }
+                    do {
+                        try log.write(consumer.tombstones(), now: now)
+                    } catch {
+                        return [.join(continuation, JoinGroupResult(error: .coordinatorNotAvailable, memberId: parameters.memberId))]
+                    }
                     state.consumerGroups[groupId] = nil
                 }
                 if state.groups[groupId] == nil {
@@ -170,8 +175,14 @@ public final class GroupShard: Sendable {
             var resumptions: [Resumption] = []
             for (groupId, var group) in state.consumerGroups {
                 guard let deadline = group.nextDeadline, deadline <= now else { continue }
+                let before = group
                 group.expire(now: now)
-                state.consumerGroups[groupId] = group
+                do {
+                    try log.write(group.records(since: before, catalog: TopicCatalog(topics: [:])), now: now)
+                    state.consumerGroups[groupId] = group
+                } catch {
+                    logger.error("could not store the expiry of members of \(groupId): \(error)")
+                }
             }
             for (groupId, var group) in state.groups {
                 guard let deadline = group.nextDeadline, deadline <= now else { continue }

@@ -120,10 +120,7 @@ extension ConsumerGroup {
     mutating func refreshTarget(catalog: TopicCatalog) {
         var subscriptions: [String: Set<String>] = [:]
         for member in members.values { subscriptions[member.memberId] = member.subscribedTopics(in: catalog) }
-        var counts: [String: Int32] = [:]
-        for topic in subscriptions.values.reduce(into: Set<String>(), { $0.formUnion($1) }) {
-            counts[topic] = catalog.topics[topic]?.partitionCount
-        }
+        let counts = subscribedTopicCounts(catalog: catalog)
         if counts != targetTopics && assignmentEpoch == groupEpoch { groupEpoch += 1 }
         guard assignmentEpoch < groupEpoch else { return }
         let preferred = members.values.compactMap { $0.serverAssignor.flatMap(ConsumerAssignor.init(rawValue:)) }
@@ -134,6 +131,15 @@ extension ConsumerGroup {
         )
         targetTopics = counts
         assignmentEpoch = groupEpoch
+    }
+
+    /// The partition counts of every topic some member subscribes to.
+    func subscribedTopicCounts(catalog: TopicCatalog) -> [String: Int32] {
+        var counts: [String: Int32] = [:]
+        for member in members.values {
+            for topic in member.subscribedTopics(in: catalog) { counts[topic] = catalog.topics[topic]?.partitionCount }
+        }
+        return counts
     }
 
     /// Moves a member one step towards its target: revoke first, then take the epoch and the

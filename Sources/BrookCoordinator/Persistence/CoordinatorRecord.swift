@@ -10,11 +10,14 @@ import NIOCore
 /// | 0, 1        | OffsetCommitKey    | OffsetCommitValue v1 (with expiry) or v3 |
 /// | 2           | GroupMetadataKey   | GroupMetadataValue v3                  |
 ///
-/// A null value is a tombstone: the offset or the group is gone. Other key versions (the
-/// KIP-848 consumer-group records) are skipped on replay.
+/// | 3, 5–8      | KIP-848 consumer groups (``ConsumerGroupRecord``) |
+///
+/// A null value is a tombstone: the offset or the group is gone. Other key versions are
+/// skipped on replay.
 public enum CoordinatorRecord: Sendable, Equatable {
     case offsetCommit(group: String, partition: TopicPartition, CommittedOffset?)
     case groupMetadata(group: String, GroupMetadataValue?)
+    case consumerGroup(ConsumerGroupRecord)
 
     /// Decodes a record; nil for record types this coordinator does not keep.
     public static func decode(key: ByteBuffer, value: ByteBuffer?) throws(ProtocolError) -> CoordinatorRecord? {
@@ -38,6 +41,8 @@ public enum CoordinatorRecord: Sendable, Equatable {
             let valueVersion = try value.readInt16()
             return .groupMetadata(group: decodedKey.group, try GroupMetadataValue(
                 from: &value, version: min(valueVersion, GroupMetadataValue.validVersions.upperBound)))
+        case ConsumerGroupRecord.keyVersions:
+            return try ConsumerGroupRecord.decode(keyVersion: keyVersion, key: &key, value: value).map { .consumerGroup($0) }
         default:
             return nil
         }
@@ -67,6 +72,8 @@ public enum CoordinatorRecord: Sendable, Equatable {
             value.writeInteger(Int16(3))
             try metadata.write(to: &value, version: 3)
             return (key, value)
+        case .consumerGroup(let record):
+            return try record.encode()
         }
     }
 }
