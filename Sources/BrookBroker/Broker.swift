@@ -92,6 +92,9 @@ public struct Broker: Sendable {
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
         router.register(ProduceHandler(partitions: partitions.table))
+        router.register(InitProducerIdHandler(producerIds: ProducerIdManager { count in
+            try metadata.allocateProducerIds(count: count)
+        }))
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
@@ -116,7 +119,8 @@ public struct Broker: Sendable {
                 retentionCheck: .milliseconds(max(1, config.int64("log.retention.check.interval.ms") ?? 300_000)),
                 checkpoint: .milliseconds(max(1, config.int64("log.flush.offset.checkpoint.interval.ms") ?? 60_000)),
                 cleaner: cleanerBackoff,
-                tick: min(.seconds(1), cleanerBackoff ?? .seconds(1))
+                tick: min(.seconds(1), cleanerBackoff ?? .seconds(1)),
+                producerIdExpirationMs: max(1, config.int64("producer.id.expiration.ms") ?? 86_400_000)
             ),
             logger: logger
         )

@@ -34,6 +34,8 @@ public struct MetadataImage: Sendable {
     public var brokers: [Broker]
     public private(set) var topics: [String: Topic] = [:]
     public private(set) var topicNamesById: [Uuid: String] = [:]
+    /// The first producer id no block has handed out yet (KRaft's ProducerIdsRecord).
+    public internal(set) var nextProducerId: Int64 = 0
 
     public init(clusterId: String, controllerId: Int32, brokers: [Broker]) {
         self.clusterId = clusterId

@@ -8,6 +8,7 @@ enum MetadataRecord: Sendable, Equatable {
     case partition(PartitionRecord)
     case config(ConfigRecord)
     case removeTopic(RemoveTopicRecord)
+    case producerIds(ProducerIdsRecord)
 
     static let frameVersion: UInt64 = 1
 
@@ -25,6 +26,7 @@ enum MetadataRecord: Sendable, Equatable {
         case .partition(let record): try Self.write(record, key: PartitionRecord.recordApiKey, into: &buffer)
         case .config(let record): try Self.write(record, key: ConfigRecord.recordApiKey, into: &buffer)
         case .removeTopic(let record): try Self.write(record, key: RemoveTopicRecord.recordApiKey, into: &buffer)
+        case .producerIds(let record): try Self.write(record, key: ProducerIdsRecord.recordApiKey, into: &buffer)
         }
         return buffer
     }
@@ -49,6 +51,7 @@ enum MetadataRecord: Sendable, Equatable {
         case PartitionRecord.recordApiKey: return .partition(try PartitionRecord(from: &buffer, version: version))
         case ConfigRecord.recordApiKey: return .config(try ConfigRecord(from: &buffer, version: version))
         case RemoveTopicRecord.recordApiKey: return .removeTopic(try RemoveTopicRecord(from: &buffer, version: version))
+        case ProducerIdsRecord.recordApiKey: return .producerIds(try ProducerIdsRecord(from: &buffer, version: version))
         default: return nil
         }
     }

@@ -147,6 +147,21 @@ public final class MetadataStore: Sendable {
         return image
     }
 
+    /// Writes one record computed from the current image under the lock, and applies it.
+    private func commitAllocation(_ make: (MetadataImage) -> MetadataRecord) throws(MetadataError) -> MetadataImage {
+        let result: Result<MetadataImage, MetadataError> = state.withLock { image in
+            let record = make(image)
+            do {
+                try log.append([try record.encoded()])
+            } catch {
+                return .failure(MetadataError(.kafkaStorageError, "metadata log write failed: \(error)"))
+            }
+            image.apply(record)
+            return .success(image)
+        }
+        return try result.get()
+    }
+
     /// Registers a function told about every committed change.
     func addListener(_ listener: @escaping @Sendable ([MetadataRecord], MetadataImage) -> Void) {
         listeners.withLock { $0.append(listener) }
@@ -154,6 +169,18 @@ public final class MetadataStore: Sendable {
 }
 
 extension MetadataStore {
+    /// Reserves the next `size` producer ids for this broker: a ProducerIdsRecord moves the
+    /// cluster's next free id past them before any is used, so ids never repeat, even after a
+    /// crash (KRaft's AllocateProducerIds).
+    public func allocateProducerIds(count size: Int64) throws(MetadataError) -> Range<Int64> {
+        var start: Int64 = 0
+        _ = try commitAllocation { image in
+            start = image.nextProducerId
+            return .producerIds(ProducerIdsRecord(brokerId: nodeId, brokerEpoch: 0, nextProducerId: start + size))
+        }
+        return start..<(start + size)
+    }
+
     /// Writes dynamic broker config changes to the log as ConfigRecords of resource type BROKER
     /// (a nil value removes the key), as KRaft stores them. The live values are kept by the
     /// ``BrokerConfigStore``; ``dynamicBrokerConfigs(broker:)`` reads them back at start.
@@ -206,6 +233,8 @@ extension MetadataImage {
             put(topic)
         case .removeTopic(let removal):
             if let name = topicNamesById[removal.topicId] { remove(topic: name) }
+        case .producerIds(let record):
+            nextProducerId = max(nextProducerId, record.nextProducerId)
         }
     }
 }

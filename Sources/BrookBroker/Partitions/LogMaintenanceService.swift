@@ -5,7 +5,8 @@ import ServiceLifecycle
 /// Periodic log work: retention (`log.retention.check.interval.ms`), delayed deletion of
 /// `.deleted` files and due flushes (every second), and the recovery-point and log-start-offset
 /// checkpoints (`log.flush.offset.checkpoint.interval.ms`), and the log cleaner for compacted
-/// topics (every `log.cleaner.backoff.ms` when `log.cleaner.enable`).
+/// topics (every `log.cleaner.backoff.ms` when `log.cleaner.enable`), and the expiry of idle
+/// idempotent producers (`producer.id.expiration.ms`, with retention).
 struct LogMaintenanceService: Service {
     struct Intervals: Sendable {
         var retentionCheck: Duration
@@ -13,6 +14,8 @@ struct LogMaintenanceService: Service {
         /// `log.cleaner.backoff.ms`; nil when `log.cleaner.enable` is false.
         var cleaner: Duration? = nil
         var tick: Duration = .seconds(1)
+        /// `producer.id.expiration.ms`, applied at every retention check.
+        var producerIdExpirationMs: Int64 = 86_400_000
     }
 
     let logs: LogManager
@@ -35,6 +38,7 @@ struct LogMaintenanceService: Service {
             report(logs.flushAndCollect(now: now))
             if monotonic.now >= nextRetention {
                 report(logs.applyRetention(now: now))
+                report(logs.expireProducers(now: now, expirationMs: intervals.producerIdExpirationMs))
                 nextRetention = monotonic.now + intervals.retentionCheck
             }
             if let due = nextCleaning, let backoff = intervals.cleaner, monotonic.now >= due {

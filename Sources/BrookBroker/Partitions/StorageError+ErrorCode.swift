@@ -14,6 +14,8 @@ extension StorageError {
         case .invalidConfig: .invalidConfig
         case .diskFull, .io, .corruptFile: .kafkaStorageError
         case .logClosed: .notLeaderOrFollower
+        case .outOfOrderSequence: .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: .invalidProducerEpoch
         }
     }
 }

@@ -36,6 +36,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case corruptFile(path: String, reason: String)
     /// The log was closed; no further operation is accepted.
     case logClosed(directory: String)
+    /// An idempotent producer's batch does not follow its previous one.
+    case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
+    /// An idempotent producer wrote with an epoch older than the one the log has seen.
+    case invalidProducerEpoch(producerId: Int64, epoch: Int16, current: Int16)
 
     /// The system call behind an ``io(errno:path:operation:)`` failure.
     public enum FileOperation: String, Sendable, Equatable {
@@ -73,6 +77,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(path) is corrupt: \(reason)"
         case .logClosed(let directory):
             "the log in \(directory) is closed"
+        case .outOfOrderSequence(let producerId, let sequence, let expected):
+            "out of order sequence number for producer \(producerId): \(sequence) (expected \(expected))"
+        case .invalidProducerEpoch(let producerId, let epoch, let current):
+            "producer \(producerId) epoch \(epoch) is older than the current epoch \(current)"
         }
     }
 

@@ -29,6 +29,12 @@ struct AppendBatches {
         var maxTimestamp: Int64
         var partitionLeaderEpoch: Int32
         var recordCount: Int32
+        /// The idempotent producer's id (-1 for none), epoch and first sequence; control batches
+        /// carry producer ids too but take no part in sequence checks.
+        var producerId: Int64 = -1
+        var producerEpoch: Int16 = -1
+        var baseSequence: Int32 = -1
+        var isControl = false
 
         var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
     }

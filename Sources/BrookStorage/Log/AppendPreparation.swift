@@ -67,7 +67,8 @@ enum AppendPreparation {
                 AppendBatches.Batch(
                     start: start, size: batch.sizeInBytes, baseOffset: 0, lastOffsetDelta: batch.lastOffsetDelta,
                     maxTimestamp: logAppendTime ? now : batch.maxTimestamp, partitionLeaderEpoch: leaderEpoch.rawValue,
-                    recordCount: batch.recordCount))
+                    recordCount: batch.recordCount, producerId: batch.producerId, producerEpoch: batch.producerEpoch,
+                    baseSequence: batch.baseSequence, isControl: batch.isControlBatch))
         }
         return AppendBatches(buffer: records, batches: batches, headers: headers)
     }
@@ -100,7 +101,9 @@ enum AppendPreparation {
                 AppendBatches.Batch(
                     start: start, size: batch.sizeInBytes, baseOffset: batch.baseOffset,
                     lastOffsetDelta: batch.lastOffsetDelta, maxTimestamp: batch.maxTimestamp,
-                    partitionLeaderEpoch: batch.partitionLeaderEpoch, recordCount: batch.recordCount))
+                    partitionLeaderEpoch: batch.partitionLeaderEpoch, recordCount: batch.recordCount,
+                    producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence,
+                    isControl: batch.isControlBatch))
         }
         return AppendBatches(buffer: records, batches: batches, headers: nil)
     }

@@ -37,7 +37,13 @@ extension PartitionLog {
                 batches.assignBaseOffset(next, toBatch: index)
                 next = batches.batches[index].lastOffset + 1
             }
+            var producers = current.producers
+            if let original = try producers.admit(batches.batches) {
+                // A producer's retry of a batch already in the log: answer with where it is.
+                return AppendOutcome(info: duplicateAppendInfo(original, logStartOffset: current.logStartOffset))
+            }
             var outcome = try write(batches, current: current, now: now)
+            if producers != current.producers { state.withLock { $0.producers = producers } }
             var cache = current.epochCache
             cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
             try saveEpochCache(cache, previous: current.epochCache)
@@ -64,6 +70,9 @@ extension PartitionLog {
                 throw .invalidBatch(reason: "batch offset \(first) is below the log end offset \(current.logEndOffset)")
             }
             let outcome = try write(batches, current: current, now: now)
+            var producers = current.producers
+            producers.record(batches.batches)
+            if producers != current.producers { state.withLock { $0.producers = producers } }
             var cache = current.epochCache
             for batch in batches.batches {
                 cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
@@ -137,6 +146,7 @@ extension PartitionLog {
             if mustRoll && !(active.size == 0 && active.baseOffset == first.baseOffset) {
                 active = try roll(&segments, at: first.baseOffset, config: config, now: now)
                 rolledTo = active.baseOffset
+                if index == 0 { try ProducerStateSnapshot.write(current.producers, directory: directory, offset: first.baseOffset) }
             }
             // Normally the whole request; fewer batches only when offsets overflow the segment.
             var end = index + 1
@@ -190,6 +200,13 @@ extension PartitionLog {
                 state.withLock { $0.unsyncedRollOffset = max($0.unsyncedRollOffset ?? rolledTo, rolledTo) }
             }
         }
+    }
+
+    private func duplicateAppendInfo(_ original: ProducerStateTable.BatchRecord, logStartOffset: Int64) -> AppendInfo {
+        AppendInfo(
+            firstOffset: original.firstOffset, lastOffset: original.lastOffset, logAppendTime: nil,
+            maxTimestamp: original.maxTimestamp, offsetOfMaxTimestamp: original.firstOffset,
+            logStartOffset: logStartOffset, batchCount: 0, recordCount: 0, sizeInBytes: 0)
     }
 
     private func emptyAppendInfo() -> AppendInfo {

@@ -61,6 +61,8 @@ extension PartitionLog {
             try current.segments.active.deactivate()
             try flushSegments(below: .max, in: current)
             try epochCheckpoint.write(current.epochCache.entries)
+            // A snapshot at the end spares the next open any scan for producer state.
+            try ProducerStateSnapshot.write(current.producers, directory: directory, offset: current.logEndOffset)
             state.withLock {
                 $0.recoveryPoint = $0.logEndOffset
                 $0.isClosed = true

@@ -116,9 +116,11 @@ extension PartitionLog {
         }
 
         let last = segments[segments.count - 1]
-        let state = LogState(
+        try ProducerStateSnapshot.deleteAbove(logEnd, in: directory)
+        var state = LogState(
             config: config, segments: LogSegments(segments), logStartOffset: start, logEndOffset: logEnd,
             activeSize: last.size, recoveryPoint: logEnd, lastFlushMs: now, epochCache: epochs)
+        state.producers = try loadProducerState(directory: directory, segments: segments, activeSize: last.size, logEnd: logEnd)
         return PartitionLog(directory: directory, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline, state: state)
     }
 

@@ -26,9 +26,13 @@ extension PartitionLog {
             let pending = try scheduleDeletion(removed, config: current.config, now: now)
             var cache = current.epochCache
             cache.truncateFromEnd(logEnd)
+            var producers = current.producers
+            producers.truncate(from: logEnd)
+            try ProducerStateSnapshot.deleteAbove(logEnd, in: directory)
             let published = segments
             let activeSize = kept.size
             state.withLock {
+                $0.producers = producers
                 $0.segments = published
                 $0.logEndOffset = logEnd
                 $0.activeSize = activeSize
@@ -62,8 +66,10 @@ extension PartitionLog {
         let fresh = try LogSegment.create(directory: directory, baseOffset: offset, config: current.config, now: now)
         try FileIO.syncDirectory(directory)
         segments.append(fresh)
+        try ProducerStateSnapshot.deleteAbove(-1, in: directory)
         let published = segments
         state.withLock {
+            $0.producers = ProducerStateTable()
             $0.segments = published
             $0.logStartOffset = offset
             $0.logEndOffset = offset

@@ -48,6 +48,8 @@ public final class PartitionLog: Sendable {
         /// recovery point past the new end.
         var truncations: UInt64 = 0
         var epochCache: LeaderEpochCache
+        /// Idempotent producers' recent batches (see ``ProducerStateTable``).
+        var producers = ProducerStateTable()
         var pendingDeletions: [PendingSegmentDeletion] = []
         /// The base offset of the latest roll whose predecessors await their fsync (deferred mode).
         var unsyncedRollOffset: Int64?

@@ -11,6 +11,19 @@ extension LogManager {
         public var errors: [String] = []
     }
 
+    /// Forgets idempotent producers idle for longer than `expirationMs` (`producer.id.expiration.ms`).
+    public func expireProducers(now: Int64, expirationMs: Int64) -> MaintenanceReport {
+        var report = MaintenanceReport()
+        for (partition, log) in allLogs {
+            do {
+                try log.expireProducers(before: now - expirationMs)
+            } catch {
+                report.errors.append("producer expiry of \(partition): \(error)")
+            }
+        }
+        return report
+    }
+
     /// Deletes what retention no longer keeps: segments past `retention.ms` or `retention.bytes`
     /// and below the log start offset, for every log whose `cleanup.policy` includes delete.
     /// The active segment is rolled first when it has expired entirely, as Kafka does.
