@@ -8,6 +8,7 @@ import pytest
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 import kafka_wire
+from dropping_proxy import DroppingProxy
 from records_support import TIMEOUT, consume, create_topic, produce_all, producer, watermarks
 
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
@@ -115,3 +116,23 @@ def test_confluent_idempotent_producer_writes_each_record_once(broker):
         assert watermarks(broker, "idem-confluent", partition) == (0, 1_000)
     values = sorted(r.value for p in range(3) for r in consume(broker, "idem-confluent", partition=p))
     assert values == sorted(f"v{i}".encode() for i in range(3_000))
+
+
+def test_a_lost_acknowledgement_does_not_duplicate_records(broker_factory):
+    """librdkafka resends a batch whose response was lost; the broker recognises the retry."""
+    proxy = DroppingProxy()
+    try:
+        broker = broker_factory(f"advertised.listeners=PLAINTEXT://127.0.0.1:{proxy.port}")
+        proxy.target = ("127.0.0.1", broker.port)
+        create_topic(broker, "idem-lost-ack")
+        proxied = type("Proxied", (), {"bootstrap": f"127.0.0.1:{proxy.port}", "data_dir": broker.data_dir})()
+        client = producer(proxied, {"enable.idempotence": True, "acks": "all", "linger.ms": 0, "retry.backoff.ms": 50})
+        assert [r.error for r in produce_all(client, "idem-lost-ack", [{"value": b"first"}])] == [None]
+        proxy.drop_responses_to(0)  # the next Produce response is lost and the connection cut
+        reports = produce_all(client, "idem-lost-ack", [{"value": b"second"}])
+        assert proxy.dropped == 1
+        assert [(r.error, r.offset) for r in reports] == [(None, 1)]
+        assert watermarks(broker, "idem-lost-ack") == (0, 2)
+        assert [r.value for r in consume(broker, "idem-lost-ack")] == [b"first", b"second"]
+    finally:
+        proxy.close()
