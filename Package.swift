@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "BrookClient",
             dependencies: [
-                "BrookModel", "BrookProtocol",
+                "BrookModel", "BrookProtocol", "BrookRecords",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "BrookClientTests",
             dependencies: [
-                "BrookClient", "BrookBroker", "BrookProtocol", "BrookModel",
+                "BrookClient", "BrookBroker", "BrookProtocol", "BrookRecords", "BrookModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

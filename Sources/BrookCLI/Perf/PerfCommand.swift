@@ -5,8 +5,10 @@ import Foundation
 struct PerfCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perf",
-        abstract: "Measure Brook's storage engine (and, later, a broker) and print the figures.",
-        subcommands: [LogAppendPerf.self, LogReadPerf.self, LogRecoverPerf.self, LogOpenPerf.self]
+        abstract: "Measure Brook's storage engine, or a running broker through the Kafka protocol, and print the figures.",
+        subcommands: [
+            ProducePerf.self, ConsumePerf.self, LogAppendPerf.self, LogReadPerf.self, LogRecoverPerf.self, LogOpenPerf.self,
+        ]
     )
 }
 

@@ -27,6 +27,8 @@ public final class BrokerConnection: Sendable {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .connectTimeout(.seconds(10))
+            // Reads grow up to 1 MiB, so large Fetch responses arrive in few reads and copies.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2_048, maximum: 1 << 20))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
@@ -41,23 +43,47 @@ public final class BrokerConnection: Sendable {
 
     /// Sends `request` at the highest version both sides support (or `version`) and returns the response.
     public func send<Request: KafkaRequest>(_ request: Request, version: Int16? = nil) async throws -> Request.Response {
+        try await enqueue(request, version: version).get()
+    }
+
+    /// Writes `request` now and returns a handle on its response without waiting for it, so
+    /// that one task can keep several requests in flight on this connection. Requests go out
+    /// in the order of the calls and the broker answers them in that order.
+    ///
+    /// - Parameter frameCapacity: bytes to reserve for the encoded frame; a Produce request
+    ///   should pass the size of its records so that encoding copies them once.
+    public func enqueue<Request: KafkaRequest>(
+        _ request: Request, version: Int16? = nil, frameCapacity: Int = 256
+    ) throws -> PendingResponse<Request.Response> {
         let version = try version ?? negotiatedVersion(of: Request.self)
         let correlationId = nextCorrelationId.add(1, ordering: .relaxed).oldValue
-        var frame = channel.allocator.buffer(capacity: 256)
-        try frame.writeRequestFrame(request, version: version, correlationId: correlationId, clientId: clientId)
-        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let frame = try encode(request, version: version, correlationId: correlationId, capacity: frameCapacity)
+        let promise = channel.eventLoop.makePromise(of: ResponseFrame.self)
         channel.writeAndFlush(ResponseMatcher.PendingRequest(frame: frame, response: promise), promise: nil)
-        var response: ByteBuffer
-        do {
-            response = try await promise.futureResult.get()
-        } catch {
-            throw ClientError.connectionClosed(broker: address)
-        }
-        let header = try ResponseHeader(from: &response, version: Request.apiKey.responseHeaderVersion(version))
-        guard header.correlationId == correlationId else {
-            throw ClientError.correlationMismatch(expected: correlationId, received: header.correlationId)
-        }
-        return try Request.Response(from: &response, version: version)
+        return PendingResponse(
+            frame: promise.futureResult, correlationId: correlationId, version: version,
+            headerVersion: Request.apiKey.responseHeaderVersion(version), broker: address
+        )
+    }
+
+    /// Writes a request the broker does not answer (Produce with acks=0). The handle completes
+    /// once the frame has been handed to the socket; awaiting it bounds what is queued.
+    public func enqueueUnanswered<Request: KafkaRequest>(
+        _ request: Request, version: Int16? = nil, frameCapacity: Int = 256
+    ) throws -> PendingWrite {
+        let version = try version ?? negotiatedVersion(of: Request.self)
+        let correlationId = nextCorrelationId.add(1, ordering: .relaxed).oldValue
+        let frame = try encode(request, version: version, correlationId: correlationId, capacity: frameCapacity)
+        let written = channel.writeAndFlush(ResponseMatcher.PendingRequest(frame: frame, response: nil))
+        return PendingWrite(written: written.map { ContinuousClock.now }, broker: address)
+    }
+
+    private func encode<Request: KafkaRequest>(
+        _ request: Request, version: Int16, correlationId: Int32, capacity: Int
+    ) throws -> ByteBuffer {
+        var frame = channel.allocator.buffer(capacity: capacity)
+        try frame.writeRequestFrame(request, version: version, correlationId: correlationId, clientId: clientId)
+        return frame
     }
 
     /// The version `Request` is sent at: the highest this client and the broker share.

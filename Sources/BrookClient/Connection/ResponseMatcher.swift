@@ -1,24 +1,25 @@
 import NIOCore
 
 /// Pairs each response frame with the request written before it: Kafka answers the requests of
-/// one connection in order, so a FIFO of promises is all the matching needed.
+/// one connection in order, so a FIFO of promises is all the matching needed. Requests that get
+/// no answer (Produce with acks=0) carry no promise and take no place in the FIFO.
 final class ResponseMatcher: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = Never
     typealias OutboundIn = PendingRequest
     typealias OutboundOut = ByteBuffer
 
-    /// A request frame and the promise its response completes.
+    /// A request frame and the promise its response completes (nil when no response comes).
     struct PendingRequest: Sendable {
         var frame: ByteBuffer
-        var response: EventLoopPromise<ByteBuffer>
+        var response: EventLoopPromise<ResponseFrame>?
     }
 
-    private var waiting = CircularBuffer<EventLoopPromise<ByteBuffer>>()
+    private var waiting = CircularBuffer<EventLoopPromise<ResponseFrame>>()
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        waiting.append(request.response)
+        if let response = request.response { waiting.append(response) }
         context.write(wrapOutboundOut(request.frame), promise: promise)
     }
 
@@ -28,7 +29,7 @@ final class ResponseMatcher: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        promise.succeed(frame)
+        promise.succeed(ResponseFrame(bytes: frame, receivedAt: .now))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -44,4 +45,11 @@ final class ResponseMatcher: ChannelDuplexHandler {
     private func failAll(_ error: any Error) {
         while let promise = waiting.popFirst() { promise.fail(error) }
     }
+}
+
+/// A response frame (header and body, without the size prefix) and when it was read from the
+/// socket, so that a caller awaiting it later still learns the true round-trip time.
+struct ResponseFrame: Sendable {
+    var bytes: ByteBuffer
+    var receivedAt: ContinuousClock.Instant
 }
