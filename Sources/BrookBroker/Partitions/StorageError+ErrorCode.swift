@@ -16,6 +16,7 @@ extension StorageError {
         case .logClosed: .notLeaderOrFollower
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
+        case .transactionCoordinatorFenced: .transactionCoordinatorFenced
         }
     }
 }

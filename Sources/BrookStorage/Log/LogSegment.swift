@@ -1,6 +1,7 @@
 import Synchronization
 
-/// One segment of a partition's log: `<base>.log` with its `.index` and `.timeindex`.
+/// One segment of a partition's log: `<base>.log` with its `.index`, `.timeindex` and, once an
+/// ABORT marker lands in it, `.txnindex` (``TransactionIndex``).
 ///
 /// The `.log` file is the batches exactly as validated and stamped (Kafka's v2 record batches,
 /// back to back, nothing else: no header, no footer), so a fetch can send its bytes unchanged.
@@ -29,6 +30,7 @@ final class LogSegment: Sendable {
         var size: Int
         var offsetIndex: OffsetIndex
         var timeIndex: TimeIndex
+        var transactionIndex: TransactionIndex
         /// Set when an index file was missing or failed the open-time check.
         var indexesNeedRebuild = false
         var bytesSinceLastIndexEntry = 0
@@ -79,8 +81,10 @@ final class LogSegment: Sendable {
             baseOffset: baseOffset,
             storage: try IndexEntryFile(empty: try SegmentFile.create(name(.timeIndex), truncate: true)),
             maxEntries: config.maxTimeIndexEntries)
+        try FileIO.remove(name(.transactionIndex))
         var state = State(
             size: 0, offsetIndex: offsetIndex, timeIndex: timeIndex,
+            transactionIndex: try TransactionIndex(path: name(.transactionIndex)),
             offsetOfMaxTimestamp: baseOffset, createdMs: now, nextOffset: baseOffset, logFileLength: 0)
         state.firstBatchTimestamp = -1
         state.indexIntervalBytes = config.indexIntervalBytes
@@ -115,6 +119,7 @@ final class LogSegment: Sendable {
             maxEntries: config.maxTimeIndexEntries)
         var state = State(
             size: Int(logLength), offsetIndex: offsetIndex, timeIndex: timeIndex,
+            transactionIndex: try TransactionIndex(path: name(.transactionIndex)),
             offsetOfMaxTimestamp: baseOffset, createdMs: now, logFileLength: logLength)
         state.suffix = suffix
         state.indexIntervalBytes = config.indexIntervalBytes
@@ -223,14 +228,15 @@ final class LogSegment: Sendable {
 
     // MARK: Durability
 
-    /// Writes pending index entries, then fdatasyncs the log and both indexes. The syncs run
+    /// Writes pending index entries, then fdatasyncs the log and the indexes. The syncs run
     /// outside the lock so that reads and appends continue meanwhile.
     func flush() throws(StorageError) {
         let files = try state.withLock { (state: inout State) throws(StorageError) -> [SegmentFile] in
-            guard state.offsetIndex.storage.isLoaded else { return [] }
+            let transactions = state.transactionIndex.file.map { [$0] } ?? []
+            guard state.offsetIndex.storage.isLoaded else { return transactions }
             try state.offsetIndex.storage.persist()
             try state.timeIndex.storage.persist()
-            return [state.offsetIndex.storage.file, state.timeIndex.storage.file]
+            return [state.offsetIndex.storage.file, state.timeIndex.storage.file] + transactions
         }
         try log.sync()
         for file in files {
@@ -240,22 +246,23 @@ final class LogSegment: Sendable {
 
     // MARK: Files
 
-    /// Renames the three files by adding `suffix` (".deleted"); readers keep their descriptors.
+    /// Renames the files by adding `suffix` (".deleted"); readers keep their descriptors.
     func rename(suffix: String) throws(StorageError) {
         try state.withLock { (state: inout State) throws(StorageError) in
             try log.rename(to: path(.log, suffix: suffix))
             try state.offsetIndex.storage.file.rename(to: path(.index, suffix: suffix))
             try state.timeIndex.storage.file.rename(to: path(.timeIndex, suffix: suffix))
+            try state.transactionIndex.rename(to: path(.transactionIndex, suffix: suffix))
             state.suffix = suffix
         }
     }
 
-    /// The current paths of the three files.
+    /// The current paths of the files (the `.txnindex` one may not exist).
     var filePaths: [String] {
-        state.withLock { [log.path, $0.offsetIndex.storage.file.path, $0.timeIndex.storage.file.path] }
+        state.withLock { [log.path, $0.offsetIndex.storage.file.path, $0.timeIndex.storage.file.path, $0.transactionIndex.path] }
     }
 
-    /// Unlinks the three files (readers keep their descriptors).
+    /// Unlinks the files (readers keep their descriptors).
     func deleteFiles() throws(StorageError) {
         for path in filePaths {
             try FileIO.remove(path)

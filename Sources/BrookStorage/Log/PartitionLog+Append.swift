@@ -16,9 +16,11 @@ extension PartitionLog {
     /// released (or at the next ``flushIfDue()`` when the log was opened with
     /// `syncsRolledSegmentsInline: false`); flush.messages may fsync too.
     ///
-    /// Not done here (yet): idempotent/transactional producer state (sequence checks) and
-    /// per-record timestamps (timestamps are checked on each batch's baseTimestamp and
-    /// maxTimestamp).
+    /// Producer state is checked and updated under the lock (``ProducerStateTable``): sequence
+    /// numbers and epochs of idempotent batches, transactions opened by transactional batches and
+    /// closed by COMMIT/ABORT markers (``AppendOrigin/coordinator`` only); an ABORT is recorded in
+    /// the transaction index of the segment holding it. Not done here (yet): per-record
+    /// timestamps (timestamps are checked on each batch's baseTimestamp and maxTimestamp).
     ///
     /// Left to the caller, because they need the records decoded: keys on compacted topics, and
     /// re-encoding to a compression.type other than `producer` (``LogConfig/storedCompression``).
@@ -38,12 +40,17 @@ extension PartitionLog {
                 next = batches.batches[index].lastOffset + 1
             }
             var producers = current.producers
-            if let original = try producers.admit(batches.batches) {
+            let completed: [ProducerStateTable.CompletedTransaction]
+            switch try producers.admit(batches.batches) {
+            case .duplicate(let original):
                 // A producer's retry of a batch already in the log: answer with where it is.
                 return AppendOutcome(info: duplicateAppendInfo(original, logStartOffset: current.logStartOffset))
+            case .append(let closed):
+                completed = closed
             }
             var outcome = try write(batches, current: current, now: now)
             if producers != current.producers { state.withLock { $0.producers = producers } }
+            try indexAbortedTransactions(completed)
             var cache = current.epochCache
             cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
             try saveEpochCache(cache, previous: current.epochCache)
@@ -71,8 +78,9 @@ extension PartitionLog {
             }
             let outcome = try write(batches, current: current, now: now)
             var producers = current.producers
-            producers.record(batches.batches)
+            let completed = producers.record(batches.batches)
             if producers != current.producers { state.withLock { $0.producers = producers } }
+            try indexAbortedTransactions(completed)
             var cache = current.epochCache
             for batch in batches.batches {
                 cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
