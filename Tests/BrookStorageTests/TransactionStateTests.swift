@@ -129,6 +129,23 @@ private func marker(_ type: ControlRecordType, id: Int64, epoch: Int16 = 0, coor
         }
     }
 
+    @Test func aFollowerLearnsTransactionsFromTheLeadersBatches() throws {
+        let directory = try LogTestDirectory("txn-follower")
+        defer { directory.remove() }
+        let log = try LogFixtures.open(directory)
+        var configuration = RecordBatchBuilder.Configuration(baseOffset: 0, producerId: 4, producerEpoch: 0, baseSequence: 0, isTransactional: true)
+        configuration.partitionLeaderEpoch = 0
+        var builder = RecordBatchBuilder(configuration: configuration)
+        builder.append(timestamp: LogFixtures.baseTime, key: nil, value: ByteBuffer(string: "x"))
+        try log.appendAsFollower(try builder.build())
+        #expect(log.firstUnstableOffset == 0)
+        try log.appendAsFollower(try RecordBatchBuilder.endTransactionMarkerBatch(
+            .abort, producerId: 4, producerEpoch: 0, coordinatorEpoch: 2, timestamp: LogFixtures.baseTime, baseOffset: 1,
+            partitionLeaderEpoch: 0))
+        #expect(log.firstUnstableOffset == nil)
+        #expect(log.allAbortedTransactions == [AbortedTransaction(producerId: 4, firstOffset: 0, lastOffset: 1, lastStableOffset: 2)])
+    }
+
     @Test func truncatingAMarkerReopensItsTransactionAndDropsItsEntry() throws {
         let directory = try LogTestDirectory("txn-truncate")
         defer { directory.remove() }

@@ -48,9 +48,8 @@ extension PartitionLog {
             case .append(let closed):
                 completed = closed
             }
-            var outcome = try write(batches, current: current, now: now)
-            if producers != current.producers { state.withLock { $0.producers = producers } }
-            try indexAbortedTransactions(completed)
+            var outcome = try write(
+                batches, current: current, now: now, producers: producers != current.producers ? producers : nil, completed: completed)
             var cache = current.epochCache
             cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
             try saveEpochCache(cache, previous: current.epochCache)
@@ -76,11 +75,10 @@ extension PartitionLog {
             guard first >= current.logEndOffset else {
                 throw .invalidBatch(reason: "batch offset \(first) is below the log end offset \(current.logEndOffset)")
             }
-            let outcome = try write(batches, current: current, now: now)
             var producers = current.producers
             let completed = producers.record(batches.batches)
-            if producers != current.producers { state.withLock { $0.producers = producers } }
-            try indexAbortedTransactions(completed)
+            let outcome = try write(
+                batches, current: current, now: now, producers: producers != current.producers ? producers : nil, completed: completed)
             var cache = current.epochCache
             for batch in batches.batches {
                 cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
@@ -129,7 +127,17 @@ extension PartitionLog {
 
     /// Writes prepared batches (offsets already assigned) at the end of the log, rolling as
     /// needed, and publishes the new log end offset.
-    private func write(_ batches: AppendBatches, current: LogState, now: Int64) throws(StorageError) -> AppendOutcome {
+    ///
+    /// Transactions: the ABORT markers among `completed` go to the transaction index of the
+    /// segment they were written to before anything is published, and `producers` (the updated
+    /// producer state, nil when unchanged) is published together with the log end offset. So a
+    /// READ_COMMITTED reader, which reads the last stable offset, then data below it, then the
+    /// aborted transactions, never sees an open transaction's data below the last stable offset
+    /// nor an aborted one's data without its index entry.
+    private func write(
+        _ batches: AppendBatches, current: LogState, now: Int64,
+        producers: ProducerStateTable? = nil, completed: [ProducerStateTable.CompletedTransaction] = []
+    ) throws(StorageError) -> AppendOutcome {
         let config = current.config
         var segments = current.segments
         var rolledTo: Int64?
@@ -163,10 +171,18 @@ extension PartitionLog {
             }
             try active.append(batches, range: index..<end, indexIntervalBytes: config.indexIntervalBytes)
             let logEnd = batches.batches[end - 1].lastOffset + 1
+            let written = batches.batches[index].baseOffset..<logEnd
+            for transaction in completed where transaction.isAborted && written.contains(transaction.lastOffset) {
+                try active.appendAbortedTransaction(AbortedTransaction(
+                    producerId: transaction.producerId, firstOffset: transaction.firstOffset,
+                    lastOffset: transaction.lastOffset, lastStableOffset: transaction.lastStableOffset))
+            }
             let activeSize = active.size
+            let publishedProducers = index == 0 ? producers : nil
             state.withLock {
                 $0.logEndOffset = logEnd
                 $0.activeSize = activeSize
+                if let publishedProducers { $0.producers = publishedProducers }
             }
             index = end
         }

@@ -30,16 +30,4 @@ extension PartitionLog {
     public var allAbortedTransactions: [AbortedTransaction] {
         view.segments.all.flatMap(\.allAbortedTransactions)
     }
-
-    /// Adds the aborted ones among `completed` to the transaction index of the segment holding
-    /// their marker (write lock held, after the markers were written).
-    func indexAbortedTransactions(_ completed: [ProducerStateTable.CompletedTransaction]) throws(StorageError) {
-        let segments = view.segments
-        for transaction in completed where transaction.isAborted {
-            guard let index = segments.floorIndex(of: transaction.lastOffset) else { continue }
-            try segments[index].appendAbortedTransaction(AbortedTransaction(
-                producerId: transaction.producerId, firstOffset: transaction.firstOffset,
-                lastOffset: transaction.lastOffset, lastStableOffset: transaction.lastStableOffset))
-        }
-    }
 }
