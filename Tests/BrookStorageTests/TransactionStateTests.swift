@@ -75,6 +75,11 @@ private func marker(_ type: ControlRecordType, id: Int64, epoch: Int16 = 0, coor
         let log = try LogFixtures.open(directory)
         try twoOpenTransactions(log)
         #expect(log.lastStableOffset(highWatermark: 4) == 0)
+        var plain = RecordBatchBuilder(configuration: .init(producerId: 1, producerEpoch: 0, baseSequence: 3))
+        plain.append(timestamp: LogFixtures.baseTime, key: nil, value: ByteBuffer(string: "not in the transaction"))
+        #expect(throws: StorageError.invalidTransactionState(producerId: 1)) {
+            try log.append(try plain.build(), leaderEpoch: LeaderEpoch(0))
+        }
         #expect(throws: StorageError.self) { try log.append(marker(.commit, id: 2), leaderEpoch: LeaderEpoch(0)) }
         try log.append(marker(.commit, id: 2), leaderEpoch: LeaderEpoch(0), origin: .coordinator)
         #expect(log.lastStableOffset(highWatermark: 5) == 0)

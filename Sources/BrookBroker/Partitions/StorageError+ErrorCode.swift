@@ -17,6 +17,7 @@ extension StorageError {
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
         case .transactionCoordinatorFenced: .transactionCoordinatorFenced
+        case .invalidTransactionState: .invalidTxnState
         }
     }
 }

@@ -43,6 +43,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A transaction marker came from a coordinator older than the one that wrote the
     /// producer's previous marker.
     case transactionCoordinatorFenced(producerId: Int64, coordinatorEpoch: Int32, current: Int32)
+    /// A producer with an open transaction wrote a non-transactional batch.
+    case invalidTransactionState(producerId: Int64)
 
     /// The system call behind an ``io(errno:path:operation:)`` failure.
     public enum FileOperation: String, Sendable, Equatable {
@@ -86,6 +88,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             "producer \(producerId) epoch \(epoch) is older than the current epoch \(current)"
         case .transactionCoordinatorFenced(let producerId, let coordinatorEpoch, let current):
             "marker for producer \(producerId) from coordinator epoch \(coordinatorEpoch), older than \(current)"
+        case .invalidTransactionState(let producerId):
+            "expected a transactional write from producer \(producerId), which has an open transaction"
         }
     }
 

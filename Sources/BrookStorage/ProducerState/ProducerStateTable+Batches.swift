@@ -9,8 +9,9 @@ extension ProducerStateTable {
 
     /// Checks and records a leader append's batches in order (offsets already assigned).
     /// Returns ``Admission/duplicate(_:)`` for the retry of a batch — then nothing must be
-    /// written. Throws for sequence gaps, fenced producer epochs and fenced coordinator epochs,
-    /// leaving the table as it was.
+    /// written. Throws for sequence gaps, fenced producer epochs, fenced coordinator epochs and
+    /// non-transactional batches of a producer with an open transaction, leaving the table as it
+    /// was.
     mutating func admit(_ batches: [AppendBatches.Batch]) throws(StorageError) -> Admission {
         var updated = self
         var completed: [CompletedTransaction] = []
@@ -30,6 +31,9 @@ extension ProducerStateTable {
                 }
                 return .duplicate(original)
             case .append:
+                if !batch.isTransactional && updated.entries[batch.producerId]?.currentTxnFirstOffset != nil {
+                    throw .invalidTransactionState(producerId: batch.producerId)
+                }
                 updated.record(batch)
             }
         }
