@@ -151,6 +151,32 @@ private func marker(_ type: ControlRecordType, id: Int64, epoch: Int16 = 0, coor
         #expect(log.allAbortedTransactions == [AbortedTransaction(producerId: 4, firstOffset: 0, lastOffset: 1, lastStableOffset: 2)])
     }
 
+    @Test func cleaningKeepsTheAbortedTransactionsOfTheSegmentsItReplaces() throws {
+        let directory = try LogTestDirectory("txn-clean")
+        defer { directory.remove() }
+        let clock = ManualLogClock()
+        let log = try LogFixtures.open(directory, CleaningFixtures.compacted, clock: clock)
+        var configuration = RecordBatchBuilder.Configuration(producerId: 1, producerEpoch: 0, baseSequence: 0, isTransactional: true)
+        configuration.baseTimestamp = LogFixtures.baseTime
+        var builder = RecordBatchBuilder(configuration: configuration)
+        builder.append(timestamp: LogFixtures.baseTime, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "aborted"))
+        try log.append(try builder.build(), leaderEpoch: LeaderEpoch(0))
+        try log.append(marker(.abort, id: 1), leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        for index in 0..<40 {
+            try CleaningFixtures.append(log, [("k\(index % 4)", "v\(index)")])
+        }
+        let before = log.allAbortedTransactions
+        #expect(before == [AbortedTransaction(producerId: 1, firstOffset: 0, lastOffset: 1, lastStableOffset: 2)])
+        let report = try LogCleaner(configuration: .init(offsetMapMemoryBytes: 1 << 16))
+            .cleanIfNeeded(log: log, now: clock.nowMilliseconds(), checkpoint: nil)
+        #expect(report.cleaned)
+        #expect(log.allAbortedTransactions == before)
+        #expect(log.abortedTransactions(from: 0, to: 2) == before)
+        try log.close()
+        let reopened = try LogFixtures.open(directory, CleaningFixtures.compacted, clock: clock)
+        #expect(reopened.allAbortedTransactions == before)
+    }
+
     @Test func truncatingAMarkerReopensItsTransactionAndDropsItsEntry() throws {
         let directory = try LogTestDirectory("txn-truncate")
         defer { directory.remove() }

@@ -148,6 +148,9 @@ extension PartitionLog {
                 logBases.insert(parsed.baseOffset)
             case ("", _):
                 indexFiles.append((parsed.baseOffset, path))
+            case (SegmentFileName.swapSuffix, .transactionIndex):
+                // Not derivable from the .swap alone: it goes live with it.
+                break
             default:
                 // .deleted, .cleaned, and the indexes of a .swap (rebuilt below).
                 try FileIO.remove(path)
