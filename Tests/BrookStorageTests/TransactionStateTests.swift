@@ -177,6 +177,33 @@ private func marker(_ type: ControlRecordType, id: Int64, epoch: Int16 = 0, coor
         #expect(reopened.allAbortedTransactions == before)
     }
 
+    @Test func anInterruptedSwapBringsItsTransactionIndexAlong() throws {
+        let directory = try LogTestDirectory("txn-swap")
+        defer { directory.remove() }
+        let clock = ManualLogClock()
+        let log = try LogFixtures.open(directory, CleaningFixtures.compacted, clock: clock)
+        try log.append(txnBatch(id: 1, sequence: 0), leaderEpoch: LeaderEpoch(0))
+        try log.append(marker(.abort, id: 1), leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        for index in 0..<20 {
+            try CleaningFixtures.append(log, [("k\(index)", "v\(index)")])
+        }
+        let before = log.allAbortedTransactions
+        let original = try #require(log.cleanableSegments(below: .max).first)
+        let cleaned = try log.makeCleanedSegment(replacing: original)
+        try original.forEachBatch { (batch) throws(StorageError) in try cleaned.append(batch.bytes) }
+        for transaction in original.segment.allAbortedTransactions {
+            try cleaned.segment.appendAbortedTransaction(transaction)
+        }
+        try cleaned.segment.deactivate()
+        try cleaned.segment.flush()
+        try cleaned.segment.rename(suffix: SegmentFileName.swapSuffix)
+        #expect(directory.exists(directory.segmentFile(0, "txnindex.swap")))
+        try log.close()
+        let reopened = try LogFixtures.open(directory, CleaningFixtures.compacted, clock: clock)
+        #expect(reopened.allAbortedTransactions == before)
+        #expect(directory.fileNames.allSatisfy { !$0.contains(".swap") })
+    }
+
     @Test func truncatingAMarkerReopensItsTransactionAndDropsItsEntry() throws {
         let directory = try LogTestDirectory("txn-truncate")
         defer { directory.remove() }
