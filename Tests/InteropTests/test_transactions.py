@@ -6,6 +6,8 @@ read_uncommitted (every data record)."""
 import struct
 
 from confluent_kafka import KafkaError, TopicPartition
+from kafka import KafkaConsumer
+from kafka import TopicPartition as KafkaPythonTopicPartition
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 import kafka_wire
@@ -80,6 +82,19 @@ def read_to_end(broker, isolation: str) -> list[tuple[int, bytes]]:
         client.close()
 
 
+def read_to_end_kafka_python(broker, isolation: str) -> list[tuple[int, bytes]]:
+    """The same with kafka-python, which stops at the end offset it was told (LSO or high watermark)."""
+    client = KafkaConsumer(bootstrap_servers=broker.bootstrap, isolation_level=isolation, enable_auto_commit=False,
+                           consumer_timeout_ms=5_000)
+    try:
+        partition = KafkaPythonTopicPartition(TOPIC, 0)
+        client.assign([partition])
+        client.seek_to_beginning(partition)
+        return [(record.offset, record.value) for record in client]
+    finally:
+        client.close()
+
+
 def offsets(broker, isolation: str) -> tuple[int, int]:
     """ListOffsets earliest and latest as a consumer with `isolation` asks (latest: the high
     watermark, or the last stable offset for read_committed; librdkafka defaults to the latter)."""
@@ -112,6 +127,8 @@ def test_read_committed_sees_committed_records_and_nothing_past_the_last_stable_
     committed = [(0, b"c1"), (1, b"c2"), (3, b"c3"), (4, b"plain")]
     assert read_to_end(broker, "read_committed") == committed
     assert [v for _, v in read_to_end(broker, "read_uncommitted")] == [b"c1", b"c2", b"a1", b"c3", b"plain"]
+    assert read_to_end_kafka_python(broker, "read_committed") == committed
+    assert [v for _, v in read_to_end_kafka_python(broker, "read_uncommitted")] == [b"c1", b"c2", b"a1", b"c3", b"plain"]
 
     # The aborted-transaction index and the producer state come back after kill -9.
     broker.kill()
