@@ -133,7 +133,9 @@ extension PartitionLog {
     /// producer state, nil when unchanged) is published together with the log end offset. So a
     /// READ_COMMITTED reader, which reads the last stable offset, then data below it, then the
     /// aborted transactions, never sees an open transaction's data below the last stable offset
-    /// nor an aborted one's data without its index entry.
+    /// nor an aborted one's data without its index entry. (A request split across segments by the
+    /// 32-bit relative-offset limit publishes the state with its first part, so a marker in a
+    /// later part may move that offset a moment before its entry is indexed.)
     private func write(
         _ batches: AppendBatches, current: LogState, now: Int64,
         producers: ProducerStateTable? = nil, completed: [ProducerStateTable.CompletedTransaction] = []
