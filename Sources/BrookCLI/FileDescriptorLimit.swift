@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// Raises the soft limit on open files to the hard limit, as brokers need one descriptor per
-/// segment file and per connection (Kafka asks operators to do the same with `ulimit -n`).
+/// segment (its `.log`; index files are opened only while used) and per connection (Kafka asks
+/// operators to do the same with `ulimit -n`), and counts the descriptors in use.
 enum FileDescriptorLimit {
     /// Returns the soft limit in force afterwards.
     @discardableResult
@@ -19,6 +20,24 @@ enum FileDescriptorLimit {
         return UInt64(limit.rlim_cur)
         #else
         return 0
+        #endif
+    }
+
+    /// How many descriptors the process has open (entries of /proc/self/fd); nil where that
+    /// directory does not exist.
+    static func openCount() -> Int? {
+        #if canImport(Glibc)
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { $0[0] == UInt8(ascii: ".") }
+            if !isDot { count += 1 }
+        }
+        // The descriptor opendir itself holds.
+        return count - 1
+        #else
+        return nil
         #endif
     }
 }

@@ -5,8 +5,7 @@ import Testing
 
 @Suite struct OffsetIndexTests {
     func makeIndex(_ directory: LogTestDirectory, base: Int64 = 100, maxEntries: Int = 1_000) throws -> OffsetIndex {
-        let file = try SegmentFile.create(directory.file("index"), truncate: true)
-        return OffsetIndex(baseOffset: base, storage: try IndexEntryFile(empty: file), maxEntries: maxEntries)
+        OffsetIndex(baseOffset: base, storage: try IndexEntryFile(empty: directory.file("index")), maxEntries: maxEntries)
     }
 
     @Test func lookupFindsTheLargestEntryAtOrBelowTheTarget() throws {
@@ -63,8 +62,7 @@ import Testing
         try index.storage.trim()
         #expect(directory.bytes(directory.file("index")) == [0, 0, 0, 1, 1, 2, 3, 4, 0, 0, 0, 200, 5, 6, 7, 8])
 
-        let file = try SegmentFile.open(directory.file("index"))
-        var loaded = OffsetIndex(baseOffset: 100, storage: IndexEntryFile(unloaded: file, length: 16), maxEntries: 10)
+        var loaded = OffsetIndex(baseOffset: 100, storage: try #require(try IndexEntryFile<OffsetIndex.Entry>(existing: directory.file("index"))), maxEntries: 10)
         try loaded.storage.load()
         #expect(loaded.entries == index.entries)
         #expect(loaded.validate(logSize: 0x0506_0709, upperOffset: 301) == nil)
@@ -95,8 +93,7 @@ import Testing
                 bytes += withUnsafeBytes(of: position.bigEndian, Array.init)
             }
             try directory.write(directory.file("index"), bytes)
-            let file = try SegmentFile.open(directory.file("index"))
-            var index = OffsetIndex(baseOffset: 100, storage: IndexEntryFile(unloaded: file, length: Int64(bytes.count)), maxEntries: 10)
+            var index = OffsetIndex(baseOffset: 100, storage: try #require(try IndexEntryFile<OffsetIndex.Entry>(existing: directory.file("index"))), maxEntries: 10)
             try index.storage.load()
             return index
         }
@@ -109,16 +106,14 @@ import Testing
         #expect(try loaded([(1, 10), (0, 0)]).validate(logSize: 100, upperOffset: nil) != nil)
 
         try directory.write(directory.file("index"), [1, 2, 3])
-        let file = try SegmentFile.open(directory.file("index"))
-        var odd = OffsetIndex(baseOffset: 100, storage: IndexEntryFile(unloaded: file, length: 3), maxEntries: 10)
+        var odd = OffsetIndex(baseOffset: 100, storage: try #require(try IndexEntryFile<OffsetIndex.Entry>(existing: directory.file("index"))), maxEntries: 10)
         #expect(throws: StorageError.self) { try odd.storage.load() }
     }
 }
 
 @Suite struct TimeIndexTests {
     func makeIndex(_ directory: LogTestDirectory, maxEntries: Int = 100) throws -> TimeIndex {
-        let file = try SegmentFile.create(directory.file("timeindex"), truncate: true)
-        return TimeIndex(baseOffset: 1_000, storage: try IndexEntryFile(empty: file), maxEntries: maxEntries)
+        TimeIndex(baseOffset: 1_000, storage: try IndexEntryFile(empty: directory.file("timeindex")), maxEntries: maxEntries)
     }
 
     @Test func entriesOnlyWhenTheTimestampGrows() throws {
@@ -189,8 +184,7 @@ import Testing
             bytes += withUnsafeBytes(of: offset.bigEndian, Array.init)
         }
         try directory.write(directory.file("timeindex"), bytes)
-        let file = try SegmentFile.open(directory.file("timeindex"))
-        var index = TimeIndex(baseOffset: 0, storage: IndexEntryFile(unloaded: file, length: 24), maxEntries: 10)
+        var index = TimeIndex(baseOffset: 0, storage: try #require(try IndexEntryFile<TimeIndex.Entry>(existing: directory.file("timeindex"))), maxEntries: 10)
         try index.storage.load()
         #expect(index.validate(upperOffset: nil) != nil)
     }

@@ -204,6 +204,24 @@ private func marker(_ type: ControlRecordType, id: Int64, epoch: Int16 = 0, coor
         #expect(directory.fileNames.allSatisfy { !$0.contains(".swap") })
     }
 
+    #if os(Linux)
+    @Test func theTransactionIndexHoldsNoDescriptor() throws {
+        let directory = try LogTestDirectory("txn-descriptors")
+        defer { directory.remove() }
+        let log = try LogFixtures.open(directory)
+        try twoOpenTransactions(log)
+        try log.append(marker(.abort, id: 1), leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        try log.flush()
+        try log.truncate(to: 5)
+        #expect(directory.exists(directory.segmentFile(0, "txnindex")))
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)
+        }.filter { $0.hasPrefix(directory.path + "/") }
+        #expect(open == [directory.segmentFile(0)])
+        try log.close()
+    }
+    #endif
+
     @Test func truncatingAMarkerReopensItsTransactionAndDropsItsEntry() throws {
         let directory = try LogTestDirectory("txn-truncate")
         defer { directory.remove() }

@@ -5,23 +5,6 @@ import BrookStorage
 import Foundation
 import NIOCore
 
-/// Builds one producer-style batch of about `bytes` bytes (records of up to 1 KB).
-func makeBatch(bytes: Int) throws -> ByteBuffer {
-    let recordSize = min(1_000, max(10, bytes / 16))
-    let count = max(1, bytes / (recordSize + 8))
-    var builder = RecordBatchBuilder()
-    let value = ByteBuffer(repeating: 0x61, count: recordSize)
-    for index in 0..<count {
-        builder.append(timestamp: 1_700_000_000_000 + Int64(index), key: nil, value: value)
-    }
-    return try builder.build()
-}
-
-/// A log config whose segments are 1 GiB, as Kafka's default.
-func perfLogConfig() throws -> LogConfig {
-    try LogConfig(overrides: ["segment.bytes": "1073741824"])
-}
-
 struct LogAppendPerf: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-append",
@@ -29,7 +12,7 @@ struct LogAppendPerf: ParsableCommand {
     )
 
     @Option(help: "Directory for the log (created; must not exist).") var dir: String
-    @Option(help: "Bytes per batch.") var batchBytes: Int = 16_384
+    @Option(help: "Bytes per batch (exact when at least 100).") var batchBytes: Int = 16_384
     @Option(help: "Total bytes to append.") var totalBytes: Int = 1 << 30
     @Flag(help: "fsync at the end (include the time to reach the disk).") var sync = false
 
@@ -115,7 +98,8 @@ struct LogOpenPerf: AsyncParsableCommand {
         let reopened = try LogManager(configuration: .init(logDirs: [dir]))
         let logs = try await reopened.loadLogs { _ in config }
         let elapsed = (clock.now - start).seconds
-        print("log-open: \(logs.count) partitions opened after a clean shutdown in \(String(format: "%.3f", elapsed)) s")
+        let descriptors = FileDescriptorLimit.openCount().map { ", \($0) descriptors open" } ?? ""
+        print("log-open: \(logs.count) partitions opened after a clean shutdown in \(String(format: "%.3f", elapsed)) s\(descriptors)")
         try reopened.shutdown()
     }
 

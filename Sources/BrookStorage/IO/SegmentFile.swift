@@ -8,7 +8,9 @@ import Darwin
 import NIOCore
 import Synchronization
 
-/// An open file of a log segment (`.log`, `.index` or `.timeindex`), reference-counted.
+/// An open file of a log segment (`.log`, `.index` or `.timeindex`), reference-counted. A
+/// segment keeps its `.log` open for its lifetime; index files are opened through it only for
+/// the duration of one operation (see ``IndexFile``).
 ///
 /// The descriptor is closed when the last reference goes away, never before: a fetch that holds a
 /// ``LogFileRegion`` keeps reading the bytes it was given even if retention renames the segment

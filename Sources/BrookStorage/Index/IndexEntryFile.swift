@@ -12,11 +12,17 @@ protocol IndexEntry: Sendable, Equatable {
 
 /// The entries of an index (`.index` or `.timeindex`) held in memory, and the file they persist to.
 ///
-/// The in-memory array is authoritative; the file receives new entries in one write on
-/// ``persist()``, which flush, roll and close call.
+/// The in-memory array is authoritative and is what lookups read, including entries not yet
+/// written; the file receives new entries in one write on ``persist()``, which flush, roll and
+/// close call (and recovery and truncation, which rewrite the file). Appending an entry costs no
+/// system call.
 /// That is safe because an index is only trusted after a crash when it belongs to a segment
 /// below the recovery point, and the recovery point only advances after a flush, which persists
 /// and syncs the entries first. Anything newer is rebuilt from the log.
+///
+/// No descriptor is held between operations (see ``IndexFile``): each write, length change or
+/// load opens the file and closes it again, and ``prepareSync()`` hands the flush an open file
+/// only when the file changed since its last fsync.
 ///
 /// While its segment is active, the file is preallocated (`ftruncate`, sparse) to the configured
 /// size as Kafka does, so its tail reads as zeros; ``trim()`` cuts it to the entries on roll and
@@ -25,37 +31,55 @@ protocol IndexEntry: Sendable, Equatable {
 /// Thread safety: a plain value, mutated only under its segment's lock.
 struct IndexEntryFile<Entry: IndexEntry> {
     private(set) var entries: [Entry] = []
-    let file: SegmentFile
+    private(set) var file: IndexFile
     /// Current length of the file on disk.
     private(set) var fileLength: Int64
     /// How many leading entries of ``entries`` are on disk.
     private var persistedCount = 0
     /// Whether ``entries`` reflects the file (false until ``load()``).
     private(set) var isLoaded: Bool
+    /// The file's last entry as found by ``init(existing:)`` (the open-time check reads it).
+    private(set) var lastEntryAtOpen: Entry?
+    /// Whether the file changed since it was last fsynced.
+    private(set) var needsSync: Bool
 
-    /// An index over an existing file whose entries are read later by ``load()``.
-    init(unloaded file: SegmentFile, length: Int64) {
-        self.file = file
-        self.fileLength = length
-        self.isLoaded = false
+    /// The path of the file.
+    var path: String { file.path }
+
+    /// How many entries are in memory only, waiting for the next ``persist()``.
+    var pendingCount: Int { entries.count - persistedCount }
+
+    /// An index over the existing file at `path`, or nil when there is no such file. Reads its
+    /// length and last entry (one open), not its entries: ``load()`` does that on first use.
+    init?(existing path: String) throws(StorageError) {
+        file = IndexFile(path: path)
+        isLoaded = false
+        needsSync = false
+        guard let handle = try file.openForReading() else { return nil }
+        fileLength = try handle.length()
+        lastEntryAtOpen = try Self.readLastEntry(of: handle, length: fileLength)
     }
 
-    /// An empty index over an empty (or to be emptied) file.
-    init(empty file: SegmentFile) throws(StorageError) {
-        self.file = file
-        try file.setLength(0)
-        self.fileLength = 0
-        self.isLoaded = true
+    /// An empty index over a new (or emptied) file at `path`.
+    init(empty path: String) throws(StorageError) {
+        file = try IndexFile.create(path)
+        fileLength = 0
+        isLoaded = true
+        needsSync = true
     }
 
-    /// Reads every entry of the file. A length that is not a multiple of the entry size throws
-    /// ``StorageError/corruptFile(path:reason:)``; checking the entries is the caller's job.
+    /// Reads every entry of the file. A length that is not a multiple of the entry size, or a
+    /// missing file, throws ``StorageError/corruptFile(path:reason:)``; checking the entries is
+    /// the caller's job.
     mutating func load() throws(StorageError) {
-        let length = Int(try file.length())
+        guard let handle = try file.openForReading() else {
+            throw .corruptFile(path: file.path, reason: "missing")
+        }
+        let length = Int(try handle.length())
         guard length % Entry.size == 0 else {
             throw .corruptFile(path: file.path, reason: "size \(length) is not a multiple of \(Entry.size)")
         }
-        let bytes = try file.read(at: 0, length: length)
+        let bytes = try handle.read(at: 0, length: length)
         guard bytes.readableBytes == length else {
             throw .corruptFile(path: file.path, reason: "short read")
         }
@@ -74,10 +98,10 @@ struct IndexEntryFile<Entry: IndexEntry> {
         isLoaded = true
     }
 
-    /// Reads only the last entry, without loading the rest (nil for an empty file).
-    func readLastEntry() throws(StorageError) -> Entry? {
-        guard fileLength >= Int64(Entry.size), fileLength % Int64(Entry.size) == 0 else { return nil }
-        let bytes = try file.read(at: fileLength - Int64(Entry.size), length: Entry.size)
+    /// The last whole entry of a file `length` bytes long (nil when empty or not whole entries).
+    private static func readLastEntry(of handle: SegmentFile, length: Int64) throws(StorageError) -> Entry? {
+        guard length >= Int64(Entry.size), length % Int64(Entry.size) == 0 else { return nil }
+        let bytes = try handle.read(at: length - Int64(Entry.size), length: Entry.size)
         guard bytes.readableBytes == Entry.size else { return nil }
         return bytes.withUnsafeReadableBytes { Entry(decoding: $0, at: 0) }
     }
@@ -92,31 +116,95 @@ struct IndexEntryFile<Entry: IndexEntry> {
     mutating func removeEntries(from count: Int) throws(StorageError) {
         guard count < entries.count else { return }
         entries.removeSubrange(count...)
-        if persistedCount > count {
-            let wasPreallocated = fileLength > Int64(persistedCount * Entry.size)
-            let kept = Int64(count * Entry.size)
-            try file.setLength(kept)
+        guard persistedCount > count else { return }
+        let wasPreallocated = fileLength > Int64(persistedCount * Entry.size)
+        let kept = Int64(count * Entry.size)
+        if let handle = try file.openForWriting() {
+            try handle.setLength(kept)
             if wasPreallocated {
-                try file.setLength(fileLength)
-            } else {
-                fileLength = kept
+                try handle.setLength(fileLength)
             }
-            persistedCount = count
+            needsSync = true
         }
+        if !wasPreallocated {
+            fileLength = kept
+        }
+        persistedCount = count
     }
 
     /// Removes every entry and empties the file (before a rebuild).
     mutating func reset() throws(StorageError) {
         entries.removeAll(keepingCapacity: true)
         persistedCount = 0
-        try file.setLength(0)
+        if let handle = try file.openForWriting() {
+            try handle.setLength(0)
+            needsSync = true
+        }
         fileLength = 0
         isLoaded = true
     }
 
-    /// Writes the entries not yet on disk, in one `pwrite`.
+    /// Writes the entries not yet on disk, in one `pwrite` (nothing, not even an `open`, when
+    /// there are none).
     mutating func persist() throws(StorageError) {
-        let pending = entries.count - persistedCount
+        guard pendingCount > 0, let handle = try file.openForWriting() else { return }
+        try writePending(to: handle)
+    }
+
+    /// Persists pending entries and cuts the file to them (roll, close).
+    mutating func trim() throws(StorageError) {
+        let length = Int64(entries.count * Entry.size)
+        guard pendingCount > 0 || fileLength != length, let handle = try file.openForWriting() else { return }
+        try writePending(to: handle)
+        if fileLength != length {
+            try handle.setLength(length)
+            fileLength = length
+            needsSync = true
+        }
+    }
+
+    /// Extends the file to `bytes` (rounded down to whole entries) so the active segment's
+    /// index does not grow file by file; never shrinks below the entries.
+    mutating func preallocate(_ bytes: Int) throws(StorageError) {
+        let length = Int64(max(bytes / Entry.size, entries.count) * Entry.size)
+        guard length > fileLength, let handle = try file.openForWriting() else { return }
+        try handle.setLength(length)
+        fileLength = length
+        needsSync = true
+    }
+
+    /// Persists pending entries and, when the file changed since its last fsync, returns it open
+    /// so that the caller can fsync it outside the segment's lock; nil when there is nothing to
+    /// sync. A caller whose fsync fails reports it with ``syncFailed()``.
+    mutating func prepareSync() throws(StorageError) -> SegmentFile? {
+        guard pendingCount > 0 || needsSync, let handle = try file.openForWriting() else { return nil }
+        try writePending(to: handle)
+        needsSync = false
+        return handle
+    }
+
+    /// The fsync of the file ``prepareSync()`` returned failed: the next flush syncs again.
+    mutating func syncFailed() {
+        needsSync = true
+    }
+
+    /// Renames the file (the segment was renamed); a `retiring` rename (to `.deleted`) also
+    /// stops all further writes.
+    mutating func rename(to newPath: String, retiring: Bool) throws(StorageError) {
+        try file.rename(to: newPath)
+        if retiring {
+            file.retire()
+        }
+    }
+
+    /// Unlinks the file; the entries stay in memory and nothing is written any more.
+    mutating func deleteFile() throws(StorageError) {
+        try file.delete()
+    }
+
+    /// Writes the pending entries through `handle`, in one `pwrite`.
+    private mutating func writePending(to handle: SegmentFile) throws(StorageError) {
+        let pending = pendingCount
         guard pending > 0 else { return }
         let bytes = [UInt8](unsafeUninitializedCapacity: pending * Entry.size) { raw, initialized in
             let target = UnsafeMutableRawBufferPointer(raw)
@@ -126,11 +214,10 @@ struct IndexEntryFile<Entry: IndexEntry> {
             initialized = pending * Entry.size
         }
         let position = Int64(persistedCount * Entry.size)
-        let file = self.file
         var failure: StorageError?
         bytes.withUnsafeBytes { raw in
             do throws(StorageError) {
-                try file.write(raw, at: position)
+                try handle.write(raw, at: position)
             } catch {
                 failure = error
             }
@@ -138,32 +225,7 @@ struct IndexEntryFile<Entry: IndexEntry> {
         if let failure { throw failure }
         persistedCount = entries.count
         fileLength = max(fileLength, position + Int64(bytes.count))
-    }
-
-    /// Persists pending entries and cuts the file to them (roll, close).
-    mutating func trim() throws(StorageError) {
-        try persist()
-        let length = Int64(entries.count * Entry.size)
-        if fileLength != length {
-            try file.setLength(length)
-            fileLength = length
-        }
-    }
-
-    /// Extends the file to `bytes` (rounded down to whole entries) so the active segment's
-    /// index does not grow file by file; never shrinks below the entries.
-    mutating func preallocate(_ bytes: Int) throws(StorageError) {
-        let length = Int64(max(bytes / Entry.size, entries.count) * Entry.size)
-        if length > fileLength {
-            try file.setLength(length)
-            fileLength = length
-        }
-    }
-
-    /// Persists pending entries and fdatasyncs the file.
-    mutating func flush() throws(StorageError) {
-        try persist()
-        try file.sync()
+        needsSync = true
     }
 }
 

@@ -18,9 +18,10 @@
 /// recovery point gets a new index from its log; an index that fails ``validate(logSize:upperOffset:)``
 /// anywhere is rebuilt, never trusted.
 ///
-/// I/O: entries live in memory and are written with `pwrite`, not `mmap` (see
-/// ``IndexEntryFile``): a full disk then surfaces as ``StorageError/diskFull(path:)`` instead of
-/// SIGBUS, and lookups never fault pages in. Thread safety: a value mutated under its segment's lock.
+/// I/O: entries live in memory and are written with `pwrite` on flush, roll, truncation and
+/// close, not `mmap` (see ``IndexEntryFile``): a full disk then surfaces as
+/// ``StorageError/diskFull(path:)`` instead of SIGBUS, lookups never fault pages in, appends
+/// make no index system call, and the file holds no descriptor between uses (``IndexFile``). Thread safety: a value mutated under its segment's lock.
 struct OffsetIndex {
     static let entrySize = 8
 

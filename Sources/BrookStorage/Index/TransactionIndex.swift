@@ -29,13 +29,16 @@ public struct AbortedTransaction: Sendable, Equatable {
 /// an earlier segment. A READ_COMMITTED fetch asks every segment from the one holding its fetch
 /// offset for the transactions overlapping the returned range.
 ///
-/// The file is created with the first entry (most segments never see an abort) and written
-/// with `pwrite`; the entries are also kept in memory. It is fsynced with its segment, so it is
-/// trusted only below the recovery point: a crash can leave it short, torn or with entries for
-/// markers that did not survive, and opening after an unclean shutdown rebuilds the index of
-/// every segment it scans from the batches (with the producer state). A trailing partial entry,
-/// or anything after an entry of an unknown version, is dropped on load and cut by the next
-/// write. Truncating the log drops the entries whose marker is cut.
+/// The entries live in memory; the file is created with the first entry (most segments never
+/// see an abort) and, like the other indexes (``IndexFile``), holds no descriptor: it is opened
+/// for each write, truncation and fsync. Each entry is written with one `pwrite` when it is
+/// added; the file is fsynced with its segment, so it is trusted only below the recovery point:
+/// a crash can leave it short, torn or with entries for markers that did not survive, and
+/// opening after an unclean shutdown rebuilds the index of every segment it scans from the
+/// batches (with the producer state). A trailing partial entry, or anything after an entry of
+/// an unknown version, is dropped on load and cut by the next write. Truncating the log drops
+/// the entries whose marker is cut. Once its segment is renamed `.deleted` the file is retired:
+/// nothing writes it again.
 ///
 /// Thread safety: a plain value, mutated only under its segment's lock.
 struct TransactionIndex {
@@ -43,20 +46,26 @@ struct TransactionIndex {
     static let version: Int16 = 0
 
     private(set) var entries: [AbortedTransaction] = []
-    /// Where the file is (or will be created).
-    private(set) var path: String
-    private(set) var file: SegmentFile?
+    private var file: IndexFile
+    /// Whether the file exists (it is created with the first entry).
+    private var hasFile = false
     /// Bytes of the file holding ``entries`` (the file may be longer after a torn write).
     private var fileLength: Int64 = 0
+    /// Whether the file changed since its last fsync.
+    private var needsSync = false
+
+    /// Where the file is (or will be created).
+    var path: String { file.path }
+    /// The file's path when it exists.
+    var existingPath: String? { hasFile ? file.path : nil }
 
     /// The index at `path`; no file means no entries.
     init(path: String) throws(StorageError) {
-        self.path = path
-        guard FileIO.exists(path) else { return }
-        let file = try SegmentFile.open(path)
-        self.file = file
-        let length = Int(try file.length())
-        var bytes = try file.read(at: 0, length: length)
+        file = IndexFile(path: path)
+        guard let handle = try file.openForReading() else { return }
+        hasFile = true
+        let length = Int(try handle.length())
+        var bytes = try handle.read(at: 0, length: length)
         while bytes.readableBytes >= Self.entrySize {
             guard let version = bytes.readInteger(as: Int16.self), version == Self.version,
                   let producerId = bytes.readInteger(as: Int64.self), let first = bytes.readInteger(as: Int64.self),
@@ -72,29 +81,26 @@ struct TransactionIndex {
         if let last = entries.last, entry.lastOffset <= last.lastOffset {
             throw .invalidBatch(reason: "aborted transaction at \(entry.lastOffset) does not follow \(last.lastOffset)")
         }
-        let file: SegmentFile
-        if let existing = self.file {
-            file = existing
-        } else {
-            file = try SegmentFile.create(path, truncate: true)
-            self.file = file
-        }
-        var bytes = ByteBuffer()
-        bytes.writeInteger(Self.version)
-        bytes.writeInteger(entry.producerId)
-        bytes.writeInteger(entry.firstOffset)
-        bytes.writeInteger(entry.lastOffset)
-        bytes.writeInteger(entry.lastStableOffset)
-        var failure: StorageError?
-        let position = fileLength
-        bytes.withUnsafeReadableBytes { raw in
-            do throws(StorageError) {
-                try file.write(raw, at: position)
-            } catch {
-                failure = error
+        if let handle = try file.openForWriting() {
+            hasFile = true
+            var bytes = ByteBuffer()
+            bytes.writeInteger(Self.version)
+            bytes.writeInteger(entry.producerId)
+            bytes.writeInteger(entry.firstOffset)
+            bytes.writeInteger(entry.lastOffset)
+            bytes.writeInteger(entry.lastStableOffset)
+            var failure: StorageError?
+            let position = fileLength
+            bytes.withUnsafeReadableBytes { raw in
+                do throws(StorageError) {
+                    try handle.write(raw, at: position)
+                } catch {
+                    failure = error
+                }
             }
+            if let failure { throw failure }
+            needsSync = true
         }
-        if let failure { throw failure }
         entries.append(entry)
         fileLength += Int64(Self.entrySize)
     }
@@ -104,7 +110,10 @@ struct TransactionIndex {
         let kept = entries.prefix { $0.lastOffset < offset }.count
         entries.removeLast(entries.count - kept)
         fileLength = Int64(kept * Self.entrySize)
-        try file?.setLength(fileLength)
+        if hasFile, let handle = try file.openForWriting() {
+            try handle.setLength(fileLength)
+            needsSync = true
+        }
     }
 
     /// Empties the index (before a rebuild).
@@ -112,15 +121,34 @@ struct TransactionIndex {
         try truncate(from: .min)
     }
 
-    /// fdatasync of the file, if there is one.
-    func sync() throws(StorageError) {
-        try file?.sync()
+    /// A descriptor to fsync once the segment's lock is released, when the file changed since
+    /// its last fsync.
+    mutating func prepareSync() throws(StorageError) -> SegmentFile? {
+        guard needsSync, hasFile, let handle = try file.openForWriting() else { return nil }
+        needsSync = false
+        return handle
     }
 
-    /// Renames the file (if any) and remembers the new path.
-    mutating func rename(to newPath: String) throws(StorageError) {
-        try file?.rename(to: newPath)
-        path = newPath
+    /// The fsync of what ``prepareSync()`` returned failed (or was not attempted): sync again next time.
+    mutating func syncFailed() {
+        if hasFile { needsSync = true }
+    }
+
+    /// Renames the file (if any) and remembers the new path; a `retiring` rename (to
+    /// `.deleted`) stops all further writes.
+    mutating func rename(to newPath: String, retiring: Bool) throws(StorageError) {
+        if hasFile {
+            try file.rename(to: newPath)
+        } else {
+            file = IndexFile(path: newPath)
+        }
+        if retiring { file.retire() }
+    }
+
+    /// Unlinks the file (if any); nothing is written any more.
+    mutating func deleteFile() throws(StorageError) {
+        try file.delete()
+        hasFile = false
     }
 
     /// The entries whose transaction overlaps `[startOffset, upperBoundOffset)`: marker at or

@@ -14,6 +14,10 @@ import Synchronization
 /// that extended the file before writing the data) or stale index entries past the valid data;
 /// ``recover(onBatch:)`` cuts all of it and rebuilds the indexes.
 ///
+/// Descriptors: the `.log` stays open for the segment's lifetime (reads and file regions need
+/// it); the index files hold none and are opened only while they are read or written (see
+/// ``IndexFile``), so each segment costs one descriptor.
+///
 /// Thread safety: `Sendable`. The mutable state (size, indexes, timestamps) sits behind a mutex
 /// held only for in-memory work. One writer at a time (the partition's write lock) appends,
 /// truncates or rolls; readers scan bytes below the size they observed without any lock, since
@@ -75,11 +79,11 @@ final class LogSegment: Sendable {
         let log = try SegmentFile.create(name(.log), truncate: true)
         let offsetIndex = OffsetIndex(
             baseOffset: baseOffset,
-            storage: try IndexEntryFile(empty: try SegmentFile.create(name(.index), truncate: true)),
+            storage: try IndexEntryFile(empty: name(.index)),
             maxEntries: config.maxOffsetIndexEntries)
         let timeIndex = TimeIndex(
             baseOffset: baseOffset,
-            storage: try IndexEntryFile(empty: try SegmentFile.create(name(.timeIndex), truncate: true)),
+            storage: try IndexEntryFile(empty: name(.timeIndex)),
             maxEntries: config.maxTimeIndexEntries)
         try FileIO.remove(name(.transactionIndex))
         var state = State(
@@ -104,19 +108,15 @@ final class LogSegment: Sendable {
         let log = try SegmentFile.open(name(.log))
         let logLength = try log.length()
         var needsRebuild = false
-        func indexFile(_ kind: SegmentFileName.Kind) throws(StorageError) -> SegmentFile {
-            if FileIO.exists(name(kind)) { return try SegmentFile.open(name(kind)) }
+        func indexFile<Entry: IndexEntry>(_ kind: SegmentFileName.Kind) throws(StorageError) -> IndexEntryFile<Entry> {
+            if let existing = try IndexEntryFile<Entry>(existing: name(kind)) { return existing }
             needsRebuild = true
-            return try SegmentFile.create(name(kind), truncate: true)
+            return try IndexEntryFile(empty: name(kind))
         }
-        let offsetFile = try indexFile(.index)
-        let timeFile = try indexFile(.timeIndex)
         let offsetIndex = OffsetIndex(
-            baseOffset: baseOffset, storage: IndexEntryFile(unloaded: offsetFile, length: try offsetFile.length()),
-            maxEntries: config.maxOffsetIndexEntries)
+            baseOffset: baseOffset, storage: try indexFile(.index), maxEntries: config.maxOffsetIndexEntries)
         let timeIndex = TimeIndex(
-            baseOffset: baseOffset, storage: IndexEntryFile(unloaded: timeFile, length: try timeFile.length()),
-            maxEntries: config.maxTimeIndexEntries)
+            baseOffset: baseOffset, storage: try indexFile(.timeIndex), maxEntries: config.maxTimeIndexEntries)
         var state = State(
             size: Int(logLength), offsetIndex: offsetIndex, timeIndex: timeIndex,
             transactionIndex: try TransactionIndex(path: name(.transactionIndex)),
@@ -125,7 +125,7 @@ final class LogSegment: Sendable {
         state.indexIntervalBytes = config.indexIntervalBytes
         state.indexesNeedRebuild = needsRebuild
         if !needsRebuild {
-            let plausible = try Self.quickCheck(&state, baseOffset: baseOffset)
+            let plausible = Self.quickCheck(&state, baseOffset: baseOffset)
             state.indexesNeedRebuild = !plausible
         }
         return LogSegment(baseOffset: baseOffset, directory: directory, log: log, state: state)
@@ -133,19 +133,20 @@ final class LogSegment: Sendable {
 
     /// Kafka's open-time sanity check: index sizes are whole entries and the last entries are at
     /// or above the base offset and inside the log. Takes the largest timestamp from the time
-    /// index's last entry (written on roll and close).
-    private static func quickCheck(_ state: inout State, baseOffset: Int64) throws(StorageError) -> Bool {
+    /// index's last entry (written on roll and close). Uses what opening the index files read;
+    /// no further I/O.
+    private static func quickCheck(_ state: inout State, baseOffset: Int64) -> Bool {
         let offsetLength = state.offsetIndex.storage.fileLength
         let timeLength = state.timeIndex.storage.fileLength
         guard offsetLength % Int64(OffsetIndex.entrySize) == 0, timeLength % Int64(TimeIndex.entrySize) == 0 else {
             return false
         }
-        if let last = try state.offsetIndex.storage.readLastEntry() {
+        if let last = state.offsetIndex.storage.lastEntryAtOpen {
             guard last.relativeOffset >= 0, last.position >= 0, Int(last.position) < state.size else { return false }
         } else if state.size > 0 && offsetLength > 0 {
             return false
         }
-        if let last = try state.timeIndex.storage.readLastEntry() {
+        if let last = state.timeIndex.storage.lastEntryAtOpen {
             guard last.relativeOffset >= 0 else { return false }
             state.maxTimestamp = last.timestamp
             state.offsetOfMaxTimestamp = baseOffset + Int64(last.relativeOffset)
@@ -228,44 +229,73 @@ final class LogSegment: Sendable {
 
     // MARK: Durability
 
-    /// Writes pending index entries, then fdatasyncs the log and the indexes. The syncs run
-    /// outside the lock so that reads and appends continue meanwhile.
+    /// Writes pending index entries, then fdatasyncs the log and those index files that changed
+    /// since their last sync (an index file is opened just for that; see ``IndexFile``). The
+    /// syncs run outside the lock so that reads and appends continue meanwhile.
     func flush() throws(StorageError) {
-        let files = try state.withLock { (state: inout State) throws(StorageError) -> [SegmentFile] in
-            let transactions = state.transactionIndex.file.map { [$0] } ?? []
-            guard state.offsetIndex.storage.isLoaded else { return transactions }
-            try state.offsetIndex.storage.persist()
-            try state.timeIndex.storage.persist()
-            return [state.offsetIndex.storage.file, state.timeIndex.storage.file] + transactions
+        let (offsetFile, timeFile, transactionFile) = try state.withLock {
+            (state: inout State) throws(StorageError) -> (SegmentFile?, SegmentFile?, SegmentFile?) in
+            (try state.offsetIndex.storage.prepareSync(), try state.timeIndex.storage.prepareSync(),
+             try state.transactionIndex.prepareSync())
         }
         try log.sync()
-        for file in files {
-            try file.sync()
+        do throws(StorageError) {
+            try offsetFile?.sync()
+        } catch {
+            state.withLock {
+                $0.offsetIndex.storage.syncFailed()
+                $0.timeIndex.storage.syncFailed()
+                $0.transactionIndex.syncFailed()
+            }
+            throw error
+        }
+        do throws(StorageError) {
+            try timeFile?.sync()
+        } catch {
+            state.withLock {
+                $0.timeIndex.storage.syncFailed()
+                $0.transactionIndex.syncFailed()
+            }
+            throw error
+        }
+        do throws(StorageError) {
+            try transactionFile?.sync()
+        } catch {
+            state.withLock { $0.transactionIndex.syncFailed() }
+            throw error
         }
     }
 
     // MARK: Files
 
-    /// Renames the files by adding `suffix` (".deleted"); readers keep their descriptors.
+    /// Renames the files by adding `suffix` (".deleted"); readers keep the `.log`'s
+    /// descriptor. Renaming to ".deleted" retires the index files: nothing writes them again.
     func rename(suffix: String) throws(StorageError) {
+        let retiring = suffix == SegmentFileName.deletedSuffix
         try state.withLock { (state: inout State) throws(StorageError) in
             try log.rename(to: path(.log, suffix: suffix))
-            try state.offsetIndex.storage.file.rename(to: path(.index, suffix: suffix))
-            try state.timeIndex.storage.file.rename(to: path(.timeIndex, suffix: suffix))
-            try state.transactionIndex.rename(to: path(.transactionIndex, suffix: suffix))
+            try state.offsetIndex.storage.rename(to: path(.index, suffix: suffix), retiring: retiring)
+            try state.timeIndex.storage.rename(to: path(.timeIndex, suffix: suffix), retiring: retiring)
+            try state.transactionIndex.rename(to: path(.transactionIndex, suffix: suffix), retiring: retiring)
             state.suffix = suffix
         }
     }
 
-    /// The current paths of the files (the `.txnindex` one may not exist).
+    /// The current paths of the files (the `.txnindex` one only once it exists).
     var filePaths: [String] {
-        state.withLock { [log.path, $0.offsetIndex.storage.file.path, $0.timeIndex.storage.file.path, $0.transactionIndex.path] }
+        state.withLock {
+            [log.path, $0.offsetIndex.storage.path, $0.timeIndex.storage.path] + ($0.transactionIndex.existingPath.map { [$0] } ?? [])
+        }
     }
 
-    /// Unlinks the files (readers keep their descriptors).
+    /// Unlinks the files. Readers keep the `.log`'s descriptor; the indexes stay in
+    /// memory (rebuilt there from the log if they were not loaded) and are never written again.
     func deleteFiles() throws(StorageError) {
-        for path in filePaths {
-            try FileIO.remove(path)
+        try state.withLock { (state: inout State) throws(StorageError) in
+            try FileIO.remove(log.path)
+            try state.offsetIndex.storage.deleteFile()
+            try state.timeIndex.storage.deleteFile()
+            try state.transactionIndex.deleteFile()
         }
     }
 }
