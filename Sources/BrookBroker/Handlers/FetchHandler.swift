@@ -5,6 +5,9 @@ import NIOCore
 
 /// Fetch: reads whole batches from each partition's log and sends them with zero copies (file
 /// regions). Waits up to `max.wait.ms` for `min.bytes`, woken by appends; keeps KIP-227 sessions.
+/// Every partition reports its last stable offset; with isolation_level READ_COMMITTED (v4+) data
+/// stops there and the aborted transactions overlapping what is returned are listed, so the
+/// consumer can drop their records.
 struct FetchHandler: FramingRequestHandler {
     typealias Request = FetchRequest
     let versions: ClosedRange<Int16> = 0...17
@@ -85,7 +88,9 @@ struct FetchHandler: FramingRequestHandler {
 
         let limit = max(0, min(Int(request.maxBytes), maximumResponseBytes))
         let deadline = ContinuousClock.now + .milliseconds(max(0, Int(request.maxWaitMs)))
-        var reads = read(targets, limit: limit)
+        // READ_COMMITTED (v4+): data only below the last stable offset, with the aborted transactions.
+        let readCommitted = request.isolationLevel == 1 && version >= 4
+        var reads = read(targets, limit: limit, readCommitted: readCommitted)
         // A cancelled task (the broker is shutting down) answers with what it has at once.
         while reads.bytes < Int(request.minBytes), !reads.hasError, request.maxWaitMs > 0,
               ContinuousClock.now < deadline, !Task.isCancelled {
@@ -93,7 +98,7 @@ struct FetchHandler: FramingRequestHandler {
             let watched = targets.compactMap { partitions.partition($0.key) }
             for partition in watched { partition.waiters.add(waiter) }
             // An append between the read and the registration would be missed; read again first.
-            let recheck = read(targets, limit: limit)
+            let recheck = read(targets, limit: limit, readCommitted: readCommitted)
             if recheck.bytes >= Int(request.minBytes) || recheck.hasError {
                 for partition in watched { partition.waiters.remove(waiter) }
                 reads = recheck
@@ -101,7 +106,7 @@ struct FetchHandler: FramingRequestHandler {
             }
             await waiter.wait(timeout: deadline - ContinuousClock.now)
             for partition in watched { partition.waiters.remove(waiter) }
-            reads = read(targets, limit: limit)
+            reads = read(targets, limit: limit, readCommitted: readCommitted)
         }
 
         // Build the response, skipping unchanged partitions of an incremental session.
@@ -120,7 +125,6 @@ struct FetchHandler: FramingRequestHandler {
                 topics.append(FetchResponse.FetchableTopicResponse(topic: target.key.topic, topicId: target.topicId, partitions: []))
             }
             var data = result.data
-            if request.isolationLevel == 1 && version >= 4 { data.abortedTransactions = [] }
             if version < 4, let region = result.region {
                 Self.downConvert(region, version: version, fetchOffset: target.fetchOffset, into: &data)
                 topics[topics.count - 1].partitions.append(data)
@@ -142,7 +146,7 @@ struct FetchHandler: FramingRequestHandler {
         var hasError = false
     }
 
-    private func read(_ targets: [Target], limit: Int) -> Reads {
+    private func read(_ targets: [Target], limit: Int, readCommitted: Bool) -> Reads {
         var reads = Reads()
         for target in targets {
             var data = FetchResponse.PartitionData(partitionIndex: target.key.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
@@ -160,7 +164,8 @@ struct FetchHandler: FramingRequestHandler {
             }
             let highWatermark = partition.highWatermark
             data.highWatermark = highWatermark
-            data.lastStableOffset = highWatermark
+            let lastStableOffset = partition.log.lastStableOffset(highWatermark: highWatermark)
+            data.lastStableOffset = lastStableOffset
             data.logStartOffset = partition.log.logStartOffset
             let remaining = limit - reads.bytes
             guard remaining > 0 || reads.bytes == 0 else {
@@ -169,8 +174,14 @@ struct FetchHandler: FramingRequestHandler {
             }
             do {
                 let maxBytes = max(1, min(Int(target.maxBytes), remaining))
-                let result = try partition.log.read(from: target.fetchOffset, maxBytes: maxBytes, upTo: highWatermark)
+                let result = try partition.log.read(
+                    from: target.fetchOffset, maxBytes: maxBytes, upTo: readCommitted ? lastStableOffset : highWatermark)
                 data.logStartOffset = result.logStartOffset
+                if readCommitted {
+                    data.abortedTransactions = result.region == nil ? [] : partition.log
+                        .abortedTransactions(from: target.fetchOffset, to: result.nextOffset)
+                        .map { .init(producerId: $0.producerId, firstOffset: $0.firstOffset) }
+                }
                 // Only the first partition with data may exceed the limits (KIP-74).
                 if let region = result.region, reads.bytes == 0 || region.length <= remaining {
                     reads.bytes += region.length

@@ -3,7 +3,8 @@ import BrookProtocol
 import BrookStorage
 
 /// ListOffsets: the earliest, latest or max-timestamp offset of a partition, or the first offset
-/// whose timestamp is at least a given time.
+/// whose timestamp is at least a given time. With isolation_level READ_COMMITTED (v2+) latest is
+/// the last stable offset.
 struct ListOffsetsHandler: RequestHandler {
     typealias Request = ListOffsetsRequest
     let versions: ClosedRange<Int16> = 0...10
@@ -13,14 +14,14 @@ struct ListOffsetsHandler: RequestHandler {
         let version = context.apiVersion
         let topics = request.topics.map { topic in
             ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name, partitions: topic.partitions.map { requested in
-                answer(requested, topic: topic.name, version: version)
+                answer(requested, topic: topic.name, version: version, readCommitted: version >= 2 && request.isolationLevel == 1)
             })
         }
         return ListOffsetsResponse(throttleTimeMs: 0, topics: topics)
     }
 
     private func answer(
-        _ requested: ListOffsetsRequest.ListOffsetsPartition, topic: String, version: Int16
+        _ requested: ListOffsetsRequest.ListOffsetsPartition, topic: String, version: Int16, readCommitted: Bool
     ) -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         var response = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: requested.partitionIndex)
         guard let partition = partitions.partition(TopicPartition(topic: topic, partition: requested.partitionIndex)) else {
@@ -40,8 +41,9 @@ struct ListOffsetsHandler: RequestHandler {
         do {
             switch query {
             case .latest:
-                // Consumers may only see up to the high watermark.
-                found = TimestampAndOffset(timestamp: -1, offset: partition.highWatermark, leaderEpoch: LeaderEpoch(partition.leaderEpoch))
+                // Consumers may only see up to the high watermark (READ_COMMITTED: the last stable offset).
+                let latest = readCommitted ? partition.lastStableOffset : partition.highWatermark
+                found = TimestampAndOffset(timestamp: -1, offset: latest, leaderEpoch: LeaderEpoch(partition.leaderEpoch))
             default:
                 found = try partition.log.offset(for: query)
             }

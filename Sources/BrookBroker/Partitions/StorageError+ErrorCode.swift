@@ -16,6 +16,8 @@ extension StorageError {
         case .logClosed: .notLeaderOrFollower
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .invalidProducerEpoch: .invalidProducerEpoch
+        case .transactionCoordinatorFenced: .transactionCoordinatorFenced
+        case .invalidTransactionState: .invalidTxnState
         }
     }
 }

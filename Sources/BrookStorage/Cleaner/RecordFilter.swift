@@ -35,8 +35,9 @@ import NIOCore
 ///   idempotent and transactional producer state survives the cleaning;
 /// - nothing kept otherwise: ``Outcome/discard``.
 ///
-/// Not handled yet (no transactions exist yet): control batches are always kept as they are,
-/// and aborted transactional data is not removed.
+/// Not handled yet: control batches are always kept as they are, and aborted transactional
+/// data is not removed (the cleaned segments keep the originals' transaction index entries, so
+/// READ_COMMITTED readers still skip it).
 ///
 /// Pure and `Sendable`; the map is only read.
 public enum RecordFilter {

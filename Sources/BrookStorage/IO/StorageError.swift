@@ -40,6 +40,11 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
     /// An idempotent producer wrote with an epoch older than the one the log has seen.
     case invalidProducerEpoch(producerId: Int64, epoch: Int16, current: Int16)
+    /// A transaction marker came from a coordinator older than the one that wrote the
+    /// producer's previous marker.
+    case transactionCoordinatorFenced(producerId: Int64, coordinatorEpoch: Int32, current: Int32)
+    /// A producer with an open transaction wrote a non-transactional batch.
+    case invalidTransactionState(producerId: Int64)
 
     /// The system call behind an ``io(errno:path:operation:)`` failure.
     public enum FileOperation: String, Sendable, Equatable {
@@ -81,6 +86,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             "out of order sequence number for producer \(producerId): \(sequence) (expected \(expected))"
         case .invalidProducerEpoch(let producerId, let epoch, let current):
             "producer \(producerId) epoch \(epoch) is older than the current epoch \(current)"
+        case .transactionCoordinatorFenced(let producerId, let coordinatorEpoch, let current):
+            "marker for producer \(producerId) from coordinator epoch \(coordinatorEpoch), older than \(current)"
+        case .invalidTransactionState(let producerId):
+            "expected a transactional write from producer \(producerId), which has an open transaction"
         }
     }
 

@@ -35,6 +35,10 @@ struct AppendBatches {
         var producerEpoch: Int16 = -1
         var baseSequence: Int32 = -1
         var isControl = false
+        /// Whether the batch belongs to a transaction (data or marker).
+        var isTransactional = false
+        /// The COMMIT or ABORT marker of a control batch.
+        var marker: TransactionMarker?
 
         var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
     }

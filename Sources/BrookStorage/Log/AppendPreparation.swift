@@ -39,6 +39,10 @@ enum AppendPreparation {
             if batch.isControlBatch && origin == .client {
                 throw .invalidBatch(reason: "clients may not send control batches")
             }
+            let marker = batch.isControlBatch ? try TransactionMarker.read(batch) : nil
+            if marker != nil && (batch.recordCount != 1 || batch.producerId < 0) {
+                throw .invalidBatch(reason: "a transaction marker batch holds one record and a producer id")
+            }
             let logAppendTime = config.messageTimestampType == .logAppendTime
             if !logAppendTime {
                 try checkTimestamp(batch.maxTimestamp, now: now, config: config)
@@ -68,7 +72,8 @@ enum AppendPreparation {
                     start: start, size: batch.sizeInBytes, baseOffset: 0, lastOffsetDelta: batch.lastOffsetDelta,
                     maxTimestamp: logAppendTime ? now : batch.maxTimestamp, partitionLeaderEpoch: leaderEpoch.rawValue,
                     recordCount: batch.recordCount, producerId: batch.producerId, producerEpoch: batch.producerEpoch,
-                    baseSequence: batch.baseSequence, isControl: batch.isControlBatch))
+                    baseSequence: batch.baseSequence, isControl: batch.isControlBatch,
+                    isTransactional: batch.isTransactional, marker: marker))
         }
         return AppendBatches(buffer: records, batches: batches, headers: headers)
     }
@@ -103,7 +108,8 @@ enum AppendPreparation {
                     lastOffsetDelta: batch.lastOffsetDelta, maxTimestamp: batch.maxTimestamp,
                     partitionLeaderEpoch: batch.partitionLeaderEpoch, recordCount: batch.recordCount,
                     producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence,
-                    isControl: batch.isControlBatch))
+                    isControl: batch.isControlBatch, isTransactional: batch.isTransactional,
+                    marker: batch.isControlBatch ? try TransactionMarker.read(batch) : nil))
         }
         return AppendBatches(buffer: records, batches: batches, headers: nil)
     }

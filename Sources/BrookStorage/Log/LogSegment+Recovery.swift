@@ -200,6 +200,7 @@ extension LogSegment {
             let removed = state.size - cut.position
             try state.offsetIndex.truncate(toPosition: cut.position)
             try state.timeIndex.truncate(toOffset: cut.baseOffset)
+            try state.transactionIndex.truncate(from: cut.baseOffset)
             try cutFile(&state, at: cut.position)
             try rescanTail(&state, limit: cut.position)
             if state.size == 0 {

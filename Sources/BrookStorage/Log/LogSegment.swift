@@ -1,6 +1,7 @@
 import Synchronization
 
-/// One segment of a partition's log: `<base>.log` with its `.index` and `.timeindex`.
+/// One segment of a partition's log: `<base>.log` with its `.index`, `.timeindex` and, once an
+/// ABORT marker lands in it, `.txnindex` (``TransactionIndex``).
 ///
 /// The `.log` file is the batches exactly as validated and stamped (Kafka's v2 record batches,
 /// back to back, nothing else: no header, no footer), so a fetch can send its bytes unchanged.
@@ -33,6 +34,7 @@ final class LogSegment: Sendable {
         var size: Int
         var offsetIndex: OffsetIndex
         var timeIndex: TimeIndex
+        var transactionIndex: TransactionIndex
         /// Set when an index file was missing or failed the open-time check.
         var indexesNeedRebuild = false
         var bytesSinceLastIndexEntry = 0
@@ -83,8 +85,10 @@ final class LogSegment: Sendable {
             baseOffset: baseOffset,
             storage: try IndexEntryFile(empty: name(.timeIndex)),
             maxEntries: config.maxTimeIndexEntries)
+        try FileIO.remove(name(.transactionIndex))
         var state = State(
             size: 0, offsetIndex: offsetIndex, timeIndex: timeIndex,
+            transactionIndex: try TransactionIndex(path: name(.transactionIndex)),
             offsetOfMaxTimestamp: baseOffset, createdMs: now, nextOffset: baseOffset, logFileLength: 0)
         state.firstBatchTimestamp = -1
         state.indexIntervalBytes = config.indexIntervalBytes
@@ -115,6 +119,7 @@ final class LogSegment: Sendable {
             baseOffset: baseOffset, storage: try indexFile(.timeIndex), maxEntries: config.maxTimeIndexEntries)
         var state = State(
             size: Int(logLength), offsetIndex: offsetIndex, timeIndex: timeIndex,
+            transactionIndex: try TransactionIndex(path: name(.transactionIndex)),
             offsetOfMaxTimestamp: baseOffset, createdMs: now, logFileLength: logLength)
         state.suffix = suffix
         state.indexIntervalBytes = config.indexIntervalBytes
@@ -228,9 +233,10 @@ final class LogSegment: Sendable {
     /// since their last sync (an index file is opened just for that; see ``IndexFile``). The
     /// syncs run outside the lock so that reads and appends continue meanwhile.
     func flush() throws(StorageError) {
-        let (offsetFile, timeFile) = try state.withLock {
-            (state: inout State) throws(StorageError) -> (SegmentFile?, SegmentFile?) in
-            (try state.offsetIndex.storage.prepareSync(), try state.timeIndex.storage.prepareSync())
+        let (offsetFile, timeFile, transactionFile) = try state.withLock {
+            (state: inout State) throws(StorageError) -> (SegmentFile?, SegmentFile?, SegmentFile?) in
+            (try state.offsetIndex.storage.prepareSync(), try state.timeIndex.storage.prepareSync(),
+             try state.transactionIndex.prepareSync())
         }
         try log.sync()
         do throws(StorageError) {
@@ -239,20 +245,30 @@ final class LogSegment: Sendable {
             state.withLock {
                 $0.offsetIndex.storage.syncFailed()
                 $0.timeIndex.storage.syncFailed()
+                $0.transactionIndex.syncFailed()
             }
             throw error
         }
         do throws(StorageError) {
             try timeFile?.sync()
         } catch {
-            state.withLock { $0.timeIndex.storage.syncFailed() }
+            state.withLock {
+                $0.timeIndex.storage.syncFailed()
+                $0.transactionIndex.syncFailed()
+            }
+            throw error
+        }
+        do throws(StorageError) {
+            try transactionFile?.sync()
+        } catch {
+            state.withLock { $0.transactionIndex.syncFailed() }
             throw error
         }
     }
 
     // MARK: Files
 
-    /// Renames the three files by adding `suffix` (".deleted"); readers keep the `.log`'s
+    /// Renames the files by adding `suffix` (".deleted"); readers keep the `.log`'s
     /// descriptor. Renaming to ".deleted" retires the index files: nothing writes them again.
     func rename(suffix: String) throws(StorageError) {
         let retiring = suffix == SegmentFileName.deletedSuffix
@@ -260,22 +276,26 @@ final class LogSegment: Sendable {
             try log.rename(to: path(.log, suffix: suffix))
             try state.offsetIndex.storage.rename(to: path(.index, suffix: suffix), retiring: retiring)
             try state.timeIndex.storage.rename(to: path(.timeIndex, suffix: suffix), retiring: retiring)
+            try state.transactionIndex.rename(to: path(.transactionIndex, suffix: suffix), retiring: retiring)
             state.suffix = suffix
         }
     }
 
-    /// The current paths of the three files.
+    /// The current paths of the files (the `.txnindex` one only once it exists).
     var filePaths: [String] {
-        state.withLock { [log.path, $0.offsetIndex.storage.path, $0.timeIndex.storage.path] }
+        state.withLock {
+            [log.path, $0.offsetIndex.storage.path, $0.timeIndex.storage.path] + ($0.transactionIndex.existingPath.map { [$0] } ?? [])
+        }
     }
 
-    /// Unlinks the three files. Readers keep the `.log`'s descriptor; the indexes stay in
+    /// Unlinks the files. Readers keep the `.log`'s descriptor; the indexes stay in
     /// memory (rebuilt there from the log if they were not loaded) and are never written again.
     func deleteFiles() throws(StorageError) {
         try state.withLock { (state: inout State) throws(StorageError) in
             try FileIO.remove(log.path)
             try state.offsetIndex.storage.deleteFile()
             try state.timeIndex.storage.deleteFile()
+            try state.transactionIndex.deleteFile()
         }
     }
 }

@@ -16,9 +16,11 @@ extension PartitionLog {
     /// released (or at the next ``flushIfDue()`` when the log was opened with
     /// `syncsRolledSegmentsInline: false`); flush.messages may fsync too.
     ///
-    /// Not done here (yet): idempotent/transactional producer state (sequence checks) and
-    /// per-record timestamps (timestamps are checked on each batch's baseTimestamp and
-    /// maxTimestamp).
+    /// Producer state is checked and updated under the lock (``ProducerStateTable``): sequence
+    /// numbers and epochs of idempotent batches, transactions opened by transactional batches and
+    /// closed by COMMIT/ABORT markers (``AppendOrigin/coordinator`` only); an ABORT is recorded in
+    /// the transaction index of the segment holding it. Not done here (yet): per-record
+    /// timestamps (timestamps are checked on each batch's baseTimestamp and maxTimestamp).
     ///
     /// Left to the caller, because they need the records decoded: keys on compacted topics, and
     /// re-encoding to a compression.type other than `producer` (``LogConfig/storedCompression``).
@@ -38,12 +40,16 @@ extension PartitionLog {
                 next = batches.batches[index].lastOffset + 1
             }
             var producers = current.producers
-            if let original = try producers.admit(batches.batches) {
+            let completed: [ProducerStateTable.CompletedTransaction]
+            switch try producers.admit(batches.batches) {
+            case .duplicate(let original):
                 // A producer's retry of a batch already in the log: answer with where it is.
                 return AppendOutcome(info: duplicateAppendInfo(original, logStartOffset: current.logStartOffset))
+            case .append(let closed):
+                completed = closed
             }
-            var outcome = try write(batches, current: current, now: now)
-            if producers != current.producers { state.withLock { $0.producers = producers } }
+            var outcome = try write(
+                batches, current: current, now: now, producers: producers != current.producers ? producers : nil, completed: completed)
             var cache = current.epochCache
             cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
             try saveEpochCache(cache, previous: current.epochCache)
@@ -69,10 +75,10 @@ extension PartitionLog {
             guard first >= current.logEndOffset else {
                 throw .invalidBatch(reason: "batch offset \(first) is below the log end offset \(current.logEndOffset)")
             }
-            let outcome = try write(batches, current: current, now: now)
             var producers = current.producers
-            producers.record(batches.batches)
-            if producers != current.producers { state.withLock { $0.producers = producers } }
+            let completed = producers.record(batches.batches)
+            let outcome = try write(
+                batches, current: current, now: now, producers: producers != current.producers ? producers : nil, completed: completed)
             var cache = current.epochCache
             for batch in batches.batches {
                 cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
@@ -121,7 +127,19 @@ extension PartitionLog {
 
     /// Writes prepared batches (offsets already assigned) at the end of the log, rolling as
     /// needed, and publishes the new log end offset.
-    private func write(_ batches: AppendBatches, current: LogState, now: Int64) throws(StorageError) -> AppendOutcome {
+    ///
+    /// Transactions: the ABORT markers among `completed` go to the transaction index of the
+    /// segment they were written to before anything is published, and `producers` (the updated
+    /// producer state, nil when unchanged) is published together with the log end offset. So a
+    /// READ_COMMITTED reader, which reads the last stable offset, then data below it, then the
+    /// aborted transactions, never sees an open transaction's data below the last stable offset
+    /// nor an aborted one's data without its index entry. (A request split across segments by the
+    /// 32-bit relative-offset limit publishes the state with its first part, so a marker in a
+    /// later part may move that offset a moment before its entry is indexed.)
+    private func write(
+        _ batches: AppendBatches, current: LogState, now: Int64,
+        producers: ProducerStateTable? = nil, completed: [ProducerStateTable.CompletedTransaction] = []
+    ) throws(StorageError) -> AppendOutcome {
         let config = current.config
         var segments = current.segments
         var rolledTo: Int64?
@@ -155,10 +173,18 @@ extension PartitionLog {
             }
             try active.append(batches, range: index..<end, indexIntervalBytes: config.indexIntervalBytes)
             let logEnd = batches.batches[end - 1].lastOffset + 1
+            let written = batches.batches[index].baseOffset..<logEnd
+            for transaction in completed where transaction.isAborted && written.contains(transaction.lastOffset) {
+                try active.appendAbortedTransaction(AbortedTransaction(
+                    producerId: transaction.producerId, firstOffset: transaction.firstOffset,
+                    lastOffset: transaction.lastOffset, lastStableOffset: transaction.lastStableOffset))
+            }
             let activeSize = active.size
+            let publishedProducers = index == 0 ? producers : nil
             state.withLock {
                 $0.logEndOffset = logEnd
                 $0.activeSize = activeSize
+                if let publishedProducers { $0.producers = publishedProducers }
             }
             index = end
         }

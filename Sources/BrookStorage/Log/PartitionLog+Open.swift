@@ -18,6 +18,9 @@ extension PartitionLog {
     /// epochs of the scanned batches, and the repaired segments are fsynced. The log end offset
     /// is then exact, and the recovery point moves to it.
     ///
+    /// Producer state comes from the newest `.snapshot` plus the batches after it; after an
+    /// unclean shutdown the `.txnindex` files of the scanned segments are rebuilt with it.
+    ///
     /// - Parameters:
     ///   - recoveryPoint: from the directory's `recovery-point-offset-checkpoint` (0 if absent).
     ///   - logStartOffset: from `log-start-offset-checkpoint`; nil means the first segment's base
@@ -62,6 +65,8 @@ extension PartitionLog {
             _ = try segments[index].recover(upperOffset: upper) { _ in }
             recovered.append(segments[index])
         }
+        // The transaction indexes of the scanned segments are rebuilt with the producer state.
+        let rebuildTransactionsFrom = firstScanned < segments.count ? segments[firstScanned].baseOffset : nil
         var index = firstScanned
         while index < segments.count {
             let upper = index + 1 < segments.count ? segments[index + 1].baseOffset : nil
@@ -120,7 +125,9 @@ extension PartitionLog {
         var state = LogState(
             config: config, segments: LogSegments(segments), logStartOffset: start, logEndOffset: logEnd,
             activeSize: last.size, recoveryPoint: logEnd, lastFlushMs: now, epochCache: epochs)
-        state.producers = try loadProducerState(directory: directory, segments: segments, activeSize: last.size, logEnd: logEnd)
+        state.producers = try loadProducerState(
+            directory: directory, segments: segments, activeSize: last.size, logEnd: logEnd,
+            rebuildingTransactionIndexFrom: rebuildTransactionsFrom)
         return PartitionLog(directory: directory, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline, state: state)
     }
 
@@ -141,6 +148,9 @@ extension PartitionLog {
                 logBases.insert(parsed.baseOffset)
             case ("", _):
                 indexFiles.append((parsed.baseOffset, path))
+            case (SegmentFileName.swapSuffix, .transactionIndex):
+                // Not derivable from the .swap alone: it goes live with it.
+                break
             default:
                 // .deleted, .cleaned, and the indexes of a .swap (rebuilt below).
                 try FileIO.remove(path)

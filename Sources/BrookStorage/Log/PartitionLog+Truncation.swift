@@ -26,9 +26,10 @@ extension PartitionLog {
             let pending = try scheduleDeletion(removed, config: current.config, now: now)
             var cache = current.epochCache
             cache.truncateFromEnd(logEnd)
-            var producers = current.producers
-            producers.truncate(from: logEnd)
+            // Rebuilt rather than trimmed: a cut marker reopens its transaction.
             try ProducerStateSnapshot.deleteAbove(logEnd, in: directory)
+            let producers = try Self.loadProducerState(
+                directory: directory, segments: segments.all, activeSize: kept.size, logEnd: logEnd)
             let published = segments
             let activeSize = kept.size
             state.withLock {

@@ -3,10 +3,11 @@ import Synchronization
 
 /// The durable, segmented log of one partition: `<log.dir>/<topic>-<partition>/`.
 ///
-/// Directory contents (see ``SegmentFileName``, ``OffsetIndex``, ``TimeIndex`` and
-/// ``LeaderEpochCheckpoint`` for each format): `%020d.log` segments with their `.index` and
-/// `.timeindex`, `leader-epoch-checkpoint`, and transiently `.deleted` files waiting for
-/// file.delete.delay.ms. The per-directory checkpoints (recovery point, log start offset) belong
+/// Directory contents (see ``SegmentFileName``, ``OffsetIndex``, ``TimeIndex``,
+/// ``TransactionIndex``, ``ProducerStateSnapshot`` and ``LeaderEpochCheckpoint`` for each format):
+/// `%020d.log` segments with their `.index`, `.timeindex` and (once an ABORT marker lands in
+/// them) `.txnindex`, `%020d.snapshot` producer-state snapshots, `leader-epoch-checkpoint`, and
+/// transiently `.deleted` files waiting for file.delete.delay.ms. The per-directory checkpoints (recovery point, log start offset) belong
 /// to the log manager, which passes their values to ``open(directory:config:recoveryPoint:logStartOffset:hadCleanShutdown:clock:)``
 /// and reads ``recoveryPoint`` and ``logStartOffset`` back to write them.
 ///
@@ -48,7 +49,7 @@ public final class PartitionLog: Sendable {
         /// recovery point past the new end.
         var truncations: UInt64 = 0
         var epochCache: LeaderEpochCache
-        /// Idempotent producers' recent batches (see ``ProducerStateTable``).
+        /// Idempotent producers' recent batches and open transactions (see ``ProducerStateTable``).
         var producers = ProducerStateTable()
         var pendingDeletions: [PendingSegmentDeletion] = []
         /// The base offset of the latest roll whose predecessors await their fsync (deferred mode).

@@ -3,6 +3,7 @@
 ///     00000000000000000000.log         the batches of the segment whose base offset is 0
 ///     00000000000000000000.index       its offset index
 ///     00000000000000000000.timeindex   its time index
+///     00000000000000000000.txnindex    its aborted transactions (only once there is one)
 ///     <any of the above>.deleted       renamed for deletion after file.delete.delay.ms
 ///     <any of the above>.cleaned       a segment the cleaner is still writing
 ///     <any of the above>.swap          a cleaned segment about to replace the originals
@@ -14,6 +15,7 @@ enum SegmentFileName {
         case log = ".log"
         case index = ".index"
         case timeIndex = ".timeindex"
+        case transactionIndex = ".txnindex"
     }
 
     static let deletedSuffix = ".deleted"

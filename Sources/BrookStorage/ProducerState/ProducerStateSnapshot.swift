@@ -15,7 +15,10 @@ import NIOCore
 ///           offsetDelta int32 | timestamp int64 | coordinatorEpoch int32 | currentTxnFirstOffset int64 }
 /// ```
 ///
-/// Only each producer's last batch is kept, as in Kafka. A snapshot is written whole to a
+/// Only each producer's last batch is kept, as in Kafka; `coordinatorEpoch` is the epoch of the
+/// coordinator that wrote the producer's last marker and `currentTxnFirstOffset` the first
+/// offset of its open transaction (-1 for none). A producer known only from a marker has
+/// lastSequence and lastOffset -1. A snapshot is written whole to a
 /// temporary file, fsynced and renamed, so a crash leaves either the old file or the new one; a
 /// file whose CRC does not match is ignored (state is then rebuilt from the log).
 enum ProducerStateSnapshot {
@@ -33,15 +36,16 @@ enum ProducerStateSnapshot {
         let entries = table.entries.values.sorted { $0.producerId < $1.producerId }
         body.writeInteger(Int32(entries.count))
         for entry in entries {
-            guard let last = entry.batches.last else { continue }
+            // A producer known only from a marker has no batch: Kafka writes -1s then.
+            let last = entry.batches.last
             body.writeInteger(entry.producerId)
             body.writeInteger(entry.epoch)
-            body.writeInteger(last.lastSequence)
-            body.writeInteger(last.lastOffset)
-            body.writeInteger(Int32(last.lastOffset - last.firstOffset))
-            body.writeInteger(last.maxTimestamp)
-            body.writeInteger(Int32(-1))
-            body.writeInteger(Int64(-1))
+            body.writeInteger(last?.lastSequence ?? -1)
+            body.writeInteger(last?.lastOffset ?? -1)
+            body.writeInteger(Int32(last.map { $0.lastOffset - $0.firstOffset } ?? 0))
+            body.writeInteger(last?.maxTimestamp ?? entry.lastTimestamp)
+            body.writeInteger(entry.coordinatorEpoch)
+            body.writeInteger(entry.currentTxnFirstOffset ?? -1)
         }
         var file = ByteBuffer()
         file.writeInteger(version)
@@ -63,14 +67,17 @@ enum ProducerStateSnapshot {
             guard let producerId = buffer.readInteger(as: Int64.self), let epoch = buffer.readInteger(as: Int16.self),
                   let lastSequence = buffer.readInteger(as: Int32.self), let lastOffset = buffer.readInteger(as: Int64.self),
                   let offsetDelta = buffer.readInteger(as: Int32.self), let timestamp = buffer.readInteger(as: Int64.self),
-                  buffer.readInteger(as: Int32.self) != nil, buffer.readInteger(as: Int64.self) != nil else { return nil }
+                  let coordinatorEpoch = buffer.readInteger(as: Int32.self),
+                  let txnFirstOffset = buffer.readInteger(as: Int64.self) else { return nil }
             let firstOffset = lastOffset - Int64(offsetDelta)
             let firstSequence = lastSequence &- offsetDelta
+            let batches: [ProducerStateTable.BatchRecord] = lastOffset < 0 ? [] : [
+                .init(firstSequence: firstSequence, lastSequence: lastSequence, firstOffset: firstOffset,
+                      lastOffset: lastOffset, maxTimestamp: timestamp)
+            ]
             table.restore(ProducerStateTable.Entry(
-                producerId: producerId, epoch: epoch,
-                batches: [.init(firstSequence: firstSequence, lastSequence: lastSequence, firstOffset: firstOffset,
-                                lastOffset: lastOffset, maxTimestamp: timestamp)],
-                lastTimestamp: timestamp
+                producerId: producerId, epoch: epoch, batches: batches, lastTimestamp: timestamp,
+                currentTxnFirstOffset: txnFirstOffset < 0 ? nil : txnFirstOffset, coordinatorEpoch: coordinatorEpoch
             ))
         }
         return table

@@ -3,8 +3,14 @@
 ///
 /// Leader appends consult it before writing: a batch whose sequence range matches one of the
 /// last five is a retry and is answered with the original offsets instead of being written
-/// again; a gap in the sequence or an older epoch is refused. Value type, owned by the log under
-/// its write lock.
+/// again; a gap in the sequence or an older epoch is refused.
+///
+/// It also tracks transactions: a producer's first transactional batch opens one at its first
+/// offset (``Entry/currentTxnFirstOffset``), and a COMMIT or ABORT marker from the coordinator
+/// closes it (see `ProducerStateTable+Transactions.swift`). The smallest open first offset is
+/// the log's first unstable offset, which bounds the last stable offset.
+///
+/// Value type, owned by the log under its write lock.
 public struct ProducerStateTable: Sendable, Equatable {
     /// One appended batch of a producer.
     public struct BatchRecord: Sendable, Equatable {
@@ -22,6 +28,10 @@ public struct ProducerStateTable: Sendable, Equatable {
         public var batches: [BatchRecord]
         /// The largest batch timestamp seen, for `producer.id.expiration.ms`.
         public var lastTimestamp: Int64
+        /// The first offset of the producer's open transaction, nil when none is open.
+        public var currentTxnFirstOffset: Int64? = nil
+        /// The epoch of the transaction coordinator that wrote the producer's last marker (-1: none).
+        public var coordinatorEpoch: Int32 = -1
 
         public var lastSequence: Int32 { batches.last?.lastSequence ?? -1 }
     }
@@ -31,6 +41,8 @@ public struct ProducerStateTable: Sendable, Equatable {
     public static let batchesRemembered = 5
 
     public private(set) var entries: [Int64: Entry] = [:]
+    /// First offsets of the open transactions, by producer id (mirrors the entries).
+    public internal(set) var ongoingTransactions: [Int64: Int64] = [:]
 
     public init() {}
 
@@ -69,10 +81,11 @@ public struct ProducerStateTable: Sendable, Equatable {
         return .append
     }
 
-    /// Records an appended batch (leader, follower or recovery: no checks).
+    /// Records an appended batch (leader, follower or recovery: no checks). A transactional
+    /// batch opens a transaction at `firstOffset` unless the producer has one open.
     public mutating func record(
         producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32,
-        firstOffset: Int64, lastOffset: Int64, maxTimestamp: Int64
+        firstOffset: Int64, lastOffset: Int64, maxTimestamp: Int64, isTransactional: Bool = false
     ) {
         var entry = entries[producerId] ?? Entry(producerId: producerId, epoch: epoch, batches: [], lastTimestamp: maxTimestamp)
         if epoch != entry.epoch {
@@ -85,27 +98,29 @@ public struct ProducerStateTable: Sendable, Equatable {
         ))
         if entry.batches.count > Self.batchesRemembered { entry.batches.removeFirst(entry.batches.count - Self.batchesRemembered) }
         entry.lastTimestamp = max(entry.lastTimestamp, maxTimestamp)
-        entries[producerId] = entry
+        if isTransactional && entry.currentTxnFirstOffset == nil {
+            entry.currentTxnFirstOffset = firstOffset
+        }
+        update(entry)
+    }
+
+    /// Stores `entry` and keeps ``ongoingTransactions`` in step with it.
+    mutating func update(_ entry: Entry) {
+        entries[entry.producerId] = entry
+        ongoingTransactions[entry.producerId] = entry.currentTxnFirstOffset
     }
 
     /// Restores an entry from a snapshot.
     mutating func restore(_ entry: Entry) {
-        entries[entry.producerId] = entry
+        update(entry)
     }
 
-    /// Forgets producers not heard from since `cutoff` (`producer.id.expiration.ms`); returns how many.
+    /// Forgets producers not heard from since `cutoff` (`producer.id.expiration.ms`), except
+    /// those with an open transaction; returns how many.
     @discardableResult
     public mutating func removeExpired(before cutoff: Int64) -> Int {
-        let expired = entries.values.filter { $0.lastTimestamp < cutoff }.map(\.producerId)
+        let expired = entries.values.filter { $0.lastTimestamp < cutoff && $0.currentTxnFirstOffset == nil }.map(\.producerId)
         for id in expired { entries[id] = nil }
         return expired.count
-    }
-
-    /// Forgets batches at or after `offset` (truncation); producers left with none are dropped.
-    mutating func truncate(from offset: Int64) {
-        for (id, var entry) in entries {
-            entry.batches.removeAll { $0.lastOffset >= offset }
-            entries[id] = entry.batches.isEmpty ? nil : entry
-        }
     }
 }

@@ -1,0 +1,44 @@
+import BrookModel
+import BrookProtocol
+import BrookStorage
+
+/// WriteTxnMarkers (v0-1), the transaction coordinator's inter-broker call: for each marker, a
+/// COMMIT (`transaction_result` true) or ABORT control batch carrying the producer id and epoch
+/// and the coordinator epoch is appended to each named partition this broker leads, closing the
+/// producer's transaction there. Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION for a
+/// partition not led here, INVALID_PRODUCER_EPOCH for a fenced producer epoch,
+/// TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch, and the storage errors.
+struct WriteTxnMarkersHandler: RequestHandler {
+    typealias Request = WriteTxnMarkersRequest
+    let versions: ClosedRange<Int16> = 0...1
+    let partitions: PartitionTable
+
+    func handle(_ request: WriteTxnMarkersRequest, context: RequestContext) async throws -> WriteTxnMarkersResponse? {
+        var results: [WriteTxnMarkersResponse.WritableTxnMarkerResult] = []
+        for marker in request.markers {
+            var topics: [WriteTxnMarkersResponse.WritableTxnMarkerTopicResult] = []
+            for topic in marker.topics {
+                let partitionResults = topic.partitionIndexes.map { index in
+                    WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult(
+                        partitionIndex: index,
+                        errorCode: write(marker, to: TopicPartition(topic: topic.name, partition: index)).rawValue)
+                }
+                topics.append(.init(name: topic.name, partitions: partitionResults))
+            }
+            results.append(.init(producerId: marker.producerId, topics: topics))
+        }
+        return WriteTxnMarkersResponse(markers: results)
+    }
+
+    private func write(_ marker: WriteTxnMarkersRequest.WritableTxnMarker, to topicPartition: TopicPartition) -> ErrorCode {
+        guard let partition = partitions.partition(topicPartition) else { return .unknownTopicOrPartition }
+        do throws(StorageError) {
+            try partition.appendTransactionMarker(
+                commit: marker.transactionResult, producerId: marker.producerId, producerEpoch: marker.producerEpoch,
+                coordinatorEpoch: marker.coordinatorEpoch)
+            return .none
+        } catch {
+            return error.errorCode
+        }
+    }
+}
