@@ -128,3 +128,27 @@ import Testing
         #expect(restored.members["m2"]?.heartbeatDeadline == 60_000)
     }
 }
+
+@Suite struct StaticMemberMetadataTests {
+    @Test func aRestartedStaticMemberWithOtherMetadataButTheSameProtocolDoesNotRebalance() {
+        var group = ClassicGroup(groupId: "g", now: 0)
+        let owned = [GroupMember.SupportedProtocol(name: "range", metadata: ByteBuffer(string: "owns p0"))]
+        _ = group.join(joinParameters(instance: "i-1", protocols: owned), configuration: configuration, now: 0, newMemberId: { "old" })
+        _ = group.expire(configuration: configuration, now: 3_000)
+        _ = group.sync(memberId: "old", groupInstanceId: "i-1", generationId: 1, protocolType: nil, protocolName: nil,
+                       assignments: ["old": ByteBuffer(string: "p0")], now: 3_000)
+        let fresh = [GroupMember.SupportedProtocol(name: "range", metadata: ByteBuffer(string: "owns nothing"))]
+        let (decision, _) = group.join(joinParameters(instance: "i-1", protocols: fresh), configuration: configuration, now: 4_000, newMemberId: { "new" })
+        guard case .respond(let result) = decision else {
+            Issue.record("expected the current generation at once, got \(decision)")
+            return
+        }
+        #expect(result.generationId == 1)
+        #expect(group.state == .stable)
+        // A member whose vote would change the group's protocol does rebalance.
+        let other = protocols("roundrobin", "range")
+        let (second, _) = group.join(joinParameters(instance: "i-1", protocols: other), configuration: configuration, now: 5_000, newMemberId: { "newer" })
+        #expect(second == .wait(memberId: "newer"))
+        #expect(group.state != .stable)
+    }
+}

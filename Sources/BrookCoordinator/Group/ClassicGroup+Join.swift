@@ -128,16 +128,20 @@ extension ClassicGroup {
         var actions: [GroupAction] = []
         if member.awaitingJoin { actions.append(.completeJoin(memberId: previousId, JoinGroupResult(error: .fencedInstanceId, memberId: previousId))) }
         if member.awaitingSync { actions.append(.completeSync(memberId: previousId, SyncGroupResult(error: .fencedInstanceId))) }
-        let unchanged = member.hasSameProtocols(as: request.protocols)
         member.memberId = memberId
         member.clientId = request.clientId
         member.clientHost = request.clientHost
+        member.protocols = request.protocols
         member.awaitingJoin = false
         member.awaitingSync = false
         members[memberId] = member
         memberOrder.append(memberId)
         staticMembers[request.groupInstanceId!] = memberId
         if wasLeader { leaderId = memberId }
+        // As in Kafka, what matters is whether the next generation would choose another protocol,
+        // not whether the metadata bytes changed (a consumer's subscription carries the partitions
+        // it owned, which a restarted instance no longer lists).
+        let unchanged = selectProtocol() == protocolName
 
         switch state {
         case .stable where unchanged:
