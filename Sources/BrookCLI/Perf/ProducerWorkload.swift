@@ -55,7 +55,9 @@ struct ProducerWorkload {
                 guard !full, appended < records, let throughput else { break }
                 let lingerEnd = first.map { $0 + linger }
                 if let lingerEnd, now >= lingerEnd { break }
-                let nextDue = start + .seconds(Double(appended) / throughput)
+                // Wake when the next record falls due, but at most once a millisecond: at high
+                // rates a wake-up per record would cost more than the records.
+                let nextDue = max(start + .seconds(Double(appended) / throughput), now + .milliseconds(1))
                 try await Task.sleep(until: min(nextDue, lingerEnd ?? nextDue), clock: .continuous)
             }
             let stamp = ProducerStats.BatchStamp(first: first ?? last, last: last, records: Int(encoder.recordCount))
