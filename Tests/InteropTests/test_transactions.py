@@ -8,27 +8,20 @@ import struct
 from confluent_kafka import KafkaError, TopicPartition
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaPythonTopicPartition
-from kafka.record.default_records import DefaultRecordBatchBuilder
 
 import kafka_wire
-import test_idempotence as idempotence
+from producer_wire import batch, init_producer_id, produce
 from records_support import TIMEOUT, consumer, create_topic, now_ms
 
 TOPIC = "txn-markers"
 
 
 def transactional_batch(producer_id: int, epoch: int, sequence: int, values: list[bytes]) -> bytes:
-    builder = DefaultRecordBatchBuilder(2, 0, True, producer_id, epoch, sequence, 1 << 20)
-    for index, value in enumerate(values):
-        builder.append(index, now_ms(), None, value, [])
-    return bytes(builder.build())
+    return batch(producer_id, epoch, sequence, values, transactional=True, timestamp=now_ms())
 
 
 def plain_batch(values: list[bytes]) -> bytes:
-    builder = DefaultRecordBatchBuilder(2, 0, False, -1, -1, -1, 1 << 20)
-    for index, value in enumerate(values):
-        builder.append(index, now_ms(), None, value, [])
-    return bytes(builder.build())
+    return batch(-1, -1, -1, values, timestamp=now_ms())
 
 
 def write_txn_markers(broker, markers: list[tuple[int, int, bool]], topic: str, partition: int = 0) -> list[tuple[int, int]]:
@@ -107,12 +100,12 @@ def offsets(broker, isolation: str) -> tuple[int, int]:
 
 def test_read_committed_sees_committed_records_and_nothing_past_the_last_stable_offset(broker):
     create_topic(broker, TOPIC)
-    committer, committer_epoch = idempotence.init_producer_id(broker)
-    aborter, aborter_epoch = idempotence.init_producer_id(broker)
-    assert idempotence.produce(broker, TOPIC, transactional_batch(committer, committer_epoch, 0, [b"c1", b"c2"])) == (0, 0)
-    assert idempotence.produce(broker, TOPIC, transactional_batch(aborter, aborter_epoch, 0, [b"a1"])) == (0, 2)
-    assert idempotence.produce(broker, TOPIC, transactional_batch(committer, committer_epoch, 2, [b"c3"])) == (0, 3)
-    assert idempotence.produce(broker, TOPIC, plain_batch([b"plain"])) == (0, 4)
+    committer, committer_epoch = init_producer_id(broker)
+    aborter, aborter_epoch = init_producer_id(broker)
+    assert produce(broker, TOPIC, transactional_batch(committer, committer_epoch, 0, [b"c1", b"c2"])) == (0, 0)
+    assert produce(broker, TOPIC, transactional_batch(aborter, aborter_epoch, 0, [b"a1"])) == (0, 2)
+    assert produce(broker, TOPIC, transactional_batch(committer, committer_epoch, 2, [b"c3"])) == (0, 3)
+    assert produce(broker, TOPIC, plain_batch([b"plain"])) == (0, 4)
 
     # Both transactions are open: the last stable offset is the first one's first offset.
     assert offsets(broker, "read_uncommitted") == (0, 5)
@@ -139,10 +132,10 @@ def test_read_committed_sees_committed_records_and_nothing_past_the_last_stable_
 
 def test_an_open_transaction_holds_back_later_records_until_its_marker(broker):
     create_topic(broker, TOPIC)
-    producer_id, epoch = idempotence.init_producer_id(broker)
-    assert idempotence.produce(broker, TOPIC, plain_batch([b"before"])) == (0, 0)
-    assert idempotence.produce(broker, TOPIC, transactional_batch(producer_id, epoch, 0, [b"t1"])) == (0, 1)
-    assert idempotence.produce(broker, TOPIC, plain_batch([b"after"])) == (0, 2)
+    producer_id, epoch = init_producer_id(broker)
+    assert produce(broker, TOPIC, plain_batch([b"before"])) == (0, 0)
+    assert produce(broker, TOPIC, transactional_batch(producer_id, epoch, 0, [b"t1"])) == (0, 1)
+    assert produce(broker, TOPIC, plain_batch([b"after"])) == (0, 2)
     assert read_to_end(broker, "read_committed") == [(0, b"before")]
     # A restart keeps the transaction open (snapshot on a clean stop).
     broker.restart()
