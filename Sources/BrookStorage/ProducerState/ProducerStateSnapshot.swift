@@ -27,8 +27,7 @@ enum ProducerStateSnapshot {
     static let entrySize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
 
     static func fileName(offset: Int64) -> String {
-        let digits = String(offset)
-        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + fileSuffix
+        SegmentFileName.stem(offset) + fileSuffix
     }
 
     static func encode(_ table: ProducerStateTable) -> ByteBuffer {
