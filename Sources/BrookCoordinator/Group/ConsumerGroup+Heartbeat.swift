@@ -118,9 +118,8 @@ extension ConsumerGroup {
     /// Recomputes the target assignment when the group epoch moved on or the subscribed topics
     /// changed (new topics matching a regex, added partitions).
     mutating func refreshTarget(catalog: TopicCatalog) {
-        var subscriptions: [String: Set<String>] = [:]
-        for member in members.values { subscriptions[member.memberId] = member.subscribedTopics(in: catalog) }
-        let counts = subscribedTopicCounts(catalog: catalog)
+        let subscriptions = self.subscriptions(catalog: catalog)
+        let counts = Self.partitionCounts(of: subscriptions, catalog: catalog)
         if counts != targetTopics && assignmentEpoch == groupEpoch { groupEpoch += 1 }
         guard assignmentEpoch < groupEpoch else { return }
         let preferred = members.values.compactMap { $0.serverAssignor.flatMap(ConsumerAssignor.init(rawValue:)) }
@@ -133,11 +132,16 @@ extension ConsumerGroup {
         assignmentEpoch = groupEpoch
     }
 
-    /// The partition counts of every topic some member subscribes to.
-    func subscribedTopicCounts(catalog: TopicCatalog) -> [String: Int32] {
+    /// Each member's subscribed topics among those of `catalog` (names and regular expressions).
+    func subscriptions(catalog: TopicCatalog) -> [String: Set<String>] {
+        members.mapValues { $0.subscribedTopics(in: catalog) }
+    }
+
+    /// The partition count of every topic in `subscriptions`.
+    static func partitionCounts(of subscriptions: [String: Set<String>], catalog: TopicCatalog) -> [String: Int32] {
         var counts: [String: Int32] = [:]
-        for member in members.values {
-            for topic in member.subscribedTopics(in: catalog) { counts[topic] = catalog.topics[topic]?.partitionCount }
+        for topics in subscriptions.values {
+            for topic in topics { counts[topic] = catalog.topics[topic]?.partitionCount }
         }
         return counts
     }

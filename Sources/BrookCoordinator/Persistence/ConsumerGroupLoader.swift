@@ -57,7 +57,7 @@ struct ConsumerGroupLoader {
                     group.target[memberId] = ConsumerGroup.partitions(target.topicPartitions.map { ($0.topicId, $0.partitions) }, catalog)
                 }
             }
-            group.targetTopics = group.subscribedTopicCounts(catalog: catalog)
+            group.targetTopics = ConsumerGroup.partitionCounts(of: group.subscriptions(catalog: catalog), catalog: catalog)
             group.assignor = group.members.values.compactMap { $0.serverAssignor.flatMap(ConsumerAssignor.init(rawValue:)) }.first ?? .uniform
             result[groupId] = group
         }
