@@ -18,11 +18,12 @@ public struct Broker: Sendable {
     let storage: StorageService
     let maintenance: LogMaintenanceService
     let groups: GroupCoordinatorService
+    let transactions: TransactionCoordinatorService
 
-    /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so parked
-    /// group requests are answered first, then the network stops, then storage is flushed and
-    /// closed.
-    public var services: [any Service] { [storage, maintenance, server, groups] }
+    /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the
+    /// coordinators stop first (parked group requests are answered), then the network stops,
+    /// then storage is flushed and closed.
+    public var services: [any Service] { [storage, maintenance, server, groups, transactions] }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
@@ -87,14 +88,17 @@ public struct Broker: Sendable {
             settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger
         )
         try groups.loadIfPresent()
+        let producerIds = ProducerIdManager { count in try metadata.allocateProducerIds(count: count) }
+        let transactions = TransactionCoordinatorHost(
+            settings: Self.transactionSettings(config), metadata: metadata, partitions: partitions,
+            markers: LocalMarkerWriter(partitions: partitions.table, groups: groups), producerIds: producerIds, logger: logger
+        )
+        try transactions.loadIfPresent()
 
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
         router.register(ProduceHandler(partitions: partitions.table))
-        router.register(InitProducerIdHandler(producerIds: ProducerIdManager { count in
-            try metadata.allocateProducerIds(count: count)
-        }))
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
@@ -106,7 +110,9 @@ public struct Broker: Sendable {
         router.register(DeleteRecordsHandler(partitions: partitions.table))
         router.register(DescribeLogDirsHandler(logs: logs))
         router.registerAdminHandlers(context)
-        router.registerGroupHandlers(groups, metadata: metadata)
+        router.registerGroupHandlers(groups, transactions: transactions, metadata: metadata)
+        router.registerTransactionHandlers(
+            transactions, groups: groups, metadata: metadata, producerIds: producerIds, partitions: partitions.table)
         // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
 
@@ -129,9 +135,14 @@ public struct Broker: Sendable {
             host: groups,
             offsetsRetentionCheck: .milliseconds(max(1, config.int64("offsets.retention.check.interval.ms") ?? 600_000))
         )
+        let transactionService = TransactionCoordinatorService(
+            host: transactions,
+            abortCheck: .milliseconds(max(1, config.int64("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)),
+            expiryCheck: .milliseconds(max(1, config.int64("transaction.remove.expired.transaction.cleanup.interval.ms") ?? 3_600_000))
+        )
         return Broker(
-            config: configStore, metadata: metadata, server: server,
-            boundListeners: bound.map(\.listener), storage: storage, maintenance: maintenance, groups: groupService
+            config: configStore, metadata: metadata, server: server, boundListeners: bound.map(\.listener),
+            storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService
         )
     }
 
@@ -148,6 +159,16 @@ public struct Broker: Sendable {
         settings.group.offsetMetadataMaxBytes = max(0, config.int("offset.metadata.max.bytes"))
         settings.group.offsetsTopicPartitions = Int32(clamping: max(1, config.int("offsets.topic.num.partitions")))
         settings.segmentBytes = max(1, config.int("offsets.topic.segment.bytes"))
+        return settings
+    }
+
+    /// The transaction coordinator's settings from the broker's `transaction*` keys.
+    static func transactionSettings(_ config: BrokerConfig) -> TransactionCoordinatorHost.Settings {
+        var settings = TransactionCoordinatorHost.Settings()
+        settings.transaction.maxTimeoutMs = Int32(clamping: max(1, config.int("transaction.max.timeout.ms")))
+        settings.transaction.transactionalIdExpirationMs = max(1, config.int64("transactional.id.expiration.ms") ?? 604_800_000)
+        settings.transaction.statePartitions = Int32(clamping: max(1, config.int("transaction.state.log.num.partitions")))
+        settings.segmentBytes = max(1, config.int("transaction.state.log.segment.bytes"))
         return settings
     }
 

@@ -48,23 +48,9 @@ final class GroupCoordinatorHost: Sendable {
     }
 
     private func start() throws -> GroupCoordinator {
-        var topic = metadata.image.topics[Self.topicName]
-        if topic == nil {
-            let created = try metadata.createTopic(
-                name: Self.topicName, partitions: settings.group.offsetsTopicPartitions, replicationFactor: 1,
-                configs: ["cleanup.policy": "compact", "segment.bytes": String(settings.segmentBytes), "compression.type": "producer"]
-            )
-            try partitions.open(created, partitions: created.partitions)
-            topic = created
-            logger.info("created \(Self.topicName) with \(created.partitions.count) partitions")
-        }
-        guard let topic else { throw GroupCoordinatorUnavailable() }
-        let logs: [any CoordinatorLog] = try topic.partitions.sorted { $0.index < $1.index }.map { partition in
-            guard let hosted = partitions.table.partition(TopicPartition(topic: Self.topicName, partition: partition.index)) else {
-                throw GroupCoordinatorUnavailable()
-            }
-            return OffsetsTopicLog(partition: hosted)
-        }
+        let topic = CoordinatorTopic(
+            name: Self.topicName, partitions: settings.group.offsetsTopicPartitions, segmentBytes: settings.segmentBytes)
+        let logs = try topic.logs(metadata: metadata, partitionManager: partitions)
         var configuration = settings.group
         configuration.offsetsTopicPartitions = Int32(logs.count)
         let coordinator = GroupCoordinator(configuration: configuration, logs: logs, logger: logger)
@@ -72,6 +58,3 @@ final class GroupCoordinatorHost: Sendable {
         return coordinator
     }
 }
-
-/// The offsets topic or one of its partitions is missing.
-struct GroupCoordinatorUnavailable: Error {}

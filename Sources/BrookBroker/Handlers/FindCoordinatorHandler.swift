@@ -1,13 +1,14 @@
 import BrookProtocol
 
-/// FindCoordinator: on one node every group and transactional id is coordinated here. A group
-/// lookup starts the group coordinator (creating `__consumer_offsets`) on first use. v0–v3 ask
-/// for one key, v4+ for a batch.
+/// FindCoordinator: on one node every group and transactional id is coordinated here. A lookup
+/// starts the group coordinator (creating `__consumer_offsets`) or the transaction coordinator
+/// (creating `__transaction_state`) on first use. v0–v3 ask for one key, v4+ for a batch.
 struct FindCoordinatorHandler: RequestHandler {
     typealias Request = FindCoordinatorRequest
     let versions: ClosedRange<Int16> = 0...6
     let metadata: MetadataStore
     let groups: GroupCoordinatorHost
+    let transactions: TransactionCoordinatorHost
 
     /// Kafka's coordinator key types.
     enum KeyType: Int8 {
@@ -46,6 +47,11 @@ struct FindCoordinatorHandler: RequestHandler {
         case .transaction:
             guard !key.isEmpty else {
                 return failed(answer, .invalidRequest, "Transactional id must not be empty")
+            }
+            do {
+                _ = try transactions.coordinator()
+            } catch {
+                return failed(answer, .coordinatorNotAvailable, "The coordinator is not available: \(error)")
             }
         case nil:
             return failed(answer, .invalidRequest, "Unknown coordinator key type \(keyType)")

@@ -1,7 +1,7 @@
 extension RequestRouter {
     /// Registers the group coordinator's APIs (classic and KIP-848 protocols, offsets, administration).
-    mutating func registerGroupHandlers(_ groups: GroupCoordinatorHost, metadata: MetadataStore) {
-        register(FindCoordinatorHandler(metadata: metadata, groups: groups))
+    mutating func registerGroupHandlers(_ groups: GroupCoordinatorHost, transactions: TransactionCoordinatorHost, metadata: MetadataStore) {
+        register(FindCoordinatorHandler(metadata: metadata, groups: groups, transactions: transactions))
         register(JoinGroupHandler(groups: groups))
         register(SyncGroupHandler(groups: groups))
         register(HeartbeatHandler(groups: groups))

@@ -1,0 +1,70 @@
+import BrookCoordinator
+import BrookModel
+import BrookProtocol
+
+/// AddPartitionsToTxn (v0–5): adds partitions to a producer's open transaction, beginning one if
+/// none is open. v0–3 (clients) carry one transaction; v4+ (brokers, KIP-890) a batch of them,
+/// each either added or, with VerifyOnly, only checked. When any partition is unknown, those get
+/// UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED, and nothing is added.
+struct AddPartitionsToTxnHandler: RequestHandler {
+    typealias Request = AddPartitionsToTxnRequest
+    let versions: ClosedRange<Int16> = 0...5
+    let transactions: TransactionCoordinatorHost
+    let metadata: MetadataStore
+
+    func handle(_ request: AddPartitionsToTxnRequest, context: RequestContext) async throws -> AddPartitionsToTxnResponse? {
+        let version = context.apiVersion
+        if version < 4 {
+            let results = add(
+                transactionalId: request.v3AndBelowTransactionalId, producerId: request.v3AndBelowProducerId,
+                epoch: request.v3AndBelowProducerEpoch, topics: request.v3AndBelowTopics, verifyOnly: false, version: version)
+            return AddPartitionsToTxnResponse(throttleTimeMs: 0, resultsByTopicV3AndBelow: Self.topicResults(results))
+        }
+        let results = request.transactions.map { transaction in
+            AddPartitionsToTxnResponse.AddPartitionsToTxnResult(
+                transactionalId: transaction.transactionalId,
+                topicResults: Self.topicResults(add(
+                    transactionalId: transaction.transactionalId, producerId: transaction.producerId,
+                    epoch: transaction.producerEpoch, topics: transaction.topics, verifyOnly: transaction.verifyOnly, version: version)))
+        }
+        return AddPartitionsToTxnResponse(throttleTimeMs: 0, errorCode: 0, resultsByTransaction: results)
+    }
+
+    private func add(
+        transactionalId: String, producerId: Int64, epoch: Int16,
+        topics: [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic], verifyOnly: Bool, version: Int16
+    ) -> [TopicPartition: ErrorCode] {
+        let partitions = topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.name, partition: $0) } }
+        func all(_ code: ErrorCode) -> [TopicPartition: ErrorCode] {
+            Dictionary(partitions.map { ($0, code) }, uniquingKeysWith: { first, _ in first })
+        }
+        let image = metadata.image
+        let unknown = Set(partitions.filter { partition in
+            !(image.topics[partition.topic]?.partitions.contains { $0.index == partition.partition } ?? false)
+        })
+        if !unknown.isEmpty {
+            return Dictionary(partitions.map { ($0, unknown.contains($0) ? .unknownTopicOrPartition : .operationNotAttempted) },
+                              uniquingKeysWith: { first, _ in first })
+        }
+        let shard: TransactionShard
+        switch transactions.shard(for: transactionalId) {
+        case .success(let found): shard = found
+        case .failure(let error): return all(error.code)
+        }
+        if verifyOnly {
+            return shard.verifyPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: partitions)
+        }
+        let result = shard.addPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: Set(partitions))
+        return all(result.errorCode(version: version, fencedSince: 2))
+    }
+
+    static func topicResults(_ results: [TopicPartition: ErrorCode]) -> [AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult] {
+        Dictionary(grouping: results, by: \.key.topic).sorted { $0.key < $1.key }.map { topic, entries in
+            AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult(
+                name: topic,
+                resultsByPartition: entries.sorted { $0.key.partition < $1.key.partition }.map {
+                    AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult(partitionIndex: $0.key.partition, partitionErrorCode: $0.value.rawValue)
+                })
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import BrookCoordinator
+import BrookModel
+import BrookProtocol
+import BrookStorage
+
+/// Writes a transaction's markers to the partitions this broker leads, exactly as a
+/// WriteTxnMarkers request would: the control batch is appended to each partition, and a marker
+/// on `__consumer_offsets` also commits or drops the transaction's pending offsets in the group
+/// coordinator. A partition not hosted here answers UNKNOWN_TOPIC_OR_PARTITION (on one node it
+/// has been deleted).
+struct LocalMarkerWriter: TransactionMarkerWriter {
+    let partitions: PartitionTable
+    let groups: GroupCoordinatorHost
+
+    func write(_ markers: TransactionMarkers) async -> [TopicPartition: ErrorCode] {
+        var results: [TopicPartition: ErrorCode] = [:]
+        for partition in markers.partitions {
+            results[partition] = write(
+                commit: markers.commit, producerId: markers.producerId, producerEpoch: markers.producerEpoch,
+                coordinatorEpoch: markers.coordinatorEpoch, to: partition)
+        }
+        return results
+    }
+
+    /// Appends one marker and tells the group coordinator when it closes transactional offsets.
+    func write(commit: Bool, producerId: Int64, producerEpoch: Int16, coordinatorEpoch: Int32, to topicPartition: TopicPartition) -> ErrorCode {
+        guard let partition = partitions.partition(topicPartition) else { return .unknownTopicOrPartition }
+        do throws(StorageError) {
+            try partition.appendTransactionMarker(
+                commit: commit, producerId: producerId, producerEpoch: producerEpoch, coordinatorEpoch: coordinatorEpoch)
+        } catch {
+            return error.errorCode
+        }
+        return .none
+    }
+}

@@ -1,0 +1,39 @@
+import BrookCoordinator
+import ServiceLifecycle
+
+/// Drives the transaction coordinator's timers: finishing prepared transactions (after a load,
+/// or when markers failed) every `tick`, aborting timed-out transactions every
+/// `transaction.abort.timed.out.transaction.cleanup.interval.ms`, and forgetting idle
+/// transactional ids every `transaction.remove.expired.transaction.cleanup.interval.ms`.
+struct TransactionCoordinatorService: Service {
+    let host: TransactionCoordinatorHost
+    var tick: Duration = .seconds(1)
+    var abortCheck: Duration = .seconds(10)
+    var expiryCheck: Duration = .seconds(3_600)
+
+    func run() async throws {
+        var sinceAbortCheck: Duration = .zero
+        var sinceExpiryCheck: Duration = .zero
+        let step = min(tick, abortCheck)
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: step)
+            } catch {
+                break
+            }
+            guard let coordinator = host.started else { continue }
+            await coordinator.completePreparedTransactions()
+            sinceAbortCheck += step
+            sinceExpiryCheck += step
+            if sinceAbortCheck >= abortCheck {
+                sinceAbortCheck = .zero
+                await coordinator.abortTimedOutTransactions()
+            }
+            if sinceExpiryCheck >= expiryCheck {
+                sinceExpiryCheck = .zero
+                coordinator.expireTransactionalIds()
+            }
+        }
+        host.started?.shutdown()
+    }
+}
