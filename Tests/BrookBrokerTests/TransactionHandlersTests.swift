@@ -1,0 +1,163 @@
+@testable import BrookBroker
+import BrookCoordinator
+import BrookModel
+import BrookProtocol
+import BrookRecords
+import Logging
+import Testing
+
+/// The transaction coordinator's handlers over real partitions: a broker's group and transaction
+/// hosts without a network.
+struct TransactionFixture {
+    let partitions: PartitionFixture
+    let groups: GroupCoordinatorHost
+    let transactions: TransactionCoordinatorHost
+
+    init() throws {
+        partitions = try PartitionFixture()
+        let logger = Logger(label: "test")
+        var groupSettings = GroupCoordinatorHost.Settings()
+        groupSettings.group.offsetsTopicPartitions = 3
+        groups = GroupCoordinatorHost(settings: groupSettings, metadata: partitions.metadata, partitions: partitions.manager, logger: logger)
+        var settings = TransactionCoordinatorHost.Settings()
+        settings.transaction.statePartitions = 3
+        let metadata = partitions.metadata
+        transactions = TransactionCoordinatorHost(
+            settings: settings, metadata: metadata, partitions: partitions.manager,
+            markers: LocalMarkerWriter(partitions: partitions.manager.table, groups: groups),
+            producerIds: ProducerIdManager { try metadata.allocateProducerIds(count: $0) }, logger: logger)
+    }
+
+    var initProducerId: InitProducerIdHandler {
+        InitProducerIdHandler(producerIds: transactions.producerIds, transactions: transactions)
+    }
+    var addPartitions: AddPartitionsToTxnHandler { AddPartitionsToTxnHandler(transactions: transactions, metadata: partitions.metadata) }
+    var endTxn: EndTxnHandler { EndTxnHandler(transactions: transactions) }
+
+    func initialise(_ id: String, version: Int16 = 4) async throws -> InitProducerIdResponse {
+        try await serve(initProducerId, InitProducerIdRequest(transactionalId: id, transactionTimeoutMs: 60_000), version: version)
+    }
+
+    func add(_ id: String, _ producer: InitProducerIdResponse, topic: String = "t", partitions: [Int32] = [0], version: Int16 = 3)
+        async throws -> [Int32: ErrorCode]
+    {
+        let request = AddPartitionsToTxnRequest(
+            v3AndBelowTransactionalId: id, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch,
+            v3AndBelowTopics: [.init(name: topic, partitions: partitions)])
+        let response = try await serve(addPartitions, request, version: version)
+        return Dictionary(uniqueKeysWithValues: response.resultsByTopicV3AndBelow.flatMap { topic in
+            topic.resultsByPartition.map { ($0.partitionIndex, ErrorCode(rawValue: $0.partitionErrorCode)!) }
+        })
+    }
+
+    func remove() { partitions.remove() }
+}
+
+@Suite struct TransactionHandlersTests {
+    @Test(arguments: [0, 2, 3, 4, 5] as [Int16]) func initProducerIdBumpsTheEpochPerCall(version: Int16) async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        let first = try await fixture.initialise("tx", version: version)
+        #expect(first.errorCode == 0)
+        #expect(first.producerEpoch == 0)
+        let second = try await fixture.initialise("tx", version: version)
+        #expect(second.producerId == first.producerId)
+        #expect(second.producerEpoch == 1)
+        // Idempotent producers still get a fresh id each time.
+        let idempotent = try await serve(fixture.initProducerId, InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: -1), version: version)
+        #expect(idempotent.errorCode == 0 && idempotent.producerId != first.producerId)
+        let empty = try await serve(fixture.initProducerId, InitProducerIdRequest(transactionalId: "", transactionTimeoutMs: 1_000), version: version)
+        #expect(empty.errorCode == ErrorCode.invalidRequest.rawValue)
+        let tooLong = try await serve(fixture.initProducerId, InitProducerIdRequest(transactionalId: "x", transactionTimeoutMs: 900_001), version: version)
+        #expect(tooLong.errorCode == ErrorCode.invalidTransactionTimeout.rawValue)
+    }
+
+    @Test func addPartitionsRefusesUnknownPartitionsAndStaleEpochsByVersion() async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        try fixture.partitions.topic("t", partitions: 2)
+        let stale = try await fixture.initialise("tx")
+        let producer = try await fixture.initialise("tx")
+        #expect(try await fixture.add("tx", producer, partitions: [0, 7]) == [0: .operationNotAttempted, 7: .unknownTopicOrPartition])
+        #expect(try await fixture.add("tx", producer, topic: "missing") == [0: .unknownTopicOrPartition])
+        #expect(try await fixture.add("tx", stale, version: 1) == [0: .invalidProducerEpoch])
+        #expect(try await fixture.add("tx", stale, version: 2) == [0: .producerFenced])
+        #expect(try await fixture.add("other", producer) == [0: .invalidProducerIdMapping])
+        #expect(try await fixture.add("tx", producer, partitions: [0, 1]) == [0: .none, 1: .none])
+    }
+
+    @Test func batchedAddAndVerifyOnly() async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        try fixture.partitions.topic("t", partitions: 2)
+        let producer = try await fixture.initialise("tx")
+        func transaction(verifyOnly: Bool, partitions: [Int32]) -> AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction {
+            .init(transactionalId: "tx", producerId: producer.producerId, producerEpoch: producer.producerEpoch,
+                  verifyOnly: verifyOnly, topics: [.init(name: "t", partitions: partitions)])
+        }
+        let added = try await serve(fixture.addPartitions, AddPartitionsToTxnRequest(transactions: [transaction(verifyOnly: false, partitions: [0])]), version: 4)
+        #expect(added.resultsByTransaction.first?.topicResults.first?.resultsByPartition.map(\.partitionErrorCode) == [0])
+        let verified = try await serve(
+            fixture.addPartitions, AddPartitionsToTxnRequest(transactions: [transaction(verifyOnly: true, partitions: [0, 1])]), version: 5)
+        #expect(verified.resultsByTransaction.first?.topicResults.first?.resultsByPartition.map(\.partitionErrorCode)
+            == [0, ErrorCode.invalidTxnState.rawValue])
+    }
+
+    @Test func endTxnWritesMarkersAndTheQueriesSeeTheOutcome() async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        try fixture.partitions.topic("t", partitions: 1)
+        let producer = try await fixture.initialise("tx")
+        #expect(try await fixture.add("tx", producer) == [0: .none])
+        let configuration = RecordBatchBuilder.Configuration(
+            producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, isTransactional: true)
+        var builder = RecordBatchBuilder(configuration: configuration)
+        // Current time: an old timestamp would make the marker roll a segment (segment.ms).
+        builder.append(timestamp: GroupCoordinator.wallClockMilliseconds(), key: nil, value: nil)
+        try fixture.partitions.partition("t").appendAsLeader(try builder.build(), requiredAcks: 1)
+
+        let describeProducers = DescribeProducersHandler(partitions: fixture.partitions.manager.table)
+        let before = try await serve(describeProducers, DescribeProducersRequest(topics: [.init(name: "t", partitionIndexes: [0, 9])]), version: 0)
+        #expect(before.topics[0].partitions[0].activeProducers.map(\.currentTxnStartOffset) == [0])
+        #expect(before.topics[0].partitions[1].errorCode == ErrorCode.unknownTopicOrPartition.rawValue)
+
+        let end = EndTxnRequest(transactionalId: "tx", producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: true)
+        #expect(try await serve(fixture.endTxn, end, version: 3).errorCode == 0)
+        let stored = try fixture.partitions.storedBatches("t")
+        #expect(stored.map(\.isControlBatch) == [false, true])
+        #expect(fixture.partitions.partition("t").lastStableOffset == 2)
+        // A retry of the same EndTxn succeeds; the opposite outcome is refused.
+        #expect(try await serve(fixture.endTxn, end, version: 3).errorCode == 0)
+        var abort = end
+        abort.committed = false
+        #expect(try await serve(fixture.endTxn, abort, version: 3).errorCode == ErrorCode.invalidTxnState.rawValue)
+
+        let describe = DescribeTransactionsHandler(transactions: fixture.transactions)
+        let described = try await serve(describe, DescribeTransactionsRequest(transactionalIds: ["tx", "nope"]), version: 0)
+        #expect(described.transactionStates.map(\.transactionState) == ["CompleteCommit", ""])
+        #expect(described.transactionStates[1].errorCode == ErrorCode.transactionalIdNotFound.rawValue)
+
+        let list = ListTransactionsHandler(transactions: fixture.transactions)
+        let all = try await serve(list, ListTransactionsRequest(), version: 1)
+        #expect(all.transactionStates.map(\.transactionalId) == ["tx"])
+        let filtered = try await serve(list, ListTransactionsRequest(stateFilters: ["Ongoing", "Bogus"]), version: 0)
+        #expect(filtered.transactionStates.isEmpty)
+        #expect(filtered.unknownStateFilters == ["Bogus"])
+    }
+
+    @Test func addOffsetsAddsTheGroupsOffsetsPartition() async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        let producer = try await fixture.initialise("tx")
+        let handler = AddOffsetsToTxnHandler(transactions: fixture.transactions, groups: fixture.groups)
+        let request = AddOffsetsToTxnRequest(
+            transactionalId: "tx", producerId: producer.producerId, producerEpoch: producer.producerEpoch, groupId: "group")
+        #expect(try await serve(handler, request, version: 3).errorCode == 0)
+        let expected = TopicPartition(
+            topic: "__consumer_offsets", partition: GroupCoordinator.partition(for: "group", partitions: 3))
+        #expect(try fixture.transactions.coordinator().shard(for: "tx").transaction("tx")?.partitions == [expected])
+        var stale = request
+        stale.producerEpoch -= 1
+        #expect(try await serve(handler, stale, version: 1).errorCode == ErrorCode.invalidProducerEpoch.rawValue)
+    }
+}
