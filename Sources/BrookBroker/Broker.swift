@@ -98,7 +98,11 @@ public struct Broker: Sendable {
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
-        router.register(ProduceHandler(partitions: partitions.table))
+        router.register(ProduceHandler(
+            partitions: partitions.table,
+            verifier: config.string("transaction.partition.verification.enable")?.lowercased() == "false"
+                ? nil : ProduceTransactionVerifier(transactions: transactions)
+        ))
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),

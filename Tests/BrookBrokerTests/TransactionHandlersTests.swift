@@ -160,4 +160,32 @@ struct TransactionFixture {
         stale.producerEpoch -= 1
         #expect(try await serve(handler, stale, version: 1).errorCode == ErrorCode.invalidProducerEpoch.rawValue)
     }
+
+    @Test func produceWritesATransactionsFirstBatchOnlyToPartitionsInTheTransaction() async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        try fixture.partitions.topic("t", partitions: 1)
+        let producer = try await fixture.initialise("tx")
+        let handler = ProduceHandler(
+            partitions: fixture.partitions.manager.table, verifier: ProduceTransactionVerifier(transactions: fixture.transactions))
+        func produce(sequence: Int32) async throws -> ErrorCode {
+            let configuration = RecordBatchBuilder.Configuration(
+                producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: sequence, isTransactional: true)
+            var builder = RecordBatchBuilder(configuration: configuration)
+            builder.append(timestamp: GroupCoordinator.wallClockMilliseconds(), key: nil, value: nil)
+            var request = ProducedBatch.request("t", try builder.build(), acks: -1)
+            request.transactionalId = "tx"
+            return ErrorCode(rawValue: try await serve(handler, request, version: 9).first.errorCode)!
+        }
+        #expect(try await produce(sequence: 0) == .invalidTxnState)
+        #expect(try fixture.partitions.storedBatches("t").isEmpty)
+        #expect(try await fixture.add("tx", producer) == [0: .none])
+        #expect(try await produce(sequence: 0) == .none)
+        #expect(try await produce(sequence: 1) == .none)
+        let end = EndTxnRequest(transactionalId: "tx", producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: false)
+        #expect(try await serve(fixture.endTxn, end, version: 3).errorCode == 0)
+        // A late write after the transaction ended would open one no coordinator knows.
+        #expect(try await produce(sequence: 2) == .invalidTxnState)
+        #expect(fixture.partitions.partition("t").lastStableOffset == 3)
+    }
 }

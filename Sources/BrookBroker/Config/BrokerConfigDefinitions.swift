@@ -110,6 +110,7 @@ enum BrokerConfigDefinitions {
         .init("transactional.id.expiration.ms", .int, "604800000", minimum: 1, "Expiry of idle transactional ids."),
         .init("producer.id.expiration.ms", .int, "86400000", minimum: 1, "Expiry of idle producer ids."),
         .init("transaction.abort.timed.out.transaction.cleanup.interval.ms", .int, "10000", minimum: 1, "Timeout check interval."),
+        .init("transaction.partition.verification.enable", .boolean, "true", "Check with the coordinator before a transaction's first write to a partition (KIP-890)."),
         .init("transaction.remove.expired.transaction.cleanup.interval.ms", .int, "3600000", minimum: 1, "Transactional id expiry check interval."),
     ]
 }

@@ -8,11 +8,13 @@ import NIOCore
 /// decodes records only where the topic needs it (keys on compacted topics, re-encoding to its
 /// compression.type) and appends them; the log checks each batch's header and CRC. acks=0 gets
 /// no response; acks=1 and acks=-1 are answered once the batches are in the log (on one node
-/// every in-sync replica has them).
+/// every in-sync replica has them). With a `verifier` (KIP-890), a producer's first
+/// transactional batch on a partition is written only if the partition is in its open transaction.
 struct ProduceHandler: RequestHandler {
     typealias Request = ProduceRequest
     let versions: ClosedRange<Int16> = 0...11
     let partitions: PartitionTable
+    var verifier: ProduceTransactionVerifier? = nil
 
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
@@ -32,6 +34,11 @@ struct ProduceHandler: RequestHandler {
                 }
                 guard let records = data.records else {
                     results.append(Self.failure(data.index, .invalidRecord, message: "Produce request carries no records"))
+                    continue
+                }
+                if let verifier, let refusal = verifier.refusal(
+                    of: records, transactionalId: request.transactionalId, partition: partition, produceVersion: context.apiVersion) {
+                    results.append(Self.failure(data.index, refusal, message: "The partition is not in the producer's open transaction"))
                     continue
                 }
                 do throws(LeaderAppendError) {
