@@ -109,7 +109,7 @@ public struct Broker: Sendable {
             maximumResponseBytes: max(1024, config.int("fetch.max.bytes"))
         ))
         router.register(ListOffsetsHandler(partitions: partitions.table))
-        router.register(WriteTxnMarkersHandler(partitions: partitions.table))
+        router.register(WriteTxnMarkersHandler(partitions: partitions.table, groups: groups))
         router.register(OffsetForLeaderEpochHandler(partitions: partitions.table))
         router.register(DeleteRecordsHandler(partitions: partitions.table))
         router.register(DescribeLogDirsHandler(logs: logs))

@@ -1,4 +1,5 @@
 @testable import BrookBroker
+import BrookCoordinator
 import BrookModel
 import BrookProtocol
 import BrookRecords
@@ -51,6 +52,14 @@ struct PartitionFixture {
     }
 
     var alterer: ConfigAlterer { ConfigAlterer(config: config, metadata: metadata) }
+
+    /// A group coordinator over these partitions; its `__consumer_offsets` (of
+    /// `offsetsTopicPartitions` partitions) is created on first use.
+    func groups(offsetsTopicPartitions: Int32 = 1) -> GroupCoordinatorHost {
+        var settings = GroupCoordinatorHost.Settings()
+        settings.group.offsetsTopicPartitions = offsetsTopicPartitions
+        return GroupCoordinatorHost(settings: settings, metadata: metadata, partitions: manager, logger: Logger(label: "test"))
+    }
 
     var handler: ProduceHandler { ProduceHandler(partitions: manager.table) }
 

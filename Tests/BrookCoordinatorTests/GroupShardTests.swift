@@ -11,10 +11,25 @@ import Testing
 final class MemoryCoordinatorLog: CoordinatorLog {
     let batches = Mutex<[ByteBuffer]>([])
     let failing = Atomic<Bool>(false)
+    /// When set, appends are refused with this error, as the broker's log refuses them.
+    let refusal = Mutex<CoordinatorLogError?>(nil)
 
     func append(_ batch: ByteBuffer) throws {
         if failing.load(ordering: .relaxed) { throw RecordBatchError.invalidInput(reason: "disk full") }
+        if let refusal = refusal.withLock({ $0 }) { throw refusal }
         batches.withLock { $0.append(batch) }
+    }
+
+    /// Appends a transaction coordinator's COMMIT or ABORT marker, as WriteTxnMarkers does.
+    func appendMarker(commit: Bool, producerId: Int64, producerEpoch: Int16 = 0) throws {
+        let marker = try RecordBatchBuilder.endTransactionMarkerBatch(
+            commit ? .commit : .abort, producerId: producerId, producerEpoch: producerEpoch, coordinatorEpoch: 0, timestamp: 0)
+        batches.withLock { $0.append(marker) }
+    }
+
+    /// The stored batches, decoded.
+    var stored: [RecordBatch] {
+        get throws { try batches.withLock { $0 }.map { try RecordBatch($0) } }
     }
 
     func replay(_ visit: (RecordBatch) throws -> Void) throws {

@@ -96,6 +96,25 @@ private func marker(_ type: ControlRecordType, id: Int64, epoch: Int16 = 0, coor
         }
     }
 
+    /// The group coordinator's transactional offset commits: no sequence (-1), appended as the
+    /// coordinator, so neither sequence gaps nor retries are looked for, but old epochs are fenced.
+    @Test func coordinatorAppendsSkipSequenceChecksButNotEpochFencing() throws {
+        let directory = try LogTestDirectory("txn-coordinator")
+        defer { directory.remove() }
+        let log = try LogFixtures.open(directory)
+        let noSequence = txnBatch(id: 7, epoch: 2, sequence: -1, count: 2)
+        try log.append(noSequence, leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        let again = try log.append(noSequence, leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        #expect(again.firstOffset == 2 && again.batchCount == 1)
+        #expect(log.producerState.entries[7]?.lastSequence == -1)
+        #expect(log.lastStableOffset(highWatermark: 4) == 0)
+        #expect(throws: StorageError.invalidProducerEpoch(producerId: 7, epoch: 1, current: 2)) {
+            try log.append(txnBatch(id: 7, epoch: 1, sequence: -1), leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        }
+        try log.append(marker(.commit, id: 7, epoch: 2), leaderEpoch: LeaderEpoch(0), origin: .coordinator)
+        #expect(log.firstUnstableOffset == nil && log.lastStableOffset(highWatermark: 5) == 5)
+    }
+
     @Test func anAbortInALaterSegmentIsFoundFromAnEarlierOffset() throws {
         let directory = try LogTestDirectory("txn-segments")
         defer { directory.remove() }

@@ -5,14 +5,20 @@ import BrookStorage
 import NIOCore
 
 /// A partition of `__consumer_offsets` as the group coordinator's log: appends go through the
-/// partition (so fetches of the topic wake up), replay reads the log from its start.
+/// partition (so fetches of the topic wake up) as the coordinator (no sequence checks, so the
+/// transactional offset batches, which carry none, open their producer's transaction there);
+/// replay reads the log from its start. Refusals are thrown as ``CoordinatorLogError``.
 struct OffsetsTopicLog: CoordinatorLog {
     let partition: Partition
     /// How much of the log one replay read fetches.
     static let replayChunkBytes = 1 << 20
 
     func append(_ batch: ByteBuffer) throws {
-        _ = try partition.appendAsLeader(batch, requiredAcks: -1)
+        do throws(LeaderAppendError) {
+            _ = try partition.appendAsLeader(batch, requiredAcks: -1, origin: .coordinator)
+        } catch {
+            throw CoordinatorLogError(code: error.errorCode)
+        }
     }
 
     func replay(_ visit: (RecordBatch) throws -> Void) throws {

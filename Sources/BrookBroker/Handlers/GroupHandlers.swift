@@ -8,6 +8,7 @@ extension RequestRouter {
         register(LeaveGroupHandler(groups: groups))
         register(OffsetCommitHandler(groups: groups, metadata: metadata))
         register(OffsetFetchHandler(groups: groups))
+        register(TxnOffsetCommitHandler(groups: groups, metadata: metadata))
         register(OffsetDeleteHandler(groups: groups))
         register(ListGroupsHandler(groups: groups))
         register(DescribeGroupsHandler(groups: groups))

@@ -4,6 +4,9 @@ import BrookProtocol
 
 /// OffsetFetch: a group's committed offsets (-1 where nothing is committed). v0–v7 ask for
 /// one group, v8+ for several; a null topic list (v2+) asks for every committed partition.
+/// Offsets committed in a transaction are not seen until it commits; meanwhile a v7+ request
+/// with `require_stable` gets UNSTABLE_OFFSET_COMMIT (offset -1) for their partitions, and the
+/// consumer retries. As in Kafka, that is a partition error at every version (v8+ too).
 struct OffsetFetchHandler: RequestHandler {
     typealias Request = OffsetFetchRequest
     let versions: ClosedRange<Int16> = 0...9
@@ -12,7 +15,7 @@ struct OffsetFetchHandler: RequestHandler {
     /// One group's answer, before it is shaped for the version.
     struct GroupAnswer {
         var error: ErrorCode = .none
-        var topics: [(name: String, partitions: [(index: Int32, offset: CommittedOffset?)])] = []
+        var topics: [(name: String, partitions: [(index: Int32, offset: CommittedOffset?, error: ErrorCode)])] = []
     }
 
     func handle(_ request: OffsetFetchRequest, context: RequestContext) async throws -> OffsetFetchResponse? {
@@ -20,7 +23,7 @@ struct OffsetFetchHandler: RequestHandler {
         if context.apiVersion >= 8 {
             response.groups = request.groups.map { group in
                 let requested = group.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
-                let answer = fetch(groupId: group.groupId, topics: requested)
+                let answer = fetch(groupId: group.groupId, topics: requested, requireStable: request.requireStable)
                 return OffsetFetchResponse.OffsetFetchResponseGroup(
                     groupId: group.groupId,
                     topics: answer.topics.map { topic in
@@ -28,7 +31,7 @@ struct OffsetFetchHandler: RequestHandler {
                             OffsetFetchResponse.OffsetFetchResponsePartitions(
                                 partitionIndex: $0.index, committedOffset: $0.offset?.offset ?? -1,
                                 committedLeaderEpoch: $0.offset?.leaderEpoch ?? -1, metadata: $0.offset?.metadata ?? "",
-                                errorCode: ErrorCode.none.rawValue
+                                errorCode: $0.error.rawValue
                             )
                         })
                     },
@@ -38,22 +41,22 @@ struct OffsetFetchHandler: RequestHandler {
             return response
         }
         let requested = request.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
-        let answer = fetch(groupId: request.groupId, topics: requested)
-        let partitionError = context.apiVersion < 2 ? answer.error : .none
+        let answer = fetch(groupId: request.groupId, topics: requested, requireStable: request.requireStable)
+        let groupError = context.apiVersion < 2 ? answer.error : .none
         response.errorCode = answer.error.rawValue
         response.topics = answer.topics.map { topic in
             OffsetFetchResponse.OffsetFetchResponseTopic(name: topic.name, partitions: topic.partitions.map {
                 OffsetFetchResponse.OffsetFetchResponsePartition(
                     partitionIndex: $0.index, committedOffset: $0.offset?.offset ?? -1,
                     committedLeaderEpoch: $0.offset?.leaderEpoch ?? -1, metadata: $0.offset?.metadata ?? "",
-                    errorCode: partitionError.rawValue
+                    errorCode: (groupError != .none ? groupError : $0.error).rawValue
                 )
             })
         }
         return response
     }
 
-    private func fetch(groupId: String, topics: [(String, [Int32])]?) -> GroupAnswer {
+    private func fetch(groupId: String, topics: [(String, [Int32])]?, requireStable: Bool) -> GroupAnswer {
         guard !groupId.isEmpty else { return GroupAnswer(error: .invalidGroupId) }
         let shard: GroupShard
         switch groups.shard(for: groupId) {
@@ -61,16 +64,20 @@ struct OffsetFetchHandler: RequestHandler {
         case .failure(let error): return GroupAnswer(error: error.code)
         }
         let partitions = topics.map { $0.flatMap { name, indexes in indexes.map { TopicPartition(topic: name, partition: $0) } } }
-        let (error, offsets) = shard.fetchOffsets(groupId: groupId, partitions: partitions)
-        guard error == .none else { return GroupAnswer(error: error) }
+        let fetched = shard.fetchOffsets(groupId: groupId, partitions: partitions, requireStable: requireStable)
+        guard fetched.error == .none else { return GroupAnswer(error: fetched.error) }
+        let answer = { (partition: TopicPartition) -> (Int32, CommittedOffset?, ErrorCode) in
+            fetched.unstable.contains(partition)
+                ? (partition.partition, nil, .unstableOffsetCommit) : (partition.partition, fetched.offsets[partition], .none)
+        }
         if let topics {
             return GroupAnswer(topics: topics.map { name, indexes in
-                (name, indexes.map { ($0, offsets[TopicPartition(topic: name, partition: $0)]) })
+                (name, indexes.map { answer(TopicPartition(topic: name, partition: $0)) })
             })
         }
-        let byTopic = Dictionary(grouping: offsets, by: { $0.key.topic })
+        let byTopic = Dictionary(grouping: Set(fetched.offsets.keys).union(fetched.unstable), by: \.topic)
         return GroupAnswer(topics: byTopic.keys.sorted().map { name in
-            (name, byTopic[name]!.sorted { $0.key.partition < $1.key.partition }.map { ($0.key.partition, $0.value) })
+            (name, byTopic[name]!.sorted { $0.partition < $1.partition }.map(answer))
         })
     }
 }

@@ -8,10 +8,16 @@ import BrookStorage
 /// producer's transaction there. Errors are per partition: UNKNOWN_TOPIC_OR_PARTITION for a
 /// partition not led here, INVALID_PRODUCER_EPOCH for a fenced producer epoch,
 /// TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch, and the storage errors.
+///
+/// Once a marker is in a partition of `__consumer_offsets`, the group coordinator applies it to
+/// the producer's pending transactional offsets
+/// (``GroupCoordinatorHost/transactionCompleted(partition:producerId:commit:)``) before the
+/// answer goes back, so the transaction is complete for consumers when the coordinator hears so.
 struct WriteTxnMarkersHandler: RequestHandler {
     typealias Request = WriteTxnMarkersRequest
     let versions: ClosedRange<Int16> = 0...1
     let partitions: PartitionTable
+    let groups: GroupCoordinatorHost
 
     func handle(_ request: WriteTxnMarkersRequest, context: RequestContext) async throws -> WriteTxnMarkersResponse? {
         var results: [WriteTxnMarkersResponse.WritableTxnMarkerResult] = []
@@ -36,6 +42,7 @@ struct WriteTxnMarkersHandler: RequestHandler {
             try partition.appendTransactionMarker(
                 commit: marker.transactionResult, producerId: marker.producerId, producerEpoch: marker.producerEpoch,
                 coordinatorEpoch: marker.coordinatorEpoch)
+            groups.transactionCompleted(partition: topicPartition, producerId: marker.producerId, commit: marker.transactionResult)
             return .none
         } catch {
             return error.errorCode

@@ -36,8 +36,10 @@ final class Partition: Sendable {
     /// `min.insync.replicas` (acks 0 and 1 are not); then the records go through
     /// ``ProducedRecords/prepare(_:format:config:partition:)`` (legacy conversion, keys on
     /// compacted topics, the topic's codec) and the log's own checks. Any refusal writes nothing.
+    /// The broker's own coordinators append with `origin` ``AppendOrigin/coordinator``.
     func appendAsLeader(
-        _ records: ByteBuffer, format: ProducedRecords.Format = .recordBatches, requiredAcks: Int16
+        _ records: ByteBuffer, format: ProducedRecords.Format = .recordBatches, requiredAcks: Int16,
+        origin: AppendOrigin = .client
     ) throws(LeaderAppendError) -> AppendInfo {
         let config = log.config
         if requiredAcks == -1 && inSyncReplicas.count < config.minInSyncReplicas {
@@ -47,7 +49,7 @@ final class Partition: Sendable {
         let batches = try ProducedRecords.prepare(records, format: format, config: config, partition: topicPartition)
         let info: AppendInfo
         do {
-            info = try log.append(batches, leaderEpoch: LeaderEpoch(leaderEpoch))
+            info = try log.append(batches, leaderEpoch: LeaderEpoch(leaderEpoch), origin: origin)
         } catch {
             throw .storage(error)
         }

@@ -45,6 +45,15 @@ public final class GroupCoordinator: Sendable {
         shards[Int(Self.partition(for: groupId, partitions: Int32(shards.count)))]
     }
 
+    /// Applies a transaction's outcome to the transactional offsets it committed in partition
+    /// `offsetsPartition` of `__consumer_offsets`; call it once the producer's COMMIT
+    /// (`commit` true) or ABORT marker is in that partition's log. Repeating it is harmless;
+    /// a partition this coordinator does not have is ignored.
+    public func completeTransaction(offsetsPartition: Int32, producerId: Int64, commit: Bool) {
+        guard shards.indices.contains(Int(offsetsPartition)) else { return }
+        shards[Int(offsetsPartition)].completeTransaction(producerId: producerId, commit: commit)
+    }
+
     /// Times out sessions and rebalance phases in every shard; call every ``tick``.
     public func expireSessions() {
         for shard in shards { shard.expireSessions() }

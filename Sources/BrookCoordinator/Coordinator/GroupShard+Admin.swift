@@ -75,7 +75,9 @@ extension GroupShard {
         }
     }
 
-    /// DeleteGroups for one group: only an empty group may go; its offsets go with it.
+    /// DeleteGroups for one group: only an empty group may go; its offsets go with it, pending
+    /// transactional ones too (a tombstone for each partition, as Kafka writes), so that a later
+    /// COMMIT marker of their transaction brings none of them back.
     public func deleteGroup(_ groupId: String) -> ErrorCode {
         state.withLock { state in
             guard !state.isShutDown else { return .notCoordinator }
@@ -85,7 +87,8 @@ extension GroupShard {
                 guard let group = state.groups[groupId] else { return .groupIdNotFound }
                 guard group.state == .empty || group.state == .dead, group.members.isEmpty else { return .nonEmptyGroup }
             }
-            var tombstones: [CoordinatorRecord] = state.offsets.offsets(of: groupId).keys.map { .offsetCommit(group: groupId, partition: $0, nil) }
+            let partitions = Set(state.offsets.offsets(of: groupId).keys).union(state.offsets.pendingPartitions(of: groupId))
+            var tombstones: [CoordinatorRecord] = partitions.map { .offsetCommit(group: groupId, partition: $0, nil) }
             if let consumer = state.consumerGroups[groupId] {
                 tombstones += consumer.tombstones()
             } else {

@@ -56,15 +56,26 @@ extension GroupShard {
     /// OffsetFetch: the committed offsets of `partitions` (all of the group's when nil); a
     /// partition without a commit is absent from the answer.
     public func fetchOffsets(groupId: String, partitions: [TopicPartition]?) -> (ErrorCode, [TopicPartition: CommittedOffset]) {
+        let fetched = fetchOffsets(groupId: groupId, partitions: partitions, requireStable: false)
+        return (fetched.error, fetched.offsets)
+    }
+
+    /// OffsetFetch (v7+ `require_stable`): as ``fetchOffsets(groupId:partitions:)``, but with
+    /// `requireStable` a partition with a transactional offset still pending is answered as
+    /// ``FetchedOffsets/unstable`` (UNSTABLE_OFFSET_COMMIT, no offset) so that the consumer
+    /// retries once the transaction is over. Without it pending offsets are simply not seen.
+    public func fetchOffsets(groupId: String, partitions: [TopicPartition]?, requireStable: Bool) -> FetchedOffsets {
         state.withLock { state in
-            guard !state.isShutDown else { return (.notCoordinator, [:]) }
-            let all = state.offsets.offsets(of: groupId)
-            guard let partitions else { return (.none, all) }
-            var selected: [TopicPartition: CommittedOffset] = [:]
-            for partition in partitions {
-                if let offset = all[partition] { selected[partition] = offset }
+            guard !state.isShutDown else { return FetchedOffsets(error: .notCoordinator) }
+            var selected = state.offsets.offsets(of: groupId)
+            if let partitions {
+                let requested = Set(partitions)
+                selected = selected.filter { requested.contains($0.key) }
             }
-            return (.none, selected)
+            guard requireStable else { return FetchedOffsets(offsets: selected) }
+            let pending = state.offsets.pendingPartitions(of: groupId)
+            let unstable = partitions.map { Set($0).intersection(pending) } ?? pending.intersection(selected.keys)
+            return FetchedOffsets(offsets: selected.filter { !unstable.contains($0.key) }, unstable: unstable)
         }
     }
 
@@ -93,7 +104,10 @@ extension GroupShard {
                     errors[partition] = .groupSubscribedToTopic
                 } else {
                     errors[partition] = ErrorCode.none
-                    if existing[partition] != nil { removed.append(partition) }
+                    // A tombstone deletes a pending transactional offset of the partition too.
+                    if existing[partition] != nil || state.offsets.hasPendingOffset(group: groupId, partition: partition) {
+                        removed.append(partition)
+                    }
                 }
             }
             do {
@@ -108,7 +122,8 @@ extension GroupShard {
     }
 
     /// Removes the offsets of empty groups past `offsets.retention.minutes` and forgets empty
-    /// groups left with no offsets, writing tombstones for both.
+    /// groups left with no offsets, writing tombstones for both. Offsets of partitions with a
+    /// pending transactional offset stay, and so does a group in an open transaction.
     public func expireOffsets() {
         state.withLock { state in
             guard !state.isShutDown else { return }
@@ -119,7 +134,7 @@ extension GroupShard {
                 let expired = state.offsets.expired(group: groupId, retentionMs: configuration.offsetsRetentionMs, now: now)
                 tombstones += expired.map { .offsetCommit(group: groupId, partition: $0, nil) }
                 let remaining = state.offsets.offsets(of: groupId).count - expired.count
-                if remaining == 0 {
+                if remaining == 0 && !state.offsets.hasPendingOffsets(groupId) {
                     tombstones.append(.groupMetadata(group: groupId, nil))
                     forget.append(groupId)
                 }
@@ -139,7 +154,8 @@ extension GroupShard {
                 if !expired.isEmpty, (try? log.write(expired.map { .offsetCommit(group: groupId, partition: $0, nil) }, now: now)) != nil {
                     for partition in expired { state.offsets.remove(group: groupId, partition: partition) }
                 }
-                if !state.offsets.hasOffsets(groupId), (try? log.write(group.tombstones(), now: now)) != nil {
+                if !state.offsets.hasOffsets(groupId) && !state.offsets.hasPendingOffsets(groupId),
+                   (try? log.write(group.tombstones(), now: now)) != nil {
                     state.consumerGroups[groupId] = nil
                 }
             }

@@ -94,6 +94,18 @@ extension ClassicGroup {
         return nil
     }
 
+    /// Whether offsets may be committed for this group inside a transaction (TxnOffsetCommit,
+    /// Kafka's rules): the member id, instance id and generation are optional there and checked
+    /// only when one is given; a commit from the previous generation or during a rebalance is
+    /// not refused for the rebalance alone. Nil when allowed, else the error.
+    public func txnOffsetCommitError(memberId: String, groupInstanceId: String?, generationId: Int32) -> ErrorCode? {
+        if state == .dead { return .coordinatorNotAvailable }
+        if generationId < 0 && state == .empty { return nil }
+        guard generationId >= 0 || !memberId.isEmpty || groupInstanceId != nil else { return nil }
+        if let error = memberError(memberId: memberId, instanceId: groupInstanceId) { return error }
+        return generationId == self.generationId ? nil : .illegalGeneration
+    }
+
     /// Whether a member of this group currently subscribes to `topic`, read from the consumer
     /// protocol's subscriptions (only meaningful for protocol type "consumer").
     public func isSubscribed(to topic: String) -> Bool {

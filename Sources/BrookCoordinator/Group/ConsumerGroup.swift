@@ -107,6 +107,16 @@ public struct ConsumerGroup: Sendable {
         return nil
     }
 
+    /// TxnOffsetCommit rules for consumer groups (Kafka's): no member id, instance id nor
+    /// epoch means no check; a named member must exist and commit in its epoch, a stale epoch
+    /// being ILLEGAL_GENERATION (the only code TxnOffsetCommit clients know).
+    public func txnOffsetCommitError(memberId: String, groupInstanceId: String?, memberEpoch: Int32) -> ErrorCode? {
+        if memberEpoch < 0 && members.isEmpty { return nil }
+        if memberEpoch < 0 && memberId.isEmpty && groupInstanceId == nil { return nil }
+        guard let member = members[memberId] else { return .unknownMemberId }
+        return memberEpoch == member.epoch ? nil : .illegalGeneration
+    }
+
     mutating func remove(_ memberId: String) {
         guard let member = members.removeValue(forKey: memberId) else { return }
         if let instanceId = member.instanceId, staticMembers[instanceId] == memberId { staticMembers[instanceId] = nil }

@@ -41,6 +41,9 @@ struct AppendBatches {
         var marker: TransactionMarker?
 
         var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+        /// The sequence of the last record; -1 (no sequence) when the batch has none, as the
+        /// coordinator's transactional batches do.
+        var lastSequence: Int32 { baseSequence < 0 ? -1 : baseSequence &+ lastOffsetDelta }
     }
 
     var buffer: ByteBuffer

@@ -2,9 +2,11 @@ import BrookModel
 
 /// Who is appending, which decides what a leader append accepts.
 public enum AppendOrigin: Sendable, Equatable {
-    /// A producer: control batches are rejected.
+    /// A producer: control batches are rejected; idempotent batches' sequences are checked and
+    /// retries answered with the original offsets.
     case client
-    /// The broker itself (transaction markers from the coordinator): control batches allowed.
+    /// The broker itself (transaction markers, the group coordinator's records): control batches
+    /// allowed; no sequence checks nor duplicate detection, only producer epochs are fenced.
     case coordinator
 }
 

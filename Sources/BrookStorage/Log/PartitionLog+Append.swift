@@ -17,9 +17,10 @@ extension PartitionLog {
     /// `syncsRolledSegmentsInline: false`); flush.messages may fsync too.
     ///
     /// Producer state is checked and updated under the lock (``ProducerStateTable``): sequence
-    /// numbers and epochs of idempotent batches, transactions opened by transactional batches and
-    /// closed by COMMIT/ABORT markers (``AppendOrigin/coordinator`` only); an ABORT is recorded in
-    /// the transaction index of the segment holding it. Not done here (yet): per-record
+    /// numbers (``AppendOrigin/client`` only) and epochs of idempotent batches, transactions
+    /// opened by transactional batches and closed by COMMIT/ABORT markers
+    /// (``AppendOrigin/coordinator`` only); an ABORT is recorded in the transaction index of the
+    /// segment holding it. Not done here (yet): per-record
     /// timestamps (timestamps are checked on each batch's baseTimestamp and maxTimestamp).
     ///
     /// Left to the caller, because they need the records decoded: keys on compacted topics, and
@@ -41,7 +42,7 @@ extension PartitionLog {
             }
             var producers = current.producers
             let completed: [ProducerStateTable.CompletedTransaction]
-            switch try producers.admit(batches.batches) {
+            switch try producers.admit(batches.batches, origin: origin) {
             case .duplicate(let original):
                 // A producer's retry of a batch already in the log: answer with where it is.
                 return AppendOutcome(info: duplicateAppendInfo(original, logStartOffset: current.logStartOffset))

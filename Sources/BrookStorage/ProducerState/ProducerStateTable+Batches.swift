@@ -12,7 +12,11 @@ extension ProducerStateTable {
     /// written. Throws for sequence gaps, fenced producer epochs, fenced coordinator epochs and
     /// non-transactional batches of a producer with an open transaction, leaving the table as it
     /// was.
-    mutating func admit(_ batches: [AppendBatches.Batch]) throws(StorageError) -> Admission {
+    ///
+    /// As in Kafka, sequences are checked (and retries found) only for ``AppendOrigin/client``
+    /// appends: a coordinator's own batches (the group coordinator's transactional offset
+    /// commits) carry no sequence (-1), so for them only the producer epoch is checked.
+    mutating func admit(_ batches: [AppendBatches.Batch], origin: AppendOrigin = .client) throws(StorageError) -> Admission {
         var updated = self
         var completed: [CompletedTransaction] = []
         for batch in batches where batch.producerId >= 0 {
@@ -22,20 +26,24 @@ extension ProducerStateTable {
                 continue
             }
             guard !batch.isControl else { continue }
-            let lastSequence = batch.baseSequence &+ batch.lastOffsetDelta
-            switch try updated.check(producerId: batch.producerId, epoch: batch.producerEpoch,
-                                     firstSequence: batch.baseSequence, lastSequence: lastSequence) {
-            case .duplicate(let original):
-                guard batches.count == 1 else {
-                    throw .invalidBatch(reason: "a retried batch of producer \(batch.producerId) came with other batches")
+            if origin == .client {
+                switch try updated.check(producerId: batch.producerId, epoch: batch.producerEpoch,
+                                         firstSequence: batch.baseSequence, lastSequence: batch.lastSequence) {
+                case .duplicate(let original):
+                    guard batches.count == 1 else {
+                        throw .invalidBatch(reason: "a retried batch of producer \(batch.producerId) came with other batches")
+                    }
+                    return .duplicate(original)
+                case .append:
+                    break
                 }
-                return .duplicate(original)
-            case .append:
-                if !batch.isTransactional && updated.entries[batch.producerId]?.currentTxnFirstOffset != nil {
-                    throw .invalidTransactionState(producerId: batch.producerId)
-                }
-                updated.record(batch)
+            } else {
+                try updated.checkEpoch(producerId: batch.producerId, epoch: batch.producerEpoch)
             }
+            if !batch.isTransactional && updated.entries[batch.producerId]?.currentTxnFirstOffset != nil {
+                throw .invalidTransactionState(producerId: batch.producerId)
+            }
+            updated.record(batch)
         }
         self = updated
         return .append(completed: completed)
@@ -59,7 +67,7 @@ extension ProducerStateTable {
     private mutating func record(_ batch: AppendBatches.Batch) {
         record(
             producerId: batch.producerId, epoch: batch.producerEpoch, firstSequence: batch.baseSequence,
-            lastSequence: batch.baseSequence &+ batch.lastOffsetDelta, firstOffset: batch.baseOffset,
+            lastSequence: batch.lastSequence, firstOffset: batch.baseOffset,
             lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, isTransactional: batch.isTransactional)
     }
 

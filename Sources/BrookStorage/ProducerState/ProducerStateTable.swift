@@ -59,10 +59,8 @@ public struct ProducerStateTable: Sendable, Equatable {
     /// start at sequence 0 unless the producer is unknown; within an epoch the next batch must
     /// follow the last one, wrapping after Int32.max).
     public func check(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32) throws(StorageError) -> Verdict {
+        try checkEpoch(producerId: producerId, epoch: epoch)
         guard let entry = entries[producerId] else { return .append }
-        if epoch < entry.epoch {
-            throw .invalidProducerEpoch(producerId: producerId, epoch: epoch, current: entry.epoch)
-        }
         if epoch == entry.epoch,
            let duplicate = entry.batches.first(where: { $0.firstSequence == firstSequence && $0.lastSequence == lastSequence }) {
             return .duplicate(duplicate)
@@ -79,6 +77,13 @@ public struct ProducerStateTable: Sendable, Equatable {
             throw .outOfOrderSequence(producerId: producerId, sequence: firstSequence, expected: expected)
         }
         return .append
+    }
+
+    /// Checks only the epoch of a batch of `producerId`: an epoch older than the table's is
+    /// fenced. This is all a coordinator's own append is checked for (it carries no sequence).
+    public func checkEpoch(producerId: Int64, epoch: Int16) throws(StorageError) {
+        guard let entry = entries[producerId], epoch < entry.epoch else { return }
+        throw .invalidProducerEpoch(producerId: producerId, epoch: epoch, current: entry.epoch)
     }
 
     /// Records an appended batch (leader, follower or recovery: no checks). A transactional
