@@ -61,16 +61,18 @@ def main() -> int:
 
 
 def caught_up(consumer: Consumer) -> bool:
-    """True once the consumer has an assignment and its position is at the end of every partition."""
+    """True once the consumer has an assignment and has consumed or committed up to the end of
+    every partition (the position is unset until a record is consumed after an assignment)."""
     assignment = consumer.assignment()
     if not assignment:
         return False
+    committed = {p.partition: p.offset for p in consumer.committed(assignment, timeout=10)}
     for partition in consumer.position(assignment):
         _low, high = consumer.get_watermark_offsets(partition, timeout=10, cached=False)
-        if partition.offset < 0 or partition.offset < high:
+        reached = partition.offset if partition.offset >= 0 else committed.get(partition.partition, -1)
+        if reached < high:
             return False
     return True
-
 
 if __name__ == "__main__":
     try:

@@ -1,6 +1,5 @@
 import BrookModel
 import BrookProtocol
-import BrookStorage
 
 /// WriteTxnMarkers (v0-1), the transaction coordinator's inter-broker call: for each marker, a
 /// COMMIT (`transaction_result` true) or ABORT control batch carrying the producer id and epoch
@@ -16,8 +15,12 @@ import BrookStorage
 struct WriteTxnMarkersHandler: RequestHandler {
     typealias Request = WriteTxnMarkersRequest
     let versions: ClosedRange<Int16> = 0...1
-    let partitions: PartitionTable
-    let groups: GroupCoordinatorHost
+    /// The same writer the broker's own transaction coordinator uses.
+    let markers: LocalMarkerWriter
+
+    init(partitions: PartitionTable, groups: GroupCoordinatorHost) {
+        markers = LocalMarkerWriter(partitions: partitions, groups: groups)
+    }
 
     func handle(_ request: WriteTxnMarkersRequest, context: RequestContext) async throws -> WriteTxnMarkersResponse? {
         var results: [WriteTxnMarkersResponse.WritableTxnMarkerResult] = []
@@ -25,27 +28,15 @@ struct WriteTxnMarkersHandler: RequestHandler {
             var topics: [WriteTxnMarkersResponse.WritableTxnMarkerTopicResult] = []
             for topic in marker.topics {
                 let partitionResults = topic.partitionIndexes.map { index in
-                    WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult(
-                        partitionIndex: index,
-                        errorCode: write(marker, to: TopicPartition(topic: topic.name, partition: index)).rawValue)
+                    let code = markers.write(
+                        commit: marker.transactionResult, producerId: marker.producerId, producerEpoch: marker.producerEpoch,
+                        coordinatorEpoch: marker.coordinatorEpoch, to: TopicPartition(topic: topic.name, partition: index))
+                    return WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult(partitionIndex: index, errorCode: code.rawValue)
                 }
                 topics.append(.init(name: topic.name, partitions: partitionResults))
             }
             results.append(.init(producerId: marker.producerId, topics: topics))
         }
         return WriteTxnMarkersResponse(markers: results)
-    }
-
-    private func write(_ marker: WriteTxnMarkersRequest.WritableTxnMarker, to topicPartition: TopicPartition) -> ErrorCode {
-        guard let partition = partitions.partition(topicPartition) else { return .unknownTopicOrPartition }
-        do throws(StorageError) {
-            try partition.appendTransactionMarker(
-                commit: marker.transactionResult, producerId: marker.producerId, producerEpoch: marker.producerEpoch,
-                coordinatorEpoch: marker.coordinatorEpoch)
-            groups.transactionCompleted(partition: topicPartition, producerId: marker.producerId, commit: marker.transactionResult)
-            return .none
-        } catch {
-            return error.errorCode
-        }
     }
 }

@@ -31,6 +31,7 @@ struct LocalMarkerWriter: TransactionMarkerWriter {
         } catch {
             return error.errorCode
         }
+        groups.transactionCompleted(partition: topicPartition, producerId: producerId, commit: commit)
         return .none
     }
 }
