@@ -146,7 +146,7 @@ import Testing
         defer { fixture.remove() }
         try fixture.topic("t", configs: ["compression.type": topicCodec])
         let headers = [Record.Header(key: "trace", value: ByteBuffer(string: "t-1")), .init(key: "null", value: nil)]
-        let records = try ProducedBatch.make(["a", nil, "c"], codec: sent, producerId: 42, baseSequence: 7, headers: headers)
+        let records = try ProducedBatch.make(["a", nil, "c"], codec: sent, producerId: 42, baseSequence: 0, headers: headers)
         let original = try RecordBatch(records)
 
         let answer = try await serve(fixture.handler, ProducedBatch.request("t", records), version: 9).first
@@ -157,7 +157,7 @@ import Testing
         #expect(try stored.records() == original.records())
         #expect(stored.producerId == 42)
         #expect(stored.producerEpoch == 3)
-        #expect(stored.baseSequence == 7)
+        #expect(stored.baseSequence == 0)
         #expect(stored.baseTimestamp == original.baseTimestamp)
         #expect(stored.maxTimestamp == original.maxTimestamp)
         if sent == expected {

@@ -19,7 +19,11 @@ private func producerBatch(id: Int64, epoch: Int16, sequence: Int32, count: Int 
 @Suite struct ProducerStateTableTests {
     @Test func sequencesMustFollowWithinAnEpoch() throws {
         var table = ProducerStateTable()
-        #expect(try table.check(producerId: 1, epoch: 0, firstSequence: 7, lastSequence: 7) == .append)
+        // An unknown producer must start at 0 (UNKNOWN_PRODUCER_ID otherwise).
+        #expect(throws: StorageError.unknownProducerId(producerId: 1, sequence: 7)) {
+            try table.check(producerId: 1, epoch: 0, firstSequence: 7, lastSequence: 7)
+        }
+        #expect(try table.check(producerId: 1, epoch: 0, firstSequence: 0, lastSequence: 0) == .append)
         table.record(producerId: 1, epoch: 0, firstSequence: 0, lastSequence: 2, firstOffset: 10, lastOffset: 12, maxTimestamp: 5)
         #expect(try table.check(producerId: 1, epoch: 0, firstSequence: 3, lastSequence: 4) == .append)
         #expect(try table.check(producerId: 1, epoch: 0, firstSequence: 0, lastSequence: 2)

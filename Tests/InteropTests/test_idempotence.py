@@ -9,6 +9,7 @@ from producer_wire import batch, init_producer_id, produce
 from records_support import TIMEOUT, consume, create_topic, produce_all, producer, watermarks
 
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+UNKNOWN_PRODUCER_ID = 59
 INVALID_PRODUCER_EPOCH = 47
 
 
@@ -44,6 +45,9 @@ def test_sequence_gaps_and_old_epochs_are_refused(broker):
     assert produce(broker, "idem-refuse", batch(pid, epoch + 1, 3, [b"bad start"]))[0] == OUT_OF_ORDER_SEQUENCE_NUMBER
     assert produce(broker, "idem-refuse", batch(pid, epoch + 1, 0, [b"b"])) == (0, 1)
     assert produce(broker, "idem-refuse", batch(pid, epoch, 1, [b"zombie"]))[0] == INVALID_PRODUCER_EPOCH
+    # A producer the partition has no state for must start at 0 (KIP-360 lets it reset on this).
+    stranger, stranger_epoch = init_producer_id(broker)
+    assert produce(broker, "idem-refuse", batch(stranger, stranger_epoch, 4, [b"lost"]))[0] == UNKNOWN_PRODUCER_ID
     assert watermarks(broker, "idem-refuse") == (0, 2)
 
 

@@ -15,6 +15,7 @@ extension StorageError {
         case .diskFull, .io, .corruptFile: .kafkaStorageError
         case .logClosed: .notLeaderOrFollower
         case .outOfOrderSequence: .outOfOrderSequenceNumber
+        case .unknownProducerId: .unknownProducerId
         case .invalidProducerEpoch: .invalidProducerEpoch
         case .transactionCoordinatorFenced: .transactionCoordinatorFenced
         case .invalidTransactionState: .invalidTxnState

@@ -38,6 +38,9 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case logClosed(directory: String)
     /// An idempotent producer's batch does not follow its previous one.
     case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
+    /// A producer the log has no sequence for (never seen, expired, or only its markers are
+    /// left) wrote a batch that does not start at sequence 0.
+    case unknownProducerId(producerId: Int64, sequence: Int32)
     /// An idempotent producer wrote with an epoch older than the one the log has seen.
     case invalidProducerEpoch(producerId: Int64, epoch: Int16, current: Int16)
     /// A transaction marker came from a coordinator older than the one that wrote the
@@ -84,6 +87,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             "the log in \(directory) is closed"
         case .outOfOrderSequence(let producerId, let sequence, let expected):
             "out of order sequence number for producer \(producerId): \(sequence) (expected \(expected))"
+        case .unknownProducerId(let producerId, let sequence):
+            "no sequence is known for producer \(producerId) (expired or never seen): its batch must start at 0, not \(sequence)"
         case .invalidProducerEpoch(let producerId, let epoch, let current):
             "producer \(producerId) epoch \(epoch) is older than the current epoch \(current)"
         case .transactionCoordinatorFenced(let producerId, let coordinatorEpoch, let current):

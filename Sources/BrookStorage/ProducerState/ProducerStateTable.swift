@@ -56,11 +56,15 @@ public struct ProducerStateTable: Sendable, Equatable {
 
     /// Checks a leader append of a batch of `producerId` at `epoch` covering sequences
     /// `firstSequence...lastSequence` (Kafka's rules: an older epoch is fenced; a new epoch must
-    /// start at sequence 0 unless the producer is unknown; within an epoch the next batch must
-    /// follow the last one, wrapping after Int32.max).
+    /// start at sequence 0; within an epoch the next batch must follow the last one, wrapping
+    /// after Int32.max; a producer with no known sequence — never seen, expired, or with only
+    /// markers left — must start at 0 too, else UNKNOWN_PRODUCER_ID, so that it can reset (KIP-360)).
     public func check(producerId: Int64, epoch: Int16, firstSequence: Int32, lastSequence: Int32) throws(StorageError) -> Verdict {
         try checkEpoch(producerId: producerId, epoch: epoch)
-        guard let entry = entries[producerId] else { return .append }
+        guard let entry = entries[producerId] else {
+            guard firstSequence == 0 else { throw .unknownProducerId(producerId: producerId, sequence: firstSequence) }
+            return .append
+        }
         if epoch == entry.epoch,
            let duplicate = entry.batches.first(where: { $0.firstSequence == firstSequence && $0.lastSequence == lastSequence }) {
             return .duplicate(duplicate)
@@ -72,6 +76,9 @@ public struct ProducerStateTable: Sendable, Equatable {
             return .append
         }
         let last = entry.lastSequence
+        if last < 0 && firstSequence != 0 {
+            throw .unknownProducerId(producerId: producerId, sequence: firstSequence)
+        }
         let expected = last == Int32.max ? 0 : last + 1
         guard firstSequence == expected || last < 0 else {
             throw .outOfOrderSequence(producerId: producerId, sequence: firstSequence, expected: expected)
