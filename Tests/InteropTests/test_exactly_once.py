@@ -32,18 +32,30 @@ def values(prefix: str, count: int) -> list[bytes]:
     return [f"{prefix}-{index}".encode() for index in range(count)]
 
 
-def test_committed_and_aborted_transactions_by_isolation_level(txn_broker):
+def stop_and_start(broker, how: str | None) -> None:
+    """Restarts the broker: "restart" is SIGTERM, "kill" is SIGKILL; None does nothing."""
+    if how == "restart":
+        broker.restart()
+    elif how == "kill":
+        broker.kill()
+        broker.start()
+
+
+@pytest.mark.parametrize("restart", [None, "kill"])
+def test_committed_and_aborted_transactions_by_isolation_level(txn_broker, restart):
     create_topic(txn_broker, "txn", partitions=3)
     client = transactional_producer(txn_broker, "committer")
     produce_transaction(client, "txn", values("a", 9), commit=True, partitions=3)
     produce_transaction(client, "txn", values("b", 9), commit=False, partitions=3)
     produce_transaction(client, "txn", values("c", 9), commit=True, partitions=3)
     produce_transaction(client, "txn", values("d", 6), commit=False, partitions=3)
+    stop_and_start(txn_broker, restart)
+    produce_transaction(client, "txn", values("e", 3), commit=True, partitions=3)
 
     committed = sorted(read_all(txn_broker, "txn", 3, "read_committed"))
-    assert committed == sorted(values("a", 9) + values("c", 9))
+    assert committed == sorted(values("a", 9) + values("c", 9) + values("e", 3))
     uncommitted = sorted(read_all(txn_broker, "txn", 3, "read_uncommitted"))
-    assert uncommitted == sorted(values("a", 9) + values("b", 9) + values("c", 9) + values("d", 6))
+    assert uncommitted == sorted(values("a", 9) + values("b", 9) + values("c", 9) + values("d", 6) + values("e", 3))
 
     # kafka-python's consumer filters aborted records from the AbortedTransactions list too.
     reader = KafkaConsumer(bootstrap_servers=txn_broker.bootstrap, isolation_level="read_committed",
@@ -68,12 +80,15 @@ def test_kafka_python_transactional_producer(txn_broker):
     assert read_all(txn_broker, "kp-txn", 1, "read_uncommitted") == values("t0", 4) + values("t1", 4) + values("t2", 4)
 
 
-def test_a_second_producer_with_the_same_id_fences_the_first(txn_broker):
+@pytest.mark.parametrize("restart", [None, "restart"])
+def test_a_second_producer_with_the_same_id_fences_the_first(txn_broker, restart):
     create_topic(txn_broker, "fenced")
     first = transactional_producer(txn_broker, "shared-id")
     first.begin_transaction()
     first.produce("fenced", value=b"zombie", partition=0)
     first.flush(TIMEOUT)
+    # The open transaction is reloaded from __transaction_state.
+    stop_and_start(txn_broker, restart)
 
     # The new producer's InitProducerId aborts the open transaction and bumps the epoch.
     second = transactional_producer(txn_broker, "shared-id")
@@ -118,11 +133,7 @@ def test_a_hung_transaction_is_aborted_by_its_timeout(txn_broker, restart):
     plain.flush(TIMEOUT)
     # The open transaction holds the last stable offset at its first record.
     assert read_all(txn_broker, "hung", 1, "read_committed") == []
-    if restart == "restart":
-        txn_broker.restart()
-    elif restart == "kill":
-        txn_broker.kill()
-        txn_broker.start()
+    stop_and_start(txn_broker, restart)
 
     wait_until(lambda: read_all(txn_broker, "hung", 1, "read_committed") == [b"after"], timeout=TIMEOUT,
                message="the coordinator to abort the hung transaction")
@@ -142,11 +153,7 @@ def test_an_open_transaction_commits_after_a_broker_restart(txn_broker, restart)
     for index, value in enumerate(values("open", 4)):
         client.produce("survivor", value=value, partition=index % 2)
     client.flush(TIMEOUT)
-    if restart == "restart":
-        txn_broker.restart()
-    else:
-        txn_broker.kill()
-        txn_broker.start()
+    stop_and_start(txn_broker, restart)
     client.commit_transaction(TIMEOUT)
     produce_transaction(client, "survivor", values("after", 4), commit=False, partitions=2)
     produce_transaction(client, "survivor", values("last", 2), commit=True, partitions=2)
@@ -166,9 +173,7 @@ def test_consume_transform_produce_killed_mid_transaction_writes_each_result_onc
 
     crashed = run_transform_app(txn_broker, "ctp-in", "ctp-out", "ctp-group", "ctp-txn", "--crash-after", "125")
     assert crashed.returncode == 3, crashed.stdout + crashed.stderr
-    if restart == "kill":
-        txn_broker.kill()
-        txn_broker.start()
+    stop_and_start(txn_broker, restart)
     finished = run_transform_app(txn_broker, "ctp-in", "ctp-out", "ctp-group", "ctp-txn")
     assert finished.returncode == 0, finished.stdout + finished.stderr
 
@@ -227,3 +232,27 @@ def test_describe_and_list_transactions_and_producers(txn_broker):
     open_one.abort_transaction(TIMEOUT)
     produce_transaction(open_one, "described", [b"w"], commit=True, partitions=2)
     assert read_all(txn_broker, "described", 2, "read_committed") == [b"x", b"w", b"z"]
+
+
+def test_idle_transactional_ids_expire(broker_factory):
+    broker = broker_factory(*FAST_TIMEOUTS, "transactional.id.expiration.ms=1500",
+                            "transaction.remove.expired.transaction.cleanup.interval.ms=200")
+    create_topic(broker, "expiring")
+    client = transactional_producer(broker, "short-lived")
+    produce_transaction(client, "expiring", [b"kept"], commit=True)
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        first_id = admin.describe_transactions(["short-lived"])["short-lived"].producer_id
+
+        def listed() -> set[str]:
+            return {listing.transactional_id for listings in admin.list_transactions().values() for listing in listings}
+
+        assert listed() == {"short-lived"}
+        wait_until(lambda: listed() == set(), timeout=TIMEOUT, message="the idle transactional id to expire")
+        # The id starts over with a new producer id; the committed record stays.
+        again = transactional_producer(broker, "short-lived")
+        produce_transaction(again, "expiring", [b"again"], commit=True)
+        assert admin.describe_transactions(["short-lived"])["short-lived"].producer_id != first_id
+    finally:
+        admin.close()
+    assert read_all(broker, "expiring", 1, "read_committed") == [b"kept", b"again"]
