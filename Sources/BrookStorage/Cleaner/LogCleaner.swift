@@ -8,16 +8,31 @@ import NIOCore
 ///
 /// 1. ``CompactionPlanner`` decides from the segment summaries and the `cleaner-offset-checkpoint`
 ///    entry whether the log needs cleaning and which range is dirty: [firstDirty,
-///    firstUncleanable). A log whose kept tombstones reached their delete horizon
-///    (``CleaningReport/nextDeleteHorizonMs`` of the previous cleaning) is cleaned even when the
-///    dirty ratio is low.
+///    firstUncleanable), never reaching the first offset of an open transaction
+///    (``PartitionLog/firstUnstableOffset``; storage does not know the high watermark, so that
+///    is the last stable offset it plans with). A log whose kept tombstones or obsolete markers
+///    reached their delete horizon (``CleaningReport/nextDeleteHorizonMs`` of the previous
+///    cleaning) is cleaned even when the dirty ratio is low.
 /// 2. An ``OffsetMap`` is built over the dirty range by reading its batches (never the active
-///    segment). If the map fills up, this cleaning ends after the last offset it recorded.
+///    segment), skipping the batches of aborted transactions (found with `TransactionTracker`
+///    from the aborted transactions overlapping the range, whatever segment their marker is
+///    in). If the map fills up, this cleaning ends after the last offset it recorded.
 /// 3. Every batch of the segments from the log start up to that end goes through
-///    ``RecordFilter``; the retained batches are written to cleaned segments (`.cleaned` files),
-///    one per group of consecutive originals whose sizes add up to at most segment.bytes, with
-///    the base offset of the group's first original.
+///    ``RecordFilter``, with what a second `TransactionTracker` walk says of its transaction and
+///    what the producer state says of active producers (their last data batch, or their last
+///    marker when they have no data, must survive); the retained batches are written to
+///    cleaned segments (`.cleaned` files), one per group of consecutive originals whose sizes
+///    add up to at most segment.bytes, with the base offset of the group's first original.
+///    Each cleaned segment's transaction index receives the entries of the ABORT markers it
+///    keeps, and only those (see ``PartitionLog/replaceSegments(_:with:)``).
 /// 4. ``PartitionLog`` swaps them in (`.cleaned` → `.swap` → live, the originals `.deleted`).
+///
+/// Transactions, as in Kafka: aborted data is dropped; a COMMIT or ABORT marker stays while any
+/// batch of its transaction does (an empty header kept for producer state included), then like
+/// a tombstone gets a delete horizon at the first cleaning that finds it obsolete and goes at the
+/// first cleaning from then on. Until then the transaction index keeps the entry of a kept ABORT
+/// marker; once the marker goes its entry goes with it (an entry left without its marker would
+/// make READ_COMMITTED consumers skip the producer's later committed data).
 ///
 /// The caller persists ``CleaningReport/newCheckpoint`` in `cleaner-offset-checkpoint`.
 ///
@@ -65,7 +80,7 @@ public struct LogCleaner: Sendable {
         let summaries = try log.segmentSummaries()
         let plan = CompactionPlanner.plan(
             segments: summaries, logStartOffset: log.logStartOffset, cleanerCheckpoint: checkpoint,
-            nowMs: now, configuration: plannerConfiguration)
+            lastStableOffset: log.firstUnstableOffset, nowMs: now, configuration: plannerConfiguration)
         var report = CleaningReport(plan: plan)
         // Until a swap succeeds, the tombstones of the previous cleaning are still due then.
         report.nextDeleteHorizonMs = pendingDeleteHorizonMs
@@ -81,13 +96,16 @@ public struct LogCleaner: Sendable {
         var map = OffsetMap(memoryBytes: memory, loadFactor: configuration.loadFactor)
         map.updateLatestOffset(dirty.lowerBound - 1)
         var full = false
+        var dirtyTransactions = TransactionTracker(
+            abortedTransactions: log.abortedTransactions(from: dirty.lowerBound, to: dirty.upperBound))
         for (index, segment) in segments.enumerated() where !full {
             let end = index + 1 < segments.count ? segments[index + 1].baseOffset : dirty.upperBound
             guard end > dirty.lowerBound, segment.baseOffset < dirty.upperBound else { continue }
             try segment.forEachBatch { (batch) throws(StorageError) in
                 guard !full, batch.lastOffset >= dirty.lowerBound, batch.baseOffset < dirty.upperBound else { return }
+                let isAborted = !batch.isControlBatch && dirtyTransactions.onDataBatch(batch)
                 do throws(RecordBatchError) {
-                    if try map.insertKeys(of: batch, startOffset: dirty.lowerBound) == .mapFull { full = true }
+                    if try map.insertKeys(of: batch, startOffset: dirty.lowerBound, isAborted: isAborted) == .mapFull { full = true }
                 } catch {
                     throw .invalidRecords(error)
                 }
@@ -100,9 +118,13 @@ public struct LogCleaner: Sendable {
         }
 
         // 3. Filter every batch from the log start to the end of what the map covers.
-        let filterConfiguration = RecordFilter.Configuration(nowMs: now, deleteRetentionMs: config.deleteRetentionMs)
+        var filterConfiguration = RecordFilter.Configuration(nowMs: now, deleteRetentionMs: config.deleteRetentionMs)
+        filterConfiguration.keepProducerState(of: log.producerState)
         let originals = segments.filter { $0.baseOffset < cleanEnd }
-        guard !originals.isEmpty else { return report }
+        guard let lastOriginal = originals.last else { return report }
+        let originalsEnd = summaries.first { $0.baseOffset == lastOriginal.baseOffset }?.nextOffset ?? cleanEnd
+        var transactions = TransactionTracker(
+            abortedTransactions: log.abortedTransactions(from: originals[0].baseOffset, to: originalsEnd))
         var cleaned: [CleanedSegment] = []
         var nextHorizon: Int64?
         do {
@@ -112,14 +134,27 @@ public struct LogCleaner: Sendable {
                 for original in group {
                     report.bytesRead += original.size
                     try original.forEachBatch { (batch) throws(StorageError) in
+                        var transaction = RecordFilter.TransactionState.notAborted
+                        var abortedTransaction: AbortedTransaction?
+                        if batch.isControlBatch {
+                            let verdict = try transactions.onControlBatch(batch)
+                            if verdict.isObsolete { transaction = .obsoleteMarker }
+                            abortedTransaction = verdict.abortedTransaction
+                        } else if transactions.onDataBatch(batch) {
+                            transaction = .aborted
+                        }
                         let result: RecordFilter.Result
                         do throws(RecordBatchError) {
-                            result = try RecordFilter.filter(batch, offsetMap: map, configuration: filterConfiguration)
+                            result = try RecordFilter.filter(
+                                batch, offsetMap: map, configuration: filterConfiguration, transaction: transaction)
                         } catch {
                             throw .invalidRecords(error)
                         }
                         report.recordsRead += result.recordsRead
                         report.recordsRetained += result.recordsRetained
+                        if let horizon = result.markerDeleteHorizonMs {
+                            nextHorizon = min(nextHorizon ?? horizon, horizon)
+                        }
                         switch result.outcome {
                         case .keepOriginal:
                             try output.append(batch.bytes)
@@ -135,6 +170,9 @@ public struct LogCleaner: Sendable {
                             }
                         case .discard:
                             break
+                        }
+                        if let abortedTransaction, result.outcome != .discard {
+                            try output.appendAbortedTransaction(abortedTransaction)
                         }
                     }
                 }
@@ -199,8 +237,8 @@ public struct CleaningReport: Sendable, Equatable {
     public var segmentsCleaned = 0
     /// The value to store in `cleaner-offset-checkpoint`; nil to leave it as it is.
     public var newCheckpoint: Int64?
-    /// The earliest delete horizon of the tombstones still in the log, when known: the log
-    /// should be cleaned again from then on even if it is not dirty.
+    /// The earliest delete horizon of the tombstones and obsolete transaction markers still in
+    /// the log, when known: the log should be cleaned again from then on even if it is not dirty.
     public var nextDeleteHorizonMs: Int64?
     public var bytesRead = 0
     public var bytesWritten = 0

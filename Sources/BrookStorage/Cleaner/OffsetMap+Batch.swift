@@ -14,17 +14,18 @@ extension OffsetMap {
     /// Records the key of every keyed data record of `batch` at or above `startOffset`.
     ///
     /// Control batches (transaction markers) carry no data keys and are skipped; keyless records
-    /// are skipped (a compacted topic rejects them at produce time). After a complete batch whose
-    /// last offset is at or above `startOffset`, ``latestOffset`` is raised to the batch's last
-    /// offset, so that trailing keyless records or offset gaps count as seen.
-    ///
-    /// Aborted transactional batches should not be added; skipping them needs the aborted
-    /// transaction index and is left to the caller for now.
+    /// are skipped (a compacted topic rejects them at produce time). A batch of an aborted
+    /// transaction (`isAborted`, which the cleaner learns from the transaction indexes through
+    /// `TransactionTracker`) is skipped too: its records are never read, so an aborted write
+    /// never shadows the committed value of its key. After a complete batch whose last offset is
+    /// at or above `startOffset`, ``latestOffset`` is raised to the batch's last offset, so that
+    /// trailing keyless records, skipped batches or offset gaps count as seen.
     public mutating func insertKeys(
         of batch: RecordBatch,
-        startOffset: Int64 = 0
+        startOffset: Int64 = 0,
+        isAborted: Bool = false
     ) throws(RecordBatchError) -> BatchInsertion {
-        guard !batch.isControlBatch else {
+        guard !batch.isControlBatch && !isAborted else {
             if batch.lastOffset >= startOffset { updateLatestOffset(batch.lastOffset) }
             return .complete
         }

@@ -35,9 +35,12 @@ import NIOCore
 ///   idempotent and transactional producer state survives the cleaning;
 /// - nothing kept otherwise: ``Outcome/discard``.
 ///
-/// Not handled yet: control batches are always kept as they are, and aborted transactional
-/// data is not removed (the cleaned segments keep the originals' transaction index entries, so
-/// READ_COMMITTED readers still skip it).
+/// Transactions (``TransactionState``, which the cleaner learns from its `TransactionTracker`;
+/// see `RecordFilter+Transactions.swift`): a batch of an aborted transaction keeps no record
+/// (only the empty header of an active producer's last batch survives), and a COMMIT or ABORT
+/// marker no data of whose transaction is left goes the way of a tombstone: the first cleaning
+/// stamps its delete horizon, the first cleaning from the horizon on drops it. Other control
+/// batches, and markers still needed, are kept as they are.
 ///
 /// Pure and `Sendable`; the map is only read.
 public enum RecordFilter {
@@ -49,11 +52,21 @@ public enum RecordFilter {
         /// Producer id → last offset of that producer's last data batch, for the producers whose
         /// state must survive (from the producer state manager).
         public var lastBatchOffsetByActiveProducer: [Int64: Int64] = [:]
+        /// Producer id → epoch, for the active producers the producer state knows only from a
+        /// marker (no data batch): their marker of that epoch carries the epoch fencing needs
+        /// and is kept whole even when obsolete.
+        public var markerEpochByActiveProducer: [Int64: Int16] = [:]
 
-        public init(nowMs: Int64, deleteRetentionMs: Int64 = 86_400_000, lastBatchOffsetByActiveProducer: [Int64: Int64] = [:]) {
+        public init(
+            nowMs: Int64,
+            deleteRetentionMs: Int64 = 86_400_000,
+            lastBatchOffsetByActiveProducer: [Int64: Int64] = [:],
+            markerEpochByActiveProducer: [Int64: Int16] = [:]
+        ) {
             self.nowMs = nowMs
             self.deleteRetentionMs = deleteRetentionMs
             self.lastBatchOffsetByActiveProducer = lastBatchOffsetByActiveProducer
+            self.markerEpochByActiveProducer = markerEpochByActiveProducer
         }
     }
 
@@ -82,6 +95,11 @@ public enum RecordFilter {
         public var expiredTombstones = 0
         /// Records dropped because they have no key.
         public var keylessRecords = 0
+        /// Records dropped because their transaction was aborted.
+        public var abortedRecords = 0
+        /// For an obsolete marker kept only until its delete horizon: that horizon (the log
+        /// should be cleaned again from then on).
+        public var markerDeleteHorizonMs: Int64?
 
         public init(outcome: Outcome) {
             self.outcome = outcome
@@ -90,13 +108,21 @@ public enum RecordFilter {
 
     /// Filters one batch of the range being cleaned. Throws when the batch cannot be decoded or
     /// re-encoded; the cleaner then treats the log as uncleanable.
+    ///
+    /// - Parameter transaction: what the cleaner knows of the batch's transaction; the default
+    ///   treats data as committed and keeps control batches.
     public static func filter(
         _ batch: RecordBatch,
         offsetMap: OffsetMap,
-        configuration: Configuration
+        configuration: Configuration,
+        transaction: TransactionState = .notAborted
     ) throws(RecordBatchError) -> Result {
-        guard !batch.isControlBatch else {
-            return Result(outcome: .keepOriginal)
+        if batch.isControlBatch {
+            guard transaction == .obsoleteMarker else { return Result(outcome: .keepOriginal) }
+            return try filterObsoleteMarker(batch, configuration: configuration)
+        }
+        if transaction == .aborted {
+            return try filterAborted(batch, configuration: configuration)
         }
 
         var result = Result(outcome: .discard)
@@ -133,9 +159,7 @@ public enum RecordFilter {
         result.recordsRetained = retained.count
 
         if retained.isEmpty {
-            if batch.hasProducerId,
-                configuration.lastBatchOffsetByActiveProducer[batch.producerId] == batch.lastOffset
-            {
+            if isLastBatchOfActiveProducer(batch, configuration: configuration) {
                 result.outcome = .keepEmptyHeader(try emptyHeader(of: batch))
             }
             return result
@@ -197,7 +221,12 @@ public enum RecordFilter {
         RecordBatch.updateChecksum(ofBatchAt: start, size: bytes.readableBytes, in: &bytes)
     }
 
-    private static func addSaturating(_ lhs: Int64, _ rhs: Int64) -> Int64 {
+    /// Whether `batch` is the last data batch of a producer whose state must survive.
+    static func isLastBatchOfActiveProducer(_ batch: RecordBatch, configuration: Configuration) -> Bool {
+        batch.hasProducerId && configuration.lastBatchOffsetByActiveProducer[batch.producerId] == batch.lastOffset
+    }
+
+    static func addSaturating(_ lhs: Int64, _ rhs: Int64) -> Int64 {
         let (sum, overflow) = lhs.addingReportingOverflow(rhs)
         return overflow ? (rhs > 0 ? .max : .min) : sum
     }

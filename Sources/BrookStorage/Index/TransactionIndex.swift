@@ -38,7 +38,8 @@ public struct AbortedTransaction: Sendable, Equatable {
 /// batches (with the producer state). A trailing partial entry, or anything after an entry of
 /// an unknown version, is dropped on load and cut by the next write. Truncating the log drops
 /// the entries whose marker is cut. Once its segment is renamed `.deleted` the file is retired:
-/// nothing writes it again.
+/// nothing writes it again. A segment written by the log cleaner holds exactly the entries of
+/// the ABORT markers the cleaner kept (an entry whose marker is gone is dropped with it).
 ///
 /// Thread safety: a plain value, mutated only under its segment's lock.
 struct TransactionIndex {

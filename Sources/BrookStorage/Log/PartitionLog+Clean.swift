@@ -40,6 +40,12 @@ struct CleanedSegment: Sendable {
         try segment.appendCleaned(batch, indexIntervalBytes: indexIntervalBytes)
     }
 
+    /// Adds the transaction index entry of an ABORT marker this segment keeps; markers come in
+    /// offset order.
+    func appendAbortedTransaction(_ transaction: AbortedTransaction) throws(StorageError) {
+        try segment.appendAbortedTransaction(transaction)
+    }
+
     /// Deletes the files (a cleaning that is abandoned).
     func discard() {
         try? segment.deleteFiles()
@@ -104,9 +110,10 @@ extension PartitionLog {
     /// replaces (so the first cleaned base is the first original's), and covers the originals up
     /// to the next cleaned one: several small originals may be merged into one.
     ///
-    /// 1. the cleaned segments receive the transaction index entries of the originals they cover
-    ///    (the cleaner keeps markers and aborted data, so READ_COMMITTED fetches still need
-    ///    them), are finished (final time index entry, trimmed) and fsynced, and
+    /// 1. the cleaned segments, which already hold the transaction index entries of the ABORT
+    ///    markers they keep (the cleaner writes them with the markers, ``CleanedSegment/appendAbortedTransaction(_:)``;
+    ///    the entries of markers it dropped are not carried over), are finished (final time
+    ///    index entry, trimmed) and fsynced, with their `.txnindex`, and
     ///    renamed `.cleaned` → `.swap`, then the directory is fsynced — a crash before this
     ///    point leaves `.cleaned` files, which opening deletes (the old contents win); after it,
     ///    opening completes the swap (the new contents win);
@@ -127,7 +134,6 @@ extension PartitionLog {
                 && zip(cleaned, cleaned.dropFirst()).allSatisfy { $0.segment.baseOffset < $1.segment.baseOffset },
             "cleaned segments take original base offsets, in order")
         do {
-            try carryAbortedTransactions(from: originals, to: cleaned)
             for replacement in cleaned {
                 try replacement.segment.deactivate()
                 try replacement.segment.flush()
@@ -169,18 +175,5 @@ extension PartitionLog {
             cleaned.forEach { $0.discard() }
         }
         return swapped
-    }
-
-    /// Copies the aborted transactions of each original into the cleaned segment covering it:
-    /// from its base offset to the next cleaned segment's.
-    private func carryAbortedTransactions(from originals: [CleanableSegment], to cleaned: [CleanedSegment]) throws(StorageError) {
-        for (index, replacement) in cleaned.enumerated() {
-            let end = index + 1 < cleaned.count ? cleaned[index + 1].segment.baseOffset : .max
-            for original in originals where original.baseOffset >= replacement.segment.baseOffset && original.baseOffset < end {
-                for transaction in original.segment.allAbortedTransactions {
-                    try replacement.segment.appendAbortedTransaction(transaction)
-                }
-            }
-        }
     }
 }
