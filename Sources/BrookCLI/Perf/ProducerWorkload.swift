@@ -9,7 +9,7 @@ import NIOCore
 /// Unthrottled, each batch is filled at once and sent; the sender's in-flight limit is the
 /// only brake. Throttled, records are appended as they fall due at `throughput` records/s, and a
 /// batch is sent when full or when `linger` has passed since its first record (Kafka's
-/// `batch.size` and `linger.ms`). Work per record is one ``ValueBatchEncoder/append(value:timestamp:)``
+/// `batch.size` and `linger.ms`). Work per record is one ``BatchEncoder/append(value:timestamp:)``
 /// (the record's framing and a copy of its value); clocks are read per chunk of due records, and
 /// bookkeeping is per batch.
 struct ProducerWorkload {
@@ -36,7 +36,7 @@ struct ProducerWorkload {
         var appended = 0
         var batches = 0
         while appended < records {
-            var encoder = ValueBatchEncoder(compression: compression, capacity: batchSize)
+            var encoder = BatchEncoder(compression: compression, capacity: batchSize)
             var first: ContinuousClock.Instant?
             var last = start
             while true {
