@@ -58,10 +58,20 @@ public final class Cluster: Sendable {
 
     /// The connection to the coordinator of `groupId`.
     public func groupCoordinator(_ groupId: String) async throws -> BrokerConnection {
+        try await coordinator(for: groupId, keyType: 0)
+    }
+
+    /// The connection to the transaction coordinator of `transactionalId`.
+    public func transactionCoordinator(_ transactionalId: String) async throws -> BrokerConnection {
+        try await coordinator(for: transactionalId, keyType: 1)
+    }
+
+    /// FindCoordinator for `key` (key type 0: group, 1: transactional id).
+    private func coordinator(for key: String, keyType: Int8) async throws -> BrokerConnection {
         let version = try bootstrap.negotiatedVersion(of: FindCoordinatorRequest.self)
         let request = version >= 4
-            ? FindCoordinatorRequest(keyType: 0, coordinatorKeys: [groupId])
-            : FindCoordinatorRequest(key: groupId, keyType: 0)
+            ? FindCoordinatorRequest(keyType: keyType, coordinatorKeys: [key])
+            : FindCoordinatorRequest(key: key, keyType: keyType)
         let response = try await bootstrap.send(request, version: version)
         let (error, message, node, host, port): (Int16, String?, Int32, String, Int32) = version >= 4
             ? response.coordinators.first.map { ($0.errorCode, $0.errorMessage, $0.nodeId, $0.host, $0.port) } ?? (-1, nil, -1, "", 0)
@@ -69,6 +79,16 @@ public final class Cluster: Sendable {
         guard error == 0 else { throw ClientError.broker(ErrorCode(rawValue: error) ?? .unknownServerError, message) }
         brokers.withLock { $0[node] = (host, Int(port)) }
         return try await connection(to: node)
+    }
+
+    /// Forgets `connection` to broker `nodeId` after it failed, so the next use reconnects.
+    public func discard(_ connection: BrokerConnection, of nodeId: Int32) async {
+        let removed = connections.withLock { open -> Bool in
+            guard open[nodeId] === connection else { return false }
+            open[nodeId] = nil
+            return true
+        }
+        if removed { await connection.close() }
     }
 
     /// Closes every connection.
