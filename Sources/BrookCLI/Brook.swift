@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `brook` command: the broker and the operator's tools, one binary.
 @main
@@ -7,7 +8,7 @@ struct Brook: AsyncParsableCommand {
         commandName: "brook",
         abstract: "Brook: a Kafka-compatible streaming platform in one native binary.",
         version: BrookVersion.current,
-        subcommands: [ServerCommand.self, GroupsCommand.self, PerfCommand.self, VersionCommand.self]
+        subcommands: [ServerCommand.self, ProduceCommand.self, GroupsCommand.self, PerfCommand.self, VersionCommand.self]
     )
 
     static func main() async {
@@ -20,7 +21,11 @@ struct Brook: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            // Help and version go through the parser's own exit; a failure prints one line.
+            guard exitCode(for: error) != .success else { exit(withError: error) }
+            let message = self.message(for: error)
+            FileHandle.standardError.write(Data(((message.hasPrefix("Error:") ? "" : "Error: ") + message + "\n").utf8))
+            exit(withError: ExitCode(exitCode(for: error).rawValue == 0 ? 1 : exitCode(for: error).rawValue))
         }
     }
 }

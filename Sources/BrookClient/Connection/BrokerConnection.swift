@@ -24,7 +24,19 @@ public final class BrokerConnection: Sendable {
         host: String, port: Int, clientId: String = "brook-cli",
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> BrokerConnection {
-        let channel = try await ClientBootstrap(group: group)
+        let channel: any Channel
+        do {
+            channel = try await Self.open(host: host, port: port, group: group)
+        } catch {
+            throw ClientError.unreachable(broker: "\(host):\(port)")
+        }
+        let connection = BrokerConnection(address: "\(host):\(port)", clientId: clientId, channel: channel)
+        try await connection.negotiateVersions()
+        return connection
+    }
+
+    private static func open(host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
+        try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .connectTimeout(.seconds(10))
             // Reads grow up to 1 MiB, so large Fetch responses arrive in few reads and copies.
@@ -36,9 +48,6 @@ public final class BrokerConnection: Sendable {
                 }
             }
             .connect(host: host, port: port).get()
-        let connection = BrokerConnection(address: "\(host):\(port)", clientId: clientId, channel: channel)
-        try await connection.negotiateVersions()
-        return connection
     }
 
     /// Sends `request` at the highest version both sides support (or `version`) and returns the response.

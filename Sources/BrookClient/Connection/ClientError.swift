@@ -4,6 +4,8 @@ import BrookProtocol
 public enum ClientError: Error, CustomStringConvertible, Sendable {
     /// The connection closed before the response arrived.
     case connectionClosed(broker: String)
+    /// No connection could be opened to the broker.
+    case unreachable(broker: String)
     /// The broker does not serve any version of the API this client speaks.
     case unsupportedApi(ApiKey, broker: String)
     /// A response did not answer the request it was matched with.
@@ -16,6 +18,7 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .connectionClosed(let broker): "the connection to \(broker) closed"
+        case .unreachable(let broker): "cannot connect to \(broker)"
         case .unsupportedApi(let key, let broker): "\(broker) does not support \(key.name)"
         case .correlationMismatch(let expected, let received): "response \(received) arrived for request \(expected)"
         case .broker(let code, let message): "\(code)\(message.map { ": \($0)" } ?? "")"
