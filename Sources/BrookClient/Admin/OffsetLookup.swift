@@ -39,7 +39,8 @@ public struct OffsetLookup: Sendable {
 
     /// The offset answering `query` for each partition; -1 where no record qualifies (a timestamp
     /// past the last record).
-    public func offsets(_ partitions: [TopicPartition], _ query: Query) async throws -> [TopicPartition: Int64] {
+    /// With `isolationLevel` 1 the latest offset is the last stable offset.
+    public func offsets(_ partitions: [TopicPartition], _ query: Query, isolationLevel: Int8 = 0) async throws -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
         let metadata = try await cluster.metadata(topics: Array(Set(partitions.map(\.topic))).sorted())
         var leaders: [TopicPartition: Int32] = [:]
@@ -50,7 +51,7 @@ public struct OffsetLookup: Sendable {
         for (leader, owned) in Dictionary(grouping: partitions, by: { leaders[$0] ?? -1 }) {
             guard leader >= 0 else { throw ClientError.notFound("no leader for \(owned[0])") }
             let byTopic = Dictionary(grouping: owned, by: \.topic)
-            let request = ListOffsetsRequest(replicaId: -1, topics: byTopic.keys.sorted().map { topic in
+            let request = ListOffsetsRequest(replicaId: -1, isolationLevel: isolationLevel, topics: byTopic.keys.sorted().map { topic in
                 ListOffsetsRequest.ListOffsetsTopic(name: topic, partitions: byTopic[topic]!.map {
                     ListOffsetsRequest.ListOffsetsPartition(partitionIndex: $0.partition, timestamp: query.wireValue)
                 })
