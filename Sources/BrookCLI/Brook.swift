@@ -8,7 +8,7 @@ struct Brook: AsyncParsableCommand {
         commandName: "brook",
         abstract: "Brook: a Kafka-compatible streaming platform in one native binary.",
         version: BrookVersion.current,
-        subcommands: [ServerCommand.self, ProduceCommand.self, GroupsCommand.self, PerfCommand.self, VersionCommand.self]
+        subcommands: [ServerCommand.self, ProduceCommand.self, GroupsCommand.self, DumpLogCommand.self, PerfCommand.self, VersionCommand.self]
     )
 
     static func main() async {
@@ -24,7 +24,9 @@ struct Brook: AsyncParsableCommand {
             // Help and version go through the parser's own exit; a failure prints one line.
             guard exitCode(for: error) != .success else { exit(withError: error) }
             let message = self.message(for: error)
-            FileHandle.standardError.write(Data(((message.hasPrefix("Error:") ? "" : "Error: ") + message + "\n").utf8))
+            if !message.isEmpty {
+                FileHandle.standardError.write(Data(((message.hasPrefix("Error:") ? "" : "Error: ") + message + "\n").utf8))
+            }
             exit(withError: ExitCode(exitCode(for: error).rawValue == 0 ? 1 : exitCode(for: error).rawValue))
         }
     }
