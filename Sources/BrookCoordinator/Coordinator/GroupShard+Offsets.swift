@@ -29,15 +29,7 @@ extension GroupShard {
                 // A group that only stores offsets (no group management) starts Empty.
                 state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
-            var errors: [TopicPartition: ErrorCode] = [:]
-            var accepted: [(TopicPartition, CommittedOffset)] = []
-            for (partition, offset) in offsets {
-                if offset.metadata.utf8.count > configuration.offsetMetadataMaxBytes {
-                    errors[partition] = .offsetMetadataTooLarge
-                } else {
-                    accepted.append((partition, offset))
-                }
-            }
+            var (accepted, errors) = admitMetadataSizes(offsets)
             do {
                 try log.write(accepted.map { .offsetCommit(group: groupId, partition: $0.0, $0.1) }, now: now)
             } catch {
@@ -160,6 +152,25 @@ extension GroupShard {
                 }
             }
         }
+    }
+}
+
+extension GroupShard {
+    /// Splits offsets whose metadata fits `offset.metadata.max.bytes` from those that fail with
+    /// OFFSET_METADATA_TOO_LARGE.
+    func admitMetadataSizes(
+        _ offsets: [(TopicPartition, CommittedOffset)]
+    ) -> (accepted: [(TopicPartition, CommittedOffset)], refused: [TopicPartition: ErrorCode]) {
+        var accepted: [(TopicPartition, CommittedOffset)] = []
+        var refused: [TopicPartition: ErrorCode] = [:]
+        for (partition, offset) in offsets {
+            if offset.metadata.utf8.count > configuration.offsetMetadataMaxBytes {
+                refused[partition] = .offsetMetadataTooLarge
+            } else {
+                accepted.append((partition, offset))
+            }
+        }
+        return (accepted, refused)
     }
 }
 

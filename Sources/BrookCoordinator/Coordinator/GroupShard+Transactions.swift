@@ -37,15 +37,7 @@ extension GroupShard {
                 guard generationId < 0 else { return all(.illegalGeneration) }
                 state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
-            var errors: [TopicPartition: ErrorCode] = [:]
-            var accepted: [(TopicPartition, CommittedOffset)] = []
-            for (partition, offset) in offsets {
-                if offset.metadata.utf8.count > configuration.offsetMetadataMaxBytes {
-                    errors[partition] = .offsetMetadataTooLarge
-                } else {
-                    accepted.append((partition, offset))
-                }
-            }
+            var (accepted, errors) = admitMetadataSizes(offsets)
             do {
                 try log.writeTransactional(
                     accepted.map { .offsetCommit(group: groupId, partition: $0.0, $0.1) },
