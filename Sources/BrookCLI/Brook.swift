@@ -8,7 +8,10 @@ struct Brook: AsyncParsableCommand {
         commandName: "brook",
         abstract: "Brook: a Kafka-compatible streaming platform in one native binary.",
         version: BrookVersion.current,
-        subcommands: [ServerCommand.self, ProduceCommand.self, GroupsCommand.self, DumpLogCommand.self, PerfCommand.self, VersionCommand.self]
+        subcommands: [
+            ServerCommand.self, ProduceCommand.self, TopicsCommand.self, ConfigsCommand.self, GroupsCommand.self,
+            ClusterCommand.self, DeleteRecordsCommand.self, DumpLogCommand.self, PerfCommand.self, VersionCommand.self,
+        ]
     )
 
     static func main() async {

@@ -1,0 +1,38 @@
+import ArgumentParser
+import BrookClient
+
+/// The connection options of `brook topics`, `brook configs`, `brook cluster` and
+/// `brook delete-records`, and how those commands run against the cluster.
+struct AdminOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("bootstrap-server"), help: "The broker(s) to connect to, host:port[,host:port...].")
+    var bootstrapServer: String
+
+    @Option(name: .customLong("timeout-ms"), help: "How long to wait for the cluster before giving up, in milliseconds.")
+    var timeoutMs: Int = 30_000
+
+    /// Connects, runs `body` and closes the connections, all within `--timeout-ms`. Any failure,
+    /// including an unreachable or silent broker, becomes a ``CommandFailure``, which `brook`
+    /// prints as one line on stderr before it exits with status 1.
+    func withCluster<Result: Sendable>(
+        clientId: String = "brook-admin", _ body: @escaping @Sendable (Cluster) async throws -> Result
+    ) async throws -> Result {
+        let servers = bootstrapServer
+        do {
+            return try await Deadline.run(after: .milliseconds(max(timeoutMs, 1))) {
+                let cluster = try await Cluster.connect(bootstrapServers: servers, clientId: clientId)
+                do {
+                    let result = try await body(cluster)
+                    await cluster.close()
+                    return result
+                } catch {
+                    await cluster.close()
+                    throw error
+                }
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw CommandFailure(describing: error, bootstrapServers: servers)
+        }
+    }
+}

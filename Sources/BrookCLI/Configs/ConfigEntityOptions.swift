@@ -1,0 +1,64 @@
+import ArgumentParser
+import BrookClient
+
+/// Which entity `brook configs` describes or alters, named as kafka-configs names them:
+/// `--entity-type topics|brokers` with `--entity-name NAME` or `--entity-default` (the
+/// cluster-wide broker defaults), or the shortcuts `--topic T`, `--broker ID` and
+/// `--broker-defaults`.
+struct ConfigEntityOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("entity-type"), help: "The entity type: topics or brokers.") var entityType: String?
+    @Option(name: .customLong("entity-name"), help: "The topic name or the broker id.") var entityName: String?
+    @Flag(name: .customLong("entity-default"), help: "The default configs of all brokers (with --entity-type brokers).") var entityDefault = false
+    @Option(name: .customLong("topic"), help: "Shortcut for --entity-type topics --entity-name TOPIC.") var topic: String?
+    @Option(name: .customLong("broker"), help: "Shortcut for --entity-type brokers --entity-name ID.") var broker: String?
+    @Flag(name: .customLong("broker-defaults"), help: "Shortcut for --entity-type brokers --entity-default.") var brokerDefaults = false
+
+    /// The entity kind the options name.
+    enum Kind: String, Sendable {
+        case topics, brokers
+    }
+
+    /// The kind and, when one is named, the entity: a topic name, a broker id, or "" for the
+    /// broker defaults. Throws ``CommandFailure`` for a missing or unknown type, a type named
+    /// twice, or a broker id that is not a number.
+    func entity() throws -> (kind: Kind, name: String?) {
+        var chosen: [(Kind, String?)] = []
+        if let entityType {
+            guard let kind = Kind(rawValue: entityType) else {
+                throw CommandFailure("Invalid entity type \(entityType), the entity type must be one of topics, brokers")
+            }
+            if entityDefault && kind != .brokers { throw CommandFailure("--entity-default is only for --entity-type brokers") }
+            chosen.append((kind, entityDefault ? "" : entityName))
+        } else if entityName != nil || entityDefault {
+            throw CommandFailure("--entity-name and --entity-default need --entity-type")
+        }
+        if let topic { chosen.append((.topics, topic)) }
+        if let broker { chosen.append((.brokers, broker)) }
+        if brokerDefaults { chosen.append((.brokers, "")) }
+        guard chosen.count == 1, let (kind, name) = chosen.first else {
+            throw CommandFailure(chosen.isEmpty
+                ? "Give the entity: --entity-type topics|brokers (with --entity-name or --entity-default), --topic, --broker or --broker-defaults"
+                : "Give only one entity: --entity-type, --topic, --broker or --broker-defaults")
+        }
+        if kind == .brokers, let name, !name.isEmpty, Int32(name) == nil {
+            throw CommandFailure("The entity name for brokers must be a valid integer broker id, found: \(name)")
+        }
+        return (kind, name)
+    }
+}
+
+extension ConfigEntityOptions.Kind {
+    /// The resource `name` denotes.
+    func resource(_ name: String) -> ConfigResource {
+        ConfigResource(kind: self == .topics ? .topic : .broker, name: name)
+    }
+
+    /// The source of the values kafka-configs calls dynamic for this kind: topic overrides,
+    /// per-broker dynamic configs, or the cluster-wide broker defaults.
+    func dynamicSource(defaults: Bool) -> ConfigEntry.Source {
+        switch self {
+        case .topics: .dynamicTopicConfig
+        case .brokers: defaults ? .dynamicDefaultBrokerConfig : .dynamicBrokerConfig
+        }
+    }
+}
