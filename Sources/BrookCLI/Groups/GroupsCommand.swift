@@ -10,24 +10,9 @@ struct GroupsCommand: AsyncParsableCommand {
     )
 }
 
-/// The connection options every group command takes.
-struct BootstrapOptions: ParsableArguments {
-    @Option(name: .customLong("bootstrap-server"), help: "The broker(s) to connect to, host:port[,host:port...].")
-    var bootstrapServer: String
-
-    /// Connects, runs `body` and closes the connections.
-    func withCluster<Result>(_ body: (Cluster) async throws -> Result) async throws -> Result {
-        let cluster = try await Cluster.connect(bootstrapServers: bootstrapServer, clientId: "brook-groups")
-        do {
-            let result = try await body(cluster)
-            await cluster.close()
-            return result
-        } catch {
-            await cluster.close()
-            throw error
-        }
-    }
-}
+/// The connection options every group command takes: the same as the admin commands'
+/// (``AdminOptions``), so a silent broker cannot hang a command past `--timeout-ms`.
+typealias BootstrapOptions = AdminOptions
 
 extension GroupsCommand {
     /// `brook groups list`.

@@ -21,7 +21,7 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
         case .unreachable(let broker): "cannot connect to \(broker)"
         case .unsupportedApi(let key, let broker): "\(broker) does not support \(key.name)"
         case .correlationMismatch(let expected, let received): "response \(received) arrived for request \(expected)"
-        case .broker(let code, let message): "\(code)\(message.map { ": \($0)" } ?? "")"
+        case .broker(let code, let message): "\(code.kafkaName)\(message.map { ": \($0)" } ?? "")"
         case .notFound(let what): what
         }
     }
