@@ -12,7 +12,7 @@ extension Consumer {
             guard !state.isClosed else { return [:] }
             var wanted: [TopicPartition: (Int64, Int)] = [:]
             for (partition, entry) in state.partitions
-            where !entry.paused && entry.position != nil && entry.buffered.count < configuration.maxPollRecords {
+            where entry.isActive && entry.position != nil && entry.buffered.count < configuration.maxPollRecords {
                 wanted[partition] = (entry.fetchOffset, entry.generation)
             }
             return wanted

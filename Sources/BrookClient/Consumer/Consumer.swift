@@ -15,12 +15,18 @@ import Synchronization
 /// ``seekToEnd(_:)``, ``pause(_:)`` and ``resume(_:)`` steer positions; ``commit(_:)`` and
 /// ``committed(_:)`` store and read the group's offsets.
 ///
+/// ``subscribe(topics:)`` and ``subscribe(pattern:)`` join the consumer group instead and let
+/// it assign the partitions (see Consumer+Subscription.swift); ``records`` is the records as an
+/// `AsyncSequence`.
+///
 /// `Sendable`; one task should poll at a time. Call ``close()`` when done.
 public final class Consumer: Sendable {
     public let configuration: ConsumerConfiguration
     let cluster: Cluster
     let state = Mutex(State())
     let layouts = Mutex<[String: TopicLayout]>([:])
+    /// The group membership of a subscribed consumer.
+    let membership = Mutex<(any GroupMembership)?>(nil)
 
     struct PartitionState {
         /// The next offset to hand out; nil until reset from the committed offset or the policy.
@@ -32,6 +38,12 @@ public final class Consumer: Sendable {
         /// Bumped by every seek: fetches asked before it are stale.
         var generation = 0
         var highWatermark: Int64 = -1
+        /// Assigned or being revoked by a rebalance whose callback has not returned: neither
+        /// fetched nor handed out.
+        var rebalancing = false
+
+        /// Whether its records are fetched and handed out.
+        var isActive: Bool { !paused && !rebalancing }
     }
 
     struct State {
@@ -131,6 +143,7 @@ public final class Consumer: Sendable {
     /// The next records, up to `max.poll.records`, waiting up to `timeout` for some to arrive.
     public func poll(timeout: Duration) async throws -> [ConsumerRecord] {
         let deadline = ContinuousClock.now + timeout
+        membership.withLock { $0 }?.polled()
         while true {
             try await resetPositions()
             let (records, failure) = take()
@@ -151,7 +164,7 @@ public final class Consumer: Sendable {
             }
             var records: [ConsumerRecord] = []
             for partition in state.partitions.keys.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
-                guard records.count < configuration.maxPollRecords, var entry = state.partitions[partition], !entry.paused else { continue }
+                guard records.count < configuration.maxPollRecords, var entry = state.partitions[partition], entry.isActive else { continue }
                 while records.count < configuration.maxPollRecords, let record = entry.buffered.popFirst() {
                     records.append(record)
                     entry.position = record.offset + 1
@@ -168,7 +181,8 @@ public final class Consumer: Sendable {
 
     private func waitForRecords(until deadline: ContinuousClock.Instant) async {
         let timer = Task { [weak self] in
-            try? await Task.sleep(until: deadline)
+            // A cancelled timer (records came first) must not wake the next wait.
+            guard (try? await Task.sleep(until: deadline)) != nil else { return }
             self?.wake()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -200,7 +214,7 @@ public final class Consumer: Sendable {
     /// Gives partitions without a position their committed offset, or else the
     /// `auto.offset.reset` position.
     private func resetPositions() async throws {
-        let missing = state.withLock { state in state.partitions.filter { $0.value.position == nil }.map(\.key) }
+        let missing = state.withLock { state in state.partitions.filter { $0.value.position == nil && !$0.value.rebalancing }.map(\.key) }
         guard !missing.isEmpty else { return }
         var positions: [TopicPartition: Int64] = [:]
         if configuration.groupId != nil {
@@ -218,9 +232,12 @@ public final class Consumer: Sendable {
             }
         }
         state.withLock { state in
-            for (partition, offset) in positions where state.partitions[partition]?.position == nil {
-                state.partitions[partition]!.position = offset
-                state.partitions[partition]!.fetchOffset = offset
+            // A rebalance may have taken a partition away meanwhile.
+            for (partition, offset) in positions {
+                guard var entry = state.partitions[partition], entry.position == nil else { continue }
+                entry.position = offset
+                entry.fetchOffset = offset
+                state.partitions[partition] = entry
             }
         }
     }
@@ -290,8 +307,13 @@ public final class Consumer: Sendable {
         throw ClientError.broker(.unstableOffsetCommit, "group \(groupId)")
     }
 
-    /// Stops fetching and closes the connections.
+    /// Stops fetching and closes the connections. A subscribed consumer first gives up its
+    /// partitions (committing their positions with auto-commit) and leaves its group.
     public func close() async {
+        await membership.withLock { membership -> (any GroupMembership)? in
+            defer { membership = nil }
+            return membership
+        }?.close()
         state.withLock { $0.isClosed = true }
         wake()
         await cluster.close()

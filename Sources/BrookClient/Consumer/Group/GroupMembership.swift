@@ -1,0 +1,67 @@
+import BrookProtocol
+import BrookModel
+
+/// What a subscribed consumer follows: a list of topics or a regular expression over topic
+/// names (matching whole names, as Java's `Pattern.matches`).
+enum Subscription: Sendable, Equatable {
+    case topics(Set<String>)
+    case pattern(String)
+}
+
+/// A subscribed consumer's membership in its group, one implementation per group protocol:
+/// ``ClassicGroupMember`` and ``ConsumerGroupMember`` (KIP-848). Each runs a background task
+/// that joins, heartbeats and rebalances, and applies assignments to its ``Consumer``.
+protocol GroupMembership: Sendable {
+    /// Starts taking part in the group.
+    func start()
+    /// The consumer polled (for `max.poll.interval.ms`).
+    func polled()
+    /// The consumer subscribed to something else.
+    func subscribe(_ subscription: Subscription)
+    /// Gives up the partitions (committing with auto-commit), leaves the group and stops.
+    func close() async
+}
+
+/// Milliseconds since the membership started: the clock the state machines are driven with.
+struct MembershipClock: Sendable {
+    let origin = ContinuousClock.now
+
+    var now: Int64 { milliseconds(ContinuousClock.now - origin) }
+
+    func instant(_ milliseconds: Int64) -> ContinuousClock.Instant {
+        origin + .milliseconds(milliseconds)
+    }
+
+    private func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension Cluster {
+    /// The topics `subscription` stands for now: the names given, or the topics whose whole
+    /// name matches the pattern (internal ones left out when `excludeInternal`).
+    func resolve(_ subscription: Subscription, excludeInternal: Bool) async throws -> Set<String> {
+        switch subscription {
+        case .topics(let names):
+            return names
+        case .pattern(let pattern):
+            let regex = try Regex(pattern)
+            let metadata = try await metadata(topics: nil)
+            return Set(metadata.topics.compactMap { topic -> String? in
+                guard let name = topic.name, topic.errorCode == 0, !(excludeInternal && topic.isInternal),
+                      (try? regex.wholeMatch(in: name)) != nil else { return nil }
+                return name
+            })
+        }
+    }
+
+    /// The partition count of each of `topics` that exists.
+    func partitionCounts(_ topics: Set<String>) async throws -> [String: Int32] {
+        guard !topics.isEmpty else { return [:] }
+        var counts: [String: Int32] = [:]
+        for topic in try await metadata(topics: topics.sorted()).topics where topic.errorCode == 0 {
+            if let name = topic.name { counts[name] = Int32(topic.partitions.count) }
+        }
+        return counts
+    }
+}
