@@ -9,8 +9,9 @@ struct Brook: AsyncParsableCommand {
         abstract: "Brook: a Kafka-compatible streaming platform in one native binary.",
         version: BrookVersion.current,
         subcommands: [
-            ServerCommand.self, ProduceCommand.self, TopicsCommand.self, ConfigsCommand.self, GroupsCommand.self,
-            ClusterCommand.self, DeleteRecordsCommand.self, DumpLogCommand.self, PerfCommand.self, VersionCommand.self,
+            ServerCommand.self, ProduceCommand.self, ConsumeCommand.self, TopicsCommand.self, ConfigsCommand.self,
+            GroupsCommand.self, ClusterCommand.self, DeleteRecordsCommand.self, DumpLogCommand.self, PerfCommand.self,
+            VersionCommand.self,
         ]
     )
 
