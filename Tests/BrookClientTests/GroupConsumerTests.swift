@@ -168,7 +168,8 @@ func withGroupBroker(_ overrides: [String] = [], _ body: (String) async throws -
         }
     }
 
-    @Test func aPatternSubscriptionFindsNewTopicsAndCallbacksSeek() async throws {
+    @Test(arguments: [ConsumerConfiguration.GroupProtocol.classic, .consumer])
+    func aPatternSubscriptionFindsNewTopicsAndCallbacksSeek(groupProtocol: ConsumerConfiguration.GroupProtocol) async throws {
         try await withGroupBroker { bootstrap in
             try await Self.createTopic("pat-a", partitions: 1, bootstrap: bootstrap)
             try await Self.createTopic("other", partitions: 1, bootstrap: bootstrap)
@@ -176,6 +177,7 @@ func withGroupBroker(_ overrides: [String] = [], _ body: (String) async throws -
             try await Self.produce(bootstrap, topic: "other", values: ["o"], partitions: 1)
             let seen = Seen()
             let consumer = try await Self.member(bootstrap, group: "patterns", seen: seen) { configuration in
+                configuration.groupProtocol = groupProtocol
                 configuration.metadataMaxAgeMs = 200
                 configuration.onPartitionsAssigned = { consumer, partitions in
                     seen.assigned.withLock { $0.append(partitions) }
@@ -193,6 +195,54 @@ func withGroupBroker(_ overrides: [String] = [], _ body: (String) async throws -
             #expect(seen.records.withLock { $0 }.suffix(2) == ["b0", "b1"])
             #expect(consumer.assignment == [TopicPartition(topic: "pat-a", partition: 0), TopicPartition(topic: "pat-b", partition: 0)])
             await consumer.close()
+        }
+    }
+
+    /// KIP-429: the member already there gives up only what moves, and only once.
+    @Test func aCooperativeMemberKeepsItsPartitionsWhenAnotherJoins() async throws {
+        try await withGroupBroker { bootstrap in
+            try await Self.createTopic("incremental", partitions: 4, bootstrap: bootstrap)
+            func cooperative(_ configuration: inout ConsumerConfiguration) {
+                configuration.partitionAssignmentStrategy = [CooperativeStickyAssignor()]
+            }
+            let (seenA, seenB) = (Seen(), Seen())
+            let a = try await Self.member(bootstrap, group: "incremental", seen: seenA, cooperative)
+            try a.subscribe(topics: ["incremental"])
+            #expect(try await Self.poll([(a, seenA)]) { a.assignment.count == 4 })
+            let b = try await Self.member(bootstrap, group: "incremental", seen: seenB, cooperative)
+            try b.subscribe(topics: ["incremental"])
+            #expect(try await Self.poll([(a, seenA), (b, seenB)]) { Self.splitsEvenly([a, b], partitions: 4) && a.assignment.count == 2 })
+            let revoked = seenA.revoked.withLock { $0 }
+            #expect(revoked.count == 1 && Set(revoked.joined()) == b.assignment, "a revoked exactly what b got")
+            let assignedToB = seenB.assigned.withLock { $0 }.joined()
+            #expect(Set(assignedToB) == b.assignment)
+            await b.close()
+            await a.close()
+        }
+    }
+
+    /// KIP-345: a static member that comes back within its session takes its partitions again
+    /// without the other member noticing.
+    @Test func aStaticMemberComesBackToItsPartitions() async throws {
+        try await withGroupBroker { bootstrap in
+            try await Self.createTopic("static", partitions: 4, bootstrap: bootstrap)
+            let (seenA, seenB) = (Seen(), Seen())
+            let a = try await Self.member(bootstrap, group: "statics", seen: seenA) { $0.groupInstanceId = "a" }
+            let b = try await Self.member(bootstrap, group: "statics", seen: seenB) { $0.groupInstanceId = "b" }
+            try a.subscribe(topics: ["static"])
+            try b.subscribe(topics: ["static"])
+            #expect(try await Self.poll([(a, seenA), (b, seenB)]) { Self.splitsEvenly([a, b], partitions: 4) })
+            let held = a.assignment
+            let bAssignments = seenB.assigned.withLock(\.count)
+            await a.close()
+            let again = try await Self.member(bootstrap, group: "statics", seen: seenA) { $0.groupInstanceId = "a" }
+            try again.subscribe(topics: ["static"])
+            #expect(try await Self.poll([(again, seenA), (b, seenB)]) { again.assignment == held })
+            _ = try await Self.poll([(again, seenA), (b, seenB)], timeout: .milliseconds(500)) { false }
+            let revokedFromB = seenB.revoked.withLock { $0 }
+            #expect(seenB.assigned.withLock(\.count) == bAssignments && revokedFromB.isEmpty, "b saw no rebalance")
+            await again.close()
+            await b.close()
         }
     }
 

@@ -87,14 +87,4 @@ extension Consumer {
             return last
         }
     }
-
-    /// Commits positions every `auto.commit.interval.ms` until cancelled.
-    func autoCommitLoop() async {
-        var committed: [TopicPartition: Int64] = [:]
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(configuration.autoCommitIntervalMs))
-            if Task.isCancelled { return }
-            committed = await commitMovedPositions(since: committed)
-        }
-    }
 }

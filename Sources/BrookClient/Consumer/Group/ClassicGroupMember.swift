@@ -6,7 +6,8 @@ import Synchronization
 /// A subscribed consumer in a classic group: a background task drives ``ClassicMembership``
 /// (JoinGroup with the member's subscription for each configured assignor, the assignment as
 /// leader, SyncGroup, heartbeats every `heartbeat.interval.ms`) and applies the rebalances to
-/// the ``Consumer``. Another task commits positions every `auto.commit.interval.ms`.
+/// the ``Consumer``; with auto-commit, the loop also commits positions every
+/// `auto.commit.interval.ms`.
 final class ClassicGroupMember: GroupMembership {
     let consumer: Consumer
     let configuration: ConsumerConfiguration
@@ -22,7 +23,6 @@ final class ClassicGroupMember: GroupMembership {
         var subscriptionChanged = true
         var closing = false
         var loop: Task<Void, Never>?
-        var autoCommit: Task<Void, Never>?
         /// The members of the current generation, when this member leads it.
         var joinedMembers: [JoinGroupResponse.JoinGroupResponseMember] = []
         /// The partition counts the leader's last assignment was computed from.
@@ -46,7 +46,6 @@ final class ClassicGroupMember: GroupMembership {
     func start() {
         shared.withLock { shared in
             shared.loop = Task { await self.run() }
-            if configuration.enableAutoCommit { shared.autoCommit = Task { await self.consumer.autoCommitLoop() } }
         }
     }
 
@@ -73,7 +72,9 @@ final class ClassicGroupMember: GroupMembership {
 
     private func run() async {
         var nextMetadataRefresh: Int64 = 0
+        var autoCommit = AutoCommitSchedule(configuration, now: clock.now)
         while !isClosing {
+            await autoCommit.commitIfDue(consumer, now: clock.now)
             if shared.withLock({ $0.subscriptionChanged }) || clock.now >= nextMetadataRefresh {
                 await refreshMetadata()
                 nextMetadataRefresh = clock.now + Int64(configuration.metadataMaxAgeMs)
@@ -81,7 +82,7 @@ final class ClassicGroupMember: GroupMembership {
             let step = machine.withLock { $0.nextStep(now: clock.now) }
             switch step {
             case .wait(let until):
-                await wake.wait(until: clock.instant(min(until ?? .max, nextMetadataRefresh)))
+                await wake.wait(until: clock.instant(min(until ?? .max, nextMetadataRefresh, autoCommit.next)))
             case .revoke(let partitions):
                 await consumer.revokeForRebalance(partitions)
                 machine.withLock { $0.revoked(partitions) }
@@ -234,11 +235,10 @@ final class ClassicGroupMember: GroupMembership {
     // MARK: Closing
 
     func close() async {
-        let (loop, autoCommit) = shared.withLock { shared in
+        let loop = shared.withLock { shared in
             shared.closing = true
-            return (shared.loop, shared.autoCommit)
+            return shared.loop
         }
-        autoCommit?.cancel()
         wake.signal()
         // A JoinGroup may be parked at the coordinator: closing its connection ends the wait.
         link.shutDown()

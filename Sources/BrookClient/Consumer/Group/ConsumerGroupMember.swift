@@ -5,8 +5,8 @@ import Synchronization
 /// A subscribed consumer in a KIP-848 consumer group: a background task drives
 /// ``ConsumerGroupMembership`` with ConsumerGroupHeartbeat (v1 when the broker speaks it: the
 /// member names itself and hands a pattern to the broker; v0 resolves patterns here) and
-/// reconciles the broker's target assignment on the ``Consumer``. Another task commits
-/// positions every `auto.commit.interval.ms`, under the member epoch.
+/// reconciles the broker's target assignment on the ``Consumer``; with auto-commit, the loop
+/// also commits positions every `auto.commit.interval.ms`, under the member epoch.
 final class ConsumerGroupMember: GroupMembership {
     let consumer: Consumer
     let configuration: ConsumerConfiguration
@@ -20,7 +20,6 @@ final class ConsumerGroupMember: GroupMembership {
     private struct Shared {
         var closing = false
         var loop: Task<Void, Never>?
-        var autoCommit: Task<Void, Never>?
         var topicIds: [String: Uuid] = [:]
         var topicNames: [Uuid: String] = [:]
     }
@@ -39,7 +38,6 @@ final class ConsumerGroupMember: GroupMembership {
     func start() {
         shared.withLock { shared in
             shared.loop = Task { await self.run() }
-            if configuration.enableAutoCommit { shared.autoCommit = Task { await self.consumer.autoCommitLoop() } }
         }
     }
 
@@ -62,11 +60,13 @@ final class ConsumerGroupMember: GroupMembership {
     private var isClosing: Bool { shared.withLock { $0.closing } }
 
     private func run() async {
+        var autoCommit = AutoCommitSchedule(configuration, now: clock.now)
         while !isClosing {
+            await autoCommit.commitIfDue(consumer, now: clock.now)
             let step = machine.withLock { $0.nextStep(now: clock.now) }
             switch step {
             case .wait(let until):
-                await wake.wait(until: until.map(clock.instant))
+                await wake.wait(until: clock.instant(min(until ?? .max, autoCommit.next)))
             case .reconcile(let revoke, let assign):
                 await consumer.revokeForRebalance(revoke)
                 await consumer.assignForRebalance(assign)
@@ -175,11 +175,10 @@ final class ConsumerGroupMember: GroupMembership {
     // MARK: Closing
 
     func close() async {
-        let (loop, autoCommit) = shared.withLock { shared in
+        let loop = shared.withLock { shared in
             shared.closing = true
-            return (shared.loop, shared.autoCommit)
+            return shared.loop
         }
-        autoCommit?.cancel()
         wake.signal()
         link.shutDown()
         await link.reset()

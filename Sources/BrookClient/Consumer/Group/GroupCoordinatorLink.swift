@@ -28,12 +28,14 @@ final class GroupCoordinatorLink: Sendable {
             throw ClientError.notFound("coordinator address \(shared.address)")
         }
         let opened = try await BrokerConnection.connect(host: String(shared.address[..<colon]), port: port, clientId: cluster.clientId)
-        let (kept, extra) = current.withLock { current -> (BrokerConnection, BrokerConnection?) in
+        let (kept, extra) = current.withLock { current -> (BrokerConnection?, BrokerConnection?) in
+            if isShutDown.load(ordering: .relaxed) { return (nil, opened) }
             if let other = current { return (other, opened) }
             current = opened
             return (opened, nil)
         }
         await extra?.close()
+        guard let kept else { throw ClientError.connectionClosed(broker: "group coordinator") }
         return kept
     }
 

@@ -22,14 +22,36 @@ protocol GroupMembership: Sendable {
     func close() async
 }
 
+/// When a subscribed consumer commits its positions by itself (`enable.auto.commit`): every
+/// `auto.commit.interval.ms`, from the membership loop, so that these commits never overtake
+/// (and undo) the commit of a revocation.
+struct AutoCommitSchedule: Sendable {
+    let intervalMs: Int64?
+    private(set) var next: Int64
+    private var committed: [TopicPartition: Int64] = [:]
+
+    init(_ configuration: ConsumerConfiguration, now: Int64) {
+        intervalMs = configuration.enableAutoCommit ? Int64(max(configuration.autoCommitIntervalMs, 1)) : nil
+        next = intervalMs.map { now + $0 } ?? .max
+    }
+
+    /// Commits the positions that moved, when the interval has passed.
+    mutating func commitIfDue(_ consumer: Consumer, now: Int64) async {
+        guard let intervalMs, now >= next else { return }
+        committed = await consumer.commitMovedPositions(since: committed)
+        next = now + intervalMs
+    }
+}
+
 /// Milliseconds since the membership started: the clock the state machines are driven with.
 struct MembershipClock: Sendable {
     let origin = ContinuousClock.now
 
     var now: Int64 { milliseconds(ContinuousClock.now - origin) }
 
-    func instant(_ milliseconds: Int64) -> ContinuousClock.Instant {
-        origin + .milliseconds(milliseconds)
+    /// The instant of a time in milliseconds; nil for `Int64.max` (never).
+    func instant(_ milliseconds: Int64) -> ContinuousClock.Instant? {
+        milliseconds == .max ? nil : origin + .milliseconds(milliseconds)
     }
 
     private func milliseconds(_ duration: Duration) -> Int64 {
