@@ -12,8 +12,9 @@ import UnixSignals
 /// member of that consumer group, starts where the group committed (else per
 /// `--from-beginning`), and commits what it printed (auto-commit, and on exit). It stops after
 /// `--max-messages` records, after `--timeout-ms` without a record, or on SIGINT/SIGTERM, and
-/// then prints "Processed a total of N messages" on stderr.
-struct ConsumeCommand: AsyncParsableCommand {
+/// then prints "Processed a total of N messages" on stderr. A cluster that stops answering fails
+/// the command (the client's requests have no deadline of their own) rather than hanging it.
+struct ConsumeCommand: AsyncParsableCommand, Sendable {
     static let configuration = CommandConfiguration(
         commandName: "consume", abstract: "Print the records of a topic, one per line.")
 
@@ -54,13 +55,14 @@ struct ConsumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let formatter = try RecordFormatter(properties)
-        let consumer = try await Consumer.connect(try consumerConfiguration())
+        let configuration = try consumerConfiguration()
+        let consumer = try await answered { try await Consumer.connect(configuration) }
         let stop = StopSignal()
         let signals = Task { await stop.trap() }
         defer { signals.cancel() }
         let count: Int
         do {
-            try await start(consumer)
+            try await answered { try await self.start(consumer) }
             count = try await printRecords(of: consumer, with: formatter, until: stop)
         } catch {
             await consumer.close()
@@ -103,7 +105,8 @@ struct ConsumeCommand: AsyncParsableCommand {
                 guard left > .zero else { break }
                 wait = min(wait, left)
             }
-            let records = try await consumer.poll(timeout: wait)
+            let timeout = wait
+            let records = try await answered(within: timeout + .seconds(15)) { try await consumer.poll(timeout: timeout) }
             guard !records.isEmpty else { continue }
             lastRecord = ContinuousClock.now
             var out: [UInt8] = []
@@ -122,6 +125,17 @@ struct ConsumeCommand: AsyncParsableCommand {
             for (partition, offset) in unprinted { consumer.seek(partition, to: offset) }
         }
         return count
+    }
+
+    /// The result of `work`; a cluster that does not answer within `limit` fails the command.
+    private func answered<Result: Sendable>(
+        within limit: Duration = .seconds(30), _ work: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await Deadline.run(after: limit, work)
+        } catch is Deadline.Expired {
+            throw CommandFailure("no answer from the cluster at \(bootstrapServer) within \(limit)")
+        }
     }
 
     private func consumerConfiguration() throws -> ConsumerConfiguration {

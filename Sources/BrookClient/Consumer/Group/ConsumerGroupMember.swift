@@ -174,7 +174,13 @@ final class ConsumerGroupMember: GroupMembership {
 
     // MARK: Closing
 
+    /// Gives up the partitions and leaves, waiting at most 30 s for a cluster that stopped
+    /// answering.
     func close() async {
+        await waitAtMost(.seconds(30)) { await self.farewell() }
+    }
+
+    private func farewell() async {
         let loop = shared.withLock { shared in
             shared.closing = true
             return shared.loop

@@ -22,6 +22,20 @@ protocol GroupMembership: Sendable {
     func close() async
 }
 
+/// Runs `work` but waits for it at most `timeout`; past that the work goes on, abandoned.
+///
+/// For farewells (the last commit, LeaveGroup) to a cluster that may have gone away: the
+/// client's requests have no deadline of their own, so a close must not wait for them forever
+/// (the Java client's `close()` waits 30 s by default).
+func waitAtMost(_ timeout: Duration, for work: @escaping @Sendable () async -> Void) async {
+    let done = WakeSignal()
+    Task {
+        await work()
+        done.signal()
+    }
+    await done.wait(until: .now + timeout)
+}
+
 /// When a subscribed consumer commits its positions by itself (`enable.auto.commit`): every
 /// `auto.commit.interval.ms`, from the membership loop, so that these commits never overtake
 /// (and undo) the commit of a revocation.
