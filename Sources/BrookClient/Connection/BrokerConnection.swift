@@ -68,7 +68,11 @@ public final class BrokerConnection: Sendable {
         let correlationId = nextCorrelationId.add(1, ordering: .relaxed).oldValue
         let frame = try encode(request, version: version, correlationId: correlationId, capacity: frameCapacity)
         let promise = channel.eventLoop.makePromise(of: ResponseFrame.self)
-        channel.writeAndFlush(ResponseMatcher.PendingRequest(frame: frame, response: promise), promise: nil)
+        // A write to a closed channel never reaches the ResponseMatcher, which would otherwise
+        // fail the response: fail it here (completing a promise twice is a no-op in NIO).
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail($0) }
+        channel.writeAndFlush(ResponseMatcher.PendingRequest(frame: frame, response: promise), promise: written)
         return PendingResponse(
             frame: promise.futureResult, correlationId: correlationId, version: version,
             headerVersion: Request.apiKey.responseHeaderVersion(version), broker: address
@@ -104,6 +108,9 @@ public final class BrokerConnection: Sendable {
         }
         return min(ours.upperBound, theirs.upperBound)
     }
+
+    /// Whether the connection is still open.
+    public var isOpen: Bool { channel.isActive }
 
     /// Closes the connection.
     public func close() async {

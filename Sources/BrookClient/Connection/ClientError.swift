@@ -15,6 +15,14 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     /// Nothing in the cluster answers for this.
     case notFound(String)
 
+    /// The connection broke or could not be opened: retrying on a new connection may work.
+    public var isConnectionFailure: Bool {
+        switch self {
+        case .connectionClosed, .unreachable: true
+        default: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .connectionClosed(let broker): "the connection to \(broker) closed"

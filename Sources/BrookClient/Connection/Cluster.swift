@@ -3,20 +3,38 @@ import BrookProtocol
 import Synchronization
 
 /// The brokers of a cluster as seen from a bootstrap address: metadata, partition leaders,
-/// group coordinators, and one connection per broker, opened on first use.
+/// group coordinators, and one connection per broker, opened on first use. A connection found
+/// closed (the broker restarted or closed it) is opened again on next use.
 public final class Cluster: Sendable {
     public let clientId: String
-    private let bootstrap: BrokerConnection
+    public let bootstrapServers: String
+    private let bootstrapConnection: Mutex<BrokerConnection>
     private let connections = Mutex<[Int32: BrokerConnection]>([:])
     private let brokers = Mutex<[Int32: (host: String, port: Int)]>([:])
 
-    private init(bootstrap: BrokerConnection, clientId: String) {
-        self.bootstrap = bootstrap
+    private init(bootstrap: BrokerConnection, bootstrapServers: String, clientId: String) {
+        bootstrapConnection = Mutex(bootstrap)
+        self.bootstrapServers = bootstrapServers
         self.clientId = clientId
     }
 
     /// Connects to the first reachable `host:port` of a comma-separated bootstrap list.
     public static func connect(bootstrapServers: String, clientId: String = "brook-cli") async throws -> Cluster {
+        Cluster(bootstrap: try await openBootstrap(bootstrapServers, clientId: clientId), bootstrapServers: bootstrapServers, clientId: clientId)
+    }
+
+    /// The bootstrap connection, reopened if it closed.
+    private var bootstrap: BrokerConnection {
+        get async throws {
+            let current = bootstrapConnection.withLock { $0 }
+            if current.isOpen { return current }
+            let fresh = try await Self.openBootstrap(bootstrapServers, clientId: clientId)
+            bootstrapConnection.withLock { $0 = fresh }
+            return fresh
+        }
+    }
+
+    private static func openBootstrap(_ bootstrapServers: String, clientId: String) async throws -> BrokerConnection {
         var lastError: (any Error)?
         for server in bootstrapServers.split(separator: ",") {
             let parts = server.filter { $0 != " " }.split(separator: ":")
@@ -24,8 +42,7 @@ public final class Cluster: Sendable {
                 throw ClientError.notFound("bootstrap server '\(server)' is not host:port")
             }
             do {
-                let connection = try await BrokerConnection.connect(host: String(parts[0]), port: port, clientId: clientId)
-                return Cluster(bootstrap: connection, clientId: clientId)
+                return try await BrokerConnection.connect(host: String(parts[0]), port: port, clientId: clientId)
             } catch {
                 lastError = error
             }
@@ -45,7 +62,11 @@ public final class Cluster: Sendable {
 
     /// The connection to broker `nodeId`.
     public func connection(to nodeId: Int32) async throws -> BrokerConnection {
-        if let existing = connections.withLock({ $0[nodeId] }) { return existing }
+        if let existing = connections.withLock({ $0[nodeId] }) {
+            guard !existing.isOpen else { return existing }
+            // The broker went away (restart, idle close): connect again.
+            connections.withLock { open in if open[nodeId] === existing { open[nodeId] = nil } }
+        }
         if brokers.withLock({ $0[nodeId] }) == nil { _ = try await metadata(topics: []) }
         guard let address = brokers.withLock({ $0[nodeId] }) else { throw ClientError.notFound("broker \(nodeId) is unknown") }
         let connection = try await BrokerConnection.connect(host: address.host, port: address.port, clientId: clientId)
@@ -68,6 +89,7 @@ public final class Cluster: Sendable {
 
     /// FindCoordinator for `key` (key type 0: group, 1: transactional id).
     private func coordinator(for key: String, keyType: Int8) async throws -> BrokerConnection {
+        let bootstrap = try await bootstrap
         let version = try bootstrap.negotiatedVersion(of: FindCoordinatorRequest.self)
         let request = version >= 4
             ? FindCoordinatorRequest(keyType: keyType, coordinatorKeys: [key])
@@ -94,6 +116,6 @@ public final class Cluster: Sendable {
     /// Closes every connection.
     public func close() async {
         for connection in connections.withLock({ Array($0.values) }) { await connection.close() }
-        await bootstrap.close()
+        await bootstrapConnection.withLock { $0 }.close()
     }
 }

@@ -28,6 +28,10 @@ extension Consumer {
             let layout: TopicLayout
             do {
                 layout = try await self.layout(of: topic)
+            } catch let error as ClientError where error.isConnectionFailure {
+                try? await Task.sleep(for: .milliseconds(configuration.retryBackoffMs))
+                wake()
+                return
             } catch {
                 fail(error)
                 return
@@ -83,6 +87,11 @@ extension Consumer {
                     try accept(data, for: partition, fetchedFrom: offset, generation: generation)
                 }
             }
+        } catch let error as ClientError where error.isConnectionFailure {
+            // The leader went away (restart, move): look the leaders up again after a pause and
+            // keep fetching; the cluster reopens closed connections.
+            layouts.withLock { $0 = [:] }
+            try? await Task.sleep(for: .milliseconds(configuration.retryBackoffMs))
         } catch {
             fail(error)
         }
