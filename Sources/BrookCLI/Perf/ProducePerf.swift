@@ -28,11 +28,14 @@ struct ProducePerf: AsyncParsableCommand {
     var batchSize: Int?
     @Option(help: "How long a batch may wait for more records when throttled (Kafka's linger.ms).") var lingerMs: Int?
     @Option(help: "Produce requests in flight per broker connection.") var maxInFlight: Int?
+    @Option(help: "batches: pre-built batches through ProduceSender (the broker's ceiling); producer: record by record through the client library's Producer (batching, partitioning, idempotence), as an application sends.")
+    var api = "batches"
     @Option(parsing: .upToNextOption, help: "Kafka producer properties (bootstrap.servers, acks, batch.size, linger.ms, compression.type, max.in.flight.requests.per.connection); the options above win.")
     var producerProps: [String] = []
 
     func run() async throws {
         let settings = try resolvedSettings()
+        guard api == "batches" else { return try await runProducer(settings) }
         let cluster = try await Cluster.connect(bootstrapServers: settings.bootstrap, clientId: "brook-perf-producer")
         do {
             let sender = try await ProduceSender<ProducerStats.BatchStamp>.connect(
@@ -48,6 +51,29 @@ struct ProducePerf: AsyncParsableCommand {
             await cluster.close()
         } catch {
             await cluster.close()
+            throw error
+        }
+    }
+
+    /// `--api producer`: records through the library's Producer.
+    private func runProducer(_ settings: Settings) async throws {
+        guard api == "producer" else { throw ValidationError("--api takes batches or producer, not '\(api)'") }
+        var configuration = ProducerConfiguration(bootstrapServers: settings.bootstrap)
+        configuration.clientId = "brook-perf-producer"
+        configuration.acks = settings.acks
+        configuration.compression = settings.codec
+        configuration.batchSize = settings.batchSize
+        configuration.lingerMs = settings.lingerMs
+        configuration.maxInFlightRequestsPerConnection = settings.maxInFlight
+        configuration.bufferMemory = max(configuration.bufferMemory, settings.batchSize * 8)
+        let producer = try await Producer.connect(configuration)
+        let workload = RecordProducerWorkload(records: numRecords, recordSize: recordSize, throughput: throughput > 0 ? throughput : nil)
+        do {
+            let (stats, end) = try await workload.run(producer: producer, topic: topic)
+            print(stats.summary(until: end))
+            await producer.close()
+        } catch {
+            await producer.close()
             throw error
         }
     }

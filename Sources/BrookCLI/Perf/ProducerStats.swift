@@ -38,9 +38,13 @@ struct ProducerStats {
 
     /// Counts an acknowledged batch; prints the window's line when the interval has passed.
     mutating func acknowledged(_ ack: ProduceSender<BatchStamp>.Acknowledgement) {
-        let stamp = ack.tag
-        let upper = (ack.receivedAt - stamp.first).microseconds
-        let lower = (ack.receivedAt - stamp.last).microseconds
+        acknowledged(ack.tag, at: ack.receivedAt)
+    }
+
+    /// Counts `stamp.records` records acknowledged `at` that moment.
+    mutating func acknowledged(_ stamp: BatchStamp, at receivedAt: ContinuousClock.Instant) {
+        let upper = (receivedAt - stamp.first).microseconds
+        let lower = (receivedAt - stamp.last).microseconds
         histogram.recordSpread(from: lower, to: upper, count: stamp.records)
         records += stamp.records
         window.records += stamp.records

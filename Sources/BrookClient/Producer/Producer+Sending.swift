@@ -192,13 +192,15 @@ extension Producer {
         }
     }
 
+    /// Delivers the outcome first, then frees the batch: `flush` returns only once every
+    /// callback of what it waited for has run.
     func complete(_ batch: ProducerBatch, baseOffset: Int64, logAppendTime: Int64) {
-        accumulator.finished(batch)
         batch.succeed(baseOffset: baseOffset, logAppendTime: logAppendTime)
+        accumulator.finished(batch)
     }
 
     func complete(_ batch: ProducerBatch, with error: any Error) {
-        accumulator.finished(batch)
         batch.fail(error)
+        accumulator.finished(batch)
     }
 }

@@ -73,7 +73,7 @@ public final class Producer: Sendable {
         while true {
             do {
                 return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RecordMetadata, any Error>) in
-                    switch accumulator.append(record, to: partition, timestamp: timestamp, delivery: .awaiting(continuation), now: .now) {
+                    switch accumulator.append(record, to: partition, timestamp: timestamp, delivery: .awaiting(continuation)) {
                     case .appended(let closedBatch):
                         if closedBatch { rotateSticky(record, from: partition) }
                     case .bufferFull:
@@ -97,7 +97,7 @@ public final class Producer: Sendable {
         try checkTransactionalSend()
         let timestamp = record.timestamp ?? Self.nowMilliseconds()
         while true {
-            switch accumulator.append(record, to: partition, timestamp: timestamp, delivery: onDelivery.map { .callback($0) }, now: .now) {
+            switch accumulator.append(record, to: partition, timestamp: timestamp, delivery: onDelivery.map { .callback($0) }) {
             case .appended(let closedBatch):
                 if closedBatch { rotateSticky(record, from: partition) }
                 return

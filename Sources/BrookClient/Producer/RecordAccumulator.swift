@@ -48,10 +48,8 @@ final class RecordAccumulator: Sendable {
     }
 
     /// Appends a record to `partition`'s open batch (closing it first when the record would
-    /// overflow `batch.size`).
-    func append(
-        _ record: ProducerRecord, to partition: TopicPartition, timestamp: Int64, delivery: Delivery?, now: ContinuousClock.Instant
-    ) -> AppendOutcome {
+    /// overflow `batch.size`). The clock is read only when a batch is created.
+    func append(_ record: ProducerRecord, to partition: TopicPartition, timestamp: Int64, delivery: Delivery?) -> AppendOutcome {
         let reserve = (record.key?.readableBytes ?? 0) + (record.value?.readableBytes ?? 0)
             + record.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.readableBytes ?? 0) + 4 } + 24
         let (outcome, wake) = state.withLock { state -> (AppendOutcome, Bool) in
@@ -65,10 +63,12 @@ final class RecordAccumulator: Sendable {
                 closed = true
             }
             let created = state.open[partition] == nil
-            var batch = state.open[partition] ?? ProducerBatch(
+            // Taken out of the dictionary while it grows: a copy left there would make every
+            // append copy the whole batch (copy on write).
+            var batch = state.open.removeValue(forKey: partition) ?? ProducerBatch(
                 partition: partition,
                 encoder: BatchEncoder(compression: compression, capacity: max(batchSize, reserve)),
-                createdAt: now)
+                createdAt: .now)
             let index = batch.encoder!.recordCount
             batch.encoder!.append(key: record.key, value: record.value, headers: record.headers, timestamp: timestamp)
             if let delivery { batch.deliveries.append((index, timestamp, delivery)) }
