@@ -23,8 +23,11 @@ queue then still holds 100,000 records, so the broker never runs dry in that mil
 often that happened is printed per round ("queue full"). A round's time runs from its
 first produce() to the end of that flush (for transactions, the end of the last commit), and
 lasts at least --seconds. Every round writes to a topic of its own (created before, deleted
-after, outside the time), with a fresh producer (init_transactions and a metadata request
-before the time starts). Each cycle runs the variants in the order plain, idempotent,
+after, outside the time), with a fresh producer that has delivered one warm-up record before
+the time starts (in a transaction of its own for the transactional variants, after
+init_transactions): without it the idempotent rounds would pay for librdkafka's start-up, which
+asks for a producer id only after the first produce() and sends nothing until it has one
+(0.3-0.7 s here, with the queue filling up meanwhile). Each cycle runs the variants in the order plain, idempotent,
 transactional at each interval; --rounds cycles per configuration (record size × partitions).
 
 Page cache: on the project's VM, page-cache memory the guest has not touched lately is handed
@@ -40,11 +43,11 @@ average at its start. Medians over the rounds are reported, with ratios to the p
 the same configuration in the same run.
 
 Checks (cheap, outside the time): after every round, the high watermarks of the round's topic
-must add up to the records produced (plus, for transactions, one commit marker per partition
-per transaction that wrote to it) and the last stable offset a read_committed consumer sees
+must add up to the records produced and the warm-up record (plus, for transactions, one commit
+marker per partition per transaction that wrote to it) and the last stable offset a read_committed consumer sees
 must equal the high watermark on every partition (no transaction left open); after the first
 transactional round of each configuration, a read_committed consumer reads that topic to its
-end and must count exactly the records of the committed transactions.
+end and must count exactly the records of the committed transactions (the warm-up's included).
 
 Run from the repository root after
 `swift build -c release --product brook --scratch-path .build-rel`:
@@ -197,8 +200,9 @@ class Round:
     commit_time: float = 0.0  # seconds spent in commit_transaction (transactional)
     queue_full: int = 0
     prewarm: float = 0.0  # MB/s of the pre-warm before the round
+    warmup: float = 0.0  # seconds to deliver the warm-up record (not counted in `records`)
     meter: Meter = None
-    stats: dict = field(default_factory=dict)
+    stats: list = field(default_factory=list)  # librdkafka's statistics, one per second
 
     def rate(self) -> float:
         return self.records / self.wall
@@ -223,7 +227,7 @@ class Errors:
             raise BenchError(f"{what}: {len(self.messages)} errors: {shown}")
 
 
-def producer_settings(bootstrap: str, variant: str, transactional_id: str, errors: Errors, stats: dict) -> dict:
+def producer_settings(bootstrap: str, variant: str, transactional_id: str, errors: Errors, stats: list) -> dict:
     settings = {
         "bootstrap.servers": bootstrap,
         "acks": "all",
@@ -231,9 +235,9 @@ def producer_settings(bootstrap: str, variant: str, transactional_id: str, error
         "delivery.report.only.error": True,
         "on_delivery": errors.delivery,
         "error_cb": errors.client,
-        # Request counts and batch sizes, for the report; the last statistics emitted are kept.
+        # Request counts and latencies, for the report.
         "statistics.interval.ms": 1000,
-        "stats_cb": lambda data: stats.update(json.loads(data)),
+        "stats_cb": lambda data: stats.append(json.loads(data)),
     }
     if variant.startswith("txn"):
         settings["transactional.id"] = transactional_id
@@ -263,8 +267,22 @@ def run_round(args, admin, bootstrap, broker_pid, config: Config, variant: str, 
     transactional = variant.startswith("txn")
     if transactional:
         producer.init_transactions(TIMEOUT)
-    producer.list_topics(topic, timeout=TIMEOUT)  # metadata and connection before the time starts
-    errors.check(f"{variant}: before the round")
+    # One record (in a transaction of its own for the transactional variants), flushed before the
+    # time starts: the producer then has its metadata, its connection to the partition's leader
+    # and, when idempotent, its producer id. librdkafka only asks for the id (InitProducerId)
+    # after the first produce() and takes 0.3-0.7 s to get it, during which nothing is sent and
+    # the queue fills up: that start-up would otherwise be charged to the idempotent rounds.
+    warm_start = time.perf_counter()
+    if transactional:
+        producer.begin_transaction()
+    producer.produce(topic, b"warm-up", partition=0)
+    if transactional:
+        producer.commit_transaction(TIMEOUT)
+        result.markers += 1
+    elif producer.flush(TIMEOUT):
+        raise BenchError(f"{variant}: the warm-up record was not delivered in {TIMEOUT} s")
+    result.warmup = time.perf_counter() - warm_start
+    errors.check(f"{variant}: warm-up")
     result.prewarm = prewarm(args.scratch, args.prewarm_mb)
 
     payload = os.urandom(config.size)
@@ -404,23 +422,39 @@ def describe(result: Round, size: int) -> str:
     requests = produce_requests(result.stats)
     if requests:
         line += f"; ~{requests:,} Produce requests ({result.records / requests:,.0f} records each)"
+    latencies = request_latencies(result.stats)
+    if latencies:
+        line += "; client-side medians of 1 s windows: request rtt p50 {:.1f} ms, p99 {:.1f} ms, queue wait p50 {:.1f} ms, {:.0f} requests in flight".format(*latencies)
     if result.queue_full:
         line += f"; queue full {result.queue_full} times"
-    line += f"; pre-warm {result.prewarm:,.0f} MB/s"
+    line += f"; warm-up {result.warmup * 1000:.0f} ms; pre-warm {result.prewarm:,.0f} MB/s"
     return line
 
 
-def produce_requests(stats: dict) -> int:
+def real_brokers(snapshot: dict) -> list:
+    """The statistics of the broker connections (not the bootstrap or coordinator entries)."""
+    return [b for b in snapshot.get("brokers", {}).values() if b.get("nodeid", -1) >= 0]
+
+
+def produce_requests(stats: list) -> int:
     """Produce requests sent, from librdkafka's last statistics (emitted every second, so up to a
     second old: an approximation)."""
-    total = 0
-    for broker in stats.get("brokers", {}).values():
-        total += broker.get("req", {}).get("Produce", 0)
-    return total
+    return sum(b.get("req", {}).get("Produce", 0) for b in real_brokers(stats[-1])) if stats else 0
+
+
+def request_latencies(stats: list):
+    """Medians over the statistics windows of: request round-trip p50 and p99 (ms), p50 of the
+    time a record waits in the producer's queue before it is sent (ms), and the requests awaiting
+    an answer when the window closed."""
+    windows = [b for snapshot in stats for b in real_brokers(snapshot) if b.get("rtt", {}).get("cnt", 0) > 0]
+    if not windows:
+        return None
+    return (median([b["rtt"]["p50"] / 1000 for b in windows]), median([b["rtt"]["p99"] / 1000 for b in windows]),
+            median([b["int_latency"]["p50"] / 1000 for b in windows]), median([b["waitresp_cnt"] for b in windows]))
 
 
 def table(config: Config, rounds: dict) -> list[str]:
-    plain = median([r.rate() for r in rounds["plain"]])
+    plain = median([r.rate() for r in rounds["plain"]]) if rounds.get("plain") else None
     rows = []
     for variant, results in rounds.items():
         rates = [r.rate() for r in results]
@@ -429,7 +463,7 @@ def table(config: Config, rounds: dict) -> list[str]:
         broker_us = median([r.meter.broker_cpu / r.records * 1e6 for r in results])
         rows.append(
             f"| {config} | {variant} | {' · '.join(f'{x:,.0f}' for x in rates)} | **{rate:,.0f}** | "
-            f"{rate * config.size / 1e6:.1f} | {commits} | {rate / plain:.3f} | "
+            f"{rate * config.size / 1e6:.1f} | {commits} | {f'{rate / plain:.3f}' if plain else '—'} | "
             f"{median([r.meter.broker_cpu for r in results]):.2f} | {broker_us:.2f} | "
             f"{median([r.meter.driver_cpu for r in results]):.2f} | {median([r.meter.other_cores for r in results]):.2f} |")
     return rows
@@ -453,6 +487,8 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=4.0, help="minimum length of a round (default 4)")
     p.add_argument("--sizes", default="100,1024", help="record sizes in bytes (default 100,1024)")
     p.add_argument("--partitions", default="1,6", help="partition counts of the topics (default 1,6)")
+    p.add_argument("--variants", default="plain,idempotent,txn",
+                   help="which variants to run, in this order within each cycle (default plain,idempotent,txn)")
     p.add_argument("--intervals", default="1,10,100", help="transaction commit intervals in ms (default 1,10,100)")
     p.add_argument("--poll-every", type=int, default=1000, help="poll(0) every this many produce() calls (default 1000)")
     p.add_argument("--prewarm-mb", type=int, default=1536, help="MB written and deleted before every round (default 1536; 0: none)")
@@ -461,7 +497,12 @@ def parse_args(argv=None):
     args.prefix = f"bench-txn-{os.getpid()}"
     args.sizes = [int(x) for x in args.sizes.split(",")]
     args.partitions = [int(x) for x in args.partitions.split(",")]
-    args.variants = ["plain", "idempotent"] + [f"txn {int(x)} ms" for x in args.intervals.split(",")]
+    kinds = args.variants.split(",")
+    if not set(kinds) <= {"plain", "idempotent", "txn"}:
+        p.error("--variants takes plain, idempotent and txn")
+    args.variants = [kind for kind in ("plain", "idempotent") if kind in kinds]
+    if "txn" in kinds:
+        args.variants += [f"txn {int(x)} ms" for x in args.intervals.split(",")]
     return args
 
 
@@ -480,9 +521,10 @@ def run(args, bootstrap: str, broker_pid) -> list[str]:
                     for variant in args.variants:
                         result, topic = run_round(args, admin, bootstrap, broker_pid, config, variant, number)
                         print(f"  {number} {variant:<11} {describe(result, size)}", flush=True)
-                        check_offsets(consumers, topic, partitions, result.records + result.markers, variant)
+                        check_offsets(consumers, topic, partitions, 1 + result.records + result.markers, variant)
                         if variant.startswith("txn") and not counted:
                             read = count_committed(bootstrap, topic, partitions)
+                            read -= 1  # the warm-up record
                             if read != result.records:
                                 raise BenchError(f"{variant}: a read_committed consumer read {read} records of {topic}, "
                                                  f"the committed transactions hold {result.records}")
