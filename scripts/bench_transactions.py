@@ -8,6 +8,12 @@ throughput of
   - transactional, at each --intervals commit interval (default 1, 10 and 100 ms):
     begin_transaction, produce until the interval has elapsed since the begin,
     commit_transaction, and again until the round's time is up.
+  - optionally (--variants ...,plain1), plain with max.in.flight.requests.per.connection=1: a
+    reference for the idempotent producer, which librdkafka in effect limits to one Produce
+    request in flight per partition (it counts records, not requests, against its limit of 5).
+    When a full batch waits behind that request, librdkafka's broker thread wakes up again
+    and again until the answer comes (millions of wake-ups per round with 1 KiB records on one
+    partition, thousands for plain producers): each round prints the wake-up count.
 All variants use acks=all and librdkafka's defaults for batching (linger.ms 5, batch.size
 1,000,000, batch.num.messages 10,000), for the queue (queue.buffering.max.messages 100,000,
 queue.buffering.max.kbytes 1 GiB) and compression (none). One setting differs from the
@@ -191,7 +197,7 @@ class Config:
 
 @dataclass
 class Round:
-    variant: str  # "plain", "idempotent" or "txn N ms"
+    variant: str  # "plain", "idempotent", "plain 1-in-flight" or "txn N ms"
     records: int = 0
     commits: int = 0
     markers: int = 0  # commit markers written (one per partition per transaction that wrote to it)
@@ -231,7 +237,7 @@ def producer_settings(bootstrap: str, variant: str, transactional_id: str, error
     settings = {
         "bootstrap.servers": bootstrap,
         "acks": "all",
-        "enable.idempotence": variant != "plain",
+        "enable.idempotence": not variant.startswith("plain"),
         "delivery.report.only.error": True,
         "on_delivery": errors.delivery,
         "error_cb": errors.client,
@@ -239,6 +245,12 @@ def producer_settings(bootstrap: str, variant: str, transactional_id: str, error
         "statistics.interval.ms": 1000,
         "stats_cb": lambda data: stats.append(json.loads(data)),
     }
+    if variant == "plain 1-in-flight":
+        # What librdkafka's idempotent producer does in effect: it allows 5 requests in flight
+        # per partition but counts the *records* in flight against that limit
+        # (rd_kafka_toppar_producer_serve), so a partition has one request in flight once
+        # batches hold 5 records or more.
+        settings["max.in.flight.requests.per.connection"] = 1
     if variant.startswith("txn"):
         settings["transactional.id"] = transactional_id
     return settings
@@ -422,6 +434,9 @@ def describe(result: Round, size: int) -> str:
     requests = produce_requests(result.stats)
     if requests:
         line += f"; ~{requests:,} Produce requests ({result.records / requests:,.0f} records each)"
+    if result.stats:
+        wakeups = sum(b.get("wakeups", 0) for b in real_brokers(result.stats[-1]))
+        line += f"; {wakeups:,} wake-ups of librdkafka's broker thread"
     latencies = request_latencies(result.stats)
     if latencies:
         line += "; client-side medians of 1 s windows: request rtt p50 {:.1f} ms, p99 {:.1f} ms, queue wait p50 {:.1f} ms, {:.0f} requests in flight".format(*latencies)
@@ -488,7 +503,8 @@ def parse_args(argv=None):
     p.add_argument("--sizes", default="100,1024", help="record sizes in bytes (default 100,1024)")
     p.add_argument("--partitions", default="1,6", help="partition counts of the topics (default 1,6)")
     p.add_argument("--variants", default="plain,idempotent,txn",
-                   help="which variants to run, in this order within each cycle (default plain,idempotent,txn)")
+                   help="which variants to run, in this order within each cycle (default plain,idempotent,txn; "
+                        "plain1 adds a plain producer with max.in.flight.requests.per.connection=1 after idempotent)")
     p.add_argument("--intervals", default="1,10,100", help="transaction commit intervals in ms (default 1,10,100)")
     p.add_argument("--poll-every", type=int, default=1000, help="poll(0) every this many produce() calls (default 1000)")
     p.add_argument("--prewarm-mb", type=int, default=1536, help="MB written and deleted before every round (default 1536; 0: none)")
@@ -498,9 +514,11 @@ def parse_args(argv=None):
     args.sizes = [int(x) for x in args.sizes.split(",")]
     args.partitions = [int(x) for x in args.partitions.split(",")]
     kinds = args.variants.split(",")
-    if not set(kinds) <= {"plain", "idempotent", "txn"}:
-        p.error("--variants takes plain, idempotent and txn")
+    if not set(kinds) <= {"plain", "idempotent", "plain1", "txn"}:
+        p.error("--variants takes plain, idempotent, plain1 and txn")
     args.variants = [kind for kind in ("plain", "idempotent") if kind in kinds]
+    if "plain1" in kinds:
+        args.variants.append("plain 1-in-flight")
     if "txn" in kinds:
         args.variants += [f"txn {int(x)} ms" for x in args.intervals.split(",")]
     return args
@@ -520,7 +538,7 @@ def run(args, bootstrap: str, broker_pid) -> list[str]:
                 for number in range(1, args.rounds + 1):
                     for variant in args.variants:
                         result, topic = run_round(args, admin, bootstrap, broker_pid, config, variant, number)
-                        print(f"  {number} {variant:<11} {describe(result, size)}", flush=True)
+                        print(f"  {number} {variant:<17} {describe(result, size)}", flush=True)
                         check_offsets(consumers, topic, partitions, 1 + result.records + result.markers, variant)
                         if variant.startswith("txn") and not counted:
                             read = count_committed(bootstrap, topic, partitions)
