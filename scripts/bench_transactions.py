@@ -32,8 +32,8 @@ lasts at least --seconds. Every round writes to a topic of its own (created befo
 after, outside the time), with a fresh producer that has delivered one warm-up record before
 the time starts (in a transaction of its own for the transactional variants, after
 init_transactions): without it the idempotent rounds would pay for librdkafka's start-up, which
-asks for a producer id only after the first produce() and sends nothing until it has one
-(0.3-0.7 s here, with the queue filling up meanwhile). Each cycle runs the variants in the order plain, idempotent,
+asks for a producer id only after the first produce(), on a 500 ms timer, and sends nothing
+until it has one (0.5-1 s here, with the queue filling up meanwhile). Each cycle runs the variants in the order plain, idempotent,
 transactional at each interval; --rounds cycles per configuration (record size × partitions).
 
 Page cache: on the project's VM, page-cache memory the guest has not touched lately is handed
@@ -62,6 +62,7 @@ Run from the repository root after
     python3 scripts/bench_transactions.py --brook PATH           # another brook binary
     python3 scripts/bench_transactions.py --bootstrap HOST:PORT  # a running broker
     python3 scripts/bench_transactions.py --rounds 1 --seconds 1 --sizes 100 --partitions 1  # quick run
+    python3 scripts/bench_transactions.py --variants plain,idempotent,plain1,txn --rounds 5  # BENCHMARKS.md
 
 Exits with status 1 on any delivery error, client error, failed transaction call, failed
 check, or if the broker it started dies or does not stop cleanly.
@@ -282,8 +283,8 @@ def run_round(args, admin, bootstrap, broker_pid, config: Config, variant: str, 
     # One record (in a transaction of its own for the transactional variants), flushed before the
     # time starts: the producer then has its metadata, its connection to the partition's leader
     # and, when idempotent, its producer id. librdkafka only asks for the id (InitProducerId)
-    # after the first produce() and takes 0.3-0.7 s to get it, during which nothing is sent and
-    # the queue fills up: that start-up would otherwise be charged to the idempotent rounds.
+    # after the first produce(), on a 500 ms timer, and sends nothing until it has one while the
+    # queue fills up: that start-up would otherwise be charged to the idempotent rounds.
     warm_start = time.perf_counter()
     if transactional:
         producer.begin_transaction()
