@@ -8,13 +8,14 @@ import NIOCore
 import ServiceLifecycle
 import Testing
 
-/// Runs an in-process broker on 127.0.0.1:0 with its own data directory for the duration of `body`.
-func withBroker(_ body: (String) async throws -> Void) async throws {
+/// Runs an in-process broker on 127.0.0.1:0 with its own data directory (no initial rebalance
+/// delay, plus `overrides`) for the duration of `body`.
+func withBroker(_ overrides: [String] = [], _ body: (String) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brook-client-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let config = try BrokerConfig(overrides: [
         "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs=\(directory)", "group.initial.rebalance.delay.ms=0",
-    ])
+    ] + overrides)
     let logger = Logger(label: "client-test")
     let broker = try await Broker.start(config: config, logger: logger)
     let group = ServiceGroup(services: broker.services, logger: logger)

@@ -1,32 +1,14 @@
-import BrookBroker
 import BrookClient
 import BrookModel
 import BrookProtocol
-import Foundation
-import Logging
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 import Testing
 
 /// Runs an in-process broker with group settings for quick rebalances (no initial delay,
 /// KIP-848 heartbeats every 100 ms) plus `overrides`.
 func withGroupBroker(_ overrides: [String] = [], _ body: (String) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brook-groups-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let config = try BrokerConfig(overrides: [
-        "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs=\(directory)", "group.initial.rebalance.delay.ms=0",
-        "group.consumer.heartbeat.interval.ms=100",
-    ] + overrides)
-    let logger = Logger(label: "group-consumer-test")
-    let broker = try await Broker.start(config: config, logger: logger)
-    let group = ServiceGroup(services: broker.services, logger: logger)
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        defer { tasks.cancelAll() }
-        try await body("127.0.0.1:\(broker.boundListeners[0].port)")
-        await group.triggerGracefulShutdown()
-    }
+    try await withBroker(["group.consumer.heartbeat.interval.ms=100"] + overrides, body)
 }
 
 /// Subscribed consumers against an in-process broker: groups split partitions, take over from
