@@ -3,6 +3,7 @@ import BrookModel
 import BrookProtocol
 import BrookRecords
 import NIOCore
+import Synchronization
 import Testing
 
 /// The Consumer against an in-process broker, fed by the Producer.
@@ -97,6 +98,42 @@ import Testing
             try await second.commit()
             #expect(try await second.committed([partition]) == [partition: 30])
             await second.close()
+            await cluster.close()
+        }
+    }
+
+    @Test func asynchronousCommitsCompleteInOrderAndCloseWaitsForThem() async throws {
+        try await withBroker { bootstrap in
+            let cluster = try await Cluster.connect(bootstrapServers: bootstrap)
+            try await ProduceFetchTests.createTopic("async-commits", on: cluster)
+            try await Self.produce(bootstrap, topic: "async-commits", values: (0..<20).map { "v\($0)" }, partition: 0)
+            let partition = TopicPartition(topic: "async-commits", partition: 0)
+            let consumer = try await Self.consumer(bootstrap) { $0.groupId = "async-committers" }
+            consumer.assign([partition])
+            #expect(try await Self.poll(consumer, count: 20).count == 20)
+            let outcomes = Mutex<[(Int64, String?)]>([])
+            for offset in [5, 9, 14] as [Int64] {
+                consumer.commitAsync([partition: offset]) { offsets, error in
+                    outcomes.withLock { $0.append((offsets[partition] ?? -1, error.map { "\($0)" })) }
+                }
+            }
+            consumer.commitAsync { offsets, error in
+                outcomes.withLock { $0.append((offsets[partition] ?? -1, error.map { "\($0)" })) }
+            }
+            await consumer.close()
+            let seen = outcomes.withLock { $0 }
+            #expect(seen.map(\.0) == [5, 9, 14, 20], "each commit's outcome, in the order asked, before close returns")
+            #expect(seen.allSatisfy { $0.1 == nil })
+
+            let reader = try await Self.consumer(bootstrap) { $0.groupId = "async-committers" }
+            #expect(try await reader.committed([partition]) == [partition: 20])
+            await reader.close()
+
+            let groupless = try await Self.consumer(bootstrap)
+            let failure = Mutex<String?>(nil)
+            groupless.commitAsync([partition: 1]) { _, error in failure.withLock { $0 = error.map { "\($0)" } } }
+            await groupless.close()
+            #expect(failure.withLock { $0 }?.contains("group.id") == true)
             await cluster.close()
         }
     }

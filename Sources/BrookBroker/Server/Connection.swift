@@ -8,7 +8,7 @@ import NIOCore
 /// at a time per connection (as Kafka does by muting the channel), which keeps responses ordered
 /// while different connections — and so different partitions' clients — run in parallel.
 struct Connection {
-    let channel: NIOAsyncChannel<ByteBuffer, IOData>
+    let channel: NIOAsyncChannel<ByteBuffer, Never>
     let router: RequestRouter
     let listenerName: String
     let logger: Logger

@@ -23,7 +23,7 @@ public final class KafkaServer: Service, Sendable {
         }
     }
 
-    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, IOData>, Never>
+    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, Never>, Never>
 
     /// A bound listening socket, not yet accepting.
     public struct BoundListener: Sendable {
@@ -66,7 +66,10 @@ public final class KafkaServer: Service, Sendable {
                         try child.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumRequestSize))
                         )
-                        return try NIOAsyncChannel<ByteBuffer, IOData>(wrappingChannelSynchronously: child)
+                        // Responses are written on the channel itself, so the async outbound writer is
+                        // finished at once: a connection accepted but never served (the listener
+                        // closing under it) then has no writer left to trap on deinit.
+                        return try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: child)
                     }
                 }
             var actual = listener
@@ -98,7 +101,7 @@ public final class KafkaServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, IOData>, listenerName: String) async {
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, Never>, listenerName: String) async {
         let id = ObjectIdentifier(connection.channel)
         openConnections.withLock { $0[id] = connection.channel }
         defer { _ = openConnections.withLock { $0.removeValue(forKey: id) } }

@@ -12,8 +12,8 @@ import Synchronization
 /// its partitions has room in its buffer, so the next records are on their way while the caller
 /// processes the last ones. With `readCommitted`, fetches stop at the last stable offset and the
 /// records of aborted transactions are dropped. ``seek(_:to:)``, ``seekToBeginning(_:)``,
-/// ``seekToEnd(_:)``, ``pause(_:)`` and ``resume(_:)`` steer positions; ``commit(_:)`` and
-/// ``committed(_:)`` store and read the group's offsets.
+/// ``seekToEnd(_:)``, ``pause(_:)`` and ``resume(_:)`` steer positions; ``commit(_:)``,
+/// ``commitAsync(_:onComplete:)`` and ``committed(_:)`` store and read the group's offsets.
 ///
 /// ``subscribe(topics:)`` and ``subscribe(pattern:)`` join the consumer group instead and let
 /// it assign the partitions (see Consumer+Subscription.swift); ``records`` is the records as an
@@ -27,6 +27,8 @@ public final class Consumer: Sendable {
     let layouts = Mutex<[String: TopicLayout]>([:])
     /// The group membership of a subscribed consumer.
     let membership = Mutex<(any GroupMembership)?>(nil)
+    /// ``commitAsync(_:onComplete:)``'s commits, in order.
+    let asyncCommits = SerialTaskQueue()
 
     struct PartitionState {
         /// The next offset to hand out; nil until reset from the committed offset or the policy.
@@ -270,6 +272,25 @@ public final class Consumer: Sendable {
         }
     }
 
+    /// Commits like ``commit(_:)`` without waiting. The offsets (every assigned partition's
+    /// position when nil) are taken now; commits are sent one after another in the order they
+    /// were asked for, after any earlier one finished, and `onComplete` gets each outcome.
+    /// ``close()`` waits for the commits still under way.
+    public func commitAsync(
+        _ offsets: [TopicPartition: Int64]? = nil,
+        onComplete: (@Sendable ([TopicPartition: Int64], (any Error)?) -> Void)? = nil
+    ) {
+        let offsets = offsets ?? state.withLock { $0.partitions.compactMapValues(\.position) }
+        asyncCommits.enqueue {
+            do {
+                try await self.commit(offsets)
+                onComplete?(offsets, nil)
+            } catch {
+                onComplete?(offsets, error)
+            }
+        }
+    }
+
     /// The group's committed offsets of `partitions` (absent where none is committed). With
     /// `readCommitted`, waits while a transaction's offsets for them are pending.
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
@@ -310,6 +331,7 @@ public final class Consumer: Sendable {
     /// Stops fetching and closes the connections. A subscribed consumer first gives up its
     /// partitions (committing their positions with auto-commit) and leaves its group.
     public func close() async {
+        await asyncCommits.drain()
         await membership.withLock { membership -> (any GroupMembership)? in
             defer { membership = nil }
             return membership
