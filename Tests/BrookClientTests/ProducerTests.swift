@@ -116,6 +116,10 @@ import Testing
             }
             let metadata = try await producer.send(ProducerRecord(topic: "small", partition: 1, value: ByteBuffer(string: "y")))
             #expect(metadata.offset == 0)
+            // A partition added since the producer learned the topic is found by a second look.
+            try await TopicAdmin(cluster: cluster).createPartitions("small", totalCount: 5)
+            let added = try await producer.send(ProducerRecord(topic: "small", partition: 4, value: ByteBuffer(string: "w")))
+            #expect(added.partition == 4 && added.offset == 0)
             await producer.close()
             await #expect(throws: ProducerError.closed) {
                 try await producer.send(ProducerRecord(topic: "small", partition: 1, value: ByteBuffer(string: "z")))

@@ -157,7 +157,7 @@ extension Producer {
             switch code {
             case .none, .duplicateSequenceNumber:
                 complete(batch, baseOffset: code == .none ? result.baseOffset : -1, logAppendTime: result.logAppendTimeMs)
-            case .outOfOrderSequenceNumber, .unknownProducerId where configuration.transactionalId == nil:
+            case .outOfOrderSequenceNumber where configuration.transactionalId == nil, .unknownProducerId where configuration.transactionalId == nil:
                 // The broker lost this producer's sequence (KIP-360): start a new producer id
                 // and resend from sequence 0.
                 if !renewed {

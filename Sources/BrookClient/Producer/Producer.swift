@@ -33,7 +33,6 @@ public final class Producer: Sendable {
     let accumulator: RecordAccumulator
     let limiter: InFlightLimiter
     let topics = Mutex<[String: TopicLayout]>([:])
-    let sticky = Mutex<[String: Int32]>([:])
     let identity = Mutex(ProducerIdentity())
     let transaction = Mutex(TransactionProgress())
     private let loop = Mutex<Task<Void, Never>?>(nil)
@@ -67,45 +66,37 @@ public final class Producer: Sendable {
 
     /// Sends `record` and returns where it was written, once acknowledged (or throws why not).
     public func send(_ record: ProducerRecord) async throws -> RecordMetadata {
-        let partition = try await partition(for: record)
         try checkTransactionalSend()
+        let keyHash = Self.keyHash(of: record)
         let timestamp = record.timestamp ?? Self.nowMilliseconds()
+        var recovery = AppendRecovery()
         while true {
             do {
                 return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RecordMetadata, any Error>) in
-                    switch accumulator.append(record, to: partition, timestamp: timestamp, delivery: .awaiting(continuation)) {
-                    case .appended(let closedBatch):
-                        if closedBatch { rotateSticky(record, from: partition) }
-                    case .bufferFull:
-                        continuation.resume(throwing: BufferFull())
-                    case .closed:
-                        continuation.resume(throwing: ProducerError.closed)
-                    }
+                    let outcome = accumulator.append(record, keyHash: keyHash, timestamp: timestamp, delivery: .awaiting(continuation))
+                    if outcome != .appended { continuation.resume(throwing: NotAppended(outcome: outcome)) }
                 }
-            } catch is BufferFull {
-                try await waitForRoom()
+            } catch let notAppended as NotAppended {
+                try await recover(from: notAppended.outcome, appending: record, &recovery)
             }
         }
     }
 
-    /// Buffers `record` and returns as soon as it is buffered (waiting only for buffer room);
-    /// `onDelivery`, if given, gets its outcome later. ``flush()`` waits for every outcome.
+    /// Buffers `record` and returns as soon as it is buffered (waiting only for buffer room or
+    /// the first metadata of its topic); `onDelivery`, if given, gets its outcome later.
+    /// ``flush()`` waits for every outcome.
     public func enqueue(
         _ record: ProducerRecord, onDelivery: (@Sendable (Result<RecordMetadata, any Error>) -> Void)? = nil
     ) async throws {
-        let partition = try await partition(for: record)
         try checkTransactionalSend()
+        let keyHash = Self.keyHash(of: record)
         let timestamp = record.timestamp ?? Self.nowMilliseconds()
+        let delivery = onDelivery.map { Delivery.callback($0) }
+        var recovery = AppendRecovery()
         while true {
-            switch accumulator.append(record, to: partition, timestamp: timestamp, delivery: onDelivery.map { .callback($0) }) {
-            case .appended(let closedBatch):
-                if closedBatch { rotateSticky(record, from: partition) }
-                return
-            case .bufferFull:
-                try await waitForRoom()
-            case .closed:
-                throw ProducerError.closed
-            }
+            let outcome = accumulator.append(record, keyHash: keyHash, timestamp: timestamp, delivery: delivery)
+            if outcome == .appended { return }
+            try await recover(from: outcome, appending: record, &recovery)
         }
     }
 
@@ -122,35 +113,53 @@ public final class Producer: Sendable {
         await cluster.close()
     }
 
-    // MARK: Partitioning
+    // MARK: Partitioning and appending
 
-    /// The partition of `record`: its own, murmur2 of its key, or the topic's sticky partition.
-    func partition(for record: ProducerRecord) async throws -> TopicPartition {
-        if let partition = record.partition { return TopicPartition(topic: record.topic, partition: partition) }
-        let layout = try await layout(of: record.topic)
-        let count = Int32(layout.leaders.count)
-        if let key = record.key {
-            let partition = key.withUnsafeReadableBytes { Murmur2.partition(forKey: $0.bindMemory(to: UInt8.self), partitions: count) }
-            return TopicPartition(topic: record.topic, partition: partition)
-        }
-        let partition = sticky.withLock { sticky in
-            if let current = sticky[record.topic], current < count { return current }
-            let chosen = Int32.random(in: 0..<count)
-            sticky[record.topic] = chosen
-            return chosen
-        }
-        return TopicPartition(topic: record.topic, partition: partition)
+    /// murmur2 of the record's key when the partitioner needs it (a key and no partition).
+    static func keyHash(of record: ProducerRecord) -> Int32? {
+        guard record.partition == nil, let key = record.key else { return nil }
+        return key.withUnsafeReadableBytes { Murmur2.hash($0.bindMemory(to: UInt8.self)) }
     }
 
-    /// A keyless record's batch closed: the next keyless records go to another partition.
-    private func rotateSticky(_ record: ProducerRecord, from partition: TopicPartition) {
-        guard record.key == nil, record.partition == nil,
-              let count = topics.withLock({ $0[record.topic]?.leaders.count }), count > 1 else { return }
-        sticky.withLock { sticky in
-            guard sticky[record.topic] == partition.partition else { return }
-            var next = Int32.random(in: 0..<Int32(count - 1))
-            if next >= partition.partition { next += 1 }
-            sticky[record.topic] = next
+    private struct NotAppended: Error {
+        let outcome: RecordAccumulator.AppendOutcome
+    }
+
+    /// What one record's append has tried so far.
+    struct AppendRecovery {
+        var refreshedLayout = false
+        var deadline: ContinuousClock.Instant?
+    }
+
+    /// Removes what stopped an append: waits for buffer room or learns the topic's partitions
+    /// (looking once more when the record names a partition beyond them), or throws why the
+    /// record cannot be buffered.
+    private func recover(
+        from outcome: RecordAccumulator.AppendOutcome, appending record: ProducerRecord, _ recovery: inout AppendRecovery
+    ) async throws {
+        switch outcome {
+        case .appended:
+            return
+        case .closed:
+            throw ProducerError.closed
+        case .bufferFull:
+            let deadline = recovery.deadline ?? ContinuousClock.now + .milliseconds(configuration.maxBlockMs)
+            recovery.deadline = deadline
+            await accumulator.waitForMemory()
+            if ContinuousClock.now > deadline { throw ProducerError.blocked("buffer.memory is full") }
+        case .unknownTopic:
+            let layout = try await layout(of: record.topic)
+            guard !layout.leaders.isEmpty else { throw ClientError.notFound("topic \(record.topic) has no partitions") }
+            accumulator.learnPartitionCount(of: record.topic, Int32(layout.leaders.count))
+        case .unknownPartition(let count):
+            guard !recovery.refreshedLayout else {
+                throw ProducerError.refused(
+                    topic: record.topic, partition: record.partition ?? -1, code: ErrorCode.unknownTopicOrPartition.rawValue,
+                    message: "\(record.topic) has \(count) partitions, no partition \(record.partition ?? -1)")
+            }
+            recovery.refreshedLayout = true
+            forgetLayout(of: record.topic)
+            _ = try await layout(of: record.topic)
         }
     }
 
@@ -159,20 +168,13 @@ public final class Producer: Sendable {
         if let known = topics.withLock({ $0[topic] }) { return known }
         let layout = try await cluster.topicLayout(topic, timeout: .milliseconds(configuration.maxBlockMs))
         topics.withLock { $0[topic] = layout }
+        accumulator.learnPartitionCount(of: topic, Int32(layout.leaders.count))
         return layout
     }
 
     /// Drops the cached layout of `topic` (its leaders moved or it changed).
     func forgetLayout(of topic: String) {
         topics.withLock { $0[topic] = nil }
-    }
-
-    private struct BufferFull: Error {}
-
-    private func waitForRoom() async throws {
-        let deadline = ContinuousClock.now + .milliseconds(configuration.maxBlockMs)
-        await accumulator.waitForMemory()
-        if ContinuousClock.now > deadline { throw ProducerError.blocked("buffer.memory is full") }
     }
 
     /// The wall clock in milliseconds, for record timestamps.

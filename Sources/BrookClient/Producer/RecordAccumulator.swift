@@ -3,17 +3,41 @@ import BrookRecords
 import NIOCore
 import Synchronization
 
-/// The producer's buffer: per partition, an open batch taking records and the closed batches
-/// waiting to be sent, in order; the buffer memory they hold (`buffer.memory`); which partitions
-/// have a batch in flight (at most one each, which keeps every partition's batches, retries
-/// included, in sequence order); and the waits of `send` for room, of the send loop for work and
-/// of `flush` for an empty buffer.
+/// The producer's buffer: per topic, its partition count, the partition keyless records stick to
+/// and each partition's open batch; per partition, the closed batches waiting to be sent, in
+/// order; the buffer memory they hold (`buffer.memory`); which partitions have a batch in flight
+/// (at most one each, which keeps every partition's batches, retries included, in sequence
+/// order); and the waits of `send` for room, of the send loop for work and of `flush` for an
+/// empty buffer.
 ///
-/// One mutex guards it; appends are synchronous and never compress (batches are closed by the
-/// send loop). Continuations are resumed outside the lock.
+/// One mutex guards it. An append chooses the partition and writes the record under one lock,
+/// synchronously and without compressing (batches are closed by the send loop); records to the
+/// topic of the previous append find its slot without hashing the name. Continuations are
+/// resumed outside the lock.
 final class RecordAccumulator: Sendable {
+    /// One topic's records being gathered.
+    struct TopicSlot {
+        let name: String
+        var partitionCount: Int32
+        /// Where records without key or partition go until that partition's batch closes
+        /// (KIP-480); -1 until chosen.
+        var stickyPartition: Int32 = -1
+        /// The open batch of each partition, by index.
+        var open: [ProducerBatch?]
+
+        init(name: String, partitionCount: Int32) {
+            self.name = name
+            self.partitionCount = partitionCount
+            open = Array(repeating: nil, count: Int(partitionCount))
+        }
+    }
+
     struct State {
-        var open: [TopicPartition: ProducerBatch] = [:]
+        var slots: [TopicSlot] = []
+        var slotIndex: [String: Int] = [:]
+        /// The slot of the last append's topic.
+        var lastSlot = -1
+        var openCount = 0
         var queued: [TopicPartition: CircularBuffer<ProducerBatch>] = [:]
         var inFlight: Set<TopicPartition> = []
         var usedMemory = 0
@@ -23,7 +47,23 @@ final class RecordAccumulator: Sendable {
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var isClosing = false
 
-        var isIdle: Bool { open.isEmpty && queued.isEmpty && inFlight.isEmpty }
+        var isIdle: Bool { openCount == 0 && queued.isEmpty && inFlight.isEmpty }
+
+        /// The slot of `topic`, nil while its partition count is unknown.
+        mutating func slot(of topic: String) -> Int? {
+            if lastSlot >= 0 && slots[lastSlot].name == topic { return lastSlot }
+            guard let slot = slotIndex[topic] else { return nil }
+            lastSlot = slot
+            return slot
+        }
+
+        /// Moves partition `index`'s open batch of `slot` to its send queue.
+        mutating func close(slot: Int, index: Int) {
+            guard let batch = slots[slot].open[index] else { return }
+            slots[slot].open[index] = nil
+            openCount -= 1
+            queued[batch.partition, default: []].append(batch)
+        }
     }
 
     let batchSize: Int
@@ -40,48 +80,81 @@ final class RecordAccumulator: Sendable {
     }
 
     /// What an append did.
-    enum AppendOutcome {
-        case appended(closedBatch: Bool)
+    enum AppendOutcome: Equatable {
+        case appended
         /// The buffer is full: wait with ``waitForMemory()`` and try again.
         case bufferFull
         case closed
+        /// The topic's partition count is not known: learn it (``learnPartitionCount(of:_:)``)
+        /// and try again.
+        case unknownTopic
+        /// The record names a partition the topic does not have (as far as is known).
+        case unknownPartition(partitionCount: Int32)
     }
 
-    /// Appends a record to `partition`'s open batch (closing it first when the record would
-    /// overflow `batch.size`). The clock is read only when a batch is created.
-    func append(_ record: ProducerRecord, to partition: TopicPartition, timestamp: Int64, delivery: Delivery?) -> AppendOutcome {
+    /// Tells the accumulator how many partitions `topic` has (counts only grow).
+    func learnPartitionCount(of topic: String, _ count: Int32) {
+        guard count > 0 else { return }
+        state.withLock { state in
+            guard let slot = state.slotIndex[topic] else {
+                state.slotIndex[topic] = state.slots.count
+                state.slots.append(TopicSlot(name: topic, partitionCount: count))
+                return
+            }
+            guard count > state.slots[slot].partitionCount else { return }
+            state.slots[slot].open += Array(repeating: nil, count: Int(count - state.slots[slot].partitionCount))
+            state.slots[slot].partitionCount = count
+        }
+    }
+
+    /// Appends a record to its partition's open batch (closing it first when the record would
+    /// overflow `batch.size`). The partition is the record's own, the Java partitioner's for
+    /// `keyHash` (murmur2 of the key), or the topic's sticky one, which moves on when its batch
+    /// closes.
+    func append(_ record: ProducerRecord, keyHash: Int32?, timestamp: Int64, delivery: Delivery?) -> AppendOutcome {
         let reserve = (record.key?.readableBytes ?? 0) + (record.value?.readableBytes ?? 0)
             + record.headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.readableBytes ?? 0) + 4 } + 24
         let (outcome, wake) = state.withLock { state -> (AppendOutcome, Bool) in
             guard !state.isClosing else { return (.closed, false) }
+            guard let slot = state.slot(of: record.topic) else { return (.unknownTopic, false) }
             if state.usedMemory > 0 && state.usedMemory + reserve > bufferMemory { return (.bufferFull, false) }
-            var closed = false
-            if let open = state.open[partition], let encoder = open.encoder, encoder.recordCount > 0,
-               encoder.recordsSize + reserve > batchSize {
-                state.queued[partition, default: []].append(open)
-                state.open[partition] = nil
-                closed = true
-            }
-            let created = state.open[partition] == nil
-            // Taken out of the dictionary while it grows: a copy left there would make every
-            // append copy the whole batch (copy on write).
-            var batch = state.open.removeValue(forKey: partition) ?? ProducerBatch(
-                partition: partition,
-                encoder: BatchEncoder(compression: compression, capacity: max(batchSize, reserve)),
-                createdAt: .now)
-            let index = batch.encoder!.recordCount
-            batch.encoder!.append(key: record.key, value: record.value, headers: record.headers, timestamp: timestamp)
-            if let delivery { batch.deliveries.append((index, timestamp, delivery)) }
-            batch.reservedBytes += reserve
-            state.usedMemory += reserve
-            if batch.encoder!.recordsSize >= batchSize {
-                state.queued[partition, default: []].append(batch)
-                state.open[partition] = nil
-                closed = true
+            let count = state.slots[slot].partitionCount
+            let partition: Int32
+            if let explicit = record.partition {
+                guard explicit >= 0 && explicit < count else { return (.unknownPartition(partitionCount: count), false) }
+                partition = explicit
+            } else if let keyHash {
+                partition = (keyHash & 0x7fff_ffff) % count
             } else {
-                state.open[partition] = batch
+                if state.slots[slot].stickyPartition < 0 { state.slots[slot].stickyPartition = Int32.random(in: 0..<count) }
+                partition = state.slots[slot].stickyPartition
             }
-            return (.appended(closedBatch: closed), closed || created)
+            let index = Int(partition)
+            var closed = false
+            if state.slots[slot].open[index]?.wouldOverflow(adding: reserve, batchSize: batchSize) == true {
+                state.close(slot: slot, index: index)
+                closed = true
+            }
+            let created = state.slots[slot].open[index] == nil
+            if created {
+                state.slots[slot].open[index] = ProducerBatch(
+                    partition: TopicPartition(topic: state.slots[slot].name, partition: partition),
+                    encoder: BatchEncoder(compression: compression, capacity: max(batchSize, reserve)),
+                    createdAt: .now)
+                state.openCount += 1
+            }
+            state.slots[slot].open[index]!.append(record, timestamp: timestamp, delivery: delivery, reservedBytes: reserve)
+            state.usedMemory += reserve
+            if state.slots[slot].open[index]!.recordsSize >= batchSize {
+                state.close(slot: slot, index: index)
+                closed = true
+            }
+            if closed && record.partition == nil && keyHash == nil && count > 1 && state.slots[slot].stickyPartition == partition {
+                var next = Int32.random(in: 0..<(count - 1))
+                if next >= partition { next += 1 }
+                state.slots[slot].stickyPartition = next
+            }
+            return (.appended, closed || created)
         }
         if wake { wakeSender() }
         return outcome
@@ -115,13 +188,17 @@ final class RecordAccumulator: Sendable {
         state.withLock { state in
             var work = Work()
             let hurry = state.isClosing || !state.flushWaiters.isEmpty
-            for (partition, batch) in state.open {
-                let due = batch.createdAt + linger
-                if hurry || due <= now {
-                    state.queued[partition, default: []].append(batch)
-                    state.open[partition] = nil
-                } else {
-                    work.nextDeadline = min(work.nextDeadline ?? due, due)
+            if state.openCount > 0 {
+                for slot in state.slots.indices {
+                    for index in state.slots[slot].open.indices {
+                        guard let createdAt = state.slots[slot].open[index]?.createdAt else { continue }
+                        let due = createdAt + linger
+                        if hurry || due <= now {
+                            state.close(slot: slot, index: index)
+                        } else {
+                            work.nextDeadline = min(work.nextDeadline ?? due, due)
+                        }
+                    }
                 }
             }
             for (partition, queue) in state.queued where !state.inFlight.contains(partition) {
@@ -218,9 +295,15 @@ final class RecordAccumulator: Sendable {
     /// Takes every batch not in flight (aborting a transaction), releasing their memory.
     func drainUnsent() -> [ProducerBatch] {
         let (batches, waiters) = state.withLock { state in
-            var batches = Array(state.open.values)
+            var batches: [ProducerBatch] = []
+            for slot in state.slots.indices {
+                for index in state.slots[slot].open.indices {
+                    if let batch = state.slots[slot].open[index] { batches.append(batch) }
+                    state.slots[slot].open[index] = nil
+                }
+            }
+            state.openCount = 0
             for queue in state.queued.values { batches += queue }
-            state.open = [:]
             state.queued = [:]
             state.usedMemory -= batches.reduce(0) { $0 + $1.reservedBytes }
             let waiters = state.memoryWaiters
