@@ -44,21 +44,14 @@ struct ProducerBatch: Sendable {
 
     var recordCount: Int32 { encoded?.recordCount ?? encoder?.recordCount ?? 0 }
 
-    /// Uncompressed size of the records appended while open.
-    var recordsSize: Int { encoder?.recordsSize ?? 0 }
-
-    /// Whether a record reserving `bytes` would take an open batch holding records past `batchSize`.
-    func wouldOverflow(adding bytes: Int, batchSize: Int) -> Bool {
-        guard let encoder, encoder.recordCount > 0 else { return false }
-        return encoder.recordsSize + bytes > batchSize
-    }
-
-    /// Appends `record` to the open batch; `delivery`, if any, gets its outcome.
-    mutating func append(_ record: ProducerRecord, timestamp: Int64, delivery: Delivery?, reservedBytes bytes: Int) {
+    /// Appends `record` to the open batch; `delivery`, if any, gets its outcome. Returns the
+    /// size of the batch's records now.
+    mutating func append(_ record: ProducerRecord, timestamp: Int64, delivery: Delivery?, reservedBytes bytes: Int) -> Int {
         let index = encoder!.recordCount
         encoder!.append(key: record.key, value: record.value, headers: record.headers, timestamp: timestamp)
         if let delivery { deliveries.append((index, timestamp, delivery)) }
         reservedBytes += bytes
+        return encoder!.recordsSize
     }
 
     /// Compresses the records if still open; on a codec failure every record fails.

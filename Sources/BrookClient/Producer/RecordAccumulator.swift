@@ -24,11 +24,22 @@ final class RecordAccumulator: Sendable {
         var stickyPartition: Int32 = -1
         /// The open batch of each partition, by index.
         var open: [ProducerBatch?]
+        /// The size of each open batch's records, -1 where none is open: appends check it
+        /// without touching (and so copying) the batch.
+        var openBytes: [Int]
 
         init(name: String, partitionCount: Int32) {
             self.name = name
             self.partitionCount = partitionCount
             open = Array(repeating: nil, count: Int(partitionCount))
+            openBytes = Array(repeating: -1, count: Int(partitionCount))
+        }
+
+        mutating func grow(to count: Int32) {
+            guard count > partitionCount else { return }
+            open += Array(repeating: nil, count: Int(count - partitionCount))
+            openBytes += Array(repeating: -1, count: Int(count - partitionCount))
+            partitionCount = count
         }
     }
 
@@ -44,6 +55,8 @@ final class RecordAccumulator: Sendable {
         var memoryWaiters: [CheckedContinuation<Void, Never>] = []
         var senderWaiter: CheckedContinuation<Void, Never>?
         var senderWakePending = false
+        /// When the armed timer rings, if one is armed.
+        var timerDeadline: ContinuousClock.Instant?
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var isClosing = false
 
@@ -61,6 +74,7 @@ final class RecordAccumulator: Sendable {
         mutating func close(slot: Int, index: Int) {
             guard let batch = slots[slot].open[index] else { return }
             slots[slot].open[index] = nil
+            slots[slot].openBytes[index] = -1
             openCount -= 1
             queued[batch.partition, default: []].append(batch)
         }
@@ -101,9 +115,7 @@ final class RecordAccumulator: Sendable {
                 state.slots.append(TopicSlot(name: topic, partitionCount: count))
                 return
             }
-            guard count > state.slots[slot].partitionCount else { return }
-            state.slots[slot].open += Array(repeating: nil, count: Int(count - state.slots[slot].partitionCount))
-            state.slots[slot].partitionCount = count
+            state.slots[slot].grow(to: count)
         }
     }
 
@@ -131,11 +143,11 @@ final class RecordAccumulator: Sendable {
             }
             let index = Int(partition)
             var closed = false
-            if state.slots[slot].open[index]?.wouldOverflow(adding: reserve, batchSize: batchSize) == true {
+            if state.slots[slot].openBytes[index] > 0 && state.slots[slot].openBytes[index] + reserve > batchSize {
                 state.close(slot: slot, index: index)
                 closed = true
             }
-            let created = state.slots[slot].open[index] == nil
+            let created = state.slots[slot].openBytes[index] < 0
             if created {
                 state.slots[slot].open[index] = ProducerBatch(
                     partition: TopicPartition(topic: state.slots[slot].name, partition: partition),
@@ -143,9 +155,10 @@ final class RecordAccumulator: Sendable {
                     createdAt: .now)
                 state.openCount += 1
             }
-            state.slots[slot].open[index]!.append(record, timestamp: timestamp, delivery: delivery, reservedBytes: reserve)
+            let size = state.slots[slot].open[index]!.append(record, timestamp: timestamp, delivery: delivery, reservedBytes: reserve)
+            state.slots[slot].openBytes[index] = size
             state.usedMemory += reserve
-            if state.slots[slot].open[index]!.recordsSize >= batchSize {
+            if size >= batchSize {
                 state.close(slot: slot, index: index)
                 closed = true
             }
@@ -154,7 +167,11 @@ final class RecordAccumulator: Sendable {
                 if next >= partition { next += 1 }
                 state.slots[slot].stickyPartition = next
             }
-            return (.appended, closed || created)
+            // The send loop needs to hear of a new or full batch only if it may send it now:
+            // the answer to a batch in flight wakes it anyway.
+            let idle = (closed || created) && !state.inFlight.contains(state.slots[slot].open[index]?.partition
+                ?? TopicPartition(topic: state.slots[slot].name, partition: partition))
+            return (.appended, idle)
         }
         if wake { wakeSender() }
         return outcome
@@ -190,8 +207,12 @@ final class RecordAccumulator: Sendable {
             let hurry = state.isClosing || !state.flushWaiters.isEmpty
             if state.openCount > 0 {
                 for slot in state.slots.indices {
-                    for index in state.slots[slot].open.indices {
-                        guard let createdAt = state.slots[slot].open[index]?.createdAt else { continue }
+                    for index in state.slots[slot].open.indices where state.slots[slot].openBytes[index] >= 0 {
+                        guard let createdAt = state.slots[slot].open[index]?.createdAt,
+                              let partition = state.slots[slot].open[index]?.partition else { continue }
+                        // Behind a batch in flight it cannot go before that one's answer, which
+                        // wakes the loop: it keeps filling meanwhile and needs no timer.
+                        if !hurry && state.inFlight.contains(partition) { continue }
                         let due = createdAt + linger
                         if hurry || due <= now {
                             state.close(slot: slot, index: index)
@@ -219,12 +240,7 @@ final class RecordAccumulator: Sendable {
 
     /// Waits until new work may be there: an append, a completion, a flush, or `deadline`.
     func waitForWork(until deadline: ContinuousClock.Instant?) async {
-        let timer = deadline.map { deadline in
-            Task { [weak self] in
-                try? await Task.sleep(until: deadline)
-                self?.wakeSender()
-            }
-        }
+        if let deadline { armTimer(for: deadline) }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 if state.senderWakePending {
@@ -236,7 +252,25 @@ final class RecordAccumulator: Sendable {
             }
             if resumeNow { continuation.resume() }
         }
-        timer?.cancel()
+    }
+
+    /// Makes sure the send loop is woken at `deadline`: one timer at a time, a new one only
+    /// when the armed one would ring later (an early or spare ring only costs a look).
+    private func armTimer(for deadline: ContinuousClock.Instant) {
+        let arm = state.withLock { state -> Bool in
+            if let armed = state.timerDeadline, armed <= deadline { return false }
+            state.timerDeadline = deadline
+            return true
+        }
+        guard arm else { return }
+        Task { [weak self] in
+            try? await Task.sleep(until: deadline)
+            guard let self else { return }
+            state.withLock { state in
+                if state.timerDeadline == deadline { state.timerDeadline = nil }
+            }
+            wakeSender()
+        }
     }
 
     func wakeSender() {
@@ -300,6 +334,7 @@ final class RecordAccumulator: Sendable {
                 for index in state.slots[slot].open.indices {
                     if let batch = state.slots[slot].open[index] { batches.append(batch) }
                     state.slots[slot].open[index] = nil
+                    state.slots[slot].openBytes[index] = -1
                 }
             }
             state.openCount = 0
