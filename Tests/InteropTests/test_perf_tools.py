@@ -65,6 +65,33 @@ def test_perf_produce_then_consume(broker):
     assert records * 100 < float(columns.group(3)) * 1_048_576 < records * 200
 
 
+def test_perf_through_the_client_library_producer_and_consumer(broker):
+    topic, records, partitions = "perf-library", 20_000, 3
+    create_topic(broker, topic, partitions=partitions)
+    # Record by record through the library's Producer: batches close at 16 KiB, so keyless
+    # records move between partitions (sticky partitioning) and every one gets some.
+    match = final_line(perf(broker, "produce", "--api", "producer", "--topic", topic, "--num-records", str(records),
+                            "--record-size", "100", "--batch-size", "16384"))
+    assert int(match.group(1)) == records
+    p50, p95, p99, p999 = (float(match.group(i)) for i in range(6, 10))
+    assert 0 <= p50 <= p95 <= p99 <= p999 <= float(match.group(5))
+    counts = high_watermarks(broker, topic, partitions)
+    assert sum(counts) == records and all(count > 0 for count in counts), counts
+
+    # Record by record through the library's Consumer, with small fetches and polls.
+    consumed = perf(broker, "consume", "--api", "consumer", "--topic", topic, "--messages", str(records),
+                    "--fetch-size", "4096", "--hide-header")
+    assert consumed.returncode == 0, consumed.stderr
+    columns = CONSUMER_LINE.match(consumed.stdout.strip())
+    assert columns, f"not kafka-consumer-perf-test's columns: {consumed.stdout!r}"
+    assert int(columns.group(5)) == records
+    # MB count values (there are no keys) as Kafka does: exactly records x 100 bytes.
+    assert float(columns.group(3)) == round(records * 100 / 1_048_576, 4)
+
+    bad = perf(broker, "consume", "--api", "records", "--topic", topic, "--messages", "1")
+    assert bad.returncode != 0 and "--api takes fetches or consumer" in bad.stderr
+
+
 def test_perf_produce_throttled_with_compression_and_acks(broker):
     topic = "perf-throttled"
     create_topic(broker, topic, partitions=2)

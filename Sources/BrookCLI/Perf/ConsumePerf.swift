@@ -1,6 +1,7 @@
 import ArgumentParser
 import BrookClient
 import Foundation
+import NIOCore
 
 /// `brook perf consume`: kafka-consumer-perf-test for Brook.
 struct ConsumePerf: AsyncParsableCommand {
@@ -10,11 +11,13 @@ struct ConsumePerf: AsyncParsableCommand {
         discussion: """
             Reads without a consumer group, from each partition's log start (or end, with \
             --from-latest), until --messages records have arrived, and prints \
-            kafka-consumer-perf-test's columns. Records are counted from the batch headers \
-            (control batches skipped), whole batches at a time, so the count may pass --messages. \
-            MB are 2^20 bytes of record batches as fetched (batch and record framing included, \
-            where Kafka counts keys and values). rebalance.time.ms is the time taken to look up \
-            the partitions' leaders and starting offsets; fetch.time.ms is the rest.
+            kafka-consumer-perf-test's columns. With --api fetches (the default) records are \
+            counted from the batch headers (control batches skipped), whole batches at a time, so \
+            the count may pass --messages, and MB are 2^20 bytes of record batches as fetched \
+            (batch and record framing included). With --api consumer every record goes through \
+            the client library's Consumer and MB count keys and values, as Kafka does. \
+            rebalance.time.ms is the time taken to look up the partitions' leaders and starting \
+            offsets; fetch.time.ms is the rest.
             """
     )
 
@@ -28,22 +31,54 @@ struct ConsumePerf: AsyncParsableCommand {
     @Flag(help: "Start at the end of each partition: read only records produced from now on.") var fromLatest = false
     @Flag(help: "Do not print the header line.") var hideHeader = false
 
+    @Option(help: "fetches: whole batches through FetchLoop, records counted from batch headers (the broker's ceiling); consumer: record by record through the client library's Consumer, as an application reads them.")
+    var api = "fetches"
+
+    /// What a run consumed, and when fetching began.
+    struct Consumed {
+        var records = 0
+        var bytes = 0
+        var fetchStart: ContinuousClock.Instant
+        var timedOut = false
+    }
+
     func run() async throws {
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
-        let cluster = try await Cluster.connect(bootstrapServers: bootstrapServer, clientId: "brook-perf-consumer")
+        guard api == "fetches" || api == "consumer" else { throw ValidationError("--api takes fetches or consumer, not '\(api)'") }
         let startDate = Date()
         let clock = ContinuousClock()
         let start = clock.now
-        var consumed = (records: 0, bytes: 0)
-        var timedOut = false
-        let fetchStart: ContinuousClock.Instant
+        let consumed = api == "fetches" ? try await fetchBatches(clock: clock) : try await consumeRecords(clock: clock)
+        let end = clock.now
+        if consumed.timedOut {
+            FileHandle.standardError.write(Data("WARNING: Exiting before consuming the expected number of messages: timeout (\(timeout) ms) exceeded.\n".utf8))
+        }
+        let endDate = startDate.addingTimeInterval((end - start).seconds)
+        let total = (end - start).seconds
+        let fetching = (end - consumed.fetchStart).seconds
+        let megabytes = Double(consumed.bytes) / 1_048_576
+        if !hideHeader {
+            print("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec")
+        }
+        print("\(Self.format(startDate)), \(Self.format(endDate)), " + String(
+            format: "%.4f, %.4f, %ld, %.4f, %ld, %ld, %.4f, %.4f",
+            megabytes, megabytes / total, consumed.records,
+            Double(consumed.records) / total, Int(((consumed.fetchStart - start).seconds * 1_000).rounded()),
+            Int((fetching * 1_000).rounded()), megabytes / fetching, Double(consumed.records) / fetching
+        ))
+        if consumed.timedOut { throw ExitCode.failure }
+    }
+
+    /// `--api fetches`: whole batches, counted from their headers; bytes are the batches' own.
+    private func fetchBatches(clock: ContinuousClock) async throws -> Consumed {
+        let cluster = try await Cluster.connect(bootstrapServers: bootstrapServer, clientId: "brook-perf-consumer")
         do {
             let loop = try await FetchLoop.open(
                 cluster: cluster, topic: topic, from: fromLatest ? .latest : .earliest,
                 configuration: .init(maxBytes: fetchMaxBytes, partitionMaxBytes: fetchSize)
             )
-            fetchStart = clock.now
-            var lastRecord = fetchStart
+            var consumed = Consumed(fetchStart: clock.now)
+            var lastRecord = consumed.fetchStart
             while consumed.records < messages {
                 let fetched = try await loop.next()
                 for partition in fetched {
@@ -54,33 +89,52 @@ struct ConsumePerf: AsyncParsableCommand {
                 if fetched.contains(where: { $0.recordCount > 0 }) {
                     lastRecord = now
                 } else if now - lastRecord > .milliseconds(timeout) {
-                    timedOut = true
+                    consumed.timedOut = true
                     break
                 }
             }
+            await cluster.close()
+            return consumed
         } catch {
             await cluster.close()
             throw error
         }
-        let end = clock.now
-        await cluster.close()
-        if timedOut {
-            FileHandle.standardError.write(Data("WARNING: Exiting before consuming the expected number of messages: timeout (\(timeout) ms) exceeded.\n".utf8))
+    }
+
+    /// `--api consumer`: every record through ``Consumer/poll(timeout:)``; bytes are keys and
+    /// values, as Kafka counts them.
+    private func consumeRecords(clock: ContinuousClock) async throws -> Consumed {
+        var configuration = ConsumerConfiguration(bootstrapServers: bootstrapServer)
+        configuration.clientId = "brook-perf-consumer"
+        configuration.autoOffsetReset = fromLatest ? .latest : .earliest
+        configuration.maxPartitionFetchBytes = fetchSize
+        configuration.fetchMaxBytes = fetchMaxBytes
+        configuration.enableAutoCommit = false
+        let consumer = try await Consumer.connect(configuration)
+        do {
+            consumer.assign(try await consumer.partitions(for: topic))
+            var consumed = Consumed(fetchStart: clock.now)
+            var lastRecord = consumed.fetchStart
+            while consumed.records < messages {
+                let records = try await consumer.poll(timeout: .milliseconds(100))
+                for record in records {
+                    consumed.bytes += (record.key?.readableBytes ?? 0) + (record.value?.readableBytes ?? 0)
+                }
+                consumed.records += records.count
+                let now = clock.now
+                if !records.isEmpty {
+                    lastRecord = now
+                } else if now - lastRecord > .milliseconds(timeout) {
+                    consumed.timedOut = true
+                    break
+                }
+            }
+            await consumer.close()
+            return consumed
+        } catch {
+            await consumer.close()
+            throw error
         }
-        let endDate = startDate.addingTimeInterval((end - start).seconds)
-        let total = (end - start).seconds
-        let fetching = (end - fetchStart).seconds
-        let megabytes = Double(consumed.bytes) / 1_048_576
-        if !hideHeader {
-            print("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec")
-        }
-        print("\(Self.format(startDate)), \(Self.format(endDate)), " + String(
-            format: "%.4f, %.4f, %ld, %.4f, %ld, %ld, %.4f, %.4f",
-            megabytes, megabytes / total, consumed.records,
-            Double(consumed.records) / total, Int(((fetchStart - start).seconds * 1_000).rounded()),
-            Int((fetching * 1_000).rounded()), megabytes / fetching, Double(consumed.records) / fetching
-        ))
-        if timedOut { throw ExitCode.failure }
     }
 
     /// kafka-consumer-perf-test's default date format.

@@ -108,7 +108,7 @@ extension Consumer {
             state.withLock { state in
                 guard state.partitions[partition]?.generation == generation else { return }
                 state.partitions[partition]!.position = nil
-                state.partitions[partition]!.buffered = []
+                state.partitions[partition]!.buffered.removeAll()
                 state.partitions[partition]!.generation += 1
             }
             return
@@ -121,7 +121,7 @@ extension Consumer {
         var filter = configuration.readCommitted
             ? AbortedTransactionFilter(abortedTransactions: (data.abortedTransactions ?? []).map { ($0.producerId, $0.firstOffset) })
             : nil
-        var records: [ConsumerRecord] = []
+        var batches: [RecordBatch] = []
         var next = offset
         var reader = RecordBatchReader(data.records ?? ByteBuffer(), allowsTruncatedTail: true)
         while let batch = try reader.next() {
@@ -129,7 +129,14 @@ extension Consumer {
             defer { next = batch.nextOffset }
             if let keep = filter?.keeps(batch), !keep { continue }
             if batch.isControlBatch { continue }
-            for record in try batch.records() where record.offset >= offset {
+            batches.append(batch)
+        }
+        var records: [ConsumerRecord] = []
+        records.reserveCapacity(batches.reduce(0) { $0 + Int(max(0, $1.recordCount)) })
+        for batch in batches {
+            var iterator = try batch.makeRecordIterator()
+            while let record = try iterator.next() {
+                guard record.offset >= offset else { continue }
                 records.append(ConsumerRecord(
                     topic: partition.topic, partition: partition.partition, offset: record.offset,
                     timestamp: record.timestamp, timestampType: batch.timestampType, key: record.key, value: record.value,
@@ -137,11 +144,11 @@ extension Consumer {
             }
         }
         state.withLock { state in
-            guard var entry = state.partitions[partition], entry.generation == generation, entry.fetchOffset == offset else { return }
-            entry.buffered.append(contentsOf: records)
-            entry.fetchOffset = max(entry.fetchOffset, next)
-            entry.highWatermark = data.highWatermark
-            state.partitions[partition] = entry
+            guard state.partitions[partition]?.generation == generation, state.partitions[partition]?.fetchOffset == offset else { return }
+            // Changed in place: a copy of the entry would copy its buffer on write.
+            state.partitions[partition]!.buffered.append(records)
+            state.partitions[partition]!.fetchOffset = max(offset, next)
+            state.partitions[partition]!.highWatermark = data.highWatermark
         }
     }
 

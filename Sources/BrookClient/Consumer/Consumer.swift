@@ -35,7 +35,7 @@ public final class Consumer: Sendable {
         var position: Int64?
         /// The next offset to fetch (the position plus what is buffered).
         var fetchOffset: Int64 = 0
-        var buffered: CircularBuffer<ConsumerRecord> = []
+        var buffered = BufferedRecords()
         var paused = false
         /// Bumped by every seek: fetches asked before it are stale.
         var generation = 0
@@ -100,7 +100,7 @@ public final class Consumer: Sendable {
             guard var entry = state.partitions[partition] else { return }
             entry.position = offset
             entry.fetchOffset = offset
-            entry.buffered = []
+            entry.buffered.removeAll()
             entry.generation += 1
             state.partitions[partition] = entry
         }
@@ -166,14 +166,15 @@ public final class Consumer: Sendable {
             }
             var records: [ConsumerRecord] = []
             for partition in state.partitions.keys.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
-                guard records.count < configuration.maxPollRecords, var entry = state.partitions[partition], entry.isActive else { continue }
-                while records.count < configuration.maxPollRecords, let record = entry.buffered.popFirst() {
-                    records.append(record)
-                    entry.position = record.offset + 1
+                guard records.count < configuration.maxPollRecords, state.partitions[partition]?.isActive == true else { continue }
+                // Changed in place: a copy of the entry would copy its buffer on write.
+                if let last = state.partitions[partition]!.buffered.take(upTo: configuration.maxPollRecords - records.count, into: &records) {
+                    state.partitions[partition]!.position = last + 1
                 }
                 // Past the buffer, skipped control batches and aborted records count as consumed.
-                if entry.buffered.isEmpty, let position = entry.position { entry.position = max(position, entry.fetchOffset) }
-                state.partitions[partition] = entry
+                if state.partitions[partition]!.buffered.isEmpty, let position = state.partitions[partition]!.position {
+                    state.partitions[partition]!.position = max(position, state.partitions[partition]!.fetchOffset)
+                }
             }
             return (records, nil)
         }
