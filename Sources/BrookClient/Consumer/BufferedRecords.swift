@@ -4,18 +4,22 @@ import NIOCore
 /// order. Records are taken from the front a poll at a time; a fetch's records are never copied
 /// to make room or to drop the ones taken (a whole fetch taken at once is handed over as is).
 struct BufferedRecords {
-    private var chunks: CircularBuffer<[ConsumerRecord]> = []
+    private var chunks: CircularBuffer<(records: [ConsumerRecord], bytes: Int)> = []
     /// Records already taken from the first chunk.
     private var taken = 0
     /// Records left.
     private(set) var count = 0
+    /// The fetched bytes of the fetches not wholly taken yet.
+    private(set) var bytes = 0
 
     var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ records: [ConsumerRecord]) {
+    /// Adds the records of one fetch, which took `bytes` bytes on the wire.
+    mutating func append(_ records: [ConsumerRecord], bytes fetchedBytes: Int) {
         guard !records.isEmpty else { return }
-        chunks.append(records)
+        chunks.append((records, fetchedBytes))
         count += records.count
+        bytes += fetchedBytes
     }
 
     /// Moves up to `limit` records to the end of `output`, in order, and returns the offset of
@@ -23,7 +27,7 @@ struct BufferedRecords {
     mutating func take(upTo limit: Int, into output: inout [ConsumerRecord]) -> Int64? {
         var lastOffset: Int64?
         var room = limit
-        while room > 0, let first = chunks.first {
+        while room > 0, let (first, firstBytes) = chunks.first {
             let end = min(first.count, taken + room)
             if taken == 0 && end == first.count && output.isEmpty {
                 output = first
@@ -36,6 +40,7 @@ struct BufferedRecords {
             if end == first.count {
                 chunks.removeFirst()
                 taken = 0
+                bytes -= firstBytes
             } else {
                 taken = end
             }
@@ -47,5 +52,6 @@ struct BufferedRecords {
         chunks.removeAll()
         taken = 0
         count = 0
+        bytes = 0
     }
 }

@@ -12,7 +12,8 @@ extension Consumer {
             guard !state.isClosed else { return [:] }
             var wanted: [TopicPartition: (Int64, Int)] = [:]
             for (partition, entry) in state.partitions
-            where entry.isActive && entry.position != nil && entry.buffered.count < configuration.maxPollRecords {
+            where entry.isActive && entry.position != nil
+                && (entry.buffered.count < configuration.maxPollRecords || entry.buffered.bytes < Int(configuration.maxPartitionFetchBytes)) {
                 wanted[partition] = (entry.fetchOffset, entry.generation)
             }
             return wanted
@@ -146,7 +147,7 @@ extension Consumer {
         state.withLock { state in
             guard state.partitions[partition]?.generation == generation, state.partitions[partition]?.fetchOffset == offset else { return }
             // Changed in place: a copy of the entry would copy its buffer on write.
-            state.partitions[partition]!.buffered.append(records)
+            state.partitions[partition]!.buffered.append(records, bytes: data.records?.readableBytes ?? 0)
             state.partitions[partition]!.fetchOffset = max(offset, next)
             state.partitions[partition]!.highWatermark = data.highWatermark
         }
