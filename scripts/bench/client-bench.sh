@@ -15,15 +15,18 @@
 #   confluent   confluent-kafka's Consumer.consume() in batches of 10,000
 #   consumer    `brook perf consume --api consumer`: the library's Consumer, record by record
 #   fetches     `brook perf consume --api fetches`: whole batches, counted from their headers
-# and prints records/s for each. Run from the repository root after
+# and prints records/s for each. DATA_PARENT chooses where the broker's data directory goes
+# (default /tmp, on disk; /dev/shm keeps the disk's writeback out of a client comparison).
+# Run from the repository root after
 #   swift build -c release --product brook --scratch-path .build-rel
 set -euo pipefail
 BROOK=${BROOK:-.build-rel/release/brook}
 ROUNDS=${ROUNDS:-2}
 here=$(dirname "$0")
 work=$(mktemp -d /tmp/brook-client-bench.XXXXXX)
-trap 'kill "$broker" 2>/dev/null || true; wait "$broker" 2>/dev/null || true; rm -rf "$work"' EXIT
-"$BROOK" server --override listeners=PLAINTEXT://127.0.0.1:0 --override log.dirs="$work/data" >"$work/broker.log" 2>&1 &
+data=$(mktemp -d "${DATA_PARENT:-/tmp}/brook-client-bench-data.XXXXXX")
+trap 'kill "$broker" 2>/dev/null || true; wait "$broker" 2>/dev/null || true; rm -rf "$work" "$data"' EXIT
+"$BROOK" server --override listeners=PLAINTEXT://127.0.0.1:0 --override log.dirs="$data" >"$work/broker.log" 2>&1 &
 broker=$!
 for _ in $(seq 100); do
   port=$(sed -n 's/.*listening on PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/broker.log")
@@ -31,7 +34,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 bootstrap=127.0.0.1:$port
-echo "broker on $bootstrap, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "broker on $bootstrap, data in $data, load $(cut -d' ' -f1-3 /proc/loadavg)"
 rate() { python3 -c "print(f'{$1/($3-$2):,.0f} records/s')"; }
 for size in 100 1024; do
   count=$(( size == 100 ? 2000000 : 500000 ))

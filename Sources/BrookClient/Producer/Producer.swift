@@ -73,7 +73,7 @@ public final class Producer: Sendable {
         while true {
             do {
                 return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RecordMetadata, any Error>) in
-                    let outcome = accumulator.append(record, keyHash: keyHash, timestamp: timestamp, delivery: .awaiting(continuation))
+                    let outcome = accumulator.append(record, keyHash: keyHash, timestamp: timestamp, delivery: { continuation.resume(with: $0) })
                     if outcome != .appended { continuation.resume(throwing: NotAppended(outcome: outcome)) }
                 }
             } catch let notAppended as NotAppended {
@@ -91,10 +91,9 @@ public final class Producer: Sendable {
         try checkTransactionalSend()
         let keyHash = Self.keyHash(of: record)
         let timestamp = record.timestamp ?? Self.nowMilliseconds()
-        let delivery = onDelivery.map { Delivery.callback($0) }
         var recovery = AppendRecovery()
         while true {
-            let outcome = accumulator.append(record, keyHash: keyHash, timestamp: timestamp, delivery: delivery)
+            let outcome = accumulator.append(record, keyHash: keyHash, timestamp: timestamp, delivery: onDelivery)
             if outcome == .appended { return }
             try await recover(from: outcome, appending: record, &recovery)
         }

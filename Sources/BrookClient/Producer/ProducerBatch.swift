@@ -2,20 +2,9 @@ import BrookModel
 import BrookRecords
 import NIOCore
 
-/// How one record's outcome reaches whoever sent it.
-enum Delivery: Sendable {
-    /// `send` is suspended until the record is acknowledged.
-    case awaiting(CheckedContinuation<RecordMetadata, any Error>)
-    /// `enqueue` was given a callback.
-    case callback(@Sendable (Result<RecordMetadata, any Error>) -> Void)
-
-    func complete(_ result: Result<RecordMetadata, any Error>) {
-        switch self {
-        case .awaiting(let continuation): continuation.resume(with: result)
-        case .callback(let callback): callback(result)
-        }
-    }
-}
+/// How one record's outcome reaches whoever sent it: `enqueue`'s callback, or the resumption
+/// of a suspended `send`. One closure type, so a batch's deliveries are plain closures.
+typealias Delivery = @Sendable (Result<RecordMetadata, any Error>) -> Void
 
 /// One partition's batch from its first record until its outcome is known. Records are appended
 /// while it is open; it is closed (compressed) and stamped with the producer's id, epoch and
@@ -65,7 +54,7 @@ struct ProducerBatch: Sendable {
     /// the records' own unless the broker set LogAppendTime.
     func succeed(baseOffset: Int64, logAppendTime: Int64) {
         for (index, timestamp, delivery) in deliveries {
-            delivery.complete(.success(RecordMetadata(
+            delivery(.success(RecordMetadata(
                 topic: partition.topic, partition: partition.partition,
                 offset: baseOffset >= 0 ? baseOffset + Int64(index) : -1,
                 timestamp: logAppendTime >= 0 ? logAppendTime : timestamp)))
@@ -73,6 +62,6 @@ struct ProducerBatch: Sendable {
     }
 
     func fail(_ error: any Error) {
-        for (_, _, delivery) in deliveries { delivery.complete(.failure(error)) }
+        for (_, _, delivery) in deliveries { delivery(.failure(error)) }
     }
 }
