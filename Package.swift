@@ -169,6 +169,7 @@ let package = Package(
             dependencies: [
                 "BrookClient", "BrookBroker", "BrookProtocol", "BrookRecords", "BrookModel",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
