@@ -6,14 +6,16 @@ import Synchronization
 
 extension Consumer {
     /// Starts a Fetch on every leader that has none in flight and owns an unpaused partition
-    /// with a known position and room in its buffer.
+    /// with a known position and room in its buffer: fewer than `max.poll.records` records, or
+    /// less than two fetches' worth of bytes, so that one fetch is on its way while the caller
+    /// works through the one before.
     func startFetches(maxWait: Duration) {
         let wanted = state.withLock { state -> [TopicPartition: (offset: Int64, generation: Int)] in
             guard !state.isClosed else { return [:] }
             var wanted: [TopicPartition: (Int64, Int)] = [:]
             for (partition, entry) in state.partitions
             where entry.isActive && entry.position != nil
-                && (entry.buffered.count < configuration.maxPollRecords || entry.buffered.bytes < Int(configuration.maxPartitionFetchBytes)) {
+                && (entry.buffered.count < configuration.maxPollRecords || entry.buffered.bytes < 2 * Int(configuration.maxPartitionFetchBytes)) {
                 wanted[partition] = (entry.fetchOffset, entry.generation)
             }
             return wanted
