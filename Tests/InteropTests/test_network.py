@@ -2,11 +2,13 @@
 import socket
 import struct
 import subprocess
+import threading
 
 from confluent_kafka.admin import AdminClient
 from kafka import KafkaAdminClient
 
 import kafka_wire
+from conftest import wait_until
 
 
 def test_kcat_lists_the_broker(broker):
@@ -128,3 +130,32 @@ def test_idle_connections_are_closed(broker_factory):
     broker = broker_factory("connections.max.idle.ms=300")
     sock = kafka_wire.connect(broker.bootstrap, timeout=10)
     assert kafka_wire.is_closed(sock)
+
+
+def test_sigterm_while_clients_keep_connecting_stops_cleanly(broker_factory):
+    # Connections accepted but not yet served when the listener closes must be dropped, not
+    # trap the process (apple/swift-nio#2813: an async writer deinitialised unfinished).
+    for round in range(3):
+        broker = broker_factory()
+        stop = threading.Event()
+        opened = [0]
+
+        def hammer():
+            while not stop.is_set():
+                try:
+                    socket.create_connection(("127.0.0.1", broker.port), timeout=1).close()
+                    opened[0] += 1
+                except OSError:
+                    pass
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: opened[0] >= 200, message="connections streaming in")
+        status = broker.stop()
+        stop.set()
+        for thread in threads:
+            thread.join()
+        output = "".join(broker.output)
+        assert status == 0, f"round {round}: exit status {status}\n{output[-2000:]}"
+        assert "Fatal error" not in output
