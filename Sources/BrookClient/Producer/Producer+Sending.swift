@@ -13,7 +13,7 @@ extension Producer {
                 let work = accumulator.nextWork(now: .now)
                 if work.isFinished { break }
                 if work.batches.isEmpty {
-                    await accumulator.waitForWork(until: work.nextDeadline)
+                    await accumulator.sender.wait(until: work.nextDeadline)
                     continue
                 }
                 await dispatch(work.batches, group: &group)

@@ -53,10 +53,6 @@ final class RecordAccumulator: Sendable {
         var inFlight: Set<TopicPartition> = []
         var usedMemory = 0
         var memoryWaiters: [CheckedContinuation<Void, Never>] = []
-        var senderWaiter: CheckedContinuation<Void, Never>?
-        var senderWakePending = false
-        /// When the armed timer rings, if one is armed.
-        var timerDeadline: ContinuousClock.Instant?
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var isClosing = false
 
@@ -85,6 +81,8 @@ final class RecordAccumulator: Sendable {
     let linger: Duration
     let compression: CompressionCodec
     let state = Mutex(State())
+    /// Wakes the send loop: an append, a completion, a flush, or a linger deadline.
+    let sender = WakeSignal()
 
     init(configuration: ProducerConfiguration) {
         batchSize = max(1, configuration.batchSize)
@@ -173,7 +171,7 @@ final class RecordAccumulator: Sendable {
                 ?? TopicPartition(topic: state.slots[slot].name, partition: partition))
             return (.appended, idle)
         }
-        if wake { wakeSender() }
+        if wake { sender.signal() }
         return outcome
     }
 
@@ -238,53 +236,6 @@ final class RecordAccumulator: Sendable {
         }
     }
 
-    /// Waits until new work may be there: an append, a completion, a flush, or `deadline`.
-    func waitForWork(until deadline: ContinuousClock.Instant?) async {
-        if let deadline { armTimer(for: deadline) }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.senderWakePending {
-                    state.senderWakePending = false
-                    return true
-                }
-                state.senderWaiter = continuation
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
-    }
-
-    /// Makes sure the send loop is woken at `deadline`: one timer at a time, a new one only
-    /// when the armed one would ring later (an early or spare ring only costs a look).
-    private func armTimer(for deadline: ContinuousClock.Instant) {
-        let arm = state.withLock { state -> Bool in
-            if let armed = state.timerDeadline, armed <= deadline { return false }
-            state.timerDeadline = deadline
-            return true
-        }
-        guard arm else { return }
-        Task { [weak self] in
-            try? await Task.sleep(until: deadline)
-            guard let self else { return }
-            state.withLock { state in
-                if state.timerDeadline == deadline { state.timerDeadline = nil }
-            }
-            wakeSender()
-        }
-    }
-
-    func wakeSender() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.senderWaiter else {
-                state.senderWakePending = true
-                return nil
-            }
-            state.senderWaiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
     /// A batch's outcome is known: releases its memory and its partition.
     func finished(_ batch: ProducerBatch) {
         let (memory, flushed) = state.withLock { state in
@@ -301,7 +252,7 @@ final class RecordAccumulator: Sendable {
         }
         memory.forEach { $0.resume() }
         flushed.forEach { $0.resume() }
-        wakeSender()
+        sender.signal()
     }
 
     /// Puts a batch back at the head of its partition's queue, to be sent again after `notBefore`.
@@ -313,7 +264,7 @@ final class RecordAccumulator: Sendable {
             state.inFlight.remove(batch.partition)
             state.queued[batch.partition, default: []].prepend(batch)
         }
-        wakeSender()
+        sender.signal()
     }
 
     /// Forgets the sequence numbers of every batch not yet acknowledged (a new producer id or
@@ -358,7 +309,7 @@ final class RecordAccumulator: Sendable {
                 state.flushWaiters.append(continuation)
                 return false
             }
-            if resumeNow { continuation.resume() } else { wakeSender() }
+            if resumeNow { continuation.resume() } else { sender.signal() }
         }
     }
 
@@ -371,6 +322,6 @@ final class RecordAccumulator: Sendable {
             return waiters
         }
         waiters.forEach { $0.resume() }
-        wakeSender()
+        sender.signal()
     }
 }
