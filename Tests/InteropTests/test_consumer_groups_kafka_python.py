@@ -1,12 +1,14 @@
 """Consumer groups with kafka-python against the real `brook` binary: KafkaConsumer in a group
 (JoinGroup/SyncGroup at the versions kafka-python picks), commits, and KafkaAdminClient's group
 calls including OffsetDelete."""
+import threading
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, OffsetAndMetadata
 from kafka import TopicPartition as KTopicPartition
 from kafka.errors import GroupIdNotFoundError, GroupSubscribedToTopicError, NoError, NonEmptyGroupError
 
+from conftest import wait_until
 from groups_support import group_broker  # noqa: F401
 from records_support import TIMEOUT, create_topic, produce_all, producer
 
@@ -27,33 +29,53 @@ def consume(consumer: KafkaConsumer, count: int) -> list:
     return records
 
 
+class PollingThread(threading.Thread):
+    """Polls one KafkaConsumer without pause in its own thread, as an application does.
+
+    kafka-python 3.0.12 throws away a JoinGroup/SyncGroup result that arrives between two poll()
+    calls and joins again, which starts another rebalance; members polled in turn with short
+    timeouts can rebalance for minutes. Polling each member continuously keeps that window tiny."""
+
+    def __init__(self, consumer: KafkaConsumer):
+        super().__init__(daemon=True)
+        self.consumer = consumer
+        self.records: list = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for batch in self.consumer.poll(timeout_ms=250).values():
+                self.records.extend(batch)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=TIMEOUT)
+        assert not self.is_alive(), "the polling thread did not stop"
+
+
 def test_kafka_python_consumers_share_a_topic_and_resume_from_commits(group_broker):
     topic = "kp-group"
     create_topic(group_broker, topic, partitions=4)
-    first = kafka_python_consumer(group_broker, "kp", topic)
-    second = kafka_python_consumer(group_broker, "kp", topic)
-    deadline = time.monotonic() + TIMEOUT * 2
-    while time.monotonic() < deadline:
-        first.poll(timeout_ms=50)
-        second.poll(timeout_ms=50)
-        both = sorted(p.partition for c in (first, second) for p in c.assignment())
-        if both == [0, 1, 2, 3] and first.assignment() and second.assignment():
-            break
-    assert sorted(p.partition for c in (first, second) for p in c.assignment()) == [0, 1, 2, 3]
+    members = [PollingThread(kafka_python_consumer(group_broker, "kp", topic)) for _ in range(2)]
+    for member in members:
+        member.start()
+
+    def partitions() -> list[list[int]]:
+        return [sorted(p.partition for p in m.consumer.assignment()) for m in members]
+
+    wait_until(lambda: sorted(sum(partitions(), [])) == [0, 1, 2, 3] and all(partitions()),
+               timeout=TIMEOUT * 2, message=f"both members assigned, have {partitions()}")
 
     produce_all(producer(group_broker), topic, [{"value": f"v{i}".encode(), "partition": i % 4} for i in range(40)])
-    records = []
-    deadline = time.monotonic() + TIMEOUT * 2
-    while len(records) < 40 and time.monotonic() < deadline:
-        for consumer in (first, second):
-            for batch in consumer.poll(timeout_ms=50).values():
-                records.extend(batch)
-    assert sorted(r.value for r in records) == sorted(f"v{i}".encode() for i in range(40))
-    for consumer in (first, second):
-        consumer.commit()
-    assert first.committed(KTopicPartition(topic, 0)) == 10
-    first.close()
-    second.close()
+    wait_until(lambda: sum(len(m.records) for m in members) >= 40, timeout=TIMEOUT * 2, message="40 records")
+    for member in members:
+        member.stop()
+    assert sorted(r.value for m in members for r in m.records) == sorted(f"v{i}".encode() for i in range(40))
+    for member in members:
+        member.consumer.commit()
+    assert members[0].consumer.committed(KTopicPartition(topic, 0)) == 10
+    for member in members:
+        member.consumer.close()
 
     produce_all(producer(group_broker), topic, [{"value": b"later", "partition": 2}])
     resumed = kafka_python_consumer(group_broker, "kp", topic)
