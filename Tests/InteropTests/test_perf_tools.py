@@ -5,7 +5,7 @@ import re
 import subprocess
 
 from conftest import brook_binary, wait_until
-from records_support import consume, create_topic, watermarks
+from records_support import consume, create_topic, segment_files, watermarks
 
 NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 FINAL_LINE = re.compile(
@@ -126,3 +126,24 @@ def test_perf_produce_fails_loudly_on_broker_errors(broker):
                   "--batch-size", "65536")
     assert result.returncode != 0
     assert "messageTooLarge" in result.stderr or "MESSAGE_TOO_LARGE" in result.stderr, result.stderr
+
+
+def test_perf_produce_through_the_producer_with_and_without_idempotence(broker):
+    producer_ids = {}
+    for idempotence in ("true", "false"):
+        topic = f"perf-idempotence-{idempotence}"
+        create_topic(broker, topic, partitions=1)
+        match = final_line(perf(broker, "produce", "--api", "producer", "--topic", topic, "--num-records", "500",
+                                "--record-size", "20", "--producer-props", f"enable.idempotence={idempotence}"))
+        assert int(match.group(1)) == 500
+        segment = segment_files(broker, topic)[0]
+        dumped = subprocess.run([str(brook_binary()), "dump-log", "--files", str(segment)],
+                                capture_output=True, text=True, timeout=60)
+        assert dumped.returncode == 0, dumped.stderr
+        producer_ids[idempotence] = set(re.findall(r"producerId: (-?\d+)", dumped.stdout))
+    assert len(producer_ids["true"]) == 1 and int(producer_ids["true"].pop()) >= 0
+    assert producer_ids["false"] == {"-1"}
+
+    bad = perf(broker, "produce", "--topic", "perf-idempotence-true", "--num-records", "1", "--record-size", "1",
+               "--producer-props", "enable.idempotence=true")
+    assert bad.returncode != 0 and "enable.idempotence needs --api producer" in bad.stderr

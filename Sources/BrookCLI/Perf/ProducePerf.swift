@@ -30,7 +30,7 @@ struct ProducePerf: AsyncParsableCommand {
     @Option(help: "Produce requests in flight per broker connection.") var maxInFlight: Int?
     @Option(help: "batches: pre-built batches through ProduceSender (the broker's ceiling); producer: record by record through the client library's Producer (batching, partitioning, idempotence), as an application sends.")
     var api = "batches"
-    @Option(parsing: .upToNextOption, help: "Kafka producer properties (bootstrap.servers, acks, batch.size, linger.ms, compression.type, max.in.flight.requests.per.connection); the options above win.")
+    @Option(parsing: .upToNextOption, help: "Kafka producer properties (bootstrap.servers, acks, batch.size, linger.ms, compression.type, max.in.flight.requests.per.connection, and with --api producer enable.idempotence); the options above win.")
     var producerProps: [String] = []
 
     func run() async throws {
@@ -66,6 +66,7 @@ struct ProducePerf: AsyncParsableCommand {
         configuration.lingerMs = settings.lingerMs
         configuration.maxInFlightRequestsPerConnection = settings.maxInFlight
         configuration.bufferMemory = max(configuration.bufferMemory, settings.batchSize * 8)
+        if let idempotence = settings.idempotence { configuration.enableIdempotence = idempotence }
         let producer = try await Producer.connect(configuration)
         let workload = RecordProducerWorkload(records: numRecords, recordSize: recordSize, throughput: throughput > 0 ? throughput : nil)
         do {
@@ -85,6 +86,8 @@ struct ProducePerf: AsyncParsableCommand {
         var batchSize = 1_048_576
         var lingerMs = 5
         var maxInFlight = 5
+        /// enable.idempotence; nil leaves the Producer's default (on, with acks=all).
+        var idempotence: Bool?
     }
 
     /// The options, over the producer properties, over the defaults.
@@ -118,6 +121,11 @@ struct ProducePerf: AsyncParsableCommand {
         settings.maxInFlight = try maxInFlight
             ?? Self.int(properties.removeValue(forKey: "max.in.flight.requests.per.connection"), "max.in.flight.requests.per.connection")
             ?? settings.maxInFlight
+        if let value = properties.removeValue(forKey: "enable.idempotence") {
+            guard value == "true" || value == "false" else { throw ValidationError("enable.idempotence must be true or false, not '\(value)'") }
+            guard api == "producer" else { throw ValidationError("enable.idempotence needs --api producer (the batches path writes plain batches)") }
+            settings.idempotence = value == "true"
+        }
         guard properties.isEmpty else {
             throw ValidationError("unsupported producer properties: \(properties.keys.sorted().joined(separator: ", "))")
         }
