@@ -169,7 +169,9 @@ let package = Package(
             dependencies: [
                 "BrookClient", "BrookBroker", "BrookProtocol", "BrookRecords", "BrookModel",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -104,6 +104,32 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("Decode every record of 1 MiB of 100x100 B batches", configuration: throughput) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var reader = RecordBatchReader(producedBatches)
+            var bytes = 0
+            while let batch = try! reader.next() {
+                var records = try! batch.makeRecordIterator()
+                while let record = try! records.next() {
+                    bytes &+= record.value?.readableBytes ?? 0
+                }
+            }
+            blackHole(bytes)
+        }
+    }
+
+    Benchmark("Decode every record of 1 MiB of 100x100 B batches, whole batches", configuration: throughput) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var reader = RecordBatchReader(producedBatches)
+            var bytes = 0
+            while let batch = try! reader.next() {
+                var records = try! batch.makeRecordIterator()
+                try! records.forEachRemaining { record in bytes &+= record.value?.readableBytes ?? 0 }
+            }
+            blackHole(bytes)
+        }
+    }
+
     Benchmark("Decode Produce v9 carrying 1 MiB of records", configuration: throughput) { benchmark in
         for _ in benchmark.scaledIterations {
             var buffer = encodedProduceRequest

@@ -149,11 +149,13 @@ import Testing
         // Fewer than stored: bytes remain after the last declared record.
         let fewer = try withCount(1)
         try fewer.validate()
-        #expect {
-            try fewer.records()
-        } throws: { error in
-            guard case .corruptRecord = error as? RecordBatchError else { return false }
-            return true
+        for decode in [{ try fewer.records() }, { try Self.wholeBatchRecords(fewer) }] as [() throws -> [Record]] {
+            #expect {
+                try decode()
+            } throws: { error in
+                guard case .corruptRecord = error as? RecordBatchError else { return false }
+                return true
+            }
         }
         // More than the offset range can hold.
         #expect(throws: RecordBatchError.invalidRecordCount(3)) { try withCount(3).validate() }
@@ -163,6 +165,7 @@ import Testing
         let more = try withCount(3, lastOffsetDelta: 2)
         try more.validate()
         #expect(throws: RecordBatchError.recordCountMismatch(declared: 3, decoded: 2)) { try more.records() }
+        #expect(throws: RecordBatchError.recordCountMismatch(declared: 3, decoded: 2)) { try Self.wholeBatchRecords(more) }
         // A huge count is rejected by validate (bytes cannot hold it) and does not make the
         // decoder reserve memory for it.
         let huge = try withCount(.max, lastOffsetDelta: .max)
@@ -197,6 +200,28 @@ import Testing
         // records() must cope with unvalidated input anyway.
         let batch = try RecordBatch(rawBatch(records: records, recordCount: 1, lastOffsetDelta: 0))
         #expect(throws: RecordBatchError.corruptRecord(reason: reason)) { try batch.records() }
+        #expect(throws: RecordBatchError.corruptRecord(reason: reason)) { try Self.wholeBatchRecords(batch) }
+    }
+
+    /// Every record through ``RecordIterator/forEachRemaining(_:)``, the consumer's fast path.
+    static func wholeBatchRecords(_ batch: RecordBatch) throws(RecordBatchError) -> [Record] {
+        var iterator = try batch.makeRecordIterator()
+        var records: [Record] = []
+        try iterator.forEachRemaining { records.append($0) }
+        #expect(try iterator.next() == nil)
+        return records
+    }
+
+    @Test func wholeBatchPassTakesOverFromNext() throws {
+        let batch = try RecordBatch(Self.smallBatch())
+        let all = try batch.records()
+        var iterator = try batch.makeRecordIterator()
+        let first = try iterator.next()
+        var rest: [Record] = []
+        try iterator.forEachRemaining { rest.append($0) }
+        #expect([first].compactMap { $0 } + rest == all)
+        #expect(try iterator.next() == nil)
+        try iterator.forEachRemaining { _ in Issue.record("records after the end") }
     }
 
     @Test func invalidCompressionBits() throws {
@@ -217,7 +242,11 @@ import Testing
             RecordBatch.updateChecksum(ofBatchAt: 0, size: bytes.readableBytes, in: &bytes)
             guard let batch = try? RecordBatch(bytes) else { return }
             _ = try? batch.validate()
-            _ = try? batch.records()
+            // The whole-batch pass decodes exactly what record-by-record decoding does, and fails
+            // the same way.
+            let oneByOne = Result { () throws(RecordBatchError) in try batch.records() }
+            let whole = Result { () throws(RecordBatchError) in try Self.wholeBatchRecords(batch) }
+            #expect(oneByOne == whole)
             _ = try? RecordBatchReader.batches(in: bytes, allowsTruncatedTail: true)
         }
     }

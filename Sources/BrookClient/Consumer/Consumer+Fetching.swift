@@ -138,12 +138,13 @@ extension Consumer {
         records.reserveCapacity(batches.reduce(0) { $0 + Int(max(0, $1.recordCount)) })
         for batch in batches {
             var iterator = try batch.makeRecordIterator()
-            while let record = try iterator.next() {
-                guard record.offset >= offset else { continue }
+            let (timestampType, leaderEpoch) = (batch.timestampType, batch.partitionLeaderEpoch)
+            try iterator.forEachRemaining { record in
+                guard record.offset >= offset else { return }
                 records.append(ConsumerRecord(
                     topic: partition.topic, partition: partition.partition, offset: record.offset,
-                    timestamp: record.timestamp, timestampType: batch.timestampType, key: record.key, value: record.value,
-                    headers: record.headers, leaderEpoch: batch.partitionLeaderEpoch))
+                    timestamp: record.timestamp, timestampType: timestampType, key: record.key, value: record.value,
+                    headers: record.headers, leaderEpoch: leaderEpoch))
             }
         }
         state.withLock { state in

@@ -38,33 +38,28 @@ extension RecordBatch {
 /// Decodes the records of one batch in order. Keys and values are slices of the (decompressed)
 /// records section. After the last declared record it checks that no bytes remain.
 public struct RecordIterator: Sendable {
-    private let section: ByteBuffer
+    private let decoder: RecordDecoder
     private let declaredCount: Int32
-    private let baseOffset: Int64
-    private let baseTimestamp: Int64
-    private let logAppendTime: Int64?
     private var position = 0
     private var decoded = 0
     private var finished = false
 
     init(section: ByteBuffer, declaredCount: Int32, baseOffset: Int64, baseTimestamp: Int64, logAppendTime: Int64?) {
-        self.section = section.slice()
+        self.decoder = RecordDecoder(
+            section: section.slice(), baseOffset: baseOffset, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime)
         self.declaredCount = declaredCount
-        self.baseOffset = baseOffset
-        self.baseTimestamp = baseTimestamp
-        self.logAppendTime = logAppendTime
     }
 
     /// A safe reserve size: the declared count, bounded by what the bytes can hold.
     var capacityHint: Int {
-        min(Int(declaredCount), section.readableBytes / RecordBatch.minimumRecordSize)
+        min(Int(declaredCount), decoder.section.readableBytes / RecordBatch.minimumRecordSize)
     }
 
     /// The next record, nil after the last one. Throws on malformed data or when the section
     /// holds fewer or more records than declared; after a throw, returns nil.
     public mutating func next() throws(RecordBatchError) -> Record? {
         guard !finished else { return nil }
-        let end = section.readableBytes
+        let end = decoder.section.readableBytes
         if decoded == Int(declaredCount) {
             finished = true
             guard position == end else {
@@ -76,8 +71,15 @@ public struct RecordIterator: Sendable {
             finished = true
             throw .recordCountMismatch(declared: declaredCount, decoded: decoded)
         }
+        let decoder = self.decoder
+        var position = self.position
         do {
-            let record = try decodeRecord()
+            let record = try decoder.section.withReadableBytes { (raw) throws(RecordBatchError) in
+                var cursor = ByteCursor(raw, position: position)
+                defer { position = cursor.position }
+                return try decoder.decode(&cursor)
+            }
+            self.position = position
             decoded += 1
             return record
         } catch {
@@ -86,36 +88,72 @@ public struct RecordIterator: Sendable {
         }
     }
 
-    private mutating func decodeRecord() throws(RecordBatchError) -> Record {
-        let section = self.section
-        let start = position
-        let (record, next) = try section.withReadableBytes { (raw) throws(RecordBatchError) in
-            var cursor = ByteCursor(raw, position: start)
-            let length = try cursor.readVarint()
-            guard length >= 0, Int(length) <= cursor.remaining else {
-                throw .corruptRecord(reason: "record length \(length) runs past the end of the batch")
+    /// Decodes every record not yet returned and hands each to `body`, in order, reading the
+    /// section's bytes in one pass: the fast path for a consumer that takes a batch whole. Throws
+    /// as ``next()`` does; the records before a malformed one have been handed over.
+    public mutating func forEachRemaining(_ body: (Record) -> Void) throws(RecordBatchError) {
+        guard !finished else { return }
+        let (decoder, declared, start) = (self.decoder, Int(declaredCount), position)
+        var decoded = self.decoded
+        var end = start
+        do {
+            try decoder.section.withReadableBytes { (raw) throws(RecordBatchError) in
+                var cursor = ByteCursor(raw, position: start)
+                defer { end = cursor.position }
+                while decoded < declared, cursor.position < raw.count {
+                    body(try decoder.decode(&cursor))
+                    decoded += 1
+                }
             }
-            let recordEnd = cursor.position + Int(length)
-            cursor.limit = recordEnd
-            _ = try cursor.readInt8()  // attributes: unused
-            let timestampDelta = try cursor.readVarlong()
-            let offsetDelta = try cursor.readVarint()
-            let key = try cursor.readNullableRange().map { section.getSlice(at: $0.lowerBound, length: $0.count)! }
-            let value = try cursor.readNullableRange().map { section.getSlice(at: $0.lowerBound, length: $0.count)! }
-            let headers = try Self.readHeaders(&cursor, section: section)
-            guard cursor.position == recordEnd else {
-                throw .corruptRecord(reason: "record is \(length) bytes but its fields take \(cursor.position - recordEnd + Int(length))")
-            }
-            let record = Record(
-                offset: baseOffset &+ Int64(offsetDelta),
-                timestamp: logAppendTime ?? (baseTimestamp &+ timestampDelta),
-                key: key,
-                value: value,
-                headers: headers)
-            return (record, recordEnd)
+        } catch {
+            finished = true
+            throw error
         }
-        position = next
-        return record
+        position = end
+        self.decoded = decoded
+        _ = try next()  // checks the end, as the last call of next() would
+    }
+}
+
+/// What every record of a batch is decoded against: the records section and the batch's bases.
+private struct RecordDecoder: Sendable {
+    let section: ByteBuffer
+    let baseOffset: Int64
+    let baseTimestamp: Int64
+    let logAppendTime: Int64?
+
+    /// Decodes one record at the cursor (over `section`'s readable bytes) and leaves the cursor
+    /// just past it.
+    @inline(__always)
+    func decode(_ cursor: inout ByteCursor) throws(RecordBatchError) -> Record {
+        let length = try cursor.readVarint()
+        guard length >= 0, Int(length) <= cursor.remaining else {
+            throw .corruptRecord(reason: "record length \(length) runs past the end of the batch")
+        }
+        let recordEnd = cursor.position + Int(length)
+        cursor.limit = recordEnd
+        _ = try cursor.readInt8()  // attributes: unused
+        let timestampDelta = try cursor.readVarlong()
+        let offsetDelta = try cursor.readVarint()
+        let key = try cursor.readNullableRange().map { section.getSlice(at: $0.lowerBound, length: $0.count)! }
+        let value = try cursor.readNullableRange().map { section.getSlice(at: $0.lowerBound, length: $0.count)! }
+        let headers: [Record.Header]
+        if cursor.position < cursor.limit, cursor.bytes[cursor.position] == 0 {
+            cursor.position += 1  // no headers, the common case
+            headers = []
+        } else {
+            headers = try Self.readHeaders(&cursor, section: section)
+        }
+        guard cursor.position == recordEnd else {
+            throw .corruptRecord(reason: "record is \(length) bytes but its fields take \(cursor.position - recordEnd + Int(length))")
+        }
+        cursor.limit = cursor.bytes.count
+        return Record(
+            offset: baseOffset &+ Int64(offsetDelta),
+            timestamp: logAppendTime ?? (baseTimestamp &+ timestampDelta),
+            key: key,
+            value: value,
+            headers: headers)
     }
 
     private static func readHeaders(_ cursor: inout ByteCursor, section: ByteBuffer) throws(RecordBatchError) -> [Record.Header] {

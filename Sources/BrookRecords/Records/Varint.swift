@@ -61,6 +61,7 @@ struct ByteCursor {
 
     var remaining: Int { limit - position }
 
+    @inline(__always)
     mutating func readInt8() throws(RecordBatchError) -> Int8 {
         guard position < limit else { throw .corruptRecord(reason: "record ends early") }
         defer { position += 1 }
@@ -79,17 +80,26 @@ struct ByteCursor {
         return Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: position, as: Int32.self))
     }
 
+    @inline(__always)
     mutating func readVarint() throws(RecordBatchError) -> Int32 {
+        // One byte (-64...63) is the common case: lengths of small fields, deltas, counts.
+        if position < limit, bytes[position] & 0x80 == 0 {
+            let value = UInt32(bytes[position])
+            position += 1
+            return Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
+        }
         let raw = try readUnsigned(maxBytes: 5)
         let value = UInt32(truncatingIfNeeded: raw)
         return Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
     }
 
+    @inline(__always)
     mutating func readVarlong() throws(RecordBatchError) -> Int64 {
         let value = try readUnsigned(maxBytes: 10)
         return Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
     }
 
+    @inline(__always)
     private mutating func readUnsigned(maxBytes: Int) throws(RecordBatchError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -105,6 +115,7 @@ struct ByteCursor {
     }
 
     /// Reads a length-prefixed byte range: nil for length -1; the range is relative to `bytes`.
+    @inline(__always)
     mutating func readNullableRange() throws(RecordBatchError) -> Range<Int>? {
         let length = try readVarint()
         if length == -1 { return nil }
