@@ -102,6 +102,9 @@ import Testing
             let batches = stored.values.flatMap { $0.map(\.batch) }
             #expect(batches.allSatisfy { $0.compression == codec })
             #expect(Set(batches.map(\.baseOffset)).count < count / 10, "records travel in batches")
+            // batch.size bounds the whole batch, header included, as in Kafka: a 1 MiB batch.size
+            // must fit the broker's default max.message.bytes (1 MiB + 12).
+            #expect(batches.allSatisfy { $0.sizeInBytes <= 4_096 || codec != .none }, "\(batches.map(\.sizeInBytes).max() ?? 0)")
             await cluster.close()
         }
     }

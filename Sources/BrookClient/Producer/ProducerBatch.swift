@@ -34,13 +34,14 @@ struct ProducerBatch: Sendable {
     var recordCount: Int32 { encoded?.recordCount ?? encoder?.recordCount ?? 0 }
 
     /// Appends `record` to the open batch; `delivery`, if any, gets its outcome. Returns the
-    /// size of the batch's records now.
+    /// batch's size now, its 61-byte header included (uncompressed), which is what `batch.size`
+    /// bounds, as in Kafka.
     mutating func append(_ record: ProducerRecord, timestamp: Int64, delivery: Delivery?, reservedBytes bytes: Int) -> Int {
         let index = encoder!.recordCount
         encoder!.append(key: record.key, value: record.value, headers: record.headers, timestamp: timestamp)
         if let delivery { deliveries.append((index, timestamp, delivery)) }
         reservedBytes += bytes
-        return encoder!.recordsSize
+        return RecordBatch.headerSize + encoder!.recordsSize
     }
 
     /// Compresses the records if still open; on a codec failure every record fails.

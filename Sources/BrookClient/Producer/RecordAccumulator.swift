@@ -24,8 +24,8 @@ final class RecordAccumulator: Sendable {
         var stickyPartition: Int32 = -1
         /// The open batch of each partition, by index.
         var open: [ProducerBatch?]
-        /// The size of each open batch's records, -1 where none is open: appends check it
-        /// without touching (and so copying) the batch.
+        /// The size of each open batch (header included), -1 where none is open: appends check
+        /// it without touching (and so copying) the batch.
         var openBytes: [Int]
 
         init(name: String, partitionCount: Int32) {
