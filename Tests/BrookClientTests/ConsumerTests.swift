@@ -102,6 +102,38 @@ import Testing
         }
     }
 
+    @Test func closingEndsAWaitingPollAndLaterPollsThrow() async throws {
+        try await withBroker { bootstrap in
+            let cluster = try await Cluster.connect(bootstrapServers: bootstrap)
+            try await ProduceFetchTests.createTopic("closing", on: cluster)
+            let consumer = try await Self.consumer(bootstrap) { $0.fetchMaxWaitMs = 500 }
+            consumer.assign([TopicPartition(topic: "closing", partition: 0)])
+            // Nothing to read: this poll waits out its 30 s unless the close ends it. (If the close
+            // comes first, the poll throws at once instead.)
+            let started = ContinuousClock.now
+            let waiting = Task { () -> String in
+                do {
+                    return "returned \(try await consumer.poll(timeout: .seconds(30)).count)"
+                } catch {
+                    return "threw \(error)"
+                }
+            }
+            await consumer.close()
+            #expect(["returned 0", "threw the consumer is closed"].contains(await waiting.value))
+            #expect(ContinuousClock.now - started < .seconds(20), "the waiting poll returned when the consumer closed")
+            await #expect {
+                try await consumer.poll(timeout: .seconds(30))
+            } throws: { error in
+                guard case .closed("consumer") = error as? ClientError else { return false }
+                return true
+            }
+            #expect(ContinuousClock.now - started < .seconds(20), "a poll after close throws at once")
+            var records = consumer.records.makeAsyncIterator()
+            #expect(try await records.next() == nil)
+            await cluster.close()
+        }
+    }
+
     @Test func asynchronousCommitsCompleteInOrderAndCloseWaitsForThem() async throws {
         try await withBroker { bootstrap in
             let cluster = try await Cluster.connect(bootstrapServers: bootstrap)

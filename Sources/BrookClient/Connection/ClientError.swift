@@ -14,6 +14,8 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     case broker(ErrorCode, String?)
     /// Nothing in the cluster answers for this.
     case notFound(String)
+    /// The client was closed before the call (Kafka's "This consumer has already been closed").
+    case closed(String)
 
     /// The connection broke or could not be opened: retrying on a new connection may work.
     public var isConnectionFailure: Bool {
@@ -31,6 +33,7 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
         case .correlationMismatch(let expected, let received): "response \(received) arrived for request \(expected)"
         case .broker(let code, let message): "\(code.kafkaName)\(message.map { ": \($0)" } ?? "")"
         case .notFound(let what): what
+        case .closed(let client): "the \(client) is closed"
         }
     }
 }

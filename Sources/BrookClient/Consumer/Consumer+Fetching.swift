@@ -44,19 +44,27 @@ extension Consumer {
                 byLeader[leader, default: []].append(partition)
             }
         }
+        // One leader (the common case) is fetched from in this task: a child task would cost
+        // two more hops between threads per fetch.
+        if byLeader.count == 1, let (leader, partitions) = byLeader.first {
+            await fetchIfIdle(partitions, from: leader, asked: wanted, maxWaitMs: maxWaitMs)
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             for (leader, partitions) in byLeader {
-                let claimed = state.withLock { state -> Bool in
-                    state.fetching.insert(leader).inserted
-                }
-                guard claimed else { continue }
-                group.addTask {
-                    await self.fetch(partitions, from: leader, asked: wanted, maxWaitMs: maxWaitMs)
-                    self.state.withLock { _ = $0.fetching.remove(leader) }
-                    self.wake()
-                }
+                group.addTask { await self.fetchIfIdle(partitions, from: leader, asked: wanted, maxWaitMs: maxWaitMs) }
             }
         }
+    }
+
+    /// Fetches from `leader` unless a fetch from it is in flight already.
+    private func fetchIfIdle(
+        _ partitions: [TopicPartition], from leader: Int32, asked: [TopicPartition: (offset: Int64, generation: Int)], maxWaitMs: Int32
+    ) async {
+        guard state.withLock({ $0.fetching.insert(leader).inserted }) else { return }
+        await fetch(partitions, from: leader, asked: asked, maxWaitMs: maxWaitMs)
+        state.withLock { _ = $0.fetching.remove(leader) }
+        wake()
     }
 
     private func fetch(

@@ -24,6 +24,8 @@ public final class Consumer: Sendable {
     public let configuration: ConsumerConfiguration
     let cluster: Cluster
     let state = Mutex(State())
+    /// Where a `poll()` with nothing to hand out waits.
+    private let recordsArrived = WakeSignal()
     let layouts = Mutex<[String: TopicLayout]>([:])
     /// The group membership of a subscribed consumer.
     let membership = Mutex<(any GroupMembership)?>(nil)
@@ -52,8 +54,6 @@ public final class Consumer: Sendable {
         var partitions: [TopicPartition: PartitionState] = [:]
         /// Leaders with a Fetch in flight.
         var fetching: Set<Int32> = []
-        var waiter: CheckedContinuation<Void, Never>?
-        var wakePending = false
         /// The group membership offsets are committed under: generation (or member epoch),
         /// member id and instance id; -1 and "" outside a group.
         var generationId: Int32 = -1
@@ -143,17 +143,26 @@ public final class Consumer: Sendable {
     // MARK: Polling
 
     /// The next records, up to `max.poll.records`, waiting up to `timeout` for some to arrive.
+    /// Throws ``ClientError/closed(_:)`` once the consumer is closed; a poll waiting when it closes
+    /// returns at once, empty.
     public func poll(timeout: Duration) async throws -> [ConsumerRecord] {
         let deadline = ContinuousClock.now + timeout
+        guard !isClosed else { throw ClientError.closed("consumer") }
         membership.withLock { $0 }?.polled()
         while true {
-            try await resetPositions()
+            do {
+                try await resetPositions()
+            } catch {
+                if isClosed { return [] }  // the connections closed under this poll
+                throw error
+            }
             let (records, failure) = take()
             if let failure { throw failure }
             if !records.isEmpty { return records }
             startFetches(maxWait: deadline - ContinuousClock.now)
             guard ContinuousClock.now < deadline else { return [] }
-            await waitForRecords(until: deadline)
+            await recordsArrived.wait(until: deadline)
+            if isClosed { return [] }  // closed while this poll waited
         }
     }
 
@@ -182,36 +191,9 @@ public final class Consumer: Sendable {
         return (records, failure)
     }
 
-    private func waitForRecords(until deadline: ContinuousClock.Instant) async {
-        let timer = Task { [weak self] in
-            // A cancelled timer (records came first) must not wake the next wait.
-            guard (try? await Task.sleep(until: deadline)) != nil else { return }
-            self?.wake()
-        }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.wakePending || state.isClosed {
-                    state.wakePending = false
-                    return true
-                }
-                state.waiter = continuation
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
-        timer.cancel()
-    }
-
+    /// Wakes a `poll()` waiting for records: fetched records, a failure or a new assignment.
     func wake() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.wakePending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
+        recordsArrived.signal()
     }
 
     /// Gives partitions without a position their committed offset, or else the

@@ -18,7 +18,12 @@ public struct ConsumerRecords: AsyncSequence, Sendable {
         public mutating func next() async throws -> ConsumerRecord? {
             while index == buffered.count {
                 guard !Task.isCancelled, !consumer.isClosed else { return nil }
-                buffered = try await consumer.poll(timeout: pollTimeout)
+                do {
+                    buffered = try await consumer.poll(timeout: pollTimeout)
+                } catch let error as ClientError {
+                    if case .closed = error { return nil }  // closed since the check above
+                    throw error
+                }
                 index = 0
             }
             defer { index += 1 }
