@@ -23,18 +23,8 @@ set -euo pipefail
 BROOK=${BROOK:-.build-rel/release/brook}
 ROUNDS=${ROUNDS:-2}
 here=$(dirname "$0")
-work=$(mktemp -d /tmp/brook-client-bench.XXXXXX)
-data=$(mktemp -d "${DATA_PARENT:-/tmp}/brook-client-bench-data.XXXXXX")
-trap 'kill "$broker" 2>/dev/null || true; wait "$broker" 2>/dev/null || true; rm -rf "$work" "$data"' EXIT
-"$BROOK" server --override listeners=PLAINTEXT://127.0.0.1:0 --override log.dirs="$data" >"$work/broker.log" 2>&1 &
-broker=$!
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/broker.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-bootstrap=127.0.0.1:$port
-echo "broker on $bootstrap, data in $data, load $(cut -d' ' -f1-3 /proc/loadavg)"
+source "$(dirname "$0")/start-broker.sh"
+start_broker client-bench
 rate() { python3 -c "print(f'{$1/($3-$2):,.0f} records/s')"; }
 for size in 100 1024; do
   count=$(( size == 100 ? 2000000 : 500000 ))

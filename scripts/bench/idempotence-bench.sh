@@ -13,19 +13,8 @@
 set -euo pipefail
 BROOK=${BROOK:-.build-rel/release/brook}
 ROUNDS=${ROUNDS:-3}
-work=$(mktemp -d /tmp/brook-idempotence-bench.XXXXXX)
-data=$(mktemp -d "${DATA_PARENT:-/tmp}/brook-idempotence-bench-data.XXXXXX")
-trap 'kill "$broker" 2>/dev/null || true; wait "$broker" 2>/dev/null || true; rm -rf "$work" "$data"' EXIT
-"$BROOK" server --override listeners=PLAINTEXT://127.0.0.1:0 --override log.dirs="$data" >"$work/broker.log" 2>&1 &
-broker=$!
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/broker.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-bootstrap=127.0.0.1:$port
-cpu() { awk '{print $14 + $15}' "/proc/$broker/stat"; }
-echo "broker on $bootstrap, data in $data, load $(cut -d' ' -f1-3 /proc/loadavg)"
+source "$(dirname "$0")/start-broker.sh"
+start_broker idempotence-bench
 echo "partitions size idempotence records/s broker-ticks"
 for partitions in ${PARTS:-1 6}; do
   for size in ${SIZES:-100 1024}; do
