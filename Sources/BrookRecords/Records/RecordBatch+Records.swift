@@ -137,13 +137,9 @@ private struct RecordDecoder: Sendable {
         let offsetDelta = try cursor.readVarint()
         let key = try cursor.readNullableRange().map { section.getSlice(at: $0.lowerBound, length: $0.count)! }
         let value = try cursor.readNullableRange().map { section.getSlice(at: $0.lowerBound, length: $0.count)! }
-        let headers: [Record.Header]
-        if cursor.position < cursor.limit, cursor.bytes[cursor.position] == 0 {
-            cursor.position += 1  // no headers, the common case
-            headers = []
-        } else {
-            headers = try Self.readHeaders(&cursor, section: section)
-        }
+        // Most records have no headers: the count is read here, the headers only when there are some.
+        let headerCount = try cursor.readVarint()
+        let headers = headerCount == 0 ? [] : try Self.readHeaders(headerCount, &cursor, section: section)
         guard cursor.position == recordEnd else {
             throw .corruptRecord(reason: "record is \(length) bytes but its fields take \(cursor.position - recordEnd + Int(length))")
         }
@@ -156,10 +152,9 @@ private struct RecordDecoder: Sendable {
             headers: headers)
     }
 
-    private static func readHeaders(_ cursor: inout ByteCursor, section: ByteBuffer) throws(RecordBatchError) -> [Record.Header] {
-        let count = try cursor.readVarint()
+    /// Reads `count` headers (the count itself already read).
+    private static func readHeaders(_ count: Int32, _ cursor: inout ByteCursor, section: ByteBuffer) throws(RecordBatchError) -> [Record.Header] {
         guard count >= 0 else { throw .corruptRecord(reason: "negative header count \(count)") }
-        guard count > 0 else { return [] }
         // Each header takes at least two bytes (two varint lengths).
         guard Int(count) <= cursor.remaining / 2 else {
             throw .corruptRecord(reason: "header count \(count) runs past the end of the record")

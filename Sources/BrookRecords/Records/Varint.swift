@@ -82,14 +82,14 @@ struct ByteCursor {
 
     @inline(__always)
     mutating func readVarint() throws(RecordBatchError) -> Int32 {
-        // One byte (-64...63) is the common case: lengths of small fields, deltas, counts.
+        let value: UInt32
         if position < limit, bytes[position] & 0x80 == 0 {
-            let value = UInt32(bytes[position])
+            // One byte (-64...63) is the common case: lengths of small fields, deltas, counts.
+            value = UInt32(bytes[position])
             position += 1
-            return Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
+        } else {
+            value = UInt32(truncatingIfNeeded: try readUnsigned(maxBytes: 5))
         }
-        let raw = try readUnsigned(maxBytes: 5)
-        let value = UInt32(truncatingIfNeeded: raw)
         return Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
     }
 
