@@ -4,6 +4,7 @@ what they claim to have produced really is in the topic."""
 import re
 import subprocess
 
+from cli_support import brook, succeeded
 from conftest import brook_binary, wait_until
 from records_support import consume, create_topic, segment_files, watermarks
 
@@ -137,10 +138,8 @@ def test_perf_produce_through_the_producer_with_and_without_idempotence(broker):
                                 "--record-size", "20", "--producer-props", f"enable.idempotence={idempotence}"))
         assert int(match.group(1)) == 500
         segment = segment_files(broker, topic)[0]
-        dumped = subprocess.run([str(brook_binary()), "dump-log", "--files", str(segment)],
-                                capture_output=True, text=True, timeout=60)
-        assert dumped.returncode == 0, dumped.stderr
-        producer_ids[idempotence] = set(re.findall(r"producerId: (-?\d+)", dumped.stdout))
+        dumped = succeeded(brook("dump-log", "--files", str(segment)))
+        producer_ids[idempotence] = set(re.findall(r"producerId: (-?\d+)", dumped))
     assert len(producer_ids["true"]) == 1 and int(producer_ids["true"].pop()) >= 0
     assert producer_ids["false"] == {"-1"}
 

@@ -191,6 +191,9 @@ public final class Consumer: Sendable {
         return (records, failure)
     }
 
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { state.withLock { $0.isClosed } }
+
     /// Wakes a `poll()` waiting for records: fetched records, a failure or a new assignment.
     func wake() {
         recordsArrived.signal()

@@ -1,4 +1,3 @@
-import Synchronization
 /// The records of a ``Consumer`` as an `AsyncSequence`: each step polls until records arrive.
 /// The sequence ends when the consumer is closed (or the task cancelled) and throws what
 /// ``Consumer/poll(timeout:)`` throws.
@@ -17,11 +16,11 @@ public struct ConsumerRecords: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> ConsumerRecord? {
             while index == buffered.count {
-                guard !Task.isCancelled, !consumer.isClosed else { return nil }
+                guard !Task.isCancelled else { return nil }
                 do {
                     buffered = try await consumer.poll(timeout: pollTimeout)
                 } catch let error as ClientError {
-                    if case .closed = error { return nil }  // closed since the check above
+                    if case .closed = error { return nil }  // the consumer was closed
                     throw error
                 }
                 index = 0
@@ -40,7 +39,4 @@ extension Consumer {
     /// Every record this consumer receives, in poll order:
     /// `for try await record in consumer.records { … }`.
     public var records: ConsumerRecords { ConsumerRecords(consumer: self, pollTimeout: .seconds(1)) }
-
-    /// Whether ``close()`` was called.
-    var isClosed: Bool { state.withLock { $0.isClosed } }
 }
