@@ -4,7 +4,7 @@ SWIFT ?= swift
 KAFKA_PROTOCOL ?= ../shared/kafka-protocol
 GENERATED := Sources/BrookProtocol/Generated
 APT_PACKAGES := zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev kcat
-PIP_PACKAGES := confluent-kafka kafka-python pytest
+PY_REQUIREMENTS := Tests/InteropTests/requirements.txt
 
 .PHONY: run test deps build generate check-generated bench fmt clean
 
@@ -31,8 +31,9 @@ deps-apt:
 	fi
 
 deps-pip:
-	@python3 -c "import confluent_kafka, kafka, pytest" 2>/dev/null || \
-	  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore $(PIP_PACKAGES)
+	@python3 scripts/deps/check_requirements.py $(PY_REQUIREMENTS) || \
+	  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r $(PY_REQUIREMENTS)
+	@python3 scripts/deps/check_requirements.py $(PY_REQUIREMENTS)
 
 build: deps-apt
 	$(SWIFT) build
