@@ -61,6 +61,23 @@ import Testing
         #expect(try Self.entries(ofV2: v2) == expected)
     }
 
+    @Test(arguments: [Int8(0), 1])
+    func producerOffsetsAreIgnoredEvenWhenTheyJumpPastInt32(magic: Int8) throws {
+        // Offsets a producer writes mean nothing (the log assigns its own); jumps of 2^31 once
+        // trapped the conversion's delta arithmetic.
+        var set = ByteBuffer()
+        let offsets: [Int64] = [0, Int64(Int32.max), Int64(Int32.max) * 2 + 5, 7, Int64.max, Int64.min]
+        for (index, offset) in offsets.enumerated() {
+            MessageSetWriter.write(
+                offset: offset, magic: magic, timestamp: 1_700_000_000_000 + Int64(index),
+                key: nil, value: ByteBuffer(bytes: [UInt8(index)]), to: &set)
+        }
+        let v2 = try MessageSetConverter.convertToV2(set)
+        let batch = try RecordBatchReader.batches(in: v2)[0]
+        #expect(try batch.records().map(\.offset) == Array(0..<Int64(offsets.count)))
+        #expect(try batch.records().map { $0.value?.bytesArray } == offsets.indices.map { [UInt8($0)] })
+    }
+
     @Test func xerialSnappyWrapperIsRead() throws {
         let inner = Self.plainSet(Self.sample, magic: 1)
         let raw = try CompressionCodec.snappy.compress(inner)

@@ -5,6 +5,9 @@ import BrookProtocol
 /// OffsetCommit: stores a group's consumed positions. v0 commits without group membership,
 /// v1 carries a commit time per partition, v2–v4 a retention time, v6+ the leader epoch, v7+
 /// static instance ids. Partitions of unknown topics fail with UNKNOWN_TOPIC_OR_PARTITION.
+/// As in Kafka, an explicit retention runs from the time the broker receives the commit (not
+/// from a v1 client's commit time); every sum saturates, so a retention near `Int64.max` means
+/// "never expires" rather than an overflow.
 struct OffsetCommitHandler: RequestHandler {
     typealias Request = OffsetCommitRequest
     let versions: ClosedRange<Int16> = 0...9
@@ -31,7 +34,7 @@ struct OffsetCommitHandler: RequestHandler {
                     offset: partition.committedOffset,
                     leaderEpoch: version >= 6 ? partition.committedLeaderEpoch : -1,
                     metadata: partition.committedMetadata ?? "", commitTimestamp: commitTimestamp,
-                    expireTimestamp: retention.map { commitTimestamp + $0 }
+                    expireTimestamp: retention.map { now.saturatingAdd($0) }
                 )))
             }
         }

@@ -59,10 +59,11 @@ public struct OffsetStore: Sendable {
 
     /// The offsets of `group` past their retention: an explicit expiry time when the commit
     /// carried one, else the commit time plus `retentionMs`. A partition with a pending
-    /// transactional offset does not expire yet.
+    /// transactional offset does not expire yet. The commit time may be any number a v1 client
+    /// sent (and was persisted as sent), so the sum saturates.
     public func expired(group: String, retentionMs: Int64, now: Int64) -> [TopicPartition] {
         (groups[group] ?? [:]).compactMap { partition, entry in
-            let expiry = entry.offset.expireTimestamp ?? (entry.offset.commitTimestamp + retentionMs)
+            let expiry = entry.offset.expireTimestamp ?? entry.offset.commitTimestamp.saturatingAdd(retentionMs)
             return expiry <= now && !hasPendingOffset(group: group, partition: partition) ? partition : nil
         }
     }
