@@ -5,6 +5,8 @@ struct FieldCoding {
     let flexible: Versions
     /// The versions in which the enclosing struct can be reached.
     let context: Versions
+    /// The message's structs, for the minimum encoded size of array elements.
+    var sizes: MinimumEncodedSize? = nil
 
     var propertyName: String { Naming.identifier(field.name) }
 
@@ -99,10 +101,11 @@ struct FieldCoding {
     func readExpression(buffer: String, versions: Versions, tagged: Bool) -> String {
         let compact = compactCondition(in: versions, tagged: tagged)
         let nullable = isOptional ? nullableCondition(in: versions) : "false"
-        return Self.read(field.type, name: field.name, buffer: buffer, compact: compact, nullable: nullable, depth: 0)
+        return read(field.type, buffer: buffer, versions: versions, compact: compact, nullable: nullable, depth: 0)
     }
 
-    private static func read(_ type: FieldType, name: String, buffer: String, compact: String, nullable: String, depth: Int) -> String {
+    private func read(_ type: FieldType, buffer: String, versions: Versions, compact: String, nullable: String, depth: Int) -> String {
+        let name = field.name
         let label = Naming.literal(name)
         switch type {
         case .bool: return "try \(buffer).readBool()"
@@ -129,12 +132,14 @@ struct FieldCoding {
             return "try \(buffer).readNullableStruct(nullable: \(nullable), field: \(label)) { (\(inner): inout ByteBuffer) throws(ProtocolError) -> \(structName) in try \(structName)(from: &\(inner), version: version) }"
         case .array(let element):
             let inner = "b\(depth)"
-            let elementRead = read(element, name: name, buffer: inner, compact: compact, nullable: "false", depth: depth + 1)
-            let elementType = swiftType(element)
+            let elementRead = read(element, buffer: inner, versions: versions, compact: compact, nullable: "false", depth: depth + 1)
+            let elementType = Self.swiftType(element)
             let closure = "{ (\(inner): inout ByteBuffer) throws(ProtocolError) -> \(elementType) in \(elementRead) }"
+            let minimum = sizes?.smallest(element, field: field, in: versions) ?? 1
+            let minimumArgument = minimum > 1 ? ", minimumElementSize: \(minimum)" : ""
             return nullable == "false"
-                ? "try \(buffer).readArray(compact: \(compact), field: \(label)) \(closure)"
-                : "try \(buffer).readNullableArray(compact: \(compact), nullable: \(nullable), field: \(label)) \(closure)"
+                ? "try \(buffer).readArray(compact: \(compact)\(minimumArgument), field: \(label)) \(closure)"
+                : "try \(buffer).readNullableArray(compact: \(compact), nullable: \(nullable)\(minimumArgument), field: \(label)) \(closure)"
         }
     }
 

@@ -18,6 +18,7 @@ struct MessageEmitter {
 
     private static func emitMessage(_ message: MessageSpec, apiCase: String?, pair: [MessageSpec], into writer: inout CodeWriter) throws {
         let registry = try StructRegistry(message: message)
+        let sizes = MinimumEncodedSize(structs: registry.structs, flexible: message.flexibleVersions)
         var preamble = [
             "public static let messageName = \(Naming.literal(message.name))",
             "public static let validVersions: ClosedRange<Int16> = \(message.validVersions.lowest)...\(message.validVersions.highest)",
@@ -49,7 +50,7 @@ struct MessageEmitter {
         if !message.flexibleVersions.isEmpty { about += ", flexible from \(message.flexibleVersions.lowest)" }
         if message.latestVersionUnstable { about += "; the latest version is unstable" }
         about += "."
-        try StructEmitter(model: top, flexible: message.flexibleVersions, conformance: conformance, preamble: preamble, checksVersion: true)
+        try StructEmitter(model: top, flexible: message.flexibleVersions, conformance: conformance, preamble: preamble, checksVersion: true, sizes: sizes)
             .emit(into: &writer, about: about)
         guard !registry.order.isEmpty else { return }
         writer.line()
@@ -57,7 +58,7 @@ struct MessageEmitter {
             for (index, name) in registry.order.enumerated() {
                 if index > 0 { writer.line() }
                 let model = registry.structs[name]!
-                try StructEmitter(model: model, flexible: message.flexibleVersions, conformance: "ProtocolStruct", preamble: [], checksVersion: false)
+                try StructEmitter(model: model, flexible: message.flexibleVersions, conformance: "ProtocolStruct", preamble: [], checksVersion: false, sizes: sizes)
                     .emit(into: &writer, about: "\(name), reachable in versions \(model.versions).")
             }
         }

@@ -9,13 +9,15 @@ struct StructEmitter {
     let preamble: [String]
     /// Whether decoding starts with a check that the version is valid.
     let checksVersion: Bool
+    /// The message's structs' minimum sizes, which bound array counts when decoding.
+    let sizes: MinimumEncodedSize
 
     private var context: Versions { model.versions }
     private var conditions: VersionCondition { VersionCondition(context: context) }
     private var flexibleCondition: String { conditions.condition(for: flexible) }
     private var hasTaggedSection: Bool { flexibleCondition != "false" }
     private var codings: [FieldCoding] {
-        model.fields.map { FieldCoding(field: $0, flexible: flexible, context: context) }
+        model.fields.map { FieldCoding(field: $0, flexible: flexible, context: context, sizes: sizes) }
     }
     private var taggedCodings: [FieldCoding] {
         codings.filter(\.field.isTagged).sorted { $0.field.tag! < $1.field.tag! }

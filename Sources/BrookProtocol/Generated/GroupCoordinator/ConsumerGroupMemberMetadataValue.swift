@@ -151,7 +151,7 @@ extension ConsumerGroupMemberMetadataValue {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.sessionTimeoutMs = try buffer.readInt32()
-            self.supportedProtocols = try buffer.readArray(compact: true, field: "SupportedProtocols") { (b0: inout ByteBuffer) throws(ProtocolError) -> ClassicProtocol in try ClassicProtocol(from: &b0, version: version) }
+            self.supportedProtocols = try buffer.readArray(compact: true, minimumElementSize: 3, field: "SupportedProtocols") { (b0: inout ByteBuffer) throws(ProtocolError) -> ClassicProtocol in try ClassicProtocol(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

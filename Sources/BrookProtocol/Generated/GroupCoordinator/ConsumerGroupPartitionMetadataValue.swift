@@ -27,7 +27,7 @@ public struct ConsumerGroupPartitionMetadataValue: ProtocolMessage {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicMetadata in try TopicMetadata(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 23, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicMetadata in try TopicMetadata(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -86,7 +86,7 @@ extension ConsumerGroupPartitionMetadataValue {
             self.topicId = try buffer.readUuid()
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
             self.numPartitions = try buffer.readInt32()
-            self.partitionMetadata = try buffer.readArray(compact: true, field: "PartitionMetadata") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionMetadata in try PartitionMetadata(from: &b0, version: version) }
+            self.partitionMetadata = try buffer.readArray(compact: true, minimumElementSize: 6, field: "PartitionMetadata") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionMetadata in try PartitionMetadata(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -64,7 +64,7 @@ public struct GroupMetadataValue: ProtocolMessage {
         if version >= 2 {
             self.currentStateTimestamp = try buffer.readInt64()
         }
-        self.members = try buffer.readArray(compact: version >= 4, field: "members") { (b0: inout ByteBuffer) throws(ProtocolError) -> MemberMetadata in try MemberMetadata(from: &b0, version: version) }
+        self.members = try buffer.readArray(compact: version >= 4, minimumElementSize: 15, field: "members") { (b0: inout ByteBuffer) throws(ProtocolError) -> MemberMetadata in try MemberMetadata(from: &b0, version: version) }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

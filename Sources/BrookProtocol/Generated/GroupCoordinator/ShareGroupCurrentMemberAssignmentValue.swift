@@ -49,7 +49,7 @@ public struct ShareGroupCurrentMemberAssignmentValue: ProtocolMessage {
         self.memberEpoch = try buffer.readInt32()
         self.previousMemberEpoch = try buffer.readInt32()
         self.state = try buffer.readInt8()
-        self.assignedPartitions = try buffer.readArray(compact: true, field: "AssignedPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitions in try TopicPartitions(from: &b0, version: version) }
+        self.assignedPartitions = try buffer.readArray(compact: true, minimumElementSize: 18, field: "AssignedPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitions in try TopicPartitions(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -96,7 +96,7 @@ extension ShareGroupCurrentMemberAssignmentValue {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

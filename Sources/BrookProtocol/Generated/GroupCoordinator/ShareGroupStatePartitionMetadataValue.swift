@@ -33,8 +33,8 @@ public struct ShareGroupStatePartitionMetadataValue: ProtocolMessage {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.initializedTopics = try buffer.readArray(compact: true, field: "InitializedTopics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitionsInfo in try TopicPartitionsInfo(from: &b0, version: version) }
-        self.deletingTopics = try buffer.readArray(compact: true, field: "DeletingTopics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicInfo in try TopicInfo(from: &b0, version: version) }
+        self.initializedTopics = try buffer.readArray(compact: true, minimumElementSize: 19, field: "InitializedTopics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitionsInfo in try TopicPartitionsInfo(from: &b0, version: version) }
+        self.deletingTopics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "DeletingTopics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicInfo in try TopicInfo(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -86,7 +86,7 @@ extension ShareGroupStatePartitionMetadataValue {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -27,7 +27,7 @@ public struct ShareGroupTargetAssignmentMemberValue: ProtocolMessage {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topicPartitions = try buffer.readArray(compact: true, field: "TopicPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartition in try TopicPartition(from: &b0, version: version) }
+        self.topicPartitions = try buffer.readArray(compact: true, minimumElementSize: 18, field: "TopicPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartition in try TopicPartition(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -71,7 +71,7 @@ extension ShareGroupTargetAssignmentMemberValue {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -54,7 +54,7 @@ public struct AddPartitionsToTxnRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         if version >= 4 {
-            self.transactions = try buffer.readArray(compact: true, field: "Transactions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTransaction in try AddPartitionsToTxnTransaction(from: &b0, version: version) }
+            self.transactions = try buffer.readArray(compact: true, minimumElementSize: 14, field: "Transactions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTransaction in try AddPartitionsToTxnTransaction(from: &b0, version: version) }
         }
         if version <= 3 {
             self.v3AndBelowTransactionalId = try buffer.readString(compact: version >= 3, field: "V3AndBelowTransactionalId")
@@ -66,7 +66,7 @@ public struct AddPartitionsToTxnRequest: KafkaRequest {
             self.v3AndBelowProducerEpoch = try buffer.readInt16()
         }
         if version <= 3 {
-            self.v3AndBelowTopics = try buffer.readArray(compact: version >= 3, field: "V3AndBelowTopics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopic in try AddPartitionsToTxnTopic(from: &b0, version: version) }
+            self.v3AndBelowTopics = try buffer.readArray(compact: version >= 3, minimumElementSize: 3, field: "V3AndBelowTopics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopic in try AddPartitionsToTxnTopic(from: &b0, version: version) }
         }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -139,7 +139,7 @@ extension AddPartitionsToTxnRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 3, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 3, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: version >= 3, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 3 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -206,7 +206,7 @@ extension AddPartitionsToTxnRequest {
             self.producerId = try buffer.readInt64()
             self.producerEpoch = try buffer.readInt16()
             self.verifyOnly = try buffer.readBool()
-            self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopic in try AddPartitionsToTxnTopic(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopic in try AddPartitionsToTxnTopic(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -276,10 +276,10 @@ public struct AddPartitionsToTxnResponse: KafkaResponse {
             self.errorCode = try buffer.readInt16()
         }
         if version >= 4 {
-            self.resultsByTransaction = try buffer.readArray(compact: true, field: "ResultsByTransaction") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnResult in try AddPartitionsToTxnResult(from: &b0, version: version) }
+            self.resultsByTransaction = try buffer.readArray(compact: true, minimumElementSize: 3, field: "ResultsByTransaction") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnResult in try AddPartitionsToTxnResult(from: &b0, version: version) }
         }
         if version <= 3 {
-            self.resultsByTopicV3AndBelow = try buffer.readArray(compact: version >= 3, field: "ResultsByTopicV3AndBelow") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopicResult in try AddPartitionsToTxnTopicResult(from: &b0, version: version) }
+            self.resultsByTopicV3AndBelow = try buffer.readArray(compact: version >= 3, minimumElementSize: 3, field: "ResultsByTopicV3AndBelow") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopicResult in try AddPartitionsToTxnTopicResult(from: &b0, version: version) }
         }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -341,7 +341,7 @@ extension AddPartitionsToTxnResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 3, field: "Name")
-            self.resultsByPartition = try buffer.readArray(compact: version >= 3, field: "ResultsByPartition") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnPartitionResult in try AddPartitionsToTxnPartitionResult(from: &b0, version: version) }
+            self.resultsByPartition = try buffer.readArray(compact: version >= 3, minimumElementSize: 6, field: "ResultsByPartition") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnPartitionResult in try AddPartitionsToTxnPartitionResult(from: &b0, version: version) }
             if version >= 3 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -431,7 +431,7 @@ extension AddPartitionsToTxnResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.transactionalId = try buffer.readString(compact: true, field: "TransactionalId")
-            self.topicResults = try buffer.readArray(compact: true, field: "TopicResults") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopicResult in try AddPartitionsToTxnTopicResult(from: &b0, version: version) }
+            self.topicResults = try buffer.readArray(compact: true, minimumElementSize: 3, field: "TopicResults") { (b0: inout ByteBuffer) throws(ProtocolError) -> AddPartitionsToTxnTopicResult in try AddPartitionsToTxnTopicResult(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

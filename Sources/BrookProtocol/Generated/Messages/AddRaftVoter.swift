@@ -57,7 +57,7 @@ public struct AddRaftVoterRequest: KafkaRequest {
         self.timeoutMs = try buffer.readInt32()
         self.voterId = try buffer.readInt32()
         self.voterDirectoryId = try buffer.readUuid()
-        self.listeners = try buffer.readArray(compact: true, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
+        self.listeners = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -35,7 +35,7 @@ public struct AlterClientQuotasRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.entries = try buffer.readArray(compact: version >= 1, field: "Entries") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntryData in try EntryData(from: &b0, version: version) }
+        self.entries = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Entries") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntryData in try EntryData(from: &b0, version: version) }
         self.validateOnly = try buffer.readBool()
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -84,8 +84,8 @@ extension AlterClientQuotasRequest {
         }
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
-            self.entity = try buffer.readArray(compact: version >= 1, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
-            self.ops = try buffer.readArray(compact: version >= 1, field: "Ops") { (b0: inout ByteBuffer) throws(ProtocolError) -> OpData in try OpData(from: &b0, version: version) }
+            self.entity = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
+            self.ops = try buffer.readArray(compact: version >= 1, minimumElementSize: 11, field: "Ops") { (b0: inout ByteBuffer) throws(ProtocolError) -> OpData in try OpData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -238,7 +238,7 @@ public struct AlterClientQuotasResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.entries = try buffer.readArray(compact: version >= 1, field: "Entries") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntryData in try EntryData(from: &b0, version: version) }
+        self.entries = try buffer.readArray(compact: version >= 1, minimumElementSize: 5, field: "Entries") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntryData in try EntryData(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -294,7 +294,7 @@ extension AlterClientQuotasResponse {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.errorCode = try buffer.readInt16()
             self.errorMessage = try buffer.readNullableString(compact: version >= 1, nullable: true, field: "ErrorMessage")
-            self.entity = try buffer.readArray(compact: version >= 1, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
+            self.entity = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

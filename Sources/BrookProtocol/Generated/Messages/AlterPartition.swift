@@ -43,7 +43,7 @@ public struct AlterPartitionRequest: KafkaRequest {
         }
         self.brokerId = try buffer.readInt32()
         self.brokerEpoch = try buffer.readInt64()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -100,7 +100,7 @@ extension AlterPartitionRequest {
             if version >= 2 {
                 self.topicId = try buffer.readUuid()
             }
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -173,10 +173,10 @@ extension AlterPartitionRequest {
             self.partitionIndex = try buffer.readInt32()
             self.leaderEpoch = try buffer.readInt32()
             if version <= 2 {
-                self.newIsr = try buffer.readArray(compact: true, field: "NewIsr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                self.newIsr = try buffer.readArray(compact: true, minimumElementSize: 4, field: "NewIsr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             }
             if version >= 3 {
-                self.newIsrWithEpochs = try buffer.readArray(compact: true, field: "NewIsrWithEpochs") { (b0: inout ByteBuffer) throws(ProtocolError) -> BrokerState in try BrokerState(from: &b0, version: version) }
+                self.newIsrWithEpochs = try buffer.readArray(compact: true, minimumElementSize: 13, field: "NewIsrWithEpochs") { (b0: inout ByteBuffer) throws(ProtocolError) -> BrokerState in try BrokerState(from: &b0, version: version) }
             }
             if version >= 1 {
                 self.leaderRecoveryState = try buffer.readInt8()
@@ -296,7 +296,7 @@ public struct AlterPartitionResponse: KafkaResponse {
         }
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -353,7 +353,7 @@ extension AlterPartitionResponse {
             if version >= 2 {
                 self.topicId = try buffer.readUuid()
             }
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 20, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -433,7 +433,7 @@ extension AlterPartitionResponse {
             self.errorCode = try buffer.readInt16()
             self.leaderId = try buffer.readInt32()
             self.leaderEpoch = try buffer.readInt32()
-            self.isr = try buffer.readArray(compact: true, field: "Isr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.isr = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Isr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 1 {
                 self.leaderRecoveryState = try buffer.readInt8()
             }

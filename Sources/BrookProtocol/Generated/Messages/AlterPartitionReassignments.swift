@@ -36,7 +36,7 @@ public struct AlterPartitionReassignmentsRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.timeoutMs = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignableTopic in try ReassignableTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignableTopic in try ReassignableTopic(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -81,7 +81,7 @@ extension AlterPartitionReassignmentsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignablePartition in try ReassignablePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignablePartition in try ReassignablePartition(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -123,7 +123,7 @@ extension AlterPartitionReassignmentsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.partitionIndex = try buffer.readInt32()
-            self.replicas = try buffer.readNullableArray(compact: true, nullable: true, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.replicas = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -188,7 +188,7 @@ public struct AlterPartitionReassignmentsResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-        self.responses = try buffer.readArray(compact: true, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignableTopicResponse in try ReassignableTopicResponse(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignableTopicResponse in try ReassignableTopicResponse(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -235,7 +235,7 @@ extension AlterPartitionReassignmentsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignablePartitionResponse in try ReassignablePartitionResponse(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReassignablePartitionResponse in try ReassignablePartitionResponse(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -31,7 +31,7 @@ public struct AlterReplicaLogDirsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.dirs = try buffer.readArray(compact: version >= 2, field: "Dirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDir in try AlterReplicaLogDir(from: &b0, version: version) }
+        self.dirs = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Dirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDir in try AlterReplicaLogDir(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -79,7 +79,7 @@ extension AlterReplicaLogDirsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.path = try buffer.readString(compact: version >= 2, field: "Path")
-            self.topics = try buffer.readArray(compact: version >= 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDirTopic in try AlterReplicaLogDirTopic(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDirTopic in try AlterReplicaLogDirTopic(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -124,7 +124,7 @@ extension AlterReplicaLogDirsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 2, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -179,7 +179,7 @@ public struct AlterReplicaLogDirsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.results = try buffer.readArray(compact: version >= 2, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDirTopicResult in try AlterReplicaLogDirTopicResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDirTopicResult in try AlterReplicaLogDirTopicResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -228,7 +228,7 @@ extension AlterReplicaLogDirsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: version >= 2, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDirPartitionResult in try AlterReplicaLogDirPartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterReplicaLogDirPartitionResult in try AlterReplicaLogDirPartitionResult(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

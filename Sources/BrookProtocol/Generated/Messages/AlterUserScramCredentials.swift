@@ -35,8 +35,8 @@ public struct AlterUserScramCredentialsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.deletions = try buffer.readArray(compact: true, field: "Deletions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ScramCredentialDeletion in try ScramCredentialDeletion(from: &b0, version: version) }
-        self.upsertions = try buffer.readArray(compact: true, field: "Upsertions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ScramCredentialUpsertion in try ScramCredentialUpsertion(from: &b0, version: version) }
+        self.deletions = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Deletions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ScramCredentialDeletion in try ScramCredentialDeletion(from: &b0, version: version) }
+        self.upsertions = try buffer.readArray(compact: true, minimumElementSize: 9, field: "Upsertions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ScramCredentialUpsertion in try ScramCredentialUpsertion(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -197,7 +197,7 @@ public struct AlterUserScramCredentialsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterUserScramCredentialsResult in try AlterUserScramCredentialsResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterUserScramCredentialsResult in try AlterUserScramCredentialsResult(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -134,7 +134,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.apiKeys = try buffer.readArray(compact: version >= 3, field: "ApiKeys") { (b0: inout ByteBuffer) throws(ProtocolError) -> ApiVersion in try ApiVersion(from: &b0, version: version) }
+        self.apiKeys = try buffer.readArray(compact: version >= 3, minimumElementSize: 6, field: "ApiKeys") { (b0: inout ByteBuffer) throws(ProtocolError) -> ApiVersion in try ApiVersion(from: &b0, version: version) }
         if version >= 1 {
             self.throttleTimeMs = try buffer.readInt32()
         }
@@ -145,13 +145,13 @@ public struct ApiVersionsResponse: KafkaResponse {
                 switch tag {
                     case 0 where version >= 3:
                         var field = value
-                        self.supportedFeatures = try field.readArray(compact: true, field: "SupportedFeatures") { (b0: inout ByteBuffer) throws(ProtocolError) -> SupportedFeatureKey in try SupportedFeatureKey(from: &b0, version: version) }
+                        self.supportedFeatures = try field.readArray(compact: true, minimumElementSize: 6, field: "SupportedFeatures") { (b0: inout ByteBuffer) throws(ProtocolError) -> SupportedFeatureKey in try SupportedFeatureKey(from: &b0, version: version) }
                     case 1 where version >= 3:
                         var field = value
                         self.finalizedFeaturesEpoch = try field.readInt64()
                     case 2 where version >= 3:
                         var field = value
-                        self.finalizedFeatures = try field.readArray(compact: true, field: "FinalizedFeatures") { (b0: inout ByteBuffer) throws(ProtocolError) -> FinalizedFeatureKey in try FinalizedFeatureKey(from: &b0, version: version) }
+                        self.finalizedFeatures = try field.readArray(compact: true, minimumElementSize: 6, field: "FinalizedFeatures") { (b0: inout ByteBuffer) throws(ProtocolError) -> FinalizedFeatureKey in try FinalizedFeatureKey(from: &b0, version: version) }
                     case 3 where version >= 3:
                         var field = value
                         self.zkMigrationReady = try field.readBool()

@@ -43,7 +43,7 @@ public struct AssignReplicasToDirsRequest: KafkaRequest {
         }
         self.brokerId = try buffer.readInt32()
         self.brokerEpoch = try buffer.readInt64()
-        self.directories = try buffer.readArray(compact: true, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> DirectoryData in try DirectoryData(from: &b0, version: version) }
+        self.directories = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> DirectoryData in try DirectoryData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -89,7 +89,7 @@ extension AssignReplicasToDirsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.id = try buffer.readUuid()
-            self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -130,7 +130,7 @@ extension AssignReplicasToDirsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -221,7 +221,7 @@ public struct AssignReplicasToDirsResponse: KafkaResponse {
         }
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
-        self.directories = try buffer.readArray(compact: true, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> DirectoryData in try DirectoryData(from: &b0, version: version) }
+        self.directories = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> DirectoryData in try DirectoryData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -267,7 +267,7 @@ extension AssignReplicasToDirsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.id = try buffer.readUuid()
-            self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -308,7 +308,7 @@ extension AssignReplicasToDirsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 7, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -51,9 +51,9 @@ public struct BeginQuorumEpochRequest: KafkaRequest {
         if version >= 1 {
             self.voterId = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         if version >= 1 {
-            self.leaderEndpoints = try buffer.readArray(compact: true, field: "LeaderEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> LeaderEndpoint in try LeaderEndpoint(from: &b0, version: version) }
+            self.leaderEndpoints = try buffer.readArray(compact: true, minimumElementSize: 5, field: "LeaderEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> LeaderEndpoint in try LeaderEndpoint(from: &b0, version: version) }
         }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -109,7 +109,7 @@ extension BeginQuorumEpochRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: version >= 1, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: version >= 1, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 1, minimumElementSize: 12, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -283,7 +283,7 @@ public struct BeginQuorumEpochResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.topics = try buffer.readArray(compact: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -291,7 +291,7 @@ public struct BeginQuorumEpochResponse: KafkaResponse {
                 switch tag {
                     case 0 where version >= 1:
                         var field = value
-                        self.nodeEndpoints = try field.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+                        self.nodeEndpoints = try field.readArray(compact: true, minimumElementSize: 8, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
                     default:
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
                 }
@@ -348,7 +348,7 @@ extension BeginQuorumEpochResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: version >= 1, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: version >= 1, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 1, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

@@ -70,7 +70,7 @@ public struct BrokerHeartbeatRequest: KafkaRequest {
             switch tag {
                 case 0 where version >= 1:
                     var field = value
-                    self.offlineLogDirs = try field.readArray(compact: true, field: "OfflineLogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
+                    self.offlineLogDirs = try field.readArray(compact: true, minimumElementSize: 16, field: "OfflineLogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }

@@ -81,14 +81,14 @@ public struct BrokerRegistrationRequest: KafkaRequest {
         self.brokerId = try buffer.readInt32()
         self.clusterId = try buffer.readString(compact: true, field: "ClusterId")
         self.incarnationId = try buffer.readUuid()
-        self.listeners = try buffer.readArray(compact: true, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
-        self.features = try buffer.readArray(compact: true, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> Feature in try Feature(from: &b0, version: version) }
+        self.listeners = try buffer.readArray(compact: true, minimumElementSize: 7, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
+        self.features = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> Feature in try Feature(from: &b0, version: version) }
         self.rack = try buffer.readNullableString(compact: true, nullable: true, field: "Rack")
         if version >= 1 {
             self.isMigratingZkBroker = try buffer.readBool()
         }
         if version >= 2 {
-            self.logDirs = try buffer.readArray(compact: true, field: "LogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
+            self.logDirs = try buffer.readArray(compact: true, minimumElementSize: 16, field: "LogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
         }
         if version >= 3 {
             self.previousBrokerEpoch = try buffer.readInt64()

@@ -89,7 +89,7 @@ public struct ConsumerGroupDescribeResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.groups = try buffer.readArray(compact: true, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedGroup in try DescribedGroup(from: &b0, version: version) }
+        self.groups = try buffer.readArray(compact: true, minimumElementSize: 20, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedGroup in try DescribedGroup(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -141,7 +141,7 @@ extension ConsumerGroupDescribeResponse {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -176,7 +176,7 @@ extension ConsumerGroupDescribeResponse {
         }
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
-            self.topicPartitions = try buffer.readArray(compact: true, field: "TopicPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitions in try TopicPartitions(from: &b0, version: version) }
+            self.topicPartitions = try buffer.readArray(compact: true, minimumElementSize: 19, field: "TopicPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitions in try TopicPartitions(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -264,7 +264,7 @@ extension ConsumerGroupDescribeResponse {
             self.groupEpoch = try buffer.readInt32()
             self.assignmentEpoch = try buffer.readInt32()
             self.assignorName = try buffer.readString(compact: true, field: "AssignorName")
-            self.members = try buffer.readArray(compact: true, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> Member in try Member(from: &b0, version: version) }
+            self.members = try buffer.readArray(compact: true, minimumElementSize: 16, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> Member in try Member(from: &b0, version: version) }
             self.authorizedOperations = try buffer.readInt32()
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

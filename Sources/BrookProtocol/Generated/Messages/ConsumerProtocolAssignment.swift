@@ -31,7 +31,7 @@ public struct ConsumerProtocolAssignment: ProtocolMessage {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.assignedPartitions = try buffer.readArray(compact: false, field: "AssignedPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartition in try TopicPartition(from: &b0, version: version) }
+        self.assignedPartitions = try buffer.readArray(compact: false, minimumElementSize: 6, field: "AssignedPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartition in try TopicPartition(from: &b0, version: version) }
         self.userData = try buffer.readNullableBytes(compact: false, nullable: true, field: "UserData")
     }
 
@@ -67,7 +67,7 @@ extension ConsumerProtocolAssignment {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: false, field: "Topic")
-            self.partitions = try buffer.readArray(compact: false, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: false, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
         }
 
         public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {

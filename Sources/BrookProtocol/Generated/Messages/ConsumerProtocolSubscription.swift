@@ -49,10 +49,10 @@ public struct ConsumerProtocolSubscription: ProtocolMessage {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: false, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: false, field: "Topics") }
+        self.topics = try buffer.readArray(compact: false, minimumElementSize: 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: false, field: "Topics") }
         self.userData = try buffer.readNullableBytes(compact: false, nullable: true, field: "UserData")
         if version >= 1 {
-            self.ownedPartitions = try buffer.readArray(compact: false, field: "OwnedPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartition in try TopicPartition(from: &b0, version: version) }
+            self.ownedPartitions = try buffer.readArray(compact: false, minimumElementSize: 6, field: "OwnedPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartition in try TopicPartition(from: &b0, version: version) }
         }
         if version >= 2 {
             self.generationId = try buffer.readInt32()
@@ -103,7 +103,7 @@ extension ConsumerProtocolSubscription {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: false, field: "Topic")
-            self.partitions = try buffer.readArray(compact: false, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: false, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
         }
 
         public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {

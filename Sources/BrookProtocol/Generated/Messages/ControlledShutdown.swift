@@ -96,7 +96,7 @@ public struct ControlledShutdownResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.remainingPartitions = try buffer.readArray(compact: version >= 3, field: "RemainingPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> RemainingPartition in try RemainingPartition(from: &b0, version: version) }
+        self.remainingPartitions = try buffer.readArray(compact: version >= 3, minimumElementSize: 6, field: "RemainingPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> RemainingPartition in try RemainingPartition(from: &b0, version: version) }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

@@ -56,8 +56,8 @@ public struct ControllerRegistrationRequest: KafkaRequest {
         self.controllerId = try buffer.readInt32()
         self.incarnationId = try buffer.readUuid()
         self.zkMigrationReady = try buffer.readBool()
-        self.listeners = try buffer.readArray(compact: true, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
-        self.features = try buffer.readArray(compact: true, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> Feature in try Feature(from: &b0, version: version) }
+        self.listeners = try buffer.readArray(compact: true, minimumElementSize: 7, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
+        self.features = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> Feature in try Feature(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -31,7 +31,7 @@ public struct CreateAclsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.creations = try buffer.readArray(compact: version >= 2, field: "Creations") { (b0: inout ByteBuffer) throws(ProtocolError) -> AclCreation in try AclCreation(from: &b0, version: version) }
+        self.creations = try buffer.readArray(compact: version >= 2, minimumElementSize: 8, field: "Creations") { (b0: inout ByteBuffer) throws(ProtocolError) -> AclCreation in try AclCreation(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -180,7 +180,7 @@ public struct CreateAclsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.results = try buffer.readArray(compact: version >= 2, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> AclCreationResult in try AclCreationResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: version >= 2, minimumElementSize: 4, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> AclCreationResult in try AclCreationResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

@@ -57,7 +57,7 @@ public struct CreateDelegationTokenRequest: KafkaRequest {
         if version >= 3 {
             self.ownerPrincipalName = try buffer.readNullableString(compact: true, nullable: true, field: "OwnerPrincipalName")
         }
-        self.renewers = try buffer.readArray(compact: version >= 2, field: "Renewers") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableRenewers in try CreatableRenewers(from: &b0, version: version) }
+        self.renewers = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Renewers") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableRenewers in try CreatableRenewers(from: &b0, version: version) }
         self.maxLifetimeMs = try buffer.readInt64()
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()

@@ -41,7 +41,7 @@ public struct CreatePartitionsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: version >= 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatePartitionsTopic in try CreatePartitionsTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 2, minimumElementSize: 7, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatePartitionsTopic in try CreatePartitionsTopic(from: &b0, version: version) }
         self.timeoutMs = try buffer.readInt32()
         self.validateOnly = try buffer.readBool()
         if version >= 2 {
@@ -100,7 +100,7 @@ extension CreatePartitionsRequest {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 2, field: "Name")
             self.count = try buffer.readInt32()
-            self.assignments = try buffer.readNullableArray(compact: version >= 2, nullable: true, field: "Assignments") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatePartitionsAssignment in try CreatePartitionsAssignment(from: &b0, version: version) }
+            self.assignments = try buffer.readNullableArray(compact: version >= 2, nullable: true, minimumElementSize: 2, field: "Assignments") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatePartitionsAssignment in try CreatePartitionsAssignment(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -139,7 +139,7 @@ extension CreatePartitionsRequest {
         }
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
-            self.brokerIds = try buffer.readArray(compact: version >= 2, field: "BrokerIds") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.brokerIds = try buffer.readArray(compact: version >= 2, minimumElementSize: 4, field: "BrokerIds") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -193,7 +193,7 @@ public struct CreatePartitionsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.results = try buffer.readArray(compact: version >= 2, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatePartitionsTopicResult in try CreatePartitionsTopicResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: version >= 2, minimumElementSize: 5, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatePartitionsTopicResult in try CreatePartitionsTopicResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

@@ -43,7 +43,7 @@ public struct CreateTopicsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: version >= 5, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopic in try CreatableTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 5, minimumElementSize: 10, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopic in try CreatableTopic(from: &b0, version: version) }
         self.timeoutMs = try buffer.readInt32()
         if version >= 1 {
             self.validateOnly = try buffer.readBool()
@@ -124,8 +124,8 @@ extension CreateTopicsRequest {
             self.name = try buffer.readString(compact: version >= 5, field: "Name")
             self.numPartitions = try buffer.readInt32()
             self.replicationFactor = try buffer.readInt16()
-            self.assignments = try buffer.readArray(compact: version >= 5, field: "Assignments") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableReplicaAssignment in try CreatableReplicaAssignment(from: &b0, version: version) }
-            self.configs = try buffer.readArray(compact: version >= 5, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopicConfig in try CreatableTopicConfig(from: &b0, version: version) }
+            self.assignments = try buffer.readArray(compact: version >= 5, minimumElementSize: 6, field: "Assignments") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableReplicaAssignment in try CreatableReplicaAssignment(from: &b0, version: version) }
+            self.configs = try buffer.readArray(compact: version >= 5, minimumElementSize: 3, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopicConfig in try CreatableTopicConfig(from: &b0, version: version) }
             if version >= 5 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -173,7 +173,7 @@ extension CreateTopicsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.partitionIndex = try buffer.readInt32()
-            self.brokerIds = try buffer.readArray(compact: version >= 5, field: "BrokerIds") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.brokerIds = try buffer.readArray(compact: version >= 5, minimumElementSize: 4, field: "BrokerIds") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 5 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -275,7 +275,7 @@ public struct CreateTopicsResponse: KafkaResponse {
         if version >= 2 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 5, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopicResult in try CreatableTopicResult(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 5, minimumElementSize: 4, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopicResult in try CreatableTopicResult(from: &b0, version: version) }
         if version >= 5 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -376,7 +376,7 @@ extension CreateTopicsResponse {
                 self.replicationFactor = try buffer.readInt16()
             }
             if version >= 5 {
-                self.configs = try buffer.readNullableArray(compact: true, nullable: true, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopicConfigs in try CreatableTopicConfigs(from: &b0, version: version) }
+                self.configs = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 6, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> CreatableTopicConfigs in try CreatableTopicConfigs(from: &b0, version: version) }
             }
             if version >= 5 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()

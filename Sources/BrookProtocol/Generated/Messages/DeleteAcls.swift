@@ -31,7 +31,7 @@ public struct DeleteAclsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.filters = try buffer.readArray(compact: version >= 2, field: "Filters") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteAclsFilter in try DeleteAclsFilter(from: &b0, version: version) }
+        self.filters = try buffer.readArray(compact: version >= 2, minimumElementSize: 8, field: "Filters") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteAclsFilter in try DeleteAclsFilter(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -180,7 +180,7 @@ public struct DeleteAclsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.filterResults = try buffer.readArray(compact: version >= 2, field: "FilterResults") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteAclsFilterResult in try DeleteAclsFilterResult(from: &b0, version: version) }
+        self.filterResults = try buffer.readArray(compact: version >= 2, minimumElementSize: 5, field: "FilterResults") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteAclsFilterResult in try DeleteAclsFilterResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -236,7 +236,7 @@ extension DeleteAclsResponse {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.errorCode = try buffer.readInt16()
             self.errorMessage = try buffer.readNullableString(compact: version >= 2, nullable: true, field: "ErrorMessage")
-            self.matchingAcls = try buffer.readArray(compact: version >= 2, field: "MatchingAcls") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteAclsMatchingAcl in try DeleteAclsMatchingAcl(from: &b0, version: version) }
+            self.matchingAcls = try buffer.readArray(compact: version >= 2, minimumElementSize: 11, field: "MatchingAcls") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteAclsMatchingAcl in try DeleteAclsMatchingAcl(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

@@ -87,7 +87,7 @@ public struct DeleteGroupsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.results = try buffer.readArray(compact: version >= 2, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeletableGroupResult in try DeletableGroupResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: version >= 2, minimumElementSize: 4, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeletableGroupResult in try DeletableGroupResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

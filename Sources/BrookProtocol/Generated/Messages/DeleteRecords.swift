@@ -35,7 +35,7 @@ public struct DeleteRecordsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: version >= 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsTopic in try DeleteRecordsTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsTopic in try DeleteRecordsTopic(from: &b0, version: version) }
         self.timeoutMs = try buffer.readInt32()
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -85,7 +85,7 @@ extension DeleteRecordsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 2, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsPartition in try DeleteRecordsPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 12, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsPartition in try DeleteRecordsPartition(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -185,7 +185,7 @@ public struct DeleteRecordsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: version >= 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsTopicResult in try DeleteRecordsTopicResult(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsTopicResult in try DeleteRecordsTopicResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -234,7 +234,7 @@ extension DeleteRecordsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 2, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsPartitionResult in try DeleteRecordsPartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteRecordsPartitionResult in try DeleteRecordsPartitionResult(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

@@ -44,7 +44,7 @@ public struct DeleteTopicsRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         if version >= 6 {
-            self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteTopicState in try DeleteTopicState(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeleteTopicState in try DeleteTopicState(from: &b0, version: version) }
         }
         if version <= 5 {
             self.topicNames = try buffer.readArray(compact: version >= 4, field: "TopicNames") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: version >= 4, field: "TopicNames") }
@@ -158,7 +158,7 @@ public struct DeleteTopicsResponse: KafkaResponse {
         if version >= 1 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.responses = try buffer.readArray(compact: version >= 4, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeletableTopicResult in try DeletableTopicResult(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: version >= 4, minimumElementSize: 4, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> DeletableTopicResult in try DeletableTopicResult(from: &b0, version: version) }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

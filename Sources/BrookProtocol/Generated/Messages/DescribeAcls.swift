@@ -155,7 +155,7 @@ public struct DescribeAclsResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: version >= 2, nullable: true, field: "ErrorMessage")
-        self.resources = try buffer.readArray(compact: version >= 2, field: "Resources") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeAclsResource in try DescribeAclsResource(from: &b0, version: version) }
+        self.resources = try buffer.readArray(compact: version >= 2, minimumElementSize: 5, field: "Resources") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeAclsResource in try DescribeAclsResource(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -222,7 +222,7 @@ extension DescribeAclsResponse {
             if version >= 1 {
                 self.patternType = try buffer.readInt8()
             }
-            self.acls = try buffer.readArray(compact: version >= 2, field: "Acls") { (b0: inout ByteBuffer) throws(ProtocolError) -> AclDescription in try AclDescription(from: &b0, version: version) }
+            self.acls = try buffer.readArray(compact: version >= 2, minimumElementSize: 5, field: "Acls") { (b0: inout ByteBuffer) throws(ProtocolError) -> AclDescription in try AclDescription(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

@@ -35,7 +35,7 @@ public struct DescribeClientQuotasRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.components = try buffer.readArray(compact: version >= 1, field: "Components") { (b0: inout ByteBuffer) throws(ProtocolError) -> ComponentData in try ComponentData(from: &b0, version: version) }
+        self.components = try buffer.readArray(compact: version >= 1, minimumElementSize: 4, field: "Components") { (b0: inout ByteBuffer) throws(ProtocolError) -> ComponentData in try ComponentData(from: &b0, version: version) }
         self.strict = try buffer.readBool()
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -162,7 +162,7 @@ public struct DescribeClientQuotasResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: version >= 1, nullable: true, field: "ErrorMessage")
-        self.entries = try buffer.readNullableArray(compact: version >= 1, nullable: true, field: "Entries") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntryData in try EntryData(from: &b0, version: version) }
+        self.entries = try buffer.readNullableArray(compact: version >= 1, nullable: true, minimumElementSize: 3, field: "Entries") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntryData in try EntryData(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -212,8 +212,8 @@ extension DescribeClientQuotasResponse {
         }
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
-            self.entity = try buffer.readArray(compact: version >= 1, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
-            self.values = try buffer.readArray(compact: version >= 1, field: "Values") { (b0: inout ByteBuffer) throws(ProtocolError) -> ValueData in try ValueData(from: &b0, version: version) }
+            self.entity = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
+            self.values = try buffer.readArray(compact: version >= 1, minimumElementSize: 10, field: "Values") { (b0: inout ByteBuffer) throws(ProtocolError) -> ValueData in try ValueData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

@@ -138,7 +138,7 @@ public struct DescribeClusterResponse: KafkaResponse {
         }
         self.clusterId = try buffer.readString(compact: true, field: "ClusterId")
         self.controllerId = try buffer.readInt32()
-        self.brokers = try buffer.readArray(compact: true, field: "Brokers") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeClusterBroker in try DescribeClusterBroker(from: &b0, version: version) }
+        self.brokers = try buffer.readArray(compact: true, minimumElementSize: 11, field: "Brokers") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeClusterBroker in try DescribeClusterBroker(from: &b0, version: version) }
         self.clusterAuthorizedOperations = try buffer.readInt32()
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {

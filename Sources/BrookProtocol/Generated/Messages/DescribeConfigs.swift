@@ -43,7 +43,7 @@ public struct DescribeConfigsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.resources = try buffer.readArray(compact: version >= 4, field: "Resources") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsResource in try DescribeConfigsResource(from: &b0, version: version) }
+        self.resources = try buffer.readArray(compact: version >= 4, minimumElementSize: 4, field: "Resources") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsResource in try DescribeConfigsResource(from: &b0, version: version) }
         if version >= 1 {
             self.includeSynonyms = try buffer.readBool()
         }
@@ -170,7 +170,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.results = try buffer.readArray(compact: version >= 4, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsResult in try DescribeConfigsResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: version >= 4, minimumElementSize: 7, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsResult in try DescribeConfigsResult(from: &b0, version: version) }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -240,7 +240,7 @@ extension DescribeConfigsResponse {
             self.errorMessage = try buffer.readNullableString(compact: version >= 4, nullable: true, field: "ErrorMessage")
             self.resourceType = try buffer.readInt8()
             self.resourceName = try buffer.readString(compact: version >= 4, field: "ResourceName")
-            self.configs = try buffer.readArray(compact: version >= 4, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsResourceResult in try DescribeConfigsResourceResult(from: &b0, version: version) }
+            self.configs = try buffer.readArray(compact: version >= 4, minimumElementSize: 7, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsResourceResult in try DescribeConfigsResourceResult(from: &b0, version: version) }
             if version >= 4 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -341,7 +341,7 @@ extension DescribeConfigsResponse {
             }
             self.isSensitive = try buffer.readBool()
             if version >= 1 {
-                self.synonyms = try buffer.readArray(compact: version >= 4, field: "Synonyms") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsSynonym in try DescribeConfigsSynonym(from: &b0, version: version) }
+                self.synonyms = try buffer.readArray(compact: version >= 4, minimumElementSize: 4, field: "Synonyms") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeConfigsSynonym in try DescribeConfigsSynonym(from: &b0, version: version) }
             }
             if version >= 3 {
                 self.configType = try buffer.readInt8()

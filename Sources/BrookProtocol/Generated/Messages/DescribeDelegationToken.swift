@@ -31,7 +31,7 @@ public struct DescribeDelegationTokenRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.owners = try buffer.readNullableArray(compact: version >= 2, nullable: true, field: "Owners") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeDelegationTokenOwner in try DescribeDelegationTokenOwner(from: &b0, version: version) }
+        self.owners = try buffer.readNullableArray(compact: version >= 2, nullable: true, minimumElementSize: 3, field: "Owners") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeDelegationTokenOwner in try DescribeDelegationTokenOwner(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -140,7 +140,7 @@ public struct DescribeDelegationTokenResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.tokens = try buffer.readArray(compact: version >= 2, field: "Tokens") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedDelegationToken in try DescribedDelegationToken(from: &b0, version: version) }
+        self.tokens = try buffer.readArray(compact: version >= 2, minimumElementSize: 30, field: "Tokens") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedDelegationToken in try DescribedDelegationToken(from: &b0, version: version) }
         self.throttleTimeMs = try buffer.readInt32()
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -251,7 +251,7 @@ extension DescribeDelegationTokenResponse {
             self.maxTimestamp = try buffer.readInt64()
             self.tokenId = try buffer.readString(compact: version >= 2, field: "TokenId")
             self.hmac = try buffer.readBytes(compact: version >= 2, field: "Hmac")
-            self.renewers = try buffer.readArray(compact: version >= 2, field: "Renewers") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedDelegationTokenRenewer in try DescribedDelegationTokenRenewer(from: &b0, version: version) }
+            self.renewers = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Renewers") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedDelegationTokenRenewer in try DescribedDelegationTokenRenewer(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

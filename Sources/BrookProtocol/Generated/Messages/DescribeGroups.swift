@@ -101,7 +101,7 @@ public struct DescribeGroupsResponse: KafkaResponse {
         if version >= 1 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.groups = try buffer.readArray(compact: version >= 5, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedGroup in try DescribedGroup(from: &b0, version: version) }
+        self.groups = try buffer.readArray(compact: version >= 5, minimumElementSize: 12, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedGroup in try DescribedGroup(from: &b0, version: version) }
         if version >= 5 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -186,7 +186,7 @@ extension DescribeGroupsResponse {
             self.groupState = try buffer.readString(compact: version >= 5, field: "GroupState")
             self.protocolType = try buffer.readString(compact: version >= 5, field: "ProtocolType")
             self.protocolData = try buffer.readString(compact: version >= 5, field: "ProtocolData")
-            self.members = try buffer.readArray(compact: version >= 5, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedGroupMember in try DescribedGroupMember(from: &b0, version: version) }
+            self.members = try buffer.readArray(compact: version >= 5, minimumElementSize: 7, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribedGroupMember in try DescribedGroupMember(from: &b0, version: version) }
             if version >= 3 {
                 self.authorizedOperations = try buffer.readInt32()
             }

@@ -31,7 +31,7 @@ public struct DescribeLogDirsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readNullableArray(compact: version >= 2, nullable: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribableLogDirTopic in try DescribableLogDirTopic(from: &b0, version: version) }
+        self.topics = try buffer.readNullableArray(compact: version >= 2, nullable: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribableLogDirTopic in try DescribableLogDirTopic(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -79,7 +79,7 @@ extension DescribeLogDirsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: version >= 2, field: "Topic")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -143,7 +143,7 @@ public struct DescribeLogDirsResponse: KafkaResponse {
         if version >= 3 {
             self.errorCode = try buffer.readInt16()
         }
-        self.results = try buffer.readArray(compact: version >= 2, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeLogDirsResult in try DescribeLogDirsResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: version >= 2, minimumElementSize: 5, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeLogDirsResult in try DescribeLogDirsResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -214,7 +214,7 @@ extension DescribeLogDirsResponse {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.errorCode = try buffer.readInt16()
             self.logDir = try buffer.readString(compact: version >= 2, field: "LogDir")
-            self.topics = try buffer.readArray(compact: version >= 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeLogDirsTopic in try DescribeLogDirsTopic(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeLogDirsTopic in try DescribeLogDirsTopic(from: &b0, version: version) }
             if version >= 4 {
                 self.totalBytes = try buffer.readInt64()
             }
@@ -272,7 +272,7 @@ extension DescribeLogDirsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 2, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeLogDirsPartition in try DescribeLogDirsPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 21, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeLogDirsPartition in try DescribeLogDirsPartition(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

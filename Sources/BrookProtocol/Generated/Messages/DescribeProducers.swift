@@ -29,7 +29,7 @@ public struct DescribeProducersRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicRequest in try TopicRequest(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicRequest in try TopicRequest(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -73,7 +73,7 @@ extension DescribeProducersRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitionIndexes = try buffer.readArray(compact: true, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitionIndexes = try buffer.readArray(compact: true, minimumElementSize: 4, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -124,7 +124,7 @@ public struct DescribeProducersResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicResponse in try TopicResponse(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicResponse in try TopicResponse(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -169,7 +169,7 @@ extension DescribeProducersResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResponse in try PartitionResponse(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 9, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResponse in try PartitionResponse(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -224,7 +224,7 @@ extension DescribeProducersResponse {
             self.partitionIndex = try buffer.readInt32()
             self.errorCode = try buffer.readInt16()
             self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-            self.activeProducers = try buffer.readArray(compact: true, field: "ActiveProducers") { (b0: inout ByteBuffer) throws(ProtocolError) -> ProducerState in try ProducerState(from: &b0, version: version) }
+            self.activeProducers = try buffer.readArray(compact: true, minimumElementSize: 37, field: "ActiveProducers") { (b0: inout ByteBuffer) throws(ProtocolError) -> ProducerState in try ProducerState(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

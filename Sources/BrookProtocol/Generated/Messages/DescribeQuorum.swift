@@ -29,7 +29,7 @@ public struct DescribeQuorumRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -73,7 +73,7 @@ extension DescribeQuorumRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -171,9 +171,9 @@ public struct DescribeQuorumResponse: KafkaResponse {
         if version >= 2 {
             self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
         }
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         if version >= 2 {
-            self.nodes = try buffer.readArray(compact: true, field: "Nodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Node in try Node(from: &b0, version: version) }
+            self.nodes = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Nodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Node in try Node(from: &b0, version: version) }
         }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
@@ -309,7 +309,7 @@ extension DescribeQuorumResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 25, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -393,8 +393,8 @@ extension DescribeQuorumResponse {
             self.leaderId = try buffer.readInt32()
             self.leaderEpoch = try buffer.readInt32()
             self.highWatermark = try buffer.readInt64()
-            self.currentVoters = try buffer.readArray(compact: true, field: "CurrentVoters") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaState in try ReplicaState(from: &b0, version: version) }
-            self.observers = try buffer.readArray(compact: true, field: "Observers") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaState in try ReplicaState(from: &b0, version: version) }
+            self.currentVoters = try buffer.readArray(compact: true, minimumElementSize: 13, field: "CurrentVoters") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaState in try ReplicaState(from: &b0, version: version) }
+            self.observers = try buffer.readArray(compact: true, minimumElementSize: 13, field: "Observers") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaState in try ReplicaState(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -443,7 +443,7 @@ extension DescribeQuorumResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.nodeId = try buffer.readInt32()
-            self.listeners = try buffer.readArray(compact: true, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
+            self.listeners = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

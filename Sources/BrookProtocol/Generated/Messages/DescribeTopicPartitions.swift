@@ -41,7 +41,7 @@ public struct DescribeTopicPartitionsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicRequest in try TopicRequest(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicRequest in try TopicRequest(from: &b0, version: version) }
         self.responsePartitionLimit = try buffer.readInt32()
         self.cursor = try buffer.readNullableStruct(nullable: true, field: "Cursor") { (b0: inout ByteBuffer) throws(ProtocolError) -> Cursor in try Cursor(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -179,7 +179,7 @@ public struct DescribeTopicPartitionsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeTopicPartitionsResponseTopic in try DescribeTopicPartitionsResponseTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 26, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeTopicPartitionsResponseTopic in try DescribeTopicPartitionsResponseTopic(from: &b0, version: version) }
         self.nextCursor = try buffer.readNullableStruct(nullable: true, field: "NextCursor") { (b0: inout ByteBuffer) throws(ProtocolError) -> Cursor in try Cursor(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
@@ -253,7 +253,7 @@ extension DescribeTopicPartitionsResponse {
             self.name = try buffer.readNullableString(compact: true, nullable: true, field: "Name")
             self.topicId = try buffer.readUuid()
             self.isInternal = try buffer.readBool()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeTopicPartitionsResponsePartition in try DescribeTopicPartitionsResponsePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 20, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeTopicPartitionsResponsePartition in try DescribeTopicPartitionsResponsePartition(from: &b0, version: version) }
             self.topicAuthorizedOperations = try buffer.readInt32()
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -344,11 +344,11 @@ extension DescribeTopicPartitionsResponse {
             self.partitionIndex = try buffer.readInt32()
             self.leaderId = try buffer.readInt32()
             self.leaderEpoch = try buffer.readInt32()
-            self.replicaNodes = try buffer.readArray(compact: true, field: "ReplicaNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.isrNodes = try buffer.readArray(compact: true, field: "IsrNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.eligibleLeaderReplicas = try buffer.readNullableArray(compact: true, nullable: true, field: "EligibleLeaderReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.lastKnownElr = try buffer.readNullableArray(compact: true, nullable: true, field: "LastKnownElr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.offlineReplicas = try buffer.readArray(compact: true, field: "OfflineReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.replicaNodes = try buffer.readArray(compact: true, minimumElementSize: 4, field: "ReplicaNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.isrNodes = try buffer.readArray(compact: true, minimumElementSize: 4, field: "IsrNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.eligibleLeaderReplicas = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "EligibleLeaderReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.lastKnownElr = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "LastKnownElr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.offlineReplicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "OfflineReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

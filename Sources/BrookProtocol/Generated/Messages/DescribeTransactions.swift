@@ -82,7 +82,7 @@ public struct DescribeTransactionsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.transactionStates = try buffer.readArray(compact: true, field: "TransactionStates") { (b0: inout ByteBuffer) throws(ProtocolError) -> TransactionState in try TransactionState(from: &b0, version: version) }
+        self.transactionStates = try buffer.readArray(compact: true, minimumElementSize: 28, field: "TransactionStates") { (b0: inout ByteBuffer) throws(ProtocolError) -> TransactionState in try TransactionState(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -171,7 +171,7 @@ extension DescribeTransactionsResponse {
             self.transactionStartTimeMs = try buffer.readInt64()
             self.producerId = try buffer.readInt64()
             self.producerEpoch = try buffer.readInt16()
-            self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -218,7 +218,7 @@ extension DescribeTransactionsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: true, field: "Topic")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -29,7 +29,7 @@ public struct DescribeUserScramCredentialsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.users = try buffer.readNullableArray(compact: true, nullable: true, field: "Users") { (b0: inout ByteBuffer) throws(ProtocolError) -> UserName in try UserName(from: &b0, version: version) }
+        self.users = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 2, field: "Users") { (b0: inout ByteBuffer) throws(ProtocolError) -> UserName in try UserName(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -130,7 +130,7 @@ public struct DescribeUserScramCredentialsResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-        self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeUserScramCredentialsResult in try DescribeUserScramCredentialsResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> DescribeUserScramCredentialsResult in try DescribeUserScramCredentialsResult(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -191,7 +191,7 @@ extension DescribeUserScramCredentialsResponse {
             self.user = try buffer.readString(compact: true, field: "User")
             self.errorCode = try buffer.readInt16()
             self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-            self.credentialInfos = try buffer.readArray(compact: true, field: "CredentialInfos") { (b0: inout ByteBuffer) throws(ProtocolError) -> CredentialInfo in try CredentialInfo(from: &b0, version: version) }
+            self.credentialInfos = try buffer.readArray(compact: true, minimumElementSize: 6, field: "CredentialInfos") { (b0: inout ByteBuffer) throws(ProtocolError) -> CredentialInfo in try CredentialInfo(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

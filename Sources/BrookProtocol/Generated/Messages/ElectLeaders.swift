@@ -45,7 +45,7 @@ public struct ElectLeadersRequest: KafkaRequest {
         if version >= 1 {
             self.electionType = try buffer.readInt8()
         }
-        self.topicPartitions = try buffer.readNullableArray(compact: version >= 2, nullable: true, field: "TopicPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitions in try TopicPartitions(from: &b0, version: version) }
+        self.topicPartitions = try buffer.readNullableArray(compact: version >= 2, nullable: true, minimumElementSize: 3, field: "TopicPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicPartitions in try TopicPartitions(from: &b0, version: version) }
         self.timeoutMs = try buffer.readInt32()
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -100,7 +100,7 @@ extension ElectLeadersRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: version >= 2, field: "Topic")
-            self.partitions = try buffer.readArray(compact: version >= 2, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: version >= 2, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -165,7 +165,7 @@ public struct ElectLeadersResponse: KafkaResponse {
         if version >= 1 {
             self.errorCode = try buffer.readInt16()
         }
-        self.replicaElectionResults = try buffer.readArray(compact: version >= 2, field: "ReplicaElectionResults") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaElectionResult in try ReplicaElectionResult(from: &b0, version: version) }
+        self.replicaElectionResults = try buffer.readArray(compact: version >= 2, minimumElementSize: 3, field: "ReplicaElectionResults") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaElectionResult in try ReplicaElectionResult(from: &b0, version: version) }
         if version >= 2 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -219,7 +219,7 @@ extension ElectLeadersResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: version >= 2, field: "Topic")
-            self.partitionResult = try buffer.readArray(compact: version >= 2, field: "PartitionResult") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
+            self.partitionResult = try buffer.readArray(compact: version >= 2, minimumElementSize: 8, field: "PartitionResult") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
             if version >= 2 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

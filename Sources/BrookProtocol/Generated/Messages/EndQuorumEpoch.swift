@@ -42,9 +42,9 @@ public struct EndQuorumEpochRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.clusterId = try buffer.readNullableString(compact: version >= 1, nullable: true, field: "ClusterId")
-        self.topics = try buffer.readArray(compact: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         if version >= 1 {
-            self.leaderEndpoints = try buffer.readArray(compact: true, field: "LeaderEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> LeaderEndpoint in try LeaderEndpoint(from: &b0, version: version) }
+            self.leaderEndpoints = try buffer.readArray(compact: true, minimumElementSize: 5, field: "LeaderEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> LeaderEndpoint in try LeaderEndpoint(from: &b0, version: version) }
         }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -97,7 +97,7 @@ extension EndQuorumEpochRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: version >= 1, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: version >= 1, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 1, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -163,10 +163,10 @@ extension EndQuorumEpochRequest {
             self.leaderId = try buffer.readInt32()
             self.leaderEpoch = try buffer.readInt32()
             if version <= 0 {
-                self.preferredSuccessors = try buffer.readArray(compact: false, field: "PreferredSuccessors") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                self.preferredSuccessors = try buffer.readArray(compact: false, minimumElementSize: 4, field: "PreferredSuccessors") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             }
             if version >= 1 {
-                self.preferredCandidates = try buffer.readArray(compact: true, field: "PreferredCandidates") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaInfo in try ReplicaInfo(from: &b0, version: version) }
+                self.preferredCandidates = try buffer.readArray(compact: true, minimumElementSize: 21, field: "PreferredCandidates") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReplicaInfo in try ReplicaInfo(from: &b0, version: version) }
             }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -324,7 +324,7 @@ public struct EndQuorumEpochResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.topics = try buffer.readArray(compact: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -332,7 +332,7 @@ public struct EndQuorumEpochResponse: KafkaResponse {
                 switch tag {
                     case 0 where version >= 1:
                         var field = value
-                        self.nodeEndpoints = try field.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+                        self.nodeEndpoints = try field.readArray(compact: true, minimumElementSize: 8, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
                     default:
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
                 }
@@ -389,7 +389,7 @@ extension EndQuorumEpochResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: version >= 1, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: version >= 1, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 1, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

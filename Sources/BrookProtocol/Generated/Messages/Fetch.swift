@@ -120,9 +120,9 @@ public struct FetchRequest: KafkaRequest {
         if version >= 7 {
             self.sessionEpoch = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 12, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchTopic in try FetchTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 12, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchTopic in try FetchTopic(from: &b0, version: version) }
         if version >= 7 {
-            self.forgottenTopicsData = try buffer.readArray(compact: version >= 12, field: "ForgottenTopicsData") { (b0: inout ByteBuffer) throws(ProtocolError) -> ForgottenTopic in try ForgottenTopic(from: &b0, version: version) }
+            self.forgottenTopicsData = try buffer.readArray(compact: version >= 12, minimumElementSize: 3, field: "ForgottenTopicsData") { (b0: inout ByteBuffer) throws(ProtocolError) -> ForgottenTopic in try ForgottenTopic(from: &b0, version: version) }
         }
         if version >= 11 {
             self.rackId = try buffer.readString(compact: version >= 12, field: "RackId")
@@ -281,7 +281,7 @@ extension FetchRequest {
             if version >= 13 {
                 self.topicId = try buffer.readUuid()
             }
-            self.partitions = try buffer.readArray(compact: version >= 12, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchPartition in try FetchPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 12, minimumElementSize: 16, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchPartition in try FetchPartition(from: &b0, version: version) }
             if version >= 12 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -457,7 +457,7 @@ extension FetchRequest {
             if version >= 13 {
                 self.topicId = try buffer.readUuid()
             }
-            self.partitions = try buffer.readArray(compact: version >= 12, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: version >= 12, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 12 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -544,7 +544,7 @@ public struct FetchResponse: KafkaResponse {
         if version >= 7 {
             self.sessionId = try buffer.readInt32()
         }
-        self.responses = try buffer.readArray(compact: version >= 12, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchableTopicResponse in try FetchableTopicResponse(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: version >= 12, minimumElementSize: 3, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchableTopicResponse in try FetchableTopicResponse(from: &b0, version: version) }
         if version >= 12 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -552,7 +552,7 @@ public struct FetchResponse: KafkaResponse {
                 switch tag {
                     case 0 where version >= 16:
                         var field = value
-                        self.nodeEndpoints = try field.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+                        self.nodeEndpoints = try field.readArray(compact: true, minimumElementSize: 11, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
                     default:
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
                 }
@@ -630,7 +630,7 @@ extension FetchResponse {
             if version >= 13 {
                 self.topicId = try buffer.readUuid()
             }
-            self.partitions = try buffer.readArray(compact: version >= 12, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 12, minimumElementSize: 18, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             if version >= 12 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -748,7 +748,7 @@ extension FetchResponse {
                 self.logStartOffset = try buffer.readInt64()
             }
             if version >= 4 {
-                self.abortedTransactions = try buffer.readNullableArray(compact: version >= 12, nullable: true, field: "AbortedTransactions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AbortedTransaction in try AbortedTransaction(from: &b0, version: version) }
+                self.abortedTransactions = try buffer.readNullableArray(compact: version >= 12, nullable: true, minimumElementSize: 16, field: "AbortedTransactions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AbortedTransaction in try AbortedTransaction(from: &b0, version: version) }
             }
             if version >= 11 {
                 self.preferredReadReplica = try buffer.readInt32()

@@ -50,7 +50,7 @@ public struct FetchSnapshotRequest: KafkaRequest {
         }
         self.replicaId = try buffer.readInt32()
         self.maxBytes = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicSnapshot in try TopicSnapshot(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicSnapshot in try TopicSnapshot(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -112,7 +112,7 @@ extension FetchSnapshotRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionSnapshot in try PartitionSnapshot(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 30, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionSnapshot in try PartitionSnapshot(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -296,14 +296,14 @@ public struct FetchSnapshotResponse: KafkaResponse {
         }
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicSnapshot in try TopicSnapshot(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicSnapshot in try TopicSnapshot(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
             switch tag {
                 case 0 where version >= 1:
                     var field = value
-                    self.nodeEndpoints = try field.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+                    self.nodeEndpoints = try field.readArray(compact: true, minimumElementSize: 8, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }
@@ -358,7 +358,7 @@ extension FetchSnapshotResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionSnapshot in try PartitionSnapshot(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 37, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionSnapshot in try PartitionSnapshot(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -169,7 +169,7 @@ public struct FindCoordinatorResponse: KafkaResponse {
             self.port = try buffer.readInt32()
         }
         if version >= 4 {
-            self.coordinators = try buffer.readArray(compact: true, field: "Coordinators") { (b0: inout ByteBuffer) throws(ProtocolError) -> Coordinator in try Coordinator(from: &b0, version: version) }
+            self.coordinators = try buffer.readArray(compact: true, minimumElementSize: 14, field: "Coordinators") { (b0: inout ByteBuffer) throws(ProtocolError) -> Coordinator in try Coordinator(from: &b0, version: version) }
         }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()

@@ -35,7 +35,7 @@ public struct IncrementalAlterConfigsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.resources = try buffer.readArray(compact: version >= 1, field: "Resources") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterConfigsResource in try AlterConfigsResource(from: &b0, version: version) }
+        self.resources = try buffer.readArray(compact: version >= 1, minimumElementSize: 4, field: "Resources") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterConfigsResource in try AlterConfigsResource(from: &b0, version: version) }
         self.validateOnly = try buffer.readBool()
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -92,7 +92,7 @@ extension IncrementalAlterConfigsRequest {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.resourceType = try buffer.readInt8()
             self.resourceName = try buffer.readString(compact: version >= 1, field: "ResourceName")
-            self.configs = try buffer.readArray(compact: version >= 1, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterableConfig in try AlterableConfig(from: &b0, version: version) }
+            self.configs = try buffer.readArray(compact: version >= 1, minimumElementSize: 4, field: "Configs") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterableConfig in try AlterableConfig(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -201,7 +201,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.responses = try buffer.readArray(compact: version >= 1, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterConfigsResourceResponse in try AlterConfigsResourceResponse(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: version >= 1, minimumElementSize: 6, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> AlterConfigsResourceResponse in try AlterConfigsResourceResponse(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

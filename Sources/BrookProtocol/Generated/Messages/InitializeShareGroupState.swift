@@ -36,7 +36,7 @@ public struct InitializeShareGroupStateRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.groupId = try buffer.readString(compact: true, field: "GroupId")
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> InitializeStateData in try InitializeStateData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> InitializeStateData in try InitializeStateData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -81,7 +81,7 @@ extension InitializeShareGroupStateRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 17, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -173,7 +173,7 @@ public struct InitializeShareGroupStateResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> InitializeStateResult in try InitializeStateResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> InitializeStateResult in try InitializeStateResult(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -217,7 +217,7 @@ extension InitializeShareGroupStateResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

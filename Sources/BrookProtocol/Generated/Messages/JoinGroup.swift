@@ -85,7 +85,7 @@ public struct JoinGroupRequest: KafkaRequest {
             self.groupInstanceId = try buffer.readNullableString(compact: version >= 6, nullable: true, field: "GroupInstanceId")
         }
         self.protocolType = try buffer.readString(compact: version >= 6, field: "ProtocolType")
-        self.protocols = try buffer.readArray(compact: version >= 6, field: "Protocols") { (b0: inout ByteBuffer) throws(ProtocolError) -> JoinGroupRequestProtocol in try JoinGroupRequestProtocol(from: &b0, version: version) }
+        self.protocols = try buffer.readArray(compact: version >= 6, minimumElementSize: 3, field: "Protocols") { (b0: inout ByteBuffer) throws(ProtocolError) -> JoinGroupRequestProtocol in try JoinGroupRequestProtocol(from: &b0, version: version) }
         if version >= 8 {
             self.reason = try buffer.readNullableString(compact: true, nullable: true, field: "Reason")
         }
@@ -261,7 +261,7 @@ public struct JoinGroupResponse: KafkaResponse {
             self.skipAssignment = try buffer.readBool()
         }
         self.memberId = try buffer.readString(compact: version >= 6, field: "MemberId")
-        self.members = try buffer.readArray(compact: version >= 6, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> JoinGroupResponseMember in try JoinGroupResponseMember(from: &b0, version: version) }
+        self.members = try buffer.readArray(compact: version >= 6, minimumElementSize: 4, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> JoinGroupResponseMember in try JoinGroupResponseMember(from: &b0, version: version) }
         if version >= 6 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

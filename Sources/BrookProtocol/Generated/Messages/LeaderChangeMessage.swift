@@ -47,8 +47,8 @@ public struct LeaderChangeMessage: ProtocolMessage {
         }
         self.version = try buffer.readInt16()
         self.leaderId = try buffer.readInt32()
-        self.voters = try buffer.readArray(compact: true, field: "Voters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
-        self.grantingVoters = try buffer.readArray(compact: true, field: "GrantingVoters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
+        self.voters = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Voters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
+        self.grantingVoters = try buffer.readArray(compact: true, minimumElementSize: 5, field: "GrantingVoters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -46,7 +46,7 @@ public struct LeaveGroupRequest: KafkaRequest {
             self.memberId = try buffer.readString(compact: false, field: "MemberId")
         }
         if version >= 3 {
-            self.members = try buffer.readArray(compact: version >= 4, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> MemberIdentity in try MemberIdentity(from: &b0, version: version) }
+            self.members = try buffer.readArray(compact: version >= 4, minimumElementSize: 3, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> MemberIdentity in try MemberIdentity(from: &b0, version: version) }
         }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -182,7 +182,7 @@ public struct LeaveGroupResponse: KafkaResponse {
         }
         self.errorCode = try buffer.readInt16()
         if version >= 3 {
-            self.members = try buffer.readArray(compact: version >= 4, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> MemberResponse in try MemberResponse(from: &b0, version: version) }
+            self.members = try buffer.readArray(compact: version >= 4, minimumElementSize: 5, field: "Members") { (b0: inout ByteBuffer) throws(ProtocolError) -> MemberResponse in try MemberResponse(from: &b0, version: version) }
         }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()

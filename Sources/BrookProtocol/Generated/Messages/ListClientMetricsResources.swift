@@ -78,7 +78,7 @@ public struct ListClientMetricsResourcesResponse: KafkaResponse {
         }
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
-        self.clientMetricsResources = try buffer.readArray(compact: true, field: "ClientMetricsResources") { (b0: inout ByteBuffer) throws(ProtocolError) -> ClientMetricsResource in try ClientMetricsResource(from: &b0, version: version) }
+        self.clientMetricsResources = try buffer.readArray(compact: true, minimumElementSize: 2, field: "ClientMetricsResources") { (b0: inout ByteBuffer) throws(ProtocolError) -> ClientMetricsResource in try ClientMetricsResource(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -115,7 +115,7 @@ public struct ListGroupsResponse: KafkaResponse {
             self.throttleTimeMs = try buffer.readInt32()
         }
         self.errorCode = try buffer.readInt16()
-        self.groups = try buffer.readArray(compact: version >= 3, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListedGroup in try ListedGroup(from: &b0, version: version) }
+        self.groups = try buffer.readArray(compact: version >= 3, minimumElementSize: 3, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListedGroup in try ListedGroup(from: &b0, version: version) }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

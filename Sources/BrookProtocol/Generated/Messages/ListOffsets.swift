@@ -59,7 +59,7 @@ public struct ListOffsetsRequest: KafkaRequest {
         if version >= 2 {
             self.isolationLevel = try buffer.readInt8()
         }
-        self.topics = try buffer.readArray(compact: version >= 6, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsTopic in try ListOffsetsTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 6, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsTopic in try ListOffsetsTopic(from: &b0, version: version) }
         if version >= 10 {
             self.timeoutMs = try buffer.readInt32()
         }
@@ -119,7 +119,7 @@ extension ListOffsetsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 6, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsPartition in try ListOffsetsPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 6, minimumElementSize: 12, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsPartition in try ListOffsetsPartition(from: &b0, version: version) }
             if version >= 6 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -247,7 +247,7 @@ public struct ListOffsetsResponse: KafkaResponse {
         if version >= 2 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 6, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsTopicResponse in try ListOffsetsTopicResponse(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 6, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsTopicResponse in try ListOffsetsTopicResponse(from: &b0, version: version) }
         if version >= 6 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -298,7 +298,7 @@ extension ListOffsetsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 6, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsPartitionResponse in try ListOffsetsPartitionResponse(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 6, minimumElementSize: 10, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListOffsetsPartitionResponse in try ListOffsetsPartitionResponse(from: &b0, version: version) }
             if version >= 6 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -369,7 +369,7 @@ extension ListOffsetsResponse {
             self.partitionIndex = try buffer.readInt32()
             self.errorCode = try buffer.readInt16()
             if version <= 0 {
-                self.oldStyleOffsets = try buffer.readArray(compact: false, field: "OldStyleOffsets") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int64 in try b0.readInt64() }
+                self.oldStyleOffsets = try buffer.readArray(compact: false, minimumElementSize: 8, field: "OldStyleOffsets") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int64 in try b0.readInt64() }
             }
             if version >= 1 {
                 self.timestamp = try buffer.readInt64()

@@ -36,7 +36,7 @@ public struct ListPartitionReassignmentsRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.timeoutMs = try buffer.readInt32()
-        self.topics = try buffer.readNullableArray(compact: true, nullable: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListPartitionReassignmentsTopics in try ListPartitionReassignmentsTopics(from: &b0, version: version) }
+        self.topics = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ListPartitionReassignmentsTopics in try ListPartitionReassignmentsTopics(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -81,7 +81,7 @@ extension ListPartitionReassignmentsRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitionIndexes = try buffer.readArray(compact: true, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitionIndexes = try buffer.readArray(compact: true, minimumElementSize: 4, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -146,7 +146,7 @@ public struct ListPartitionReassignmentsResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OngoingTopicReassignment in try OngoingTopicReassignment(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OngoingTopicReassignment in try OngoingTopicReassignment(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -193,7 +193,7 @@ extension ListPartitionReassignmentsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OngoingPartitionReassignment in try OngoingPartitionReassignment(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OngoingPartitionReassignment in try OngoingPartitionReassignment(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -246,9 +246,9 @@ extension ListPartitionReassignmentsResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.partitionIndex = try buffer.readInt32()
-            self.replicas = try buffer.readArray(compact: true, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.addingReplicas = try buffer.readArray(compact: true, field: "AddingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.removingReplicas = try buffer.readArray(compact: true, field: "RemovingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.replicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.addingReplicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "AddingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.removingReplicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "RemovingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -45,7 +45,7 @@ public struct ListTransactionsRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.stateFilters = try buffer.readArray(compact: true, field: "StateFilters") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: true, field: "StateFilters") }
-        self.producerIdFilters = try buffer.readArray(compact: true, field: "ProducerIdFilters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int64 in try b0.readInt64() }
+        self.producerIdFilters = try buffer.readArray(compact: true, minimumElementSize: 8, field: "ProducerIdFilters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int64 in try b0.readInt64() }
         if version >= 1 {
             self.durationFilter = try buffer.readInt64()
         }
@@ -121,7 +121,7 @@ public struct ListTransactionsResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.unknownStateFilters = try buffer.readArray(compact: true, field: "UnknownStateFilters") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: true, field: "UnknownStateFilters") }
-        self.transactionStates = try buffer.readArray(compact: true, field: "TransactionStates") { (b0: inout ByteBuffer) throws(ProtocolError) -> TransactionState in try TransactionState(from: &b0, version: version) }
+        self.transactionStates = try buffer.readArray(compact: true, minimumElementSize: 11, field: "TransactionStates") { (b0: inout ByteBuffer) throws(ProtocolError) -> TransactionState in try TransactionState(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -50,7 +50,7 @@ public struct MetadataRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.topics = try buffer.readNullableArray(compact: version >= 9, nullable: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataRequestTopic in try MetadataRequestTopic(from: &b0, version: version) }
+        self.topics = try buffer.readNullableArray(compact: version >= 9, nullable: version >= 1, minimumElementSize: 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataRequestTopic in try MetadataRequestTopic(from: &b0, version: version) }
         if version >= 4 {
             self.allowAutoTopicCreation = try buffer.readBool()
         }
@@ -207,14 +207,14 @@ public struct MetadataResponse: KafkaResponse {
         if version >= 3 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.brokers = try buffer.readArray(compact: version >= 9, field: "Brokers") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataResponseBroker in try MetadataResponseBroker(from: &b0, version: version) }
+        self.brokers = try buffer.readArray(compact: version >= 9, minimumElementSize: 10, field: "Brokers") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataResponseBroker in try MetadataResponseBroker(from: &b0, version: version) }
         if version >= 2 {
             self.clusterId = try buffer.readNullableString(compact: version >= 9, nullable: true, field: "ClusterId")
         }
         if version >= 1 {
             self.controllerId = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 9, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataResponseTopic in try MetadataResponseTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 9, minimumElementSize: 8, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataResponseTopic in try MetadataResponseTopic(from: &b0, version: version) }
         if version >= 8 && version <= 10 {
             self.clusterAuthorizedOperations = try buffer.readInt32()
         }
@@ -378,7 +378,7 @@ extension MetadataResponse {
             if version >= 1 {
                 self.isInternal = try buffer.readBool()
             }
-            self.partitions = try buffer.readArray(compact: version >= 9, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataResponsePartition in try MetadataResponsePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 9, minimumElementSize: 18, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> MetadataResponsePartition in try MetadataResponsePartition(from: &b0, version: version) }
             if version >= 8 {
                 self.topicAuthorizedOperations = try buffer.readInt32()
             }
@@ -473,10 +473,10 @@ extension MetadataResponse {
             if version >= 7 {
                 self.leaderEpoch = try buffer.readInt32()
             }
-            self.replicaNodes = try buffer.readArray(compact: version >= 9, field: "ReplicaNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-            self.isrNodes = try buffer.readArray(compact: version >= 9, field: "IsrNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.replicaNodes = try buffer.readArray(compact: version >= 9, minimumElementSize: 4, field: "ReplicaNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.isrNodes = try buffer.readArray(compact: version >= 9, minimumElementSize: 4, field: "IsrNodes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 5 {
-                self.offlineReplicas = try buffer.readArray(compact: version >= 9, field: "OfflineReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                self.offlineReplicas = try buffer.readArray(compact: version >= 9, minimumElementSize: 4, field: "OfflineReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             }
             if version >= 9 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()

@@ -75,7 +75,7 @@ public struct OffsetCommitRequest: KafkaRequest {
         if version >= 2 && version <= 4 {
             self.retentionTimeMs = try buffer.readInt64()
         }
-        self.topics = try buffer.readArray(compact: version >= 8, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitRequestTopic in try OffsetCommitRequestTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 8, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitRequestTopic in try OffsetCommitRequestTopic(from: &b0, version: version) }
         if version >= 8 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -138,7 +138,7 @@ extension OffsetCommitRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 8, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitRequestPartition in try OffsetCommitRequestPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 8, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitRequestPartition in try OffsetCommitRequestPartition(from: &b0, version: version) }
             if version >= 8 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -274,7 +274,7 @@ public struct OffsetCommitResponse: KafkaResponse {
         if version >= 3 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 8, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitResponseTopic in try OffsetCommitResponseTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 8, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitResponseTopic in try OffsetCommitResponseTopic(from: &b0, version: version) }
         if version >= 8 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -325,7 +325,7 @@ extension OffsetCommitResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 8, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitResponsePartition in try OffsetCommitResponsePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 8, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetCommitResponsePartition in try OffsetCommitResponsePartition(from: &b0, version: version) }
             if version >= 8 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

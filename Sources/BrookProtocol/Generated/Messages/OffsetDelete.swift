@@ -34,7 +34,7 @@ public struct OffsetDeleteRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.groupId = try buffer.readString(compact: false, field: "GroupId")
-        self.topics = try buffer.readArray(compact: false, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteRequestTopic in try OffsetDeleteRequestTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: false, minimumElementSize: 6, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteRequestTopic in try OffsetDeleteRequestTopic(from: &b0, version: version) }
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
@@ -69,7 +69,7 @@ extension OffsetDeleteRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: false, field: "Name")
-            self.partitions = try buffer.readArray(compact: false, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteRequestPartition in try OffsetDeleteRequestPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: false, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteRequestPartition in try OffsetDeleteRequestPartition(from: &b0, version: version) }
         }
 
         public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
@@ -140,7 +140,7 @@ public struct OffsetDeleteResponse: KafkaResponse {
         }
         self.errorCode = try buffer.readInt16()
         self.throttleTimeMs = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: false, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteResponseTopic in try OffsetDeleteResponseTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: false, minimumElementSize: 6, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteResponseTopic in try OffsetDeleteResponseTopic(from: &b0, version: version) }
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
@@ -176,7 +176,7 @@ extension OffsetDeleteResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: false, field: "Name")
-            self.partitions = try buffer.readArray(compact: false, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteResponsePartition in try OffsetDeleteResponsePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: false, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetDeleteResponsePartition in try OffsetDeleteResponsePartition(from: &b0, version: version) }
         }
 
         public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {

@@ -54,10 +54,10 @@ public struct OffsetFetchRequest: KafkaRequest {
             self.groupId = try buffer.readString(compact: version >= 6, field: "GroupId")
         }
         if version <= 7 {
-            self.topics = try buffer.readNullableArray(compact: version >= 6, nullable: version >= 2, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchRequestTopic in try OffsetFetchRequestTopic(from: &b0, version: version) }
+            self.topics = try buffer.readNullableArray(compact: version >= 6, nullable: version >= 2, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchRequestTopic in try OffsetFetchRequestTopic(from: &b0, version: version) }
         }
         if version >= 8 {
-            self.groups = try buffer.readArray(compact: true, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchRequestGroup in try OffsetFetchRequestGroup(from: &b0, version: version) }
+            self.groups = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchRequestGroup in try OffsetFetchRequestGroup(from: &b0, version: version) }
         }
         if version >= 7 {
             self.requireStable = try buffer.readBool()
@@ -128,7 +128,7 @@ extension OffsetFetchRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 6, field: "Name")
-            self.partitionIndexes = try buffer.readArray(compact: version >= 6, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitionIndexes = try buffer.readArray(compact: version >= 6, minimumElementSize: 4, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 6 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -192,7 +192,7 @@ extension OffsetFetchRequest {
             if version >= 9 {
                 self.memberEpoch = try buffer.readInt32()
             }
-            self.topics = try buffer.readNullableArray(compact: true, nullable: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchRequestTopics in try OffsetFetchRequestTopics(from: &b0, version: version) }
+            self.topics = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchRequestTopics in try OffsetFetchRequestTopics(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -239,7 +239,7 @@ extension OffsetFetchRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitionIndexes = try buffer.readArray(compact: true, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitionIndexes = try buffer.readArray(compact: true, minimumElementSize: 4, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -305,13 +305,13 @@ public struct OffsetFetchResponse: KafkaResponse {
             self.throttleTimeMs = try buffer.readInt32()
         }
         if version <= 7 {
-            self.topics = try buffer.readArray(compact: version >= 6, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponseTopic in try OffsetFetchResponseTopic(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: version >= 6, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponseTopic in try OffsetFetchResponseTopic(from: &b0, version: version) }
         }
         if version >= 2 && version <= 7 {
             self.errorCode = try buffer.readInt16()
         }
         if version >= 8 {
-            self.groups = try buffer.readArray(compact: true, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponseGroup in try OffsetFetchResponseGroup(from: &b0, version: version) }
+            self.groups = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Groups") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponseGroup in try OffsetFetchResponseGroup(from: &b0, version: version) }
         }
         if version >= 6 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -375,7 +375,7 @@ extension OffsetFetchResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 6, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponsePartition in try OffsetFetchResponsePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 6, minimumElementSize: 16, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponsePartition in try OffsetFetchResponsePartition(from: &b0, version: version) }
             if version >= 6 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -499,7 +499,7 @@ extension OffsetFetchResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.groupId = try buffer.readString(compact: true, field: "GroupId")
-            self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponseTopics in try OffsetFetchResponseTopics(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponseTopics in try OffsetFetchResponseTopics(from: &b0, version: version) }
             self.errorCode = try buffer.readInt16()
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -542,7 +542,7 @@ extension OffsetFetchResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: true, field: "Name")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponsePartitions in try OffsetFetchResponsePartitions(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 20, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetFetchResponsePartitions in try OffsetFetchResponsePartitions(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -40,7 +40,7 @@ public struct OffsetForLeaderEpochRequest: KafkaRequest {
         if version >= 3 {
             self.replicaId = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 4, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetForLeaderTopic in try OffsetForLeaderTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 4, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetForLeaderTopic in try OffsetForLeaderTopic(from: &b0, version: version) }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -91,7 +91,7 @@ extension OffsetForLeaderEpochRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: version >= 4, field: "Topic")
-            self.partitions = try buffer.readArray(compact: version >= 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetForLeaderPartition in try OffsetForLeaderPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 4, minimumElementSize: 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetForLeaderPartition in try OffsetForLeaderPartition(from: &b0, version: version) }
             if version >= 4 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -208,7 +208,7 @@ public struct OffsetForLeaderEpochResponse: KafkaResponse {
         if version >= 2 {
             self.throttleTimeMs = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: version >= 4, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetForLeaderTopicResult in try OffsetForLeaderTopicResult(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 4, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> OffsetForLeaderTopicResult in try OffsetForLeaderTopicResult(from: &b0, version: version) }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -259,7 +259,7 @@ extension OffsetForLeaderEpochResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: version >= 4, field: "Topic")
-            self.partitions = try buffer.readArray(compact: version >= 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> EpochEndOffset in try EpochEndOffset(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 4, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> EpochEndOffset in try EpochEndOffset(from: &b0, version: version) }
             if version >= 4 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

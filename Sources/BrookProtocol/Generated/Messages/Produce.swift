@@ -56,7 +56,7 @@ public struct ProduceRequest: KafkaRequest {
         }
         self.acks = try buffer.readInt16()
         self.timeoutMs = try buffer.readInt32()
-        self.topicData = try buffer.readArray(compact: version >= 9, field: "TopicData") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicProduceData in try TopicProduceData(from: &b0, version: version) }
+        self.topicData = try buffer.readArray(compact: version >= 9, minimumElementSize: 3, field: "TopicData") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicProduceData in try TopicProduceData(from: &b0, version: version) }
         if version >= 9 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -111,7 +111,7 @@ extension ProduceRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 9, field: "Name")
-            self.partitionData = try buffer.readArray(compact: version >= 9, field: "PartitionData") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionProduceData in try PartitionProduceData(from: &b0, version: version) }
+            self.partitionData = try buffer.readArray(compact: version >= 9, minimumElementSize: 6, field: "PartitionData") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionProduceData in try PartitionProduceData(from: &b0, version: version) }
             if version >= 9 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -217,7 +217,7 @@ public struct ProduceResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.responses = try buffer.readArray(compact: version >= 9, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicProduceResponse in try TopicProduceResponse(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: version >= 9, minimumElementSize: 3, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicProduceResponse in try TopicProduceResponse(from: &b0, version: version) }
         if version >= 1 {
             self.throttleTimeMs = try buffer.readInt32()
         }
@@ -228,7 +228,7 @@ public struct ProduceResponse: KafkaResponse {
                 switch tag {
                     case 0 where version >= 10:
                         var field = value
-                        self.nodeEndpoints = try field.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+                        self.nodeEndpoints = try field.readArray(compact: true, minimumElementSize: 11, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
                     default:
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
                 }
@@ -287,7 +287,7 @@ extension ProduceResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 9, field: "Name")
-            self.partitionResponses = try buffer.readArray(compact: version >= 9, field: "PartitionResponses") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionProduceResponse in try PartitionProduceResponse(from: &b0, version: version) }
+            self.partitionResponses = try buffer.readArray(compact: version >= 9, minimumElementSize: 14, field: "PartitionResponses") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionProduceResponse in try PartitionProduceResponse(from: &b0, version: version) }
             if version >= 9 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -380,7 +380,7 @@ extension ProduceResponse {
                 self.logStartOffset = try buffer.readInt64()
             }
             if version >= 8 {
-                self.recordErrors = try buffer.readArray(compact: version >= 9, field: "RecordErrors") { (b0: inout ByteBuffer) throws(ProtocolError) -> BatchIndexAndErrorMessage in try BatchIndexAndErrorMessage(from: &b0, version: version) }
+                self.recordErrors = try buffer.readArray(compact: version >= 9, minimumElementSize: 6, field: "RecordErrors") { (b0: inout ByteBuffer) throws(ProtocolError) -> BatchIndexAndErrorMessage in try BatchIndexAndErrorMessage(from: &b0, version: version) }
             }
             if version >= 8 {
                 self.errorMessage = try buffer.readNullableString(compact: version >= 9, nullable: true, field: "ErrorMessage")

@@ -36,7 +36,7 @@ public struct ReadShareGroupStateRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.groupId = try buffer.readString(compact: true, field: "GroupId")
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateData in try ReadStateData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateData in try ReadStateData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -81,7 +81,7 @@ extension ReadShareGroupStateRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 9, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -165,7 +165,7 @@ public struct ReadShareGroupStateResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateResult in try ReadStateResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateResult in try ReadStateResult(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -209,7 +209,7 @@ extension ReadShareGroupStateResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 21, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -278,7 +278,7 @@ extension ReadShareGroupStateResponse {
             self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
             self.stateEpoch = try buffer.readInt32()
             self.startOffset = try buffer.readInt64()
-            self.stateBatches = try buffer.readArray(compact: true, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
+            self.stateBatches = try buffer.readArray(compact: true, minimumElementSize: 20, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

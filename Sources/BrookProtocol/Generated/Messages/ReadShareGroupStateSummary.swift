@@ -36,7 +36,7 @@ public struct ReadShareGroupStateSummaryRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.groupId = try buffer.readString(compact: true, field: "GroupId")
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateSummaryData in try ReadStateSummaryData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateSummaryData in try ReadStateSummaryData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -81,7 +81,7 @@ extension ReadShareGroupStateSummaryRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 9, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -165,7 +165,7 @@ public struct ReadShareGroupStateSummaryResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateSummaryResult in try ReadStateSummaryResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> ReadStateSummaryResult in try ReadStateSummaryResult(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -209,7 +209,7 @@ extension ReadShareGroupStateSummaryResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 20, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

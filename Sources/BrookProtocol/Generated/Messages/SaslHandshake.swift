@@ -70,7 +70,7 @@ public struct SaslHandshakeResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.mechanisms = try buffer.readArray(compact: false, field: "Mechanisms") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: false, field: "Mechanisms") }
+        self.mechanisms = try buffer.readArray(compact: false, minimumElementSize: 2, field: "Mechanisms") { (b0: inout ByteBuffer) throws(ProtocolError) -> String in try b0.readString(compact: false, field: "Mechanisms") }
     }
 
     public func write(to buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {

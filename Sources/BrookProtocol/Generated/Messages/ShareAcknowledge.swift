@@ -51,7 +51,7 @@ public struct ShareAcknowledgeRequest: KafkaRequest {
         self.groupId = try buffer.readNullableString(compact: true, nullable: true, field: "GroupId")
         self.memberId = try buffer.readNullableString(compact: true, nullable: true, field: "MemberId")
         self.shareSessionEpoch = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgeTopic in try AcknowledgeTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgeTopic in try AcknowledgeTopic(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -98,7 +98,7 @@ extension ShareAcknowledgeRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgePartition in try AcknowledgePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgePartition in try AcknowledgePartition(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -139,7 +139,7 @@ extension ShareAcknowledgeRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.partitionIndex = try buffer.readInt32()
-            self.acknowledgementBatches = try buffer.readArray(compact: true, field: "AcknowledgementBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgementBatch in try AcknowledgementBatch(from: &b0, version: version) }
+            self.acknowledgementBatches = try buffer.readArray(compact: true, minimumElementSize: 18, field: "AcknowledgementBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgementBatch in try AcknowledgementBatch(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -260,8 +260,8 @@ public struct ShareAcknowledgeResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-        self.responses = try buffer.readArray(compact: true, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> ShareAcknowledgeTopicResponse in try ShareAcknowledgeTopicResponse(from: &b0, version: version) }
-        self.nodeEndpoints = try buffer.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> ShareAcknowledgeTopicResponse in try ShareAcknowledgeTopicResponse(from: &b0, version: version) }
+        self.nodeEndpoints = try buffer.readArray(compact: true, minimumElementSize: 11, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -309,7 +309,7 @@ extension ShareAcknowledgeResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 17, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

@@ -78,8 +78,8 @@ public struct ShareFetchRequest: KafkaRequest {
         self.maxWaitMs = try buffer.readInt32()
         self.minBytes = try buffer.readInt32()
         self.maxBytes = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchTopic in try FetchTopic(from: &b0, version: version) }
-        self.forgottenTopicsData = try buffer.readArray(compact: true, field: "ForgottenTopicsData") { (b0: inout ByteBuffer) throws(ProtocolError) -> ForgottenTopic in try ForgottenTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchTopic in try FetchTopic(from: &b0, version: version) }
+        self.forgottenTopicsData = try buffer.readArray(compact: true, minimumElementSize: 18, field: "ForgottenTopicsData") { (b0: inout ByteBuffer) throws(ProtocolError) -> ForgottenTopic in try ForgottenTopic(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -130,7 +130,7 @@ extension ShareFetchRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchPartition in try FetchPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 10, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> FetchPartition in try FetchPartition(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -179,7 +179,7 @@ extension ShareFetchRequest {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.partitionIndex = try buffer.readInt32()
             self.partitionMaxBytes = try buffer.readInt32()
-            self.acknowledgementBatches = try buffer.readArray(compact: true, field: "AcknowledgementBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgementBatch in try AcknowledgementBatch(from: &b0, version: version) }
+            self.acknowledgementBatches = try buffer.readArray(compact: true, minimumElementSize: 18, field: "AcknowledgementBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcknowledgementBatch in try AcknowledgementBatch(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -270,7 +270,7 @@ extension ShareFetchRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -342,8 +342,8 @@ public struct ShareFetchResponse: KafkaResponse {
         self.throttleTimeMs = try buffer.readInt32()
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
-        self.responses = try buffer.readArray(compact: true, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> ShareFetchableTopicResponse in try ShareFetchableTopicResponse(from: &b0, version: version) }
-        self.nodeEndpoints = try buffer.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+        self.responses = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Responses") { (b0: inout ByteBuffer) throws(ProtocolError) -> ShareFetchableTopicResponse in try ShareFetchableTopicResponse(from: &b0, version: version) }
+        self.nodeEndpoints = try buffer.readArray(compact: true, minimumElementSize: 11, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -391,7 +391,7 @@ extension ShareFetchResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 22, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -474,7 +474,7 @@ extension ShareFetchResponse {
             self.acknowledgeErrorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "AcknowledgeErrorMessage")
             self.currentLeader = try LeaderIdAndEpoch(from: &buffer, version: version)
             self.records = try buffer.readNullableBytes(compact: true, nullable: true, field: "Records")
-            self.acquiredRecords = try buffer.readArray(compact: true, field: "AcquiredRecords") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcquiredRecords in try AcquiredRecords(from: &b0, version: version) }
+            self.acquiredRecords = try buffer.readArray(compact: true, minimumElementSize: 19, field: "AcquiredRecords") { (b0: inout ByteBuffer) throws(ProtocolError) -> AcquiredRecords in try AcquiredRecords(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

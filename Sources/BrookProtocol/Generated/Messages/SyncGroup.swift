@@ -77,7 +77,7 @@ public struct SyncGroupRequest: KafkaRequest {
         if version >= 5 {
             self.protocolName = try buffer.readNullableString(compact: true, nullable: true, field: "ProtocolName")
         }
-        self.assignments = try buffer.readArray(compact: version >= 4, field: "Assignments") { (b0: inout ByteBuffer) throws(ProtocolError) -> SyncGroupRequestAssignment in try SyncGroupRequestAssignment(from: &b0, version: version) }
+        self.assignments = try buffer.readArray(compact: version >= 4, minimumElementSize: 3, field: "Assignments") { (b0: inout ByteBuffer) throws(ProtocolError) -> SyncGroupRequestAssignment in try SyncGroupRequestAssignment(from: &b0, version: version) }
         if version >= 4 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

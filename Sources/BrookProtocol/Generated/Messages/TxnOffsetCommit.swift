@@ -84,7 +84,7 @@ public struct TxnOffsetCommitRequest: KafkaRequest {
         if version >= 3 {
             self.groupInstanceId = try buffer.readNullableString(compact: true, nullable: true, field: "GroupInstanceId")
         }
-        self.topics = try buffer.readArray(compact: version >= 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitRequestTopic in try TxnOffsetCommitRequestTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 3, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitRequestTopic in try TxnOffsetCommitRequestTopic(from: &b0, version: version) }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -151,7 +151,7 @@ extension TxnOffsetCommitRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 3, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 3, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitRequestPartition in try TxnOffsetCommitRequestPartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 3, minimumElementSize: 14, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitRequestPartition in try TxnOffsetCommitRequestPartition(from: &b0, version: version) }
             if version >= 3 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -271,7 +271,7 @@ public struct TxnOffsetCommitResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.throttleTimeMs = try buffer.readInt32()
-        self.topics = try buffer.readArray(compact: version >= 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitResponseTopic in try TxnOffsetCommitResponseTopic(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: version >= 3, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitResponseTopic in try TxnOffsetCommitResponseTopic(from: &b0, version: version) }
         if version >= 3 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -320,7 +320,7 @@ extension TxnOffsetCommitResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 3, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 3, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitResponsePartition in try TxnOffsetCommitResponsePartition(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 3, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> TxnOffsetCommitResponsePartition in try TxnOffsetCommitResponsePartition(from: &b0, version: version) }
             if version >= 3 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

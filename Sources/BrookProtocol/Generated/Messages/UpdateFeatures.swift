@@ -42,7 +42,7 @@ public struct UpdateFeaturesRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.timeoutMs = try buffer.readInt32()
-        self.featureUpdates = try buffer.readArray(compact: true, field: "FeatureUpdates") { (b0: inout ByteBuffer) throws(ProtocolError) -> FeatureUpdateKey in try FeatureUpdateKey(from: &b0, version: version) }
+        self.featureUpdates = try buffer.readArray(compact: true, minimumElementSize: 5, field: "FeatureUpdates") { (b0: inout ByteBuffer) throws(ProtocolError) -> FeatureUpdateKey in try FeatureUpdateKey(from: &b0, version: version) }
         if version >= 1 {
             self.validateOnly = try buffer.readBool()
         }
@@ -194,7 +194,7 @@ public struct UpdateFeaturesResponse: KafkaResponse {
         self.errorCode = try buffer.readInt16()
         self.errorMessage = try buffer.readNullableString(compact: true, nullable: true, field: "ErrorMessage")
         if version <= 1 {
-            self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> UpdatableFeatureResult in try UpdatableFeatureResult(from: &b0, version: version) }
+            self.results = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> UpdatableFeatureResult in try UpdatableFeatureResult(from: &b0, version: version) }
         }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {

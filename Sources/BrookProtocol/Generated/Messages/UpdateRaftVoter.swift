@@ -63,7 +63,7 @@ public struct UpdateRaftVoterRequest: KafkaRequest {
         self.currentLeaderEpoch = try buffer.readInt32()
         self.voterId = try buffer.readInt32()
         self.voterDirectoryId = try buffer.readUuid()
-        self.listeners = try buffer.readArray(compact: true, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
+        self.listeners = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Listeners") { (b0: inout ByteBuffer) throws(ProtocolError) -> Listener in try Listener(from: &b0, version: version) }
         self.kRaftVersionFeature = try KRaftVersionFeature(from: &buffer, version: version)
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {

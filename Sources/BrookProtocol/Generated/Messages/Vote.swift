@@ -45,7 +45,7 @@ public struct VoteRequest: KafkaRequest {
         if version >= 1 {
             self.voterId = try buffer.readInt32()
         }
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -93,7 +93,7 @@ extension VoteRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 25, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -238,14 +238,14 @@ public struct VoteResponse: KafkaResponse {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.errorCode = try buffer.readInt16()
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> TopicData in try TopicData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
             switch tag {
                 case 0 where version >= 1:
                     var field = value
-                    self.nodeEndpoints = try field.readArray(compact: true, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
+                    self.nodeEndpoints = try field.readArray(compact: true, minimumElementSize: 8, field: "NodeEndpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> NodeEndpoint in try NodeEndpoint(from: &b0, version: version) }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }
@@ -299,7 +299,7 @@ extension VoteResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicName = try buffer.readString(compact: true, field: "TopicName")
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 16, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

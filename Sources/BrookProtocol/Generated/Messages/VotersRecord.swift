@@ -34,7 +34,7 @@ public struct VotersRecord: ProtocolMessage {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.version = try buffer.readInt16()
-        self.voters = try buffer.readArray(compact: true, field: "Voters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
+        self.voters = try buffer.readArray(compact: true, minimumElementSize: 27, field: "Voters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -92,7 +92,7 @@ extension VotersRecord {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.voterId = try buffer.readInt32()
             self.voterDirectoryId = try buffer.readUuid()
-            self.endpoints = try buffer.readArray(compact: true, field: "Endpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> Endpoint in try Endpoint(from: &b0, version: version) }
+            self.endpoints = try buffer.readArray(compact: true, minimumElementSize: 5, field: "Endpoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> Endpoint in try Endpoint(from: &b0, version: version) }
             self.kRaftVersionFeature = try KRaftVersionFeature(from: &buffer, version: version)
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {

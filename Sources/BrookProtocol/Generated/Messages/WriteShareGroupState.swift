@@ -36,7 +36,7 @@ public struct WriteShareGroupStateRequest: KafkaRequest {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
         self.groupId = try buffer.readString(compact: true, field: "GroupId")
-        self.topics = try buffer.readArray(compact: true, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> WriteStateData in try WriteStateData(from: &b0, version: version) }
+        self.topics = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> WriteStateData in try WriteStateData(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -81,7 +81,7 @@ extension WriteShareGroupStateRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 22, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionData in try PartitionData(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -143,7 +143,7 @@ extension WriteShareGroupStateRequest {
             self.stateEpoch = try buffer.readInt32()
             self.leaderEpoch = try buffer.readInt32()
             self.startOffset = try buffer.readInt64()
-            self.stateBatches = try buffer.readArray(compact: true, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
+            self.stateBatches = try buffer.readArray(compact: true, minimumElementSize: 20, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()
@@ -246,7 +246,7 @@ public struct WriteShareGroupStateResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.results = try buffer.readArray(compact: true, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> WriteStateResult in try WriteStateResult(from: &b0, version: version) }
+        self.results = try buffer.readArray(compact: true, minimumElementSize: 18, field: "Results") { (b0: inout ByteBuffer) throws(ProtocolError) -> WriteStateResult in try WriteStateResult(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()
@@ -290,7 +290,7 @@ extension WriteShareGroupStateResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topicId = try buffer.readUuid()
-            self.partitions = try buffer.readArray(compact: true, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: true, minimumElementSize: 8, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionResult in try PartitionResult(from: &b0, version: version) }
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
                 let (tag, value) = try buffer.readTaggedField()

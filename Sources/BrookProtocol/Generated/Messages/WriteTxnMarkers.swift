@@ -29,7 +29,7 @@ public struct WriteTxnMarkersRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.markers = try buffer.readArray(compact: version >= 1, field: "Markers") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarker in try WritableTxnMarker(from: &b0, version: version) }
+        self.markers = try buffer.readArray(compact: version >= 1, minimumElementSize: 17, field: "Markers") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarker in try WritableTxnMarker(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -98,7 +98,7 @@ extension WriteTxnMarkersRequest {
             self.producerId = try buffer.readInt64()
             self.producerEpoch = try buffer.readInt16()
             self.transactionResult = try buffer.readBool()
-            self.topics = try buffer.readArray(compact: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerTopic in try WritableTxnMarkerTopic(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerTopic in try WritableTxnMarkerTopic(from: &b0, version: version) }
             self.coordinatorEpoch = try buffer.readInt32()
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
@@ -147,7 +147,7 @@ extension WriteTxnMarkersRequest {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 1, field: "Name")
-            self.partitionIndexes = try buffer.readArray(compact: version >= 1, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitionIndexes = try buffer.readArray(compact: version >= 1, minimumElementSize: 4, field: "PartitionIndexes") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -194,7 +194,7 @@ public struct WriteTxnMarkersResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.markers = try buffer.readArray(compact: version >= 1, field: "Markers") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerResult in try WritableTxnMarkerResult(from: &b0, version: version) }
+        self.markers = try buffer.readArray(compact: version >= 1, minimumElementSize: 10, field: "Markers") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerResult in try WritableTxnMarkerResult(from: &b0, version: version) }
         if version >= 1 {
             let taggedFieldCount = try buffer.readUnsignedVarint()
             for _ in 0..<taggedFieldCount {
@@ -242,7 +242,7 @@ extension WriteTxnMarkersResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.producerId = try buffer.readInt64()
-            self.topics = try buffer.readArray(compact: version >= 1, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerTopicResult in try WritableTxnMarkerTopicResult(from: &b0, version: version) }
+            self.topics = try buffer.readArray(compact: version >= 1, minimumElementSize: 3, field: "Topics") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerTopicResult in try WritableTxnMarkerTopicResult(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
@@ -287,7 +287,7 @@ extension WriteTxnMarkersResponse {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.name = try buffer.readString(compact: version >= 1, field: "Name")
-            self.partitions = try buffer.readArray(compact: version >= 1, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerPartitionResult in try WritableTxnMarkerPartitionResult(from: &b0, version: version) }
+            self.partitions = try buffer.readArray(compact: version >= 1, minimumElementSize: 6, field: "Partitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> WritableTxnMarkerPartitionResult in try WritableTxnMarkerPartitionResult(from: &b0, version: version) }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {

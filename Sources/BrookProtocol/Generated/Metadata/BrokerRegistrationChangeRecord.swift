@@ -67,7 +67,7 @@ public struct BrokerRegistrationChangeRecord: ProtocolMessage {
                     self.inControlledShutdown = try field.readInt8()
                 case 2 where version >= 2:
                     var field = value
-                    self.logDirs = try field.readArray(compact: true, field: "LogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
+                    self.logDirs = try field.readArray(compact: true, minimumElementSize: 16, field: "LogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }

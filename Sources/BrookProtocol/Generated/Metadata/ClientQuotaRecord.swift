@@ -47,7 +47,7 @@ public struct ClientQuotaRecord: ProtocolMessage {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion(message: Self.messageName, version: version)
         }
-        self.entity = try buffer.readArray(compact: true, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
+        self.entity = try buffer.readArray(compact: true, minimumElementSize: 3, field: "Entity") { (b0: inout ByteBuffer) throws(ProtocolError) -> EntityData in try EntityData(from: &b0, version: version) }
         self.key = try buffer.readString(compact: true, field: "Key")
         self.value = try buffer.readFloat64()
         self.remove = try buffer.readBool()

@@ -99,31 +99,31 @@ public struct PartitionChangeRecord: ProtocolMessage {
             switch tag {
                 case 0:
                     var field = value
-                    self.isr = try field.readNullableArray(compact: true, nullable: true, field: "Isr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.isr = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "Isr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 1:
                     var field = value
                     self.leader = try field.readInt32()
                 case 2:
                     var field = value
-                    self.replicas = try field.readNullableArray(compact: true, nullable: true, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.replicas = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 3:
                     var field = value
-                    self.removingReplicas = try field.readNullableArray(compact: true, nullable: true, field: "RemovingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.removingReplicas = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "RemovingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 4:
                     var field = value
-                    self.addingReplicas = try field.readNullableArray(compact: true, nullable: true, field: "AddingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.addingReplicas = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "AddingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 5:
                     var field = value
                     self.leaderRecoveryState = try field.readInt8()
                 case 6 where version >= 2:
                     var field = value
-                    self.eligibleLeaderReplicas = try field.readNullableArray(compact: true, nullable: true, field: "EligibleLeaderReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.eligibleLeaderReplicas = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "EligibleLeaderReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 7 where version >= 2:
                     var field = value
-                    self.lastKnownElr = try field.readNullableArray(compact: true, nullable: true, field: "LastKnownElr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.lastKnownElr = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "LastKnownElr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 8 where version >= 1:
                     var field = value
-                    self.directories = try field.readNullableArray(compact: true, nullable: true, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
+                    self.directories = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 16, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }

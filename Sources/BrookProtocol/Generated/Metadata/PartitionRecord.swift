@@ -104,15 +104,15 @@ public struct PartitionRecord: ProtocolMessage {
         }
         self.partitionId = try buffer.readInt32()
         self.topicId = try buffer.readUuid()
-        self.replicas = try buffer.readArray(compact: true, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-        self.isr = try buffer.readArray(compact: true, field: "Isr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-        self.removingReplicas = try buffer.readArray(compact: true, field: "RemovingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
-        self.addingReplicas = try buffer.readArray(compact: true, field: "AddingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+        self.replicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Replicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+        self.isr = try buffer.readArray(compact: true, minimumElementSize: 4, field: "Isr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+        self.removingReplicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "RemovingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+        self.addingReplicas = try buffer.readArray(compact: true, minimumElementSize: 4, field: "AddingReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
         self.leader = try buffer.readInt32()
         self.leaderEpoch = try buffer.readInt32()
         self.partitionEpoch = try buffer.readInt32()
         if version >= 1 {
-            self.directories = try buffer.readArray(compact: true, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
+            self.directories = try buffer.readArray(compact: true, minimumElementSize: 16, field: "Directories") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
         }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
@@ -123,10 +123,10 @@ public struct PartitionRecord: ProtocolMessage {
                     self.leaderRecoveryState = try field.readInt8()
                 case 1 where version >= 2:
                     var field = value
-                    self.eligibleLeaderReplicas = try field.readNullableArray(compact: true, nullable: true, field: "EligibleLeaderReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.eligibleLeaderReplicas = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "EligibleLeaderReplicas") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 case 2 where version >= 2:
                     var field = value
-                    self.lastKnownElr = try field.readNullableArray(compact: true, nullable: true, field: "LastKnownElr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+                    self.lastKnownElr = try field.readNullableArray(compact: true, nullable: true, minimumElementSize: 4, field: "LastKnownElr") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }

@@ -89,8 +89,8 @@ public struct RegisterBrokerRecord: ProtocolMessage {
         }
         self.incarnationId = try buffer.readUuid()
         self.brokerEpoch = try buffer.readInt64()
-        self.endPoints = try buffer.readArray(compact: true, field: "EndPoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> BrokerEndpoint in try BrokerEndpoint(from: &b0, version: version) }
-        self.features = try buffer.readArray(compact: true, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> BrokerFeature in try BrokerFeature(from: &b0, version: version) }
+        self.endPoints = try buffer.readArray(compact: true, minimumElementSize: 7, field: "EndPoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> BrokerEndpoint in try BrokerEndpoint(from: &b0, version: version) }
+        self.features = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> BrokerFeature in try BrokerFeature(from: &b0, version: version) }
         self.rack = try buffer.readNullableString(compact: true, nullable: true, field: "Rack")
         self.fenced = try buffer.readBool()
         if version >= 1 {
@@ -102,7 +102,7 @@ public struct RegisterBrokerRecord: ProtocolMessage {
             switch tag {
                 case 0 where version >= 3:
                     var field = value
-                    self.logDirs = try field.readArray(compact: true, field: "LogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
+                    self.logDirs = try field.readArray(compact: true, minimumElementSize: 16, field: "LogDirs") { (b0: inout ByteBuffer) throws(ProtocolError) -> Uuid in try b0.readUuid() }
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: value))
             }

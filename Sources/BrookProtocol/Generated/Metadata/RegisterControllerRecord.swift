@@ -56,8 +56,8 @@ public struct RegisterControllerRecord: ProtocolMessage {
         self.controllerId = try buffer.readInt32()
         self.incarnationId = try buffer.readUuid()
         self.zkMigrationReady = try buffer.readBool()
-        self.endPoints = try buffer.readArray(compact: true, field: "EndPoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> ControllerEndpoint in try ControllerEndpoint(from: &b0, version: version) }
-        self.features = try buffer.readArray(compact: true, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> ControllerFeature in try ControllerFeature(from: &b0, version: version) }
+        self.endPoints = try buffer.readArray(compact: true, minimumElementSize: 7, field: "EndPoints") { (b0: inout ByteBuffer) throws(ProtocolError) -> ControllerEndpoint in try ControllerEndpoint(from: &b0, version: version) }
+        self.features = try buffer.readArray(compact: true, minimumElementSize: 6, field: "Features") { (b0: inout ByteBuffer) throws(ProtocolError) -> ControllerFeature in try ControllerFeature(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

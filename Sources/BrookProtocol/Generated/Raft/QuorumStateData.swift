@@ -76,7 +76,7 @@ public struct QuorumStateData: ProtocolMessage {
             self.appliedOffset = try buffer.readInt64()
         }
         if version <= 0 {
-            self.currentVoters = try buffer.readNullableArray(compact: true, nullable: true, field: "CurrentVoters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
+            self.currentVoters = try buffer.readNullableArray(compact: true, nullable: true, minimumElementSize: 5, field: "CurrentVoters") { (b0: inout ByteBuffer) throws(ProtocolError) -> Voter in try Voter(from: &b0, version: version) }
         }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {

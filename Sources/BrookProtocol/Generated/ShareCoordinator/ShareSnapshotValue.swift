@@ -55,7 +55,7 @@ public struct ShareSnapshotValue: ProtocolMessage {
         self.stateEpoch = try buffer.readInt32()
         self.leaderEpoch = try buffer.readInt32()
         self.startOffset = try buffer.readInt64()
-        self.stateBatches = try buffer.readArray(compact: true, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
+        self.stateBatches = try buffer.readArray(compact: true, minimumElementSize: 20, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

@@ -48,7 +48,7 @@ public struct ShareUpdateValue: ProtocolMessage {
         self.snapshotEpoch = try buffer.readUInt16()
         self.leaderEpoch = try buffer.readInt32()
         self.startOffset = try buffer.readInt64()
-        self.stateBatches = try buffer.readArray(compact: true, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
+        self.stateBatches = try buffer.readArray(compact: true, minimumElementSize: 20, field: "StateBatches") { (b0: inout ByteBuffer) throws(ProtocolError) -> StateBatch in try StateBatch(from: &b0, version: version) }
         let taggedFieldCount = try buffer.readUnsignedVarint()
         for _ in 0..<taggedFieldCount {
             let (tag, value) = try buffer.readTaggedField()

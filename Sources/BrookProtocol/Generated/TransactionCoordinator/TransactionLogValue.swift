@@ -85,7 +85,7 @@ public struct TransactionLogValue: ProtocolMessage {
         self.producerEpoch = try buffer.readInt16()
         self.transactionTimeoutMs = try buffer.readInt32()
         self.transactionStatus = try buffer.readInt8()
-        self.transactionPartitions = try buffer.readNullableArray(compact: version >= 1, nullable: true, field: "TransactionPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionsSchema in try PartitionsSchema(from: &b0, version: version) }
+        self.transactionPartitions = try buffer.readNullableArray(compact: version >= 1, nullable: true, minimumElementSize: 3, field: "TransactionPartitions") { (b0: inout ByteBuffer) throws(ProtocolError) -> PartitionsSchema in try PartitionsSchema(from: &b0, version: version) }
         self.transactionLastUpdateTimestampMs = try buffer.readInt64()
         self.transactionStartTimestampMs = try buffer.readInt64()
         if version >= 1 {
@@ -181,7 +181,7 @@ extension TransactionLogValue {
 
         public init(from buffer: inout ByteBuffer, version: Int16) throws(ProtocolError) {
             self.topic = try buffer.readString(compact: version >= 1, field: "Topic")
-            self.partitionIds = try buffer.readArray(compact: version >= 1, field: "PartitionIds") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
+            self.partitionIds = try buffer.readArray(compact: version >= 1, minimumElementSize: 4, field: "PartitionIds") { (b0: inout ByteBuffer) throws(ProtocolError) -> Int32 in try b0.readInt32() }
             if version >= 1 {
                 let taggedFieldCount = try buffer.readUnsignedVarint()
                 for _ in 0..<taggedFieldCount {
