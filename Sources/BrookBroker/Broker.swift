@@ -52,7 +52,7 @@ public struct Broker: Sendable {
         // Bind next, so that port 0 can be advertised as the port actually bound.
         let bound = try await KafkaServer.bind(configuration: .init(
             listeners: try config.listeners, maximumRequestSize: config.socketRequestMaxBytes,
-            idleTimeout: .milliseconds(config.connectionsMaxIdleMs)
+            idleTimeout: .milliseconds(config.connectionsMaxIdleMs), queuedMaxRequestBytes: config.queuedMaxRequestBytes
         ))
         let advertised = try Self.advertisedListeners(config: config, bound: bound.map(\.listener))
         let brokers = advertised.prefix(1).map {
@@ -120,7 +120,13 @@ public struct Broker: Sendable {
         // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
 
-        let server = KafkaServer(listeners: bound, router: router, logger: logger)
+        _ = try config.connectionLimits  // a bad override stops start-up, naming the key
+        let server = KafkaServer(listeners: bound, router: router, logger: logger) { [configStore] in
+            let current = configStore.current
+            // A dynamic update with a malformed override keeps the numeric limits.
+            return (try? current.connectionLimits) ?? ConnectionLimits(
+                maxConnections: current.int("max.connections"), maxConnectionsPerIp: current.int("max.connections.per.ip"))
+        }
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)
         let cleanerBackoff: Duration? = config.string("log.cleaner.enable")?.lowercased() == "false"
             ? nil : .milliseconds(max(10, config.int64("log.cleaner.backoff.ms") ?? 15_000))

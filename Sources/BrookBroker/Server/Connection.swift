@@ -11,6 +11,8 @@ struct Connection {
     let channel: NIOAsyncChannel<ByteBuffer, Never>
     let router: RequestRouter
     let listenerName: String
+    /// This connection's share of `queued.max.request.bytes`, when bounded.
+    let requestMemory: ConnectionRequestMemory?
     let logger: Logger
 
     func run() async {
@@ -18,6 +20,9 @@ struct Connection {
         do {
             try await channel.executeThenClose { inbound, _ in
                 for try await frameBytes in inbound {
+                    // The request's bytes (and its size prefix) count until it is answered.
+                    let requestSize = frameBytes.readableBytes + 4
+                    defer { requestMemory?.release(requestSize) }
                     let frame: RequestFrame
                     do {
                         frame = try RequestFrame(frame: frameBytes)

@@ -7,19 +7,29 @@ import Synchronization
 
 /// The network front of the broker: one listening socket per listener, a task per connection.
 ///
-/// Channel handlers only frame (size prefix, `socket.request.max.bytes`, idle timeout); requests
-/// are served in async/await by ``Connection``. On graceful shutdown the listeners stop accepting,
-/// every connection stops reading, and in-flight requests finish and are answered.
+/// Channel handlers only frame (size prefix, `socket.request.max.bytes`, idle timeout) and,
+/// with `queued.max.request.bytes` set, hold reads while requests in flight use up that many
+/// bytes (``RequestMemoryGate``); requests are served in async/await by ``Connection``.
+/// ``ConnectionLimiter`` applies `max.connections` and `max.connections.per.ip`. On graceful
+/// shutdown the listeners stop accepting, every connection stops reading, and in-flight
+/// requests finish and are answered.
 public final class KafkaServer: Service, Sendable {
     public struct Configuration: Sendable {
         public var listeners: [BrokerConfig.Listener]
         public var maximumRequestSize: Int
         public var idleTimeout: TimeAmount
+        /// `queued.max.request.bytes`: bytes of requests read and not yet answered, across all
+        /// connections; zero or negative for no bound (Kafka's default, -1).
+        public var queuedMaxRequestBytes: Int
 
-        public init(listeners: [BrokerConfig.Listener], maximumRequestSize: Int, idleTimeout: TimeAmount) {
+        public init(
+            listeners: [BrokerConfig.Listener], maximumRequestSize: Int, idleTimeout: TimeAmount,
+            queuedMaxRequestBytes: Int = -1
+        ) {
             self.listeners = listeners
             self.maximumRequestSize = maximumRequestSize
             self.idleTimeout = idleTimeout
+            self.queuedMaxRequestBytes = queuedMaxRequestBytes
         }
     }
 
@@ -30,18 +40,26 @@ public final class KafkaServer: Service, Sendable {
         /// The listener with the port actually bound (port 0 becomes the ephemeral port).
         public let listener: BrokerConfig.Listener
         let channel: ServerChannel
+        /// Shared by every listener; nil when requests in flight are not bounded.
+        let requestMemory: RequestMemoryPool?
     }
 
     private let bound: [BoundListener]
     private let router: RequestRouter
     private let logger: Logger
+    private let limiter: ConnectionLimiter
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    /// Serves `listeners` with `router`.
-    public init(listeners: [BoundListener], router: RequestRouter, logger: Logger) {
+    /// Serves `listeners` with `router`, within the connection limits `limits` returns (read
+    /// for every connection, so that dynamic changes apply).
+    public init(
+        listeners: [BoundListener], router: RequestRouter, logger: Logger,
+        limits: @escaping @Sendable () -> ConnectionLimits = { ConnectionLimits() }
+    ) {
         self.bound = listeners
         self.router = router
         self.logger = logger
+        self.limiter = ConnectionLimiter(limits: limits)
     }
 
     /// Binds every listener; fails if one cannot be bound. Binding comes first so that the
@@ -50,6 +68,8 @@ public final class KafkaServer: Service, Sendable {
         configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> [BoundListener] {
         var bound: [BoundListener] = []
+        let requestMemory = configuration.queuedMaxRequestBytes > 0
+            ? RequestMemoryPool(capacity: configuration.queuedMaxRequestBytes) : nil
         for listener in configuration.listeners {
             let host = listener.host.isEmpty ? "0.0.0.0" : listener.host
             let maximumRequestSize = configuration.maximumRequestSize
@@ -63,6 +83,10 @@ public final class KafkaServer: Service, Sendable {
                     child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                         try child.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                        if let requestMemory {
+                            try child.pipeline.syncOperations.addHandler(RequestMemoryGate(
+                                memory: ConnectionRequestMemory(pool: requestMemory), maximumFrameSize: maximumRequestSize))
+                        }
                         try child.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumRequestSize))
                         )
@@ -74,7 +98,7 @@ public final class KafkaServer: Service, Sendable {
                 }
             var actual = listener
             actual.port = channel.channel.localAddress?.port ?? listener.port
-            bound.append(BoundListener(listener: actual, channel: channel))
+            bound.append(BoundListener(listener: actual, channel: channel, requestMemory: requestMemory))
         }
         return bound
     }
@@ -87,8 +111,21 @@ public final class KafkaServer: Service, Sendable {
                     group.addTask {
                         try await entry.channel.executeThenClose { inbound in
                             try await withThrowingDiscardingTaskGroup { connections in
-                                for try await connection in inbound {
-                                    connections.addTask { await self.serve(connection, listenerName: listener.name) }
+                                var accepted = inbound.makeAsyncIterator()
+                                while true {
+                                    // At max.connections, stop taking connections until one closes.
+                                    await self.limiter.waitForCapacity()
+                                    guard let connection = try await accepted.next() else { break }
+                                    let address = connection.channel.remoteAddress?.ipAddress ?? "?"
+                                    guard self.limiter.admit(address: address) else {
+                                        self.logger.info("closing connection from \(address): max.connections.per.ip reached")
+                                        connection.channel.close(promise: nil)
+                                        continue
+                                    }
+                                    connections.addTask {
+                                        defer { self.limiter.closed(address: address) }
+                                        await self.serve(connection, listenerName: listener.name, requestMemory: entry.requestMemory != nil)
+                                    }
                                 }
                             }
                         }
@@ -101,11 +138,18 @@ public final class KafkaServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, Never>, listenerName: String) async {
-        let id = ObjectIdentifier(connection.channel)
-        openConnections.withLock { $0[id] = connection.channel }
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, Never>, listenerName: String, requestMemory: Bool) async {
+        let channel = connection.channel
+        let id = ObjectIdentifier(channel)
+        openConnections.withLock { $0[id] = channel }
         defer { _ = openConnections.withLock { $0.removeValue(forKey: id) } }
-        let connectionHandler = Connection(channel: connection, router: router, listenerName: listenerName, logger: logger)
+        let memory = requestMemory
+            ? try? await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.handler(type: RequestMemoryGate.self).memory
+            }.get()
+            : nil
+        let connectionHandler = Connection(
+            channel: connection, router: router, listenerName: listenerName, requestMemory: memory, logger: logger)
         // On shutdown the connection's task is cancelled: a fetch parked in long poll returns at
         // once (empty), its answer is sent, and the connection closes.
         await cancelWhenGracefulShutdown {
