@@ -12,7 +12,7 @@ extension StorageError {
         case .invalidBatch: .invalidRecord
         case .invalidTimestamp: .invalidTimestamp
         case .invalidConfig: .invalidConfig
-        case .diskFull, .io, .corruptFile: .kafkaStorageError
+        case .diskFull, .io, .corruptFile, .appendRefusedForSpace, .directoryOffline: .kafkaStorageError
         case .logClosed: .notLeaderOrFollower
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .unknownProducerId: .unknownProducerId

@@ -16,6 +16,7 @@ enum FileIO {
 
     /// Opens `path`; `create` adds O_CREAT (mode 0644), `truncate` O_TRUNC.
     static func openFile(_ path: String, create: Bool = false, truncate: Bool = false) throws(StorageError) -> Int32 {
+        try StorageFaults.check(.open, path: path)
         var flags = O_RDWR | O_CLOEXEC
         if create { flags |= O_CREAT }
         if truncate { flags |= O_TRUNC }
@@ -35,6 +36,7 @@ enum FileIO {
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(StorageError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
+        try StorageFaults.check(.read, path: path())
         var done = 0
         while done < buffer.count {
             let count = pread(fd, base + done, buffer.count - done, off_t(offset) + off_t(done))
@@ -51,6 +53,7 @@ enum FileIO {
     /// Writes all of `bytes` at `offset`.
     static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(StorageError) {
         guard let base = bytes.baseAddress else { return }
+        try StorageFaults.check(.write, path: path())
         var done = 0
         while done < bytes.count {
             let count = pwrite(fd, base + done, bytes.count - done, off_t(offset) + off_t(done))
@@ -65,6 +68,7 @@ enum FileIO {
     /// Writes every byte the vectors describe, in order, starting at `offset`. The vectors are
     /// consumed (advanced past what was written), at most ``maxIOVectors`` per call.
     static func write(_ fd: Int32, _ vectors: UnsafeMutableBufferPointer<iovec>, at offset: Int64, path: @autoclosure () -> String) throws(StorageError) {
+        try StorageFaults.check(.write, path: path())
         var first = 0
         var position = offset
         while first < vectors.count {
@@ -97,6 +101,7 @@ enum FileIO {
 
     /// Flushes data and metadata (fsync).
     static func sync(_ fd: Int32, path: @autoclosure () -> String) throws(StorageError) {
+        try StorageFaults.check(.sync, path: path())
         while true {
             #if canImport(Darwin)
             if fcntl(fd, F_FULLFSYNC) == 0 { return }
@@ -111,6 +116,7 @@ enum FileIO {
         #if canImport(Darwin)
         try sync(fd, path: path())
         #else
+        try StorageFaults.check(.sync, path: path())
         while true {
             if fdatasync(fd) == 0 { return }
             if errno != EINTR { throw .failure(.sync, path: path(), errno: errno) }
@@ -120,6 +126,7 @@ enum FileIO {
 
     /// Sets the file's length; bytes past it are discarded, new bytes read as zeros.
     static func setLength(_ fd: Int32, to length: Int64, path: @autoclosure () -> String) throws(StorageError) {
+        try StorageFaults.check(.truncate, path: path())
         while true {
             if ftruncate(fd, off_t(length)) == 0 { return }
             if errno != EINTR { throw .failure(.truncate, path: path(), errno: errno) }
@@ -139,6 +146,7 @@ enum FileIO {
     }
 
     static func move(_ from: String, to: String) throws(StorageError) {
+        try StorageFaults.check(.rename, path: from)
         guard rename(from, to) == 0 else { throw .failure(.rename, path: from, errno: errno) }
     }
 
@@ -152,12 +160,14 @@ enum FileIO {
 
     /// Creates `path` (one level) unless it exists.
     static func createDirectory(_ path: String) throws(StorageError) {
+        try StorageFaults.check(.createDirectory, path: path)
         if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
         throw .failure(.createDirectory, path: path, errno: errno)
     }
 
     /// Makes renames, creations and unlinks inside `path` durable.
     static func syncDirectory(_ path: String) throws(StorageError) {
+        try StorageFaults.check(.syncDirectory, path: path)
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .failure(.syncDirectory, path: path, errno: errno) }
         defer { _ = close(fd) }

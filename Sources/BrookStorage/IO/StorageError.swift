@@ -16,6 +16,13 @@ import BrookRecords
 public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file system has no space (or quota) left (`ENOSPC`, `EDQUOT`) while writing `path`.
     case diskFull(path: String)
+    /// An append found no space left on the disk and was refused whole: nothing of it was
+    /// written and the log is intact, so appends may succeed again once space is freed.
+    case appendRefusedForSpace(path: String)
+    /// The log directory went offline after an I/O failure (`cause`): what is on its disk can no
+    /// longer be trusted, so every log in it refuses reads and writes until the broker restarts
+    /// and recovers it (Kafka's offline log directory).
+    case directoryOffline(directory: String, cause: String)
     /// A system call failed with `errno` on `path`.
     case io(errno: Int32, path: String, operation: FileOperation)
     /// A fetch or truncation named an offset outside `[logStartOffset, logEndOffset]`.
@@ -55,6 +62,15 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case createDirectory, listDirectory, syncDirectory
     }
 
+    /// Whether the failure means the disk may not hold what the log believes it holds: a failed
+    /// write, fsync, truncation or rename. Such a failure takes the log directory offline.
+    public var isDiskFailure: Bool {
+        switch self {
+        case .diskFull, .io: true
+        default: false
+        }
+    }
+
     /// Maps a failed call's errno to an error, singling out a full disk.
     static func failure(_ operation: FileOperation, path: String, errno code: Int32) -> StorageError {
         if code == ENOSPC || code == EDQUOT {
@@ -67,6 +83,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .diskFull(let path):
             "no space left on device while writing \(path)"
+        case .appendRefusedForSpace(let path):
+            "no space left on device for an append to \(path); nothing was written"
+        case .directoryOffline(let directory, let cause):
+            "log directory \(directory) is offline after an I/O failure: \(cause)"
         case .io(let code, let path, let operation):
             "\(operation.rawValue) failed for \(path): \(Self.message(for: code)) (errno \(code))"
         case .offsetOutOfRange(let offset, let start, let end):

@@ -26,7 +26,9 @@ extension LogSegment.State {
 extension LogSegment {
     /// Appends batches `range` of `batches` at the end of the segment: one write, then the
     /// in-memory bookkeeping. On failure nothing is accounted for and a partial write past the
-    /// old end is cut (best effort); the next append overwrites it anyway.
+    /// old end is cut. A full disk whose partial write was cut (or fell in preallocated space
+    /// the next append overwrites) throws ``StorageError/appendRefusedForSpace(path:)``: the
+    /// segment is as it was. If the cut fails too, the original failure is thrown.
     ///
     /// Only the partition's single writer calls this; the write itself runs without the lock.
     func append(_ batches: AppendBatches, range: Range<Int>, indexIntervalBytes: Int) throws(StorageError) {
@@ -34,10 +36,18 @@ extension LogSegment {
         do {
             try batches.write(range, to: log, at: Int64(position))
         } catch {
-            if !preallocated {
-                try? log.setLength(Int64(position))
+            guard case .diskFull(let path) = error else {
+                if !preallocated { try? log.setLength(Int64(position)) }
+                throw error
             }
-            throw error
+            if !preallocated {
+                do {
+                    try log.setLength(Int64(position))
+                } catch _ {
+                    throw error
+                }
+            }
+            throw .appendRefusedForSpace(path: path)
         }
         state.withLock { state in
             var at = position

@@ -172,7 +172,13 @@ extension PartitionLog {
             while end < batches.batches.count && batches.batches[end].lastOffset - active.baseOffset <= Int64(Int32.max) {
                 end += 1
             }
-            try active.append(batches, range: index..<end, indexIntervalBytes: config.indexIntervalBytes)
+            do {
+                try active.append(batches, range: index..<end, indexIntervalBytes: config.indexIntervalBytes)
+            } catch {
+                // Refused whole only if no earlier part of this request was published.
+                guard case .appendRefusedForSpace(let path) = error, index > 0 else { throw error }
+                throw .diskFull(path: path)
+            }
             let logEnd = batches.batches[end - 1].lastOffset + 1
             let written = batches.batches[index].baseOffset..<logEnd
             for transaction in completed where transaction.isAborted && written.contains(transaction.lastOffset) {

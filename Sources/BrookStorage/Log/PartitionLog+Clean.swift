@@ -147,6 +147,7 @@ extension PartitionLog {
             throw error
         }
 
+        try health.check()
         let swapped = try writeLock.withLock { (_: inout Void) throws(StorageError) -> Bool in
             let current = view
             let all = current.segments.all

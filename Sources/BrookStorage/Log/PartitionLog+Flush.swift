@@ -8,6 +8,12 @@ extension PartitionLog {
     /// Runs without the write lock, so appends and reads continue during the syncs; a
     /// truncation that happens meanwhile keeps the recovery point from moving past the new end.
     public func flush(upTo offset: Int64? = nil) throws(StorageError) {
+        try health.guarding { () throws(StorageError) in try flushOnline(upTo: offset) }
+    }
+
+    /// ``flush(upTo:)`` once the directory is known online. A failed fsync never moves the
+    /// recovery point, and (through ``LogDirectoryHealth``) no fsync is tried again.
+    private func flushOnline(upTo offset: Int64?) throws(StorageError) {
         let view = self.view
         let target = min(offset ?? view.logEndOffset, view.logEndOffset)
         guard target > view.recoveryPoint else { return }
@@ -55,6 +61,10 @@ extension PartitionLog {
     /// (a second close does nothing). Files stay open while reads hold regions of them. The
     /// log manager writes the directory's checkpoints and clean-shutdown marker afterwards.
     public func close() throws(StorageError) {
+        try health.guarding { () throws(StorageError) in try closeOnline() }
+    }
+
+    private func closeOnline() throws(StorageError) {
         try writeLock.withLock { (_: inout Void) throws(StorageError) in
             let current = view
             guard !current.isClosed else { return }

@@ -37,8 +37,11 @@ extension PartitionLog {
         logStartOffset: Int64? = nil,
         hadCleanShutdown: Bool,
         clock: any LogClock = SystemLogClock(),
-        syncsRolledSegmentsInline: Bool = true
+        syncsRolledSegmentsInline: Bool = true,
+        health: LogDirectoryHealth? = nil
     ) throws(StorageError) -> PartitionLog {
+        let health = health ?? LogDirectoryHealth(directory: parentDirectory(of: directory))
+        try health.check()
         try FileIO.createDirectory(directory)
         let now = clock.nowMilliseconds()
         let checkpoint = LeaderEpochCheckpoint(directory: directory)
@@ -128,7 +131,8 @@ extension PartitionLog {
         state.producers = try loadProducerState(
             directory: directory, segments: segments, activeSize: last.size, logEnd: logEnd,
             rebuildingTransactionIndexFrom: rebuildTransactionsFrom)
-        return PartitionLog(directory: directory, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline, state: state)
+        return PartitionLog(
+            directory: directory, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline, health: health, state: state)
     }
 
     /// Deletes `.deleted` and `.cleaned` files and orphan indexes, completes interrupted swaps,
@@ -180,4 +184,11 @@ extension PartitionLog {
         }
         return logBases
     }
+}
+
+/// The directory holding `path` (its log directory, for a partition directory).
+func parentDirectory(of path: String) -> String {
+    let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+    guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+    return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
 }

@@ -14,6 +14,7 @@ extension PartitionLog {
     ///   `offset` is below the log start offset or above the log end offset. At the log end
     ///   offset (or at `maxOffset`) the result is empty.
     public func read(from offset: Int64, maxBytes: Int, upTo maxOffset: Int64? = nil) throws(StorageError) -> LogReadResult {
+        try health.check()
         let view = self.view
         guard !view.isClosed else { throw .logClosed(directory: directory) }
         guard offset >= view.logStartOffset, offset <= view.logEndOffset else {
@@ -51,6 +52,7 @@ extension PartitionLog {
     /// segments' largest timestamps, then the time index, then a scan of batch headers, decoding
     /// only the one batch that holds the answer. Nil when no record qualifies.
     public func offset(for query: OffsetQuery) throws(StorageError) -> TimestampAndOffset? {
+        try health.check()
         let view = self.view
         guard !view.isClosed else { throw .logClosed(directory: directory) }
         switch query {

@@ -142,6 +142,7 @@ extension PartitionLog {
     /// scheduler calls this periodically). Returns how many segments were deleted.
     @discardableResult
     public func deleteExpiredSegmentFiles(now: Int64? = nil) throws(StorageError) -> Int {
+        try health.check()
         let now = now ?? clock.nowMilliseconds()
         let due = state.withLock { state -> [PendingSegmentDeletion] in
             let due = state.pendingDeletions.filter { $0.deleteAtMs <= now }

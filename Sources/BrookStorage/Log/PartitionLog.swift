@@ -32,6 +32,9 @@ public final class PartitionLog: Sendable {
     /// Whether the append that rolls also fsyncs the rolled segments (else ``flushIfDue()`` does).
     let syncsRolledSegmentsInline: Bool
     let epochCheckpoint: LeaderEpochCheckpoint
+    /// The health of the log directory holding this log, shared with its other logs: a disk
+    /// failure in any of them takes all of them offline (see ``LogDirectoryHealth``).
+    public let health: LogDirectoryHealth
     let writeLock = Mutex<Void>(())
     let state: Mutex<LogState>
 
@@ -57,8 +60,9 @@ public final class PartitionLog: Sendable {
         var isClosed = false
     }
 
-    init(directory: String, clock: any LogClock, syncsRolledSegmentsInline: Bool, state: LogState) {
+    init(directory: String, clock: any LogClock, syncsRolledSegmentsInline: Bool, health: LogDirectoryHealth, state: LogState) {
         self.directory = directory
+        self.health = health
         self.clock = clock
         self.syncsRolledSegmentsInline = syncsRolledSegmentsInline
         self.epochCheckpoint = LeaderEpochCheckpoint(directory: directory)
@@ -101,6 +105,7 @@ public final class PartitionLog: Sendable {
     /// What retention and the cleaner need to know about each segment, oldest first, the active
     /// one last (see ``RetentionPolicy`` and ``CompactionPlanner``).
     public func segmentSummaries() throws(StorageError) -> [SegmentSummary] {
+        try health.check()
         let view = self.view
         var summaries: [SegmentSummary] = []
         for index in 0..<view.segments.count {
@@ -126,12 +131,15 @@ public final class PartitionLog: Sendable {
         }
     }
 
-    /// Runs `body` holding the write lock, after checking that the log is open.
+    /// Runs `body` holding the write lock, after checking that the log is open and its
+    /// directory online; a disk failure it throws takes the directory offline.
     func mutating<T: Sendable>(_ body: (LogState) throws(StorageError) -> T) throws(StorageError) -> T {
-        try writeLock.withLock { (_: inout Void) throws(StorageError) -> T in
-            let current = view
-            guard !current.isClosed else { throw .logClosed(directory: directory) }
-            return try body(current)
+        try health.guarding { () throws(StorageError) -> T in
+            try writeLock.withLock { (_: inout Void) throws(StorageError) -> T in
+                let current = view
+                guard !current.isClosed else { throw .logClosed(directory: directory) }
+                return try body(current)
+            }
         }
     }
 

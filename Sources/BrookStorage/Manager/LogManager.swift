@@ -13,6 +13,10 @@ import Synchronization
 ///
 /// Shutdown: every log is flushed and closed, then the checkpoints are written and the marker is
 /// created. Thread-safety: the table of logs is guarded by a mutex; each log guards itself.
+///
+/// A disk failure in a directory takes it offline (``LogDirectoryHealth``): its logs refuse
+/// reads and writes, new partitions go to the directories still online, and nothing of it is
+/// flushed, checkpointed or marked clean again, so the next start recovers it.
 public final class LogManager: Sendable {
     public struct Configuration: Sendable {
         public var logDirs: [String]
@@ -24,6 +28,8 @@ public final class LogManager: Sendable {
         public var syncsRolledSegmentsInline = false
         /// The log cleaner's settings (`log.cleaner.dedupe.buffer.size`...).
         public var cleaner = LogCleaner.Configuration()
+        /// Told once per directory when a disk failure takes it offline.
+        public var onDirectoryOffline: @Sendable (String, StorageError) -> Void = { _, _ in }
 
         public init(logDirs: [String], recoveryThreadsPerDataDir: Int = 2) {
             self.logDirs = logDirs
@@ -44,6 +50,8 @@ public final class LogManager: Sendable {
     let deleteHorizons = Mutex<[TopicPartition: Int64]>([:])
     /// Whether each directory was shut down cleanly last time.
     public let hadCleanShutdown: [String: Bool]
+    /// Each log directory's health, shared by the logs in it.
+    public let health: [String: LogDirectoryHealth]
 
     /// Prepares the directories (created when missing) and consumes their clean-shutdown markers.
     public init(configuration: Configuration) throws {
@@ -57,6 +65,15 @@ public final class LogManager: Sendable {
             try marker.remove()
         }
         hadCleanShutdown = clean
+        let report = configuration.onDirectoryOffline
+        health = Dictionary(uniqueKeysWithValues: configuration.logDirs.map { directory in
+            (directory, LogDirectoryHealth(directory: directory, onOffline: report))
+        })
+    }
+
+    /// The log directories still online.
+    public var onlineDirectories: [String] {
+        configuration.logDirs.filter { health[$0]?.isOnline ?? true }
     }
 
     /// Opens every partition found in the log directories, with `config(partition)` as its
@@ -81,12 +98,13 @@ public final class LogManager: Sendable {
             }
             let clock = configuration.clock
             let inline = configuration.syncsRolledSegmentsInline
+            let directoryHealth = health[directory]
             let results = try await Self.run(jobs, parallelism: max(1, configuration.recoveryThreadsPerDataDir)) { job in
                 let (partition, path, logConfig) = job
                 let log = try PartitionLog.open(
                     directory: path, config: logConfig, recoveryPoint: recoveryPoints[partition] ?? 0,
                     logStartOffset: startOffsets[partition], hadCleanShutdown: clean, clock: clock,
-                    syncsRolledSegmentsInline: inline
+                    syncsRolledSegmentsInline: inline, health: directoryHealth
                 )
                 return (partition, log)
             }
@@ -146,15 +164,21 @@ public final class LogManager: Sendable {
     /// Opens the partition's log, creating it in the directory with the fewest partitions.
     public func getOrCreate(_ partition: TopicPartition, config: LogConfig) throws -> PartitionLog {
         if let existing = log(partition) { return existing }
+        let online = onlineDirectories
+        guard !online.isEmpty else {
+            let failed = configuration.logDirs[0]
+            throw StorageError.directoryOffline(
+                directory: failed, cause: health[failed]?.failure?.description ?? "every log directory is offline")
+        }
         let directory = logs.withLock { table in
-            configuration.logDirs.min { left, right in
+            online.min { left, right in
                 table.values.filter { $0.directory == left }.count < table.values.filter { $0.directory == right }.count
-            } ?? configuration.logDirs[0]
+            } ?? online[0]
         }
         let path = directory + "/" + PartitionDirectoryName.name(for: partition)
         let log = try PartitionLog.open(
             directory: path, config: config, recoveryPoint: 0, hadCleanShutdown: true, clock: configuration.clock,
-            syncsRolledSegmentsInline: configuration.syncsRolledSegmentsInline
+            syncsRolledSegmentsInline: configuration.syncsRolledSegmentsInline, health: health[directory]
         )
         return logs.withLock { table in
             if let raced = table[partition] {
@@ -182,7 +206,7 @@ public final class LogManager: Sendable {
     /// Writes each directory's recovery-point and log-start-offset checkpoints.
     public func checkpoint() throws {
         let snapshot = logs.withLock { $0 }
-        for directory in configuration.logDirs {
+        for directory in onlineDirectories {
             let here = snapshot.filter { $0.value.directory == directory }
             try OffsetCheckpointFile(directory: directory, kind: .recoveryPoint).write(here.mapValues { $0.log.recoveryPoint })
             try OffsetCheckpointFile(directory: directory, kind: .logStartOffset).write(here.mapValues { $0.log.logStartOffset })
@@ -190,8 +214,9 @@ public final class LogManager: Sendable {
     }
 
     /// Flushes and closes every log, writes the checkpoints and the clean-shutdown markers.
+    /// Offline directories are left as they are, unmarked, so the next start recovers them.
     public func shutdown() throws {
-        let snapshot = logs.withLock { $0 }
+        let snapshot = logs.withLock { $0 }.filter { health[$0.value.directory]?.isOnline ?? true }
         for entry in snapshot.values {
             try entry.log.flush()
         }
@@ -199,7 +224,7 @@ public final class LogManager: Sendable {
         for entry in snapshot.values {
             try entry.log.close()
         }
-        for directory in configuration.logDirs {
+        for directory in onlineDirectories {
             try CleanShutdownMarker(logDirectory: directory).create()
         }
     }
