@@ -109,7 +109,8 @@ public struct Broker: Sendable {
             maximumResponseBytes: max(1024, config.int("fetch.max.bytes"))
         ))
         router.register(ListOffsetsHandler(partitions: partitions.table))
-        router.register(WriteTxnMarkersHandler(partitions: partitions.table, groups: groups))
+        router.register(WriteTxnMarkersHandler(
+            partitions: partitions.table, groups: groups, highestCoordinatorEpoch: { transactions.highestCoordinatorEpoch }))
         router.register(OffsetForLeaderEpochHandler(partitions: partitions.table))
         router.register(DeleteRecordsHandler(partitions: partitions.table))
         router.register(DescribeLogDirsHandler(logs: logs))

@@ -3,6 +3,7 @@ import BrookCoordinator
 import BrookModel
 import BrookProtocol
 import BrookRecords
+import BrookStorage
 import Logging
 import Testing
 
@@ -48,6 +49,17 @@ struct TransactionFixture {
         return Dictionary(uniqueKeysWithValues: response.resultsByTopicV3AndBelow.flatMap { topic in
             topic.resultsByPartition.map { ($0.partitionIndex, ErrorCode(rawValue: $0.partitionErrorCode)!) }
         })
+    }
+
+    /// A second host over the same metadata and logs, as a broker restart makes.
+    func restartedHost() -> TransactionCoordinatorHost {
+        let metadata = partitions.metadata
+        var settings = TransactionCoordinatorHost.Settings()
+        settings.transaction.statePartitions = 3
+        return TransactionCoordinatorHost(
+            settings: settings, metadata: metadata, partitions: partitions.manager,
+            markers: LocalMarkerWriter(partitions: partitions.manager.table, groups: groups),
+            producerIds: ProducerIdManager { try metadata.allocateProducerIds(count: $0) }, logger: Logger(label: "test"))
     }
 
     func remove() { partitions.remove() }
@@ -143,6 +155,60 @@ struct TransactionFixture {
         let filtered = try await serve(list, ListTransactionsRequest(stateFilters: ["Ongoing", "Bogus"]), version: 0)
         #expect(filtered.transactionStates.isEmpty)
         #expect(filtered.unknownStateFilters == ["Bogus"])
+    }
+
+    @Test func eachLoadTakesAHigherCoordinatorEpochAndAMarkerAboveItCannotPinTheLastStableOffset() async throws {
+        let fixture = try TransactionFixture()
+        defer { fixture.remove() }
+        try fixture.partitions.topic("t", partitions: 1)
+        let partition = { fixture.partitions.partition("t") }
+        let markers = WriteTxnMarkersHandler(
+            partitions: fixture.partitions.manager.table, groups: fixture.groups,
+            highestCoordinatorEpoch: { [transactions = fixture.transactions] in transactions.highestCoordinatorEpoch })
+        func transaction(_ host: TransactionCoordinatorHost, _ producer: InitProducerIdResponse, sequence: Int32) async throws {
+            let add = AddPartitionsToTxnRequest(
+                v3AndBelowTransactionalId: "tx", v3AndBelowProducerId: producer.producerId,
+                v3AndBelowProducerEpoch: producer.producerEpoch, v3AndBelowTopics: [.init(name: "t", partitions: [0])])
+            let added = try await serve(AddPartitionsToTxnHandler(transactions: host, metadata: fixture.partitions.metadata), add, version: 3)
+            #expect(added.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode == 0)
+            var builder = RecordBatchBuilder(configuration: .init(
+                producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: sequence, isTransactional: true))
+            builder.append(timestamp: GroupCoordinator.wallClockMilliseconds(), key: nil, value: nil)
+            try partition().appendAsLeader(try builder.build(), requiredAcks: 1)
+            #expect(partition().lastStableOffset < partition().highWatermark)
+            let end = EndTxnRequest(transactionalId: "tx", producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: true)
+            #expect(try await serve(EndTxnHandler(transactions: host), end, version: 3).errorCode == 0)
+        }
+
+        let producer = try await fixture.initialise("tx")
+        #expect(try fixture.transactions.coordinator().shards.map(\.coordinatorEpoch) == [1, 1, 1])
+        #expect(fixture.transactions.highestCoordinatorEpoch == 1)
+        try await transaction(fixture.transactions, producer, sequence: 0)
+        #expect(partition().log.producerState.entries[producer.producerId]?.coordinatorEpoch == 1)
+
+        // A marker claiming a coordinator epoch no coordinator has had is refused and writes nothing.
+        let forged = WriteTxnMarkersRequest(markers: [.init(
+            producerId: producer.producerId, producerEpoch: producer.producerEpoch, transactionResult: false,
+            topics: [.init(name: "t", partitionIndexes: [0])], coordinatorEpoch: Int32.max)])
+        let refused = try await serve(markers, forged, version: 1)
+        #expect(refused.markers[0].topics[0].partitions[0].errorCode == ErrorCode.transactionCoordinatorFenced.rawValue)
+        #expect(partition().log.producerState.entries[producer.producerId]?.coordinatorEpoch == 1)
+        // So the coordinator's next markers are written and the last stable offset moves on.
+        try await transaction(fixture.transactions, producer, sequence: 1)
+        #expect(partition().lastStableOffset == partition().highWatermark)
+
+        // After a restart the coordinator loads at a higher epoch, and its markers are written.
+        fixture.transactions.started?.shutdown()
+        let restarted = fixture.restartedHost()
+        #expect(try restarted.coordinator().shards.map(\.coordinatorEpoch) == [2, 2, 2])
+        #expect(restarted.highestCoordinatorEpoch == 2)
+        let initialised = try await serve(
+            InitProducerIdHandler(producerIds: restarted.producerIds, transactions: restarted),
+            InitProducerIdRequest(transactionalId: "tx", transactionTimeoutMs: 60_000), version: 4)
+        #expect(initialised.errorCode == 0)
+        try await transaction(restarted, initialised, sequence: 0)
+        #expect(partition().lastStableOffset == partition().highWatermark)
+        #expect(partition().log.producerState.entries[producer.producerId]?.coordinatorEpoch == 2)
     }
 
     @Test func addOffsetsAddsTheGroupsOffsetsPartition() async throws {

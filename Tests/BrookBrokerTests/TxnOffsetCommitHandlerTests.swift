@@ -60,7 +60,7 @@ import Testing
             #expect(try await fetchStable(groups, version: fetchVersion) == (0, ErrorCode.unstableOffsetCommit.code, -1))
         }
 
-        let markers = WriteTxnMarkersHandler(partitions: fixture.manager.table, groups: groups)
+        let markers = WriteTxnMarkersHandler(partitions: fixture.manager.table, groups: groups, highestCoordinatorEpoch: { 1 })
         let written = try await serve(markers, WriteTxnMarkersRequest(markers: [
             .init(producerId: 9, producerEpoch: 0, transactionResult: true,
                   topics: [.init(name: Self.offsetsTopic, partitionIndexes: [0])], coordinatorEpoch: 1),
@@ -81,7 +81,7 @@ import Testing
         let groups = fixture.groups()
         let handler = TxnOffsetCommitHandler(groups: groups, metadata: fixture.metadata)
         _ = try await serve(handler, commitRequest(producerId: 3), version: 3)
-        let markers = WriteTxnMarkersHandler(partitions: fixture.manager.table, groups: groups)
+        let markers = WriteTxnMarkersHandler(partitions: fixture.manager.table, groups: groups, highestCoordinatorEpoch: { 1 })
         _ = try await serve(markers, WriteTxnMarkersRequest(markers: [
             .init(producerId: 3, producerEpoch: 0, transactionResult: false,
                   topics: [.init(name: Self.offsetsTopic, partitionIndexes: [0])], coordinatorEpoch: 1),

@@ -44,7 +44,7 @@ import Testing
         #expect(try await latest(listOffsets, isolationLevel: 1) == 0)
         #expect(try await latest(listOffsets, isolationLevel: 0) == 3)
 
-        let handler = WriteTxnMarkersHandler(partitions: fixture.manager.table, groups: fixture.groups())
+        let handler = WriteTxnMarkersHandler(partitions: fixture.manager.table, groups: fixture.groups(), highestCoordinatorEpoch: { 1 })
         let request = WriteTxnMarkersRequest(markers: [marker(1, commit: true), marker(2, commit: false, partitions: [0, 7])])
         let response = try await serve(handler, request, version: version)
         #expect(response.markers.map(\.producerId) == [1, 2])

@@ -91,6 +91,19 @@ private func orders(_ partitions: Int32...) -> Set<TopicPartition> {
         #expect(group.stateName == "Empty")
     }
 
+    @Test(arguments: ["orders(", "[z-a]", "(?=orders)", "a**"])
+    func anInvalidRegexIsRefusedWithInvalidRegularExpression(pattern: String) {
+        var group = ConsumerGroup(groupId: "g")
+        let joining = group.heartbeat(beat("a", epoch: 0, regex: pattern), catalog: catalog, configuration: configuration, now: 0, newMemberId: { "x" })
+        #expect(joining.error == .invalidRegularExpression)
+        #expect(joining.errorMessage?.contains(pattern) == true)
+        #expect(group.members.isEmpty)
+        _ = group.heartbeat(beat("a", epoch: 0, topics: ["orders"]), catalog: catalog, configuration: configuration, now: 0, newMemberId: { "x" })
+        let changing = group.heartbeat(beat("a", epoch: 1, regex: pattern), catalog: catalog, configuration: configuration, now: 1, newMemberId: { "x" })
+        #expect(changing.error == .invalidRegularExpression)
+        #expect(group.members["a"]?.subscribedTopicRegex == nil)
+    }
+
     @Test func regexSubscriptionsFollowTheCatalog() {
         var group = ConsumerGroup(groupId: "g")
         let result = group.heartbeat(beat("a", epoch: 0, regex: "orders.*"), catalog: catalog, configuration: configuration, now: 0, newMemberId: { "x" })

@@ -10,10 +10,18 @@ import Testing
 final class RecordingMarkerWriter: TransactionMarkerWriter {
     let written = Mutex<[TransactionMarkers]>([])
     let failing = Atomic<Bool>(false)
+    /// Partitions that answer this error instead of writing the marker.
+    let refusing = Mutex<[TopicPartition: ErrorCode]>([:])
+    let attempts = Atomic<Int>(0)
 
     func write(_ markers: TransactionMarkers) async -> [TopicPartition: ErrorCode] {
+        attempts.add(1, ordering: .relaxed)
         if failing.load(ordering: .relaxed) {
             return Dictionary(uniqueKeysWithValues: markers.partitions.map { ($0, ErrorCode.kafkaStorageError) })
+        }
+        let refused = refusing.withLock { $0 }
+        if !refused.isEmpty {
+            return Dictionary(uniqueKeysWithValues: markers.partitions.map { ($0, refused[$0] ?? ErrorCode.none) })
         }
         written.withLock { $0.append(markers) }
         return Dictionary(uniqueKeysWithValues: markers.partitions.map { ($0, ErrorCode.none) })
@@ -152,6 +160,20 @@ final class ProducerIdSequence: Sendable {
         await shard.completePreparedTransactions()
         #expect(shard.transaction("tx")?.state == .completeCommit)
         #expect(markers.all.map(\.commit) == [true])
+    }
+
+    @Test(arguments: [ErrorCode.transactionCoordinatorFenced, .invalidProducerEpoch])
+    func aMarkerRefusedForGoodIsNotRetriedAndTheTransactionCompletes(refusal: ErrorCode) async throws {
+        let shard = makeShard()
+        let (producerId, epoch) = try await initialise(shard)
+        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
+        markers.refusing.withLock { $0 = [tp0: refusal] }
+        #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .none)
+        #expect(shard.transaction("tx")?.state == .completeCommit)
+        await shard.completePreparedTransactions()
+        #expect(markers.attempts.load(ordering: .relaxed) == 1)
+        // The producer goes on with its next transaction.
+        #expect(throws: Never.self) { try shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).get() }
     }
 
     @Test func aReloadRestoresIdsAndFinishesPreparedTransactions() async throws {

@@ -124,3 +124,22 @@ def test_a_group_is_either_classic_or_consumer(kip848_broker):
     assert error is not None and error.code() == KafkaError.INCONSISTENT_GROUP_PROTOCOL
     classic.close()
     modern.consumer.close()
+
+
+def test_kip848_regex_that_re2_refuses_is_a_fatal_invalid_regular_expression(kip848_broker):
+    """librdkafka accepts `^bad**` locally; the broker compiles it with RE2's rules (as Kafka's RE2J
+    does), refuses it with INVALID_REGULAR_EXPRESSION, and librdkafka raises it as fatal instead of
+    the member silently subscribing to nothing."""
+    consumer = kip848_consumer(kip848_broker, "g848-bad-regex")
+    try:
+        consumer.subscribe(["^bad**"])
+        error = None
+        for _ in range(40):
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is not None:
+                error = message.error()
+                break
+        assert error is not None, "no error for an invalid regex"
+        assert error.code() == KafkaError._FATAL and "regular expression is not valid" in error.str(), error
+    finally:
+        consumer.close()

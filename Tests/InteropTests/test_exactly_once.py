@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka import KafkaException
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import AbortTransactionSpec
+from kafka.errors import TransactionCoordinatorFencedError
 from kafka import TopicPartition as KafkaPythonTopicPartition
 
 from conftest import wait_until
@@ -256,3 +257,38 @@ def test_idle_transactional_ids_expire(broker_factory):
     finally:
         admin.close()
     assert read_all(broker, "expiring", 1, "read_committed") == [b"kept", b"again"]
+
+
+def test_a_marker_from_no_coordinator_cannot_pin_the_last_stable_offset(txn_broker):
+    """A WriteTxnMarkers claiming a coordinator epoch higher than any coordinator has had is refused
+    (it would fence the real coordinator's markers for the producer, so its next transaction would
+    hold the last stable offset forever); the coordinator's epoch grows with each broker start."""
+    create_topic(txn_broker, "forged")
+    partition = KafkaPythonTopicPartition("forged", 0)
+    client = transactional_producer(txn_broker, "forged-id")
+    produce_transaction(client, "forged", [b"a"], commit=True)
+
+    def producer_state():
+        admin = KafkaAdminClient(bootstrap_servers=txn_broker.bootstrap)
+        try:
+            (entry,) = admin.describe_producers([partition])[partition].active_producers
+            return entry
+        finally:
+            admin.close()
+
+    entry = producer_state()
+    assert entry.coordinator_epoch >= 1
+    admin = KafkaAdminClient(bootstrap_servers=txn_broker.bootstrap)
+    try:
+        with pytest.raises(TransactionCoordinatorFencedError):
+            admin.abort_transaction(AbortTransactionSpec(partition, entry.producer_id, entry.producer_epoch, 2**31 - 1))
+    finally:
+        admin.close()
+    produce_transaction(client, "forged", [b"b"], commit=True)
+    assert read_all(txn_broker, "forged", 1, "read_committed") == [b"a", b"b"]
+
+    txn_broker.restart()
+    client = transactional_producer(txn_broker, "forged-id")
+    produce_transaction(client, "forged", [b"c"], commit=True)
+    assert read_all(txn_broker, "forged", 1, "read_committed") == [b"a", b"b", b"c"]
+    assert producer_state().coordinator_epoch > entry.coordinator_epoch

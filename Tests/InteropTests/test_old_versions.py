@@ -4,11 +4,13 @@ api_version=(0, 10, 1) makes kafka-python send Produce v2 with magic 1 message s
 (down-converted to magic 1 by the broker); api_version=(0, 9) sends Produce v1 with magic 0 and
 Fetch v1 (magic 0: no timestamps). Mixed tests cross new (confluent-kafka, v2 batches) and old clients.
 """
+import struct
 import uuid
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+import kafka_wire
 from records_support import TIMEOUT, consume, create_topic, now_ms, produce_all, producer
 
 OLD_VERSIONS = {"magic1": (0, 10, 1), "magic0": (0, 9)}
@@ -112,3 +114,44 @@ def test_old_produce_new_consume_after_new_records(broker):
     assert [r.timestamp for r in new] == [base + i for i in range(6)]
     old = old_consume(broker, OLD_VERSIONS["magic0"], topic, 6)
     assert [r.key for r in old] == [r.key for r in new]
+
+
+def list_offsets_v0(broker, topic: str, timestamp: int, max_num_offsets: int) -> tuple[int, list[int]]:
+    """ListOffsets v0 for partition 0: (error code, old-style offsets)."""
+    name = topic.encode()
+    body = struct.pack(">ii", -1, 1) + struct.pack(">h", len(name)) + name
+    body += struct.pack(">iiqi", 1, 0, timestamp, max_num_offsets)
+    sock = kafka_wire.connect(broker.bootstrap)
+    try:
+        sock.sendall(kafka_wire.request_frame(2, 0, 5, body))
+        frame = kafka_wire.read_frame(sock)
+    finally:
+        sock.close()
+    correlation, topics = struct.unpack_from(">ii", frame, 0)
+    assert (correlation, topics) == (5, 1)
+    (name_length,) = struct.unpack_from(">h", frame, 8)
+    position = 10 + name_length
+    partitions, _index, error, count = struct.unpack_from(">iihi", frame, position)
+    assert partitions == 1
+    offsets = list(struct.unpack_from(f">{count}q", frame, position + 14))
+    return error, offsets
+
+
+def test_list_offsets_v0_answers_up_to_max_num_offsets_newest_first(broker):
+    """ListOffsets v0 (what 0.8-era consumers and tools sent): latest is the log end offset, then the
+    base offsets of the segments, newest first, up to max_num_offsets; earliest is the start."""
+    topic = topic_name("v0-offsets")
+    create_topic(broker, topic, config={"segment.bytes": "200"})
+    client = producer(broker)
+    for index in range(8):
+        client.produce(topic, value=bytes(100) + str(index).encode(), partition=0)
+        client.flush(TIMEOUT)
+
+    error, latest = list_offsets_v0(broker, topic, -1, 100)
+    assert error == 0
+    assert latest[0] == 8 and latest[-1] == 0 and len(latest) > 2
+    assert latest == sorted(set(latest), reverse=True)
+    assert list_offsets_v0(broker, topic, -1, 2) == (0, latest[:2])
+    assert list_offsets_v0(broker, topic, -2, 100) == (0, [0])
+    assert list_offsets_v0(broker, topic, now_ms() + 3_600_000, 100) == (0, latest)
+    assert list_offsets_v0(broker, topic, 0, 100) == (0, [])

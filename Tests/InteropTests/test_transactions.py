@@ -142,3 +142,26 @@ def test_an_open_transaction_holds_back_later_records_until_its_marker(broker):
     assert read_to_end(broker, "read_committed") == [(0, b"before")]
     assert write_txn_markers(broker, [(producer_id, epoch, False)], TOPIC) == [(producer_id, 0)]
     assert read_to_end(broker, "read_committed") == [(0, b"before"), (2, b"after")]
+
+
+def test_a_timestamp_lookup_under_read_committed_stops_at_the_last_stable_offset(broker):
+    """ListOffsets by timestamp with isolation.level read_committed (librdkafka's offsets_for_times)
+    answers no offset for a record at or past the last stable offset, as Kafka does."""
+    create_topic(broker, TOPIC)
+    producer_id, epoch = init_producer_id(broker)
+    base = now_ms()
+    assert produce(broker, TOPIC, batch(-1, -1, -1, [b"before"], timestamp=base - 10_000)) == (0, 0)
+    assert produce(broker, TOPIC, batch(producer_id, epoch, 0, [b"open"], transactional=True, timestamp=base - 5_000)) == (0, 1)
+
+    def lookup(isolation: str, timestamp: int) -> int:
+        client = consumer(broker, {"isolation.level": isolation})
+        try:
+            return client.offsets_for_times([TopicPartition(TOPIC, 0, timestamp)], timeout=TIMEOUT)[0].offset
+        finally:
+            client.close()
+
+    assert lookup("read_committed", base - 20_000) == 0
+    assert lookup("read_committed", base - 7_000) == -1
+    assert lookup("read_uncommitted", base - 7_000) == 1
+    assert write_txn_markers(broker, [(producer_id, epoch, True)], TOPIC) == [(producer_id, 0)]
+    assert lookup("read_committed", base - 7_000) == 1

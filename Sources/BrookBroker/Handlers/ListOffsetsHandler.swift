@@ -4,7 +4,11 @@ import BrookStorage
 
 /// ListOffsets: the earliest, latest or max-timestamp offset of a partition, or the first offset
 /// whose timestamp is at least a given time. With isolation_level READ_COMMITTED (v2+) latest is
-/// the last stable offset.
+/// the last stable offset, and a record found by timestamp or max timestamp at or past it is not
+/// answered (offset -1), as in Kafka: a consumer may not learn of records it cannot read yet.
+///
+/// v0 answers up to `max_num_offsets` offsets, newest first, as Kafka's legacy lookup did from
+/// segment base offsets and file times (``PartitionLog/legacyOffsets(before:maximumCount:)``).
 struct ListOffsetsHandler: RequestHandler {
     typealias Request = ListOffsetsRequest
     let versions: ClosedRange<Int16> = 0...10
@@ -33,6 +37,15 @@ struct ListOffsetsHandler: RequestHandler {
                 ? ErrorCode.unknownLeaderEpoch : ErrorCode.fencedLeaderEpoch).rawValue
             return response
         }
+        if version == 0 {
+            do {
+                response.oldStyleOffsets = try partition.log.legacyOffsets(
+                    before: requested.timestamp, maximumCount: Int(requested.maxNumOffsets))
+            } catch {
+                response.errorCode = error.errorCode.rawValue
+            }
+            return response
+        }
         guard let query = OffsetQuery(kafkaTimestamp: requested.timestamp) else {
             response.errorCode = ErrorCode.invalidRequest.rawValue
             return response
@@ -44,16 +57,15 @@ struct ListOffsetsHandler: RequestHandler {
                 // Consumers may only see up to the high watermark (READ_COMMITTED: the last stable offset).
                 let latest = readCommitted ? partition.lastStableOffset : partition.highWatermark
                 found = TimestampAndOffset(timestamp: -1, offset: latest, leaderEpoch: LeaderEpoch(partition.leaderEpoch))
-            default:
+            case .earliest:
                 found = try partition.log.offset(for: query)
+            case .maxTimestamp, .timestamp:
+                // Only records below the last fetchable offset are answered.
+                let fetchable = readCommitted ? partition.lastStableOffset : partition.highWatermark
+                found = try partition.log.offset(for: query).flatMap { $0.offset < fetchable ? $0 : nil }
             }
         } catch {
             response.errorCode = error.errorCode.rawValue
-            return response
-        }
-        if version == 0 {
-            let offsets = found.map { [$0.offset] } ?? []
-            response.oldStyleOffsets = requested.maxNumOffsets > 0 ? Array(offsets.prefix(Int(requested.maxNumOffsets))) : []
             return response
         }
         response.timestamp = found?.timestamp ?? -1

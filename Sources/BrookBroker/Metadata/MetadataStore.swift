@@ -181,6 +181,37 @@ extension MetadataStore {
         return start..<(start + size)
     }
 
+    /// Makes this node the leader of every partition of `name` again, in a new leader epoch: a
+    /// PartitionRecord per partition with the leader epoch (and partition epoch) one higher.
+    /// Kafka's coordinators take the leader epoch of their partition as their coordinator epoch,
+    /// and it grows on each election; on one node a coordinator loading the partition is that
+    /// election, so the epoch is durable (in the metadata log) and grows with every load.
+    public func bumpLeaderEpochs(topic name: String) throws(MetadataError) -> MetadataImage.Topic {
+        guard let topic = image.topics[name] else {
+            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+        }
+        var records: [MetadataRecord] = []
+        for partition in topic.partitions {
+            let (next, overflow) = partition.leaderEpoch.addingReportingOverflow(1)
+            guard !overflow else {
+                throw MetadataError(.unknownServerError, "the leader epoch of \(name)-\(partition.index) cannot grow past \(partition.leaderEpoch)")
+            }
+            records.append(.partition(PartitionRecord(
+                partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: partition.isr,
+                leader: nodeId, leaderEpoch: next, partitionEpoch: next
+            )))
+        }
+        let image = try commit(records, validateOnly: false) { image throws(MetadataError) in
+            if image.topics[name]?.id != topic.id || image.topics[name]?.partitions != topic.partitions {
+                throw MetadataError(.unknownTopicOrPartition, "Topic \(name) changed concurrently.")
+            }
+        }
+        guard let bumped = image.topics[name] else {
+            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+        }
+        return bumped
+    }
+
     /// Writes dynamic broker config changes to the log as ConfigRecords of resource type BROKER
     /// (a nil value removes the key), as KRaft stores them. The live values are kept by the
     /// ``BrokerConfigStore``; ``dynamicBrokerConfigs(broker:)`` reads them back at start.

@@ -65,16 +65,34 @@ final class TransactionCoordinatorHost: Sendable {
         _ = try coordinator()
     }
 
+    /// The highest coordinator epoch a transaction coordinator of this cluster has had: the
+    /// highest leader epoch of the `__transaction_state` partitions (0 before the topic exists).
+    /// A WriteTxnMarkers claiming a higher one comes from no coordinator.
+    var highestCoordinatorEpoch: Int32 {
+        metadata.image.topics[Self.topicName]?.partitions.map(\.leaderEpoch).max().map { max(0, $0) } ?? 0
+    }
+
+    /// Creates or opens the state topic, takes a new leader epoch for each of its partitions
+    /// (the coordinator epochs of this load, so they grow with every start and survive
+    /// restarts in the metadata log, as the leader epochs Kafka takes them from do), and loads
+    /// the coordinator.
     private func start() throws -> TransactionCoordinator {
         let topic = CoordinatorTopic(
             name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes)
+        _ = try topic.logs(metadata: metadata, partitionManager: partitions)
+        let elected = try metadata.bumpLeaderEpochs(topic: Self.topicName)
+        // The partitions append in the new epoch.
+        try partitions.open(elected, partitions: elected.partitions)
         let logs = try topic.logs(metadata: metadata, partitionManager: partitions)
+        let epochs = elected.partitions.sorted { $0.index < $1.index }.map(\.leaderEpoch)
         var configuration = settings.transaction
         configuration.statePartitions = Int32(logs.count)
         let producerIds = producerIds
         let coordinator = TransactionCoordinator(
-            configuration: configuration, logs: logs, markers: markers, newProducerId: { try producerIds.next() }, logger: logger)
+            configuration: configuration, logs: logs, markers: markers, newProducerId: { try producerIds.next() },
+            coordinatorEpochs: epochs, logger: logger)
         try coordinator.load()
+        logger.info("transaction coordinator loaded \(Self.topicName) at coordinator epochs \(Set(epochs).sorted())")
         return coordinator
     }
 }

@@ -8,6 +8,16 @@ extension ConsumerGroup {
         _ request: ConsumerHeartbeat, catalog: TopicCatalog, configuration: GroupConfiguration, now: Int64,
         newMemberId: () -> String
     ) -> ConsumerHeartbeatResult {
+        // Kafka compiles the regex (RE2J) before anything else and refuses one that is not valid.
+        if let pattern = request.subscribedTopicRegex, !pattern.isEmpty {
+            do throws(TopicRegexError) {
+                _ = try TopicRegex(pattern)
+            } catch {
+                return ConsumerHeartbeatResult(
+                    error: .invalidRegularExpression,
+                    errorMessage: "SubscribedTopicRegex `\(pattern)` is not a valid regular expression: \(error).")
+            }
+        }
         if request.memberEpoch < 0 {
             return leave(request)
         }

@@ -9,7 +9,11 @@ public struct ConsumerMember: Sendable, Equatable {
     public var clientHost: String
     public var rebalanceTimeoutMs: Int32
     public var subscribedTopicNames: [String] = []
-    public var subscribedTopicRegex: String?
+    public var subscribedTopicRegex: String? {
+        didSet { compiledRegex = subscribedTopicRegex.flatMap { try? TopicRegex($0) } }
+    }
+    /// `subscribedTopicRegex` compiled once (nil when unset or not valid: it matches nothing).
+    private(set) var compiledRegex: TopicRegex?
     public var serverAssignor: String?
     /// The epoch of the assignment the member holds.
     public var epoch: Int32 = 0
@@ -35,16 +39,15 @@ public struct ConsumerMember: Sendable, Equatable {
     /// Whether the member subscribes to `topic`, by name or by regular expression.
     func subscribes(to topic: String) -> Bool {
         if subscribedTopicNames.contains(topic) { return true }
-        guard let pattern = subscribedTopicRegex, let regex = try? Regex(pattern) else { return false }
-        return (try? regex.wholeMatch(in: topic)) != nil
+        return compiledRegex?.wholeMatch(topic) ?? false
     }
 
     /// The topics of `catalog` this member subscribes to, by name or by regular expression.
     func subscribedTopics(in catalog: TopicCatalog) -> Set<String> {
         var topics = Set(subscribedTopicNames.filter { catalog.topics[$0] != nil })
-        if let pattern = subscribedTopicRegex, let regex = try? Regex(pattern) {
-            for name in catalog.topics.keys where !name.hasPrefix("__") {
-                if (try? regex.wholeMatch(in: name)) != nil { topics.insert(name) }
+        if let regex = compiledRegex {
+            for name in catalog.topics.keys where !name.hasPrefix("__") && regex.wholeMatch(name) {
+                topics.insert(name)
             }
         }
         return topics

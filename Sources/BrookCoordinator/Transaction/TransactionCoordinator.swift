@@ -13,17 +13,21 @@ public final class TransactionCoordinator: Sendable {
     public let shards: [TransactionShard]
 
     /// Creates a coordinator over one log per state-topic partition (`logs[i]` is partition i).
-    /// `newProducerId` hands out producer ids that are never reused.
+    /// `newProducerId` hands out producer ids that are never reused. `coordinatorEpochs[i]` is
+    /// the coordinator epoch of partition i (Kafka's: the partition's leader epoch, which grows
+    /// each time a coordinator loads it), written into its markers so that partitions refuse
+    /// the markers of an older coordinator; a missing entry is 0.
     public init(
         configuration: TransactionConfiguration, logs: [any CoordinatorLog], markers: any TransactionMarkerWriter,
-        newProducerId: @escaping @Sendable () throws -> Int64, coordinatorEpoch: Int32 = 0, logger: Logger,
+        newProducerId: @escaping @Sendable () throws -> Int64, coordinatorEpochs: [Int32] = [], logger: Logger,
         clock: @escaping @Sendable () -> Int64 = GroupCoordinator.wallClockMilliseconds
     ) {
         self.configuration = configuration
         shards = logs.enumerated().map { index, log in
             TransactionShard(
                 partition: Int32(index), log: log, configuration: configuration, markers: markers,
-                newProducerId: newProducerId, coordinatorEpoch: coordinatorEpoch, clock: clock, logger: logger)
+                newProducerId: newProducerId, coordinatorEpoch: index < coordinatorEpochs.count ? coordinatorEpochs[index] : 0,
+                clock: clock, logger: logger)
         }
     }
 

@@ -19,7 +19,7 @@ public final class TransactionShard: Sendable {
     let markers: any TransactionMarkerWriter
     let newProducerId: @Sendable () throws -> Int64
     /// Written into every marker, so partitions can fence a stale coordinator.
-    let coordinatorEpoch: Int32
+    public let coordinatorEpoch: Int32
     let clock: @Sendable () -> Int64
     let logger: Logger
     let state = Mutex(ShardState())
@@ -281,9 +281,24 @@ public final class TransactionShard: Sendable {
 
     /// Writes `job`'s markers, then completes the transaction if every one was written. Returns
     /// whether the transaction completed.
+    ///
+    /// As Kafka's marker channel does, a partition answering TRANSACTION_COORDINATOR_FENCED (a
+    /// marker of a higher coordinator epoch is there) or INVALID_PRODUCER_EPOCH (a newer epoch of
+    /// the producer is there) is never retried: the marker can never be written. Kafka then
+    /// leaves the transaction to the coordinator that fenced it; on one node there is no other
+    /// coordinator to finish it, so the error is logged and the transaction completes instead of
+    /// staying prepared (and its producer refused with CONCURRENT_TRANSACTIONS) forever.
     private func finish(_ job: TransactionMarkers) async -> Bool {
         let results = await markers.write(job)
-        let failed = results.filter { $0.value != .none && $0.value != .unknownTopicOrPartition }
+        let fenced = results.filter { $0.value == .transactionCoordinatorFenced || $0.value == .invalidProducerEpoch }
+        for (partition, code) in fenced.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
+            logger.error("""
+                \(job.commit ? "COMMIT" : "ABORT") marker of \(job.transactionalId) (producer \(job.producerId), epoch \(job.producerEpoch)) \
+                refused for good by \(partition.topic)-\(partition.partition) with \(code) at coordinator epoch \(job.coordinatorEpoch); \
+                not retried
+                """)
+        }
+        let failed = results.filter { $0.value != .none && $0.value != .unknownTopicOrPartition && fenced[$0.key] == nil }
         return state.withLock { state in
             state.writingMarkers.remove(job.transactionalId)
             guard failed.isEmpty else {

@@ -82,6 +82,32 @@ extension PartitionLog {
         }
     }
 
+    /// ListOffsets v0's answer (Kafka's legacyFetchOffsetsBefore): up to `maximumCount` offsets,
+    /// newest first, drawn from each segment's base offset (at least the log start offset) paired
+    /// with its file's last-modified time, followed by the log end offset at the current time
+    /// when the active segment holds anything. `-1` (latest) starts from the newest pair,
+    /// `-2` (earliest) answers only the oldest, and any other value starts from the newest pair
+    /// whose time is at most it (none: an empty answer).
+    public func legacyOffsets(before timestamp: Int64, maximumCount: Int) throws(StorageError) -> [Int64] {
+        let view = self.view
+        guard !view.isClosed else { throw .logClosed(directory: directory) }
+        guard maximumCount > 0 else { return [] }
+        var pairs: [(offset: Int64, time: Int64)] = []
+        for segment in view.segments.all {
+            pairs.append((max(segment.baseOffset, view.logStartOffset), try segment.log.modifiedMilliseconds()))
+        }
+        if view.activeSize > 0 { pairs.append((view.logEndOffset, clock.nowMilliseconds())) }
+        let start: Int
+        switch timestamp {
+        case -1: start = pairs.count - 1
+        case -2: start = pairs.isEmpty ? -1 : 0
+        default: start = pairs.lastIndex { $0.time <= timestamp } ?? -1
+        }
+        guard start >= 0 else { return [] }
+        let chosen = pairs[max(0, start - maximumCount + 1)...start].map(\.offset)
+        return chosen.sorted(by: >)
+    }
+
     /// ListOffsets with Kafka's timestamp field (-1 latest, -2 earliest, -3 max timestamp, -4
     /// earliest local, -5 latest tiered, or a time). Nil when nothing qualifies or the value is
     /// another negative number.
