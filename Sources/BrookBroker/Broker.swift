@@ -19,11 +19,14 @@ public struct Broker: Sendable {
     let maintenance: LogMaintenanceService
     let groups: GroupCoordinatorService
     let transactions: TransactionCoordinatorService
+    let directoryWatch: LogDirectoryFailureService
 
     /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the
     /// coordinators stop first (parked group requests are answered), then the network stops,
-    /// then storage is flushed and closed.
-    public var services: [any Service] { [storage, maintenance, server, groups, transactions] }
+    /// then storage is flushed and closed. The directory watch throws when storage is lost;
+    /// run the services with `failureTerminationBehavior: .gracefullyShutdownGroup` so that the
+    /// rest then stops in that order.
+    public var services: [any Service] { [storage, maintenance, server, groups, transactions, directoryWatch] }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
@@ -37,6 +40,8 @@ public struct Broker: Sendable {
                 / Int64(max(1, config.int("log.cleaner.threads"))))),
             loadFactor: Double(config.string("log.cleaner.io.buffer.load.factor") ?? "") ?? 0.9
         )
+        let (directoryFailures, reportFailure) = AsyncStream.makeStream(of: (String, StorageError).self)
+        logsConfiguration.onDirectoryOffline = { directory, error in reportFailure.yield((directory, error)) }
         let logs = try LogManager(configuration: logsConfiguration)
         for (directory, clean) in logs.hadCleanShutdown.sorted(by: { $0.key < $1.key }) where !clean {
             logger.info("\(directory) was not shut down cleanly: recovering its logs")
@@ -44,9 +49,11 @@ public struct Broker: Sendable {
 
         // The metadata log comes first: it says which topics exist.
         let metadataDirectory = config.string("metadata.log.dir") ?? config.logDirs[0]
+        let metadataHealth = logs.health[metadataDirectory] ?? LogDirectoryHealth(
+            directory: metadataDirectory, onOffline: { directory, error in reportFailure.yield((directory, error)) })
         let metadataLog = try PartitionLog.open(
             directory: metadataDirectory + "/" + "__cluster_metadata-0", config: LogConfig(),
-            recoveryPoint: 0, hadCleanShutdown: false
+            recoveryPoint: 0, hadCleanShutdown: false, health: metadataHealth
         )
 
         // Bind next, so that port 0 can be advertised as the port actually bound.
@@ -129,6 +136,8 @@ public struct Broker: Sendable {
                 maxConnections: current.int("max.connections"), maxConnectionsPerIp: current.int("max.connections.per.ip"))
         }
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)
+        let directoryWatch = LogDirectoryFailureService(
+            failures: directoryFailures, logDirs: config.logDirs, metadataDirectory: metadataDirectory, logger: logger)
         let cleanerBackoff: Duration? = config.string("log.cleaner.enable")?.lowercased() == "false"
             ? nil : .milliseconds(max(10, config.int64("log.cleaner.backoff.ms") ?? 15_000))
         let maintenance = LogMaintenanceService(
@@ -153,7 +162,8 @@ public struct Broker: Sendable {
         )
         return Broker(
             config: configStore, metadata: metadata, server: server, boundListeners: bound.map(\.listener),
-            storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService
+            storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService,
+            directoryWatch: directoryWatch
         )
     }
 
@@ -217,8 +227,10 @@ struct StorageService: Service {
         try? await gracefulShutdown()
         do {
             try logs.shutdown()
-            try metadataLog.flush()
-            try metadataLog.close()
+            if metadataLog.health.isOnline {
+                try metadataLog.flush()
+                try metadataLog.close()
+            }
         } catch {
             logger.error("storage did not shut down cleanly: \(error)")
             throw error

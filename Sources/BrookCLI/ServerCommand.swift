@@ -49,7 +49,9 @@ struct ServerCommand: AsyncParsableCommand {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: (broker.services + [announcement]).map { .init(service: $0) },
+                services: (broker.services + [announcement]).map {
+                    .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -4,7 +4,8 @@ import BrookStorage
 import Glibc
 
 /// DescribeLogDirs: each log directory with the size of every partition in it and the disk's
-/// total and usable bytes (v4+).
+/// total and usable bytes (v4+). A directory offline after a disk failure answers
+/// KAFKA_STORAGE_ERROR with no partitions, as in Kafka.
 struct DescribeLogDirsHandler: RequestHandler {
     typealias Request = DescribeLogDirsRequest
     let versions: ClosedRange<Int16> = 0...4
@@ -16,6 +17,10 @@ struct DescribeLogDirsHandler: RequestHandler {
         }
         let byDirectory = logs.logsByDirectory
         let results = logs.configuration.logDirs.map { directory in
+            guard logs.health[directory]?.isOnline ?? true else {
+                return DescribeLogDirsResponse.DescribeLogDirsResult(
+                    errorCode: ErrorCode.kafkaStorageError.rawValue, logDir: directory, topics: [], totalBytes: -1, usableBytes: -1)
+            }
             var topics: [String: [DescribeLogDirsResponse.DescribeLogDirsPartition]] = [:]
             for (key, log) in byDirectory[directory] ?? [:] where wanted?.contains(key) ?? true {
                 topics[key.topic, default: []].append(.init(

@@ -14,7 +14,7 @@ extension LogManager {
     /// Forgets idempotent producers idle for longer than `expirationMs` (`producer.id.expiration.ms`).
     public func expireProducers(now: Int64, expirationMs: Int64) -> MaintenanceReport {
         var report = MaintenanceReport()
-        for (partition, log) in allLogs {
+        for (partition, log) in onlineLogs {
             do {
                 try log.expireProducers(before: now - expirationMs)
             } catch {
@@ -29,7 +29,7 @@ extension LogManager {
     /// The active segment is rolled first when it has expired entirely, as Kafka does.
     public func applyRetention(now: Int64) -> MaintenanceReport {
         var report = MaintenanceReport()
-        for (partition, log) in allLogs.sorted(by: { $0.key.description < $1.key.description }) {
+        for (partition, log) in onlineLogs.sorted(by: { $0.key.description < $1.key.description }) {
             let config = log.config
             let policy = RetentionPolicy(
                 retentionMs: config.retentionMs, retentionBytes: config.retentionBytes,
@@ -61,7 +61,7 @@ extension LogManager {
     /// `flush.messages` / `flush.ms` are due.
     public func flushAndCollect(now: Int64) -> MaintenanceReport {
         var report = MaintenanceReport()
-        for (partition, log) in allLogs.sorted(by: { $0.key.description < $1.key.description }) {
+        for (partition, log) in onlineLogs.sorted(by: { $0.key.description < $1.key.description }) {
             do {
                 report.filesRemoved += try log.deleteExpiredSegmentFiles(now: now)
                 try log.flushIfDue()
@@ -79,7 +79,7 @@ extension LogManager {
     public func clean(now: Int64) -> MaintenanceReport {
         var report = MaintenanceReport()
         let cleaner = LogCleaner(configuration: configuration.cleaner)
-        for (directory, logs) in logsByDirectory.sorted(by: { $0.key < $1.key }) {
+        for (directory, logs) in logsByDirectory.sorted(by: { $0.key < $1.key }) where health[directory]?.isOnline ?? true {
             let file = OffsetCheckpointFile(directory: directory, kind: .cleaner)
             var checkpoints: [TopicPartition: Int64]
             do {

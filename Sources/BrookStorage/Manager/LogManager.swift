@@ -152,6 +152,11 @@ public final class LogManager: Sendable {
         logs.withLock { $0.mapValues(\.log) }
     }
 
+    /// The open logs of the directories still online (maintenance leaves offline ones alone).
+    public var onlineLogs: [TopicPartition: PartitionLog] {
+        allLogs.filter { $0.value.health.isOnline }
+    }
+
     /// The open logs grouped by log directory.
     public var logsByDirectory: [String: [TopicPartition: PartitionLog]] {
         logs.withLock { table in
