@@ -8,7 +8,11 @@ extension LogManager {
         /// Segments replaced by cleaned ones.
         public var segmentsCleaned = 0
         public var filesRemoved = 0
+        /// Deleted partitions' `-delete` folders removed.
+        public var directoriesRemoved = 0
         public var errors: [String] = []
+
+        public init() {}
     }
 
     /// Forgets idempotent producers idle for longer than `expirationMs` (`producer.id.expiration.ms`).
