@@ -37,6 +37,9 @@ public struct Broker: Sendable {
                 / Int64(max(1, config.int("log.cleaner.threads"))))),
             loadFactor: Double(config.string("log.cleaner.io.buffer.load.factor") ?? "") ?? 0.9
         )
+        logsConfiguration.strayLogFound = { stray in
+            logger.warning("\(stray.partition) holds topic id \(stray.foundTopicId), not \(stray.expectedTopicId): set aside as \(stray.path), not served")
+        }
         let logs = try LogManager(configuration: logsConfiguration)
         for (directory, clean) in logs.hadCleanShutdown.sorted(by: { $0.key < $1.key }) where !clean {
             logger.info("\(directory) was not shut down cleanly: recovering its logs")
@@ -133,7 +136,8 @@ public struct Broker: Sendable {
                 tick: min(.seconds(1), cleanerBackoff ?? .seconds(1)),
                 producerIdExpirationMs: max(1, config.int64("producer.id.expiration.ms") ?? 86_400_000)
             ),
-            logger: logger
+            logger: logger,
+            directoryDeleteDelayMs: { max(0, configStore.current.int64("log.segment.delete.delay.ms") ?? 60_000) }
         )
         let groupService = GroupCoordinatorService(
             host: groups,
