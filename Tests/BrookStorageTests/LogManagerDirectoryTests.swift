@@ -87,10 +87,13 @@ import Testing
         let manager = try fixture.manager()
         try append(try manager.getOrCreate(Self.partition, config: LogFixtures.config(), topicId: Self.first), count: 2)
         try manager.checkpoint()
+        let other = TopicPartition(topic: "u", partition: 0)
+        try OffsetCheckpointFile(directory: fixture.logDir, kind: .cleaner).write([Self.partition: 2, other: 7])
         #expect(try OffsetCheckpointFile(directory: fixture.logDir, kind: .recoveryPoint).read()[Self.partition] != nil)
         try manager.delete(Self.partition)
         #expect(try OffsetCheckpointFile(directory: fixture.logDir, kind: .recoveryPoint).read()[Self.partition] == nil)
         #expect(try OffsetCheckpointFile(directory: fixture.logDir, kind: .logStartOffset).read()[Self.partition] == nil)
+        #expect(try OffsetCheckpointFile(directory: fixture.logDir, kind: .cleaner).read() == [other: 7])
         try manager.shutdown()
     }
 

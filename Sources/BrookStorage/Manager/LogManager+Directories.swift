@@ -24,8 +24,8 @@ extension LogManager {
     /// Closes a partition's log and renames its folder `<topic>-<partition>.<unique id>-delete`
     /// (then fsyncs the log directory, so the rename survives a crash), queues the folder for
     /// ``removeDeletedDirectories(now:delayMs:)``, and rewrites the directory's checkpoints
-    /// without the partition, so that a new topic of the same name never inherits its recovery
-    /// point or log start offset. A crash after the rename leaves a `-delete` folder, which the
+    /// (recovery point, log start offset, cleaner offset) without the partition, so that a new
+    /// topic of the same name never inherits them. A crash after the rename leaves a `-delete` folder, which the
     /// next start-up queues again; a crash before it leaves the folder live, and its
     /// `partition.metadata` keeps it from being served as a later topic of the same name.
     public func delete(_ partition: TopicPartition) throws {
@@ -38,6 +38,13 @@ extension LogManager {
         try FileIO.syncDirectory(entry.directory)
         scheduleRemoval(of: doomed, now: configuration.clock.nowMilliseconds())
         try checkpoint(directory: entry.directory)
+        try cleanerCheckpointWrites.withLock { _ in
+            let file = OffsetCheckpointFile(directory: entry.directory, kind: .cleaner)
+            var entries = try file.read()
+            if entries.removeValue(forKey: partition) != nil {
+                try file.write(entries)
+            }
+        }
     }
 
     /// The `-delete` folders not yet removed, oldest first.

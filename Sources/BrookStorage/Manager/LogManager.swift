@@ -54,6 +54,8 @@ public final class LogManager: Sendable {
     let pendingDirectoryDeletions = Mutex<[PendingDirectoryDeletion]>([])
     /// Serialises the writes of the recovery-point and log-start-offset checkpoints.
     let checkpointWrites = Mutex(())
+    /// Serialises the writes of `cleaner-offset-checkpoint` (the cleaner's and a deletion's).
+    let cleanerCheckpointWrites = Mutex(())
     /// Per compacted partition, the earliest delete horizon of the tombstones its last cleaning
     /// kept (see ``CleaningReport/nextDeleteHorizonMs``). In memory: after a restart the
     /// tombstones go at the next cleaning the dirty ratio triggers.
