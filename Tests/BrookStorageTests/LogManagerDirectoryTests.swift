@@ -128,6 +128,7 @@ import Testing
         let strays = fixture.names(matching: #"^t-0\.[0-9a-f]{32}-stray$"#)
         #expect(strays.count == 1)
         #expect(fixture.strays.list.withLock { $0.map(\.foundTopicId) } == [Self.first])
+        #expect(try OffsetCheckpointFile(directory: fixture.logDir, kind: .recoveryPoint).read()[Self.partition] == nil)
         #expect(try PartitionMetadataFile(directory: fixture.logDir + "/" + strays[0]).read() == Self.first)
 
         let fresh = try restarted.getOrCreate(Self.partition, config: LogFixtures.config(), topicId: Self.second)
@@ -159,6 +160,7 @@ import Testing
         #expect(try LogFixtures.allBatches(fresh).isEmpty)
         #expect(fixture.names(matching: "-stray$").count == 1)
         #expect(try PartitionMetadataFile(directory: fixture.logDir + "/t-0").read() == Self.second)
+        #expect(try OffsetCheckpointFile(directory: fixture.logDir, kind: .recoveryPoint).read()[Self.partition] == nil)
         try next.shutdown()
     }
 

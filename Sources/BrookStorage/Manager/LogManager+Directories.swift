@@ -82,6 +82,8 @@ extension LogManager {
 
     /// Renames the partition's live folder in `directory` to `<topic>-<partition>.<unique id>-stray`
     /// (kept, never loaded, never served) and tells ``Configuration/strayLogFound``.
+    /// Callers then rewrite the directory's checkpoints, so that the partition's next folder does
+    /// not inherit the set-aside one's recovery point or log start offset.
     func setAside(_ partition: TopicPartition, in directory: String, expected: KafkaUUID, found: KafkaUUID) throws {
         let path = directory + "/" + PartitionDirectoryName.name(for: partition)
         let stray = directory + "/" + PartitionDirectoryName.name(for: partition, suffix: PartitionDirectoryName.straySuffix)

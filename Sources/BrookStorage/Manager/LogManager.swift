@@ -127,6 +127,10 @@ public final class LogManager: Sendable {
                     opened[partition] = log
                 }
             }
+            if results.contains(where: { $0 == nil }) {
+                // The set-aside folders' recovery points and start offsets must not outlive them.
+                try checkpoint(directory: directory)
+            }
         }
         return opened
     }
@@ -188,6 +192,7 @@ public final class LogManager: Sendable {
             if let detached {
                 try detached.log.close()
                 try setAside(partition, in: detached.directory, expected: topicId, found: held)
+                try checkpoint(directory: detached.directory)
             }
             return try getOrCreate(partition, config: config, topicId: topicId)
         }
@@ -226,6 +231,7 @@ public final class LogManager: Sendable {
         } catch {
             guard case .inconsistentTopicId(_, let expected, let found) = error else { throw error }
             try setAside(partition, in: directory, expected: expected, found: found)
+            try checkpoint(directory: directory)
             return try open()
         }
     }
