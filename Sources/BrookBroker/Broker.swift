@@ -42,6 +42,9 @@ public struct Broker: Sendable {
         )
         let (directoryFailures, reportFailure) = AsyncStream.makeStream(of: (String, StorageError).self)
         logsConfiguration.onDirectoryOffline = { directory, error in reportFailure.yield((directory, error)) }
+        logsConfiguration.strayLogFound = { stray in
+            logger.warning("\(stray.partition) holds topic id \(stray.foundTopicId), not \(stray.expectedTopicId): set aside as \(stray.path), not served")
+        }
         let logs = try LogManager(configuration: logsConfiguration)
         for (directory, clean) in logs.hadCleanShutdown.sorted(by: { $0.key < $1.key }) where !clean {
             logger.info("\(directory) was not shut down cleanly: recovering its logs")
@@ -149,7 +152,8 @@ public struct Broker: Sendable {
                 tick: min(.seconds(1), cleanerBackoff ?? .seconds(1)),
                 producerIdExpirationMs: max(1, config.int64("producer.id.expiration.ms") ?? 86_400_000)
             ),
-            logger: logger
+            logger: logger,
+            directoryDeleteDelayMs: { max(0, configStore.current.int64("log.segment.delete.delay.ms") ?? 60_000) }
         )
         let groupService = GroupCoordinatorService(
             host: groups,

@@ -4,7 +4,9 @@ import BrookStorage
 import Logging
 
 /// Keeps the hosted partitions in step with the metadata: opens a log for every partition this
-/// node leads and drops the logs of deleted topics.
+/// node leads and drops the logs of deleted topics. Each log is opened for its topic's id, so a
+/// folder left by an earlier topic of the same name is set aside (see ``LogManager``) and never
+/// served as the new topic's data.
 final class PartitionManager: Sendable {
     let table = PartitionTable()
     let logs: LogManager
@@ -35,12 +37,15 @@ final class PartitionManager: Sendable {
     func load(image: MetadataImage) async throws {
         let topics = image.topics
         let configs = try topics.mapValues { try logConfig(for: $0) }
-        try await logs.loadLogs { partition in
-            guard let topic = topics[partition.topic], topic.partitions.contains(where: { $0.index == partition.partition }) else {
-                return nil
-            }
-            return configs[partition.topic]
-        }
+        try await logs.loadLogs(
+            config: { partition in
+                guard let topic = topics[partition.topic], topic.partitions.contains(where: { $0.index == partition.partition }) else {
+                    return nil
+                }
+                return configs[partition.topic]
+            },
+            topicId: { partition in topics[partition.topic]?.id.storageId }
+        )
         for topic in topics.values {
             try open(topic, partitions: topic.partitions)
         }
@@ -52,7 +57,7 @@ final class PartitionManager: Sendable {
         var created: [TopicPartition: Partition] = [:]
         for partition in partitions {
             let key = TopicPartition(topic: topic.name, partition: partition.index)
-            let log = try logs.getOrCreate(key, config: logConfig)
+            let log = try logs.getOrCreate(key, config: logConfig, topicId: topic.id.storageId)
             created[key] = Partition(
                 topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch,
                 inSyncReplicas: partition.isr)
@@ -111,5 +116,12 @@ extension PartitionManager {
             guard let self, let metadata else { return }
             for topic in metadata.image.topics.values { reconfigure(topic) }
         }
+    }
+}
+
+extension Uuid {
+    /// The same id as the storage layer spells it (`partition.metadata`).
+    var storageId: KafkaUUID {
+        KafkaUUID(mostSignificantBits: mostSignificantBits, leastSignificantBits: leastSignificantBits)
     }
 }

@@ -14,6 +14,7 @@ extension StorageError {
         case .invalidConfig: .invalidConfig
         case .diskFull, .io, .corruptFile, .appendRefusedForSpace, .directoryOffline: .kafkaStorageError
         case .logClosed: .notLeaderOrFollower
+        case .inconsistentTopicId: .inconsistentTopicId
         case .outOfOrderSequence: .outOfOrderSequenceNumber
         case .unknownProducerId: .unknownProducerId
         case .invalidProducerEpoch: .invalidProducerEpoch

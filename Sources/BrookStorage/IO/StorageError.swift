@@ -43,6 +43,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case corruptFile(path: String, reason: String)
     /// The log was closed; no further operation is accepted.
     case logClosed(directory: String)
+    /// The directory's `partition.metadata` names another topic id than the one the log was
+    /// opened for: it holds the data of another incarnation of a topic of the same name
+    /// (Kafka's InconsistentTopicIdException).
+    case inconsistentTopicId(directory: String, expected: KafkaUUID, found: KafkaUUID)
     /// An idempotent producer's batch does not follow its previous one.
     case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
     /// A producer the log has no sequence for (never seen, expired, or only its markers are
@@ -105,6 +109,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(path) is corrupt: \(reason)"
         case .logClosed(let directory):
             "the log in \(directory) is closed"
+        case .inconsistentTopicId(let directory, let expected, let found):
+            "\(directory) holds the data of topic id \(found), not \(expected)"
         case .outOfOrderSequence(let producerId, let sequence, let expected):
             "out of order sequence number for producer \(producerId): \(sequence) (expected \(expected))"
         case .unknownProducerId(let producerId, let sequence):

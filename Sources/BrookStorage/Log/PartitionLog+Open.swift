@@ -21,10 +21,19 @@ extension PartitionLog {
     /// Producer state comes from the newest `.snapshot` plus the batches after it; after an
     /// unclean shutdown the `.txnindex` files of the scanned segments are rebuilt with it.
     ///
+    /// With a `topicId`, the directory's ``PartitionMetadataFile`` is checked before anything in
+    /// it is touched: a file naming another id fails the open with
+    /// ``StorageError/inconsistentTopicId(directory:expected:found:)`` and leaves the directory
+    /// as it was; a missing file is written with `topicId` (before the first segment of a new
+    /// log is created). Without one (the metadata log, tools) the file is neither read nor
+    /// written.
+    ///
     /// - Parameters:
     ///   - recoveryPoint: from the directory's `recovery-point-offset-checkpoint` (0 if absent).
     ///   - logStartOffset: from `log-start-offset-checkpoint`; nil means the first segment's base
     ///     offset. A value past what survived a crash empties the log and starts it there.
+    ///   - topicId: the id of the topic incarnation the log belongs to; nil for a log outside
+    ///     any topic.
     ///   - clock: the wall clock for LogAppendTime, segment.ms, flush.ms and deletion delays.
     ///   - syncsRolledSegmentsInline: true (the default) makes the append that rolls fsync the
     ///     segments before the new one, after releasing the write lock (so only that request
@@ -36,6 +45,7 @@ extension PartitionLog {
         recoveryPoint: Int64,
         logStartOffset: Int64? = nil,
         hadCleanShutdown: Bool,
+        topicId: KafkaUUID? = nil,
         clock: any LogClock = SystemLogClock(),
         syncsRolledSegmentsInline: Bool = true,
         health: LogDirectoryHealth? = nil
@@ -43,6 +53,9 @@ extension PartitionLog {
         let health = health ?? LogDirectoryHealth(directory: parentDirectory(of: directory))
         try health.check()
         try FileIO.createDirectory(directory)
+        if let topicId {
+            try claim(directory: directory, for: topicId)
+        }
         let now = clock.nowMilliseconds()
         let checkpoint = LeaderEpochCheckpoint(directory: directory)
         try checkpoint.removeLeftoverTemporaryFile()
@@ -132,7 +145,21 @@ extension PartitionLog {
             directory: directory, segments: segments, activeSize: last.size, logEnd: logEnd,
             rebuildingTransactionIndexFrom: rebuildTransactionsFrom)
         return PartitionLog(
-            directory: directory, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline, health: health, state: state)
+            directory: directory, topicId: topicId, clock: clock, syncsRolledSegmentsInline: syncsRolledSegmentsInline,
+            health: health, state: state)
+    }
+
+    /// Checks that `directory` holds `topicId`'s data, recording the id when it has none yet.
+    private static func claim(directory: String, for topicId: KafkaUUID) throws(StorageError) {
+        let file = PartitionMetadataFile(directory: directory)
+        try file.removeLeftoverTemporaryFile()
+        if let found = try file.read() {
+            guard found == topicId else {
+                throw .inconsistentTopicId(directory: directory, expected: topicId, found: found)
+            }
+        } else {
+            try file.write(topicId: topicId)
+        }
     }
 
     /// Deletes `.deleted` and `.cleaned` files and orphan indexes, completes interrupted swaps,

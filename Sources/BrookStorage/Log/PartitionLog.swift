@@ -6,9 +6,10 @@ import Synchronization
 /// Directory contents (see ``SegmentFileName``, ``OffsetIndex``, ``TimeIndex``,
 /// ``TransactionIndex``, ``ProducerStateSnapshot`` and ``LeaderEpochCheckpoint`` for each format):
 /// `%020d.log` segments with their `.index`, `.timeindex` and (once an ABORT marker lands in
-/// them) `.txnindex`, `%020d.snapshot` producer-state snapshots, `leader-epoch-checkpoint`, and
+/// them) `.txnindex`, `%020d.snapshot` producer-state snapshots, `leader-epoch-checkpoint`,
+/// `partition.metadata` (the topic id, ``PartitionMetadataFile``; not in the metadata log), and
 /// transiently `.deleted` files waiting for file.delete.delay.ms. The per-directory checkpoints (recovery point, log start offset) belong
-/// to the log manager, which passes their values to ``open(directory:config:recoveryPoint:logStartOffset:hadCleanShutdown:clock:)``
+/// to the log manager, which passes their values to ``open(directory:config:recoveryPoint:logStartOffset:hadCleanShutdown:topicId:clock:syncsRolledSegmentsInline:)``
 /// and reads ``recoveryPoint`` and ``logStartOffset`` back to write them.
 ///
 /// Durability follows Kafka: data goes to the page cache; `flush.messages` / `flush.ms` (default
@@ -28,6 +29,9 @@ import Synchronization
 public final class PartitionLog: Sendable {
     /// The partition's directory.
     public let directory: String
+    /// The id of the topic incarnation whose data this is, as `partition.metadata` records it;
+    /// nil for a log opened without one (the metadata log).
+    public let topicId: KafkaUUID?
     let clock: any LogClock
     /// Whether the append that rolls also fsyncs the rolled segments (else ``flushIfDue()`` does).
     let syncsRolledSegmentsInline: Bool
@@ -60,8 +64,12 @@ public final class PartitionLog: Sendable {
         var isClosed = false
     }
 
-    init(directory: String, clock: any LogClock, syncsRolledSegmentsInline: Bool, health: LogDirectoryHealth, state: LogState) {
+    init(
+        directory: String, topicId: KafkaUUID?, clock: any LogClock, syncsRolledSegmentsInline: Bool,
+        health: LogDirectoryHealth, state: LogState
+    ) {
         self.directory = directory
+        self.topicId = topicId
         self.health = health
         self.clock = clock
         self.syncsRolledSegmentsInline = syncsRolledSegmentsInline

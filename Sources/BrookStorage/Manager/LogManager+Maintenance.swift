@@ -8,7 +8,11 @@ extension LogManager {
         /// Segments replaced by cleaned ones.
         public var segmentsCleaned = 0
         public var filesRemoved = 0
+        /// Deleted partitions' `-delete` folders removed.
+        public var directoriesRemoved = 0
         public var errors: [String] = []
+
+        public init() {}
     }
 
     /// Forgets idempotent producers idle for longer than `expirationMs` (`producer.id.expiration.ms`).
@@ -110,10 +114,18 @@ extension LogManager {
                 }
             }
             if changed {
-                do {
-                    try file.write(checkpoints)
-                } catch {
-                    report.errors.append("writing \(file.path): \(error)")
+                cleanerCheckpointWrites.withLock { _ in
+                    // A partition deleted (or replaced by a new incarnation) during this pass loses
+                    // its entry, which delete(_:) may already have removed from the file.
+                    let live = allLogs
+                    for partition in checkpoints.keys where live[partition] !== logs[partition] {
+                        checkpoints.removeValue(forKey: partition)
+                    }
+                    do {
+                        try file.write(checkpoints)
+                    } catch {
+                        report.errors.append("writing \(file.path): \(error)")
+                    }
                 }
             }
         }

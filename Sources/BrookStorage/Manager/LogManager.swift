@@ -11,8 +11,18 @@ import Synchronization
 /// segments past the checkpointed recovery point are scanned. Directories recover in parallel, up
 /// to `num.recovery.threads.per.data.dir` partitions each.
 ///
+/// Topic incarnations: each partition folder carries the id of its topic in `partition.metadata`
+/// (``PartitionMetadataFile``). A folder that names another id than the metadata's is never
+/// served: it is renamed `<topic>-<partition>.<unique id>-stray` and kept for the operator (Kafka
+/// 3.7+ does the same with stray logs), and the partition starts empty in a new folder. Deleting
+/// a partition renames its folder `<topic>-<partition>.<unique id>-delete` (fsynced, so a crash
+/// afterwards never brings the partition back) and queues it; ``removeDeletedDirectories(now:delayMs:)``
+/// removes it once `log.segment.delete.delay.ms` has passed. Start-up queues every `-delete`
+/// folder it finds again and never loads it or a `-stray` one.
+///
 /// Shutdown: every log is flushed and closed, then the checkpoints are written and the marker is
-/// created. Thread-safety: the table of logs is guarded by a mutex; each log guards itself.
+/// created. Thread-safety: the table of logs is guarded by a mutex; each log guards itself; the
+/// checkpoint files are written under a lock of their own, so two writers never interleave.
 ///
 /// A disk failure in a directory takes it offline (``LogDirectoryHealth``): its logs refuse
 /// reads and writes, new partitions go to the directories still online, and nothing of it is
@@ -30,6 +40,8 @@ public final class LogManager: Sendable {
         public var cleaner = LogCleaner.Configuration()
         /// Told once per directory when a disk failure takes it offline.
         public var onDirectoryOffline: @Sendable (String, StorageError) -> Void = { _, _ in }
+        /// Told about every folder set aside as `-stray` (the broker logs a warning).
+        public var strayLogFound: @Sendable (StrayLog) -> Void = { _ in }
 
         public init(logDirs: [String], recoveryThreadsPerDataDir: Int = 2) {
             self.logDirs = logDirs
@@ -37,13 +49,19 @@ public final class LogManager: Sendable {
         }
     }
 
-    private struct Entry: Sendable {
+    struct Entry: Sendable {
         let log: PartitionLog
         let directory: String
     }
 
     public let configuration: Configuration
-    private let logs = Mutex<[TopicPartition: Entry]>([:])
+    let logs = Mutex<[TopicPartition: Entry]>([:])
+    /// Deleted partitions' folders, renamed `-delete`, waiting for their removal.
+    let pendingDirectoryDeletions = Mutex<[PendingDirectoryDeletion]>([])
+    /// Serialises the writes of the recovery-point and log-start-offset checkpoints.
+    let checkpointWrites = Mutex(())
+    /// Serialises the writes of `cleaner-offset-checkpoint` (the cleaner's and a deletion's).
+    let cleanerCheckpointWrites = Mutex(())
     /// Per compacted partition, the earliest delete horizon of the tombstones its last cleaning
     /// kept (see ``CleaningReport/nextDeleteHorizonMs``). In memory: after a restart the
     /// tombstones go at the next cleaning the dirty ratio triggers.
@@ -77,42 +95,59 @@ public final class LogManager: Sendable {
     }
 
     /// Opens every partition found in the log directories, with `config(partition)` as its
-    /// configuration (nil skips a partition the metadata no longer knows; its folder stays).
+    /// configuration (nil skips a partition the metadata no longer knows; its folder stays) and
+    /// `topicId(partition)` as the topic id its folder must hold (nil checks nothing). A folder
+    /// holding another topic id is set aside as `-stray` and not opened; `-delete` folders are
+    /// queued for removal.
     @discardableResult
-    public func loadLogs(config: @Sendable (TopicPartition) -> LogConfig?) async throws -> [TopicPartition: PartitionLog] {
+    public func loadLogs(
+        config: @Sendable (TopicPartition) -> LogConfig?,
+        topicId: @Sendable (TopicPartition) -> KafkaUUID? = { _ in nil }
+    ) async throws -> [TopicPartition: PartitionLog] {
         var opened: [TopicPartition: PartitionLog] = [:]
+        let now = configuration.clock.nowMilliseconds()
         for directory in configuration.logDirs {
             let recoveryPoints = try OffsetCheckpointFile(directory: directory, kind: .recoveryPoint).read()
             let startOffsets = try OffsetCheckpointFile(directory: directory, kind: .logStartOffset).read()
             let clean = hadCleanShutdown[directory] ?? false
             let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            var jobs: [(TopicPartition, String, LogConfig)] = []
+            var jobs: [(TopicPartition, String, LogConfig, KafkaUUID?)] = []
             for name in names.sorted() {
                 let path = directory + "/" + name
                 if name.hasSuffix(PartitionDirectoryName.deleteSuffix) {
-                    try? FileManager.default.removeItem(atPath: path)
+                    scheduleRemoval(of: path, now: now)
                     continue
                 }
                 guard let partition = PartitionDirectoryName.parse(name), let logConfig = config(partition) else { continue }
-                jobs.append((partition, path, logConfig))
+                jobs.append((partition, path, logConfig, topicId(partition)))
             }
             let clock = configuration.clock
             let inline = configuration.syncsRolledSegmentsInline
             let directoryHealth = health[directory]
-            let results = try await Self.run(jobs, parallelism: max(1, configuration.recoveryThreadsPerDataDir)) { job in
-                let (partition, path, logConfig) = job
-                let log = try PartitionLog.open(
-                    directory: path, config: logConfig, recoveryPoint: recoveryPoints[partition] ?? 0,
-                    logStartOffset: startOffsets[partition], hadCleanShutdown: clean, clock: clock,
-                    syncsRolledSegmentsInline: inline, health: directoryHealth
-                )
-                return (partition, log)
+            let results = try await Self.run(jobs, parallelism: max(1, configuration.recoveryThreadsPerDataDir)) { job -> (TopicPartition, PartitionLog)? in
+                let (partition, path, logConfig, topicId) = job
+                do {
+                    let log = try PartitionLog.open(
+                        directory: path, config: logConfig, recoveryPoint: recoveryPoints[partition] ?? 0,
+                        logStartOffset: startOffsets[partition], hadCleanShutdown: clean, topicId: topicId, clock: clock,
+                        syncsRolledSegmentsInline: inline, health: directoryHealth
+                    )
+                    return (partition, log)
+                } catch {
+                    guard case StorageError.inconsistentTopicId(_, let expected, let found) = error else { throw error }
+                    try self.setAside(partition, in: directory, expected: expected, found: found)
+                    return nil
+                }
             }
             logs.withLock { table in
-                for (partition, log) in results {
+                for case let .some((partition, log)) in results {
                     table[partition] = Entry(log: log, directory: directory)
                     opened[partition] = log
                 }
+            }
+            if results.contains(where: { $0 == nil }) {
+                // The set-aside folders' recovery points and start offsets must not outlive them.
+                try checkpoint(directory: directory)
             }
         }
         return opened
@@ -166,25 +201,38 @@ public final class LogManager: Sendable {
         }
     }
 
-    /// Opens the partition's log, creating it in the directory with the fewest partitions.
-    public func getOrCreate(_ partition: TopicPartition, config: LogConfig) throws -> PartitionLog {
-        if let existing = log(partition) { return existing }
+    /// Opens the partition's log, creating it in the directory with the fewest partitions unless
+    /// a folder for it exists already. With a `topicId`, a folder (or an open log) of another
+    /// topic incarnation is set aside as `-stray` and the partition starts empty.
+    public func getOrCreate(_ partition: TopicPartition, config: LogConfig, topicId: KafkaUUID? = nil) throws -> PartitionLog {
+        if let existing = log(partition) {
+            guard let topicId, let held = existing.topicId, held != topicId else { return existing }
+            // Still open from another incarnation (its deletion failed): never served as this one.
+            let detached = logs.withLock { table -> Entry? in
+                guard table[partition]?.log === existing else { return nil }
+                return table.removeValue(forKey: partition)
+            }
+            if let detached {
+                try detached.log.close()
+                try setAside(partition, in: detached.directory, expected: topicId, found: held)
+                try checkpoint(directory: detached.directory)
+            }
+            return try getOrCreate(partition, config: config, topicId: topicId)
+        }
+        let name = PartitionDirectoryName.name(for: partition)
         let online = onlineDirectories
         guard !online.isEmpty else {
             let failed = configuration.logDirs[0]
             throw StorageError.directoryOffline(
                 directory: failed, cause: health[failed]?.failure?.description ?? "every log directory is offline")
         }
-        let directory = logs.withLock { table in
-            online.min { left, right in
-                table.values.filter { $0.directory == left }.count < table.values.filter { $0.directory == right }.count
-            } ?? online[0]
-        }
-        let path = directory + "/" + PartitionDirectoryName.name(for: partition)
-        let log = try PartitionLog.open(
-            directory: path, config: config, recoveryPoint: 0, hadCleanShutdown: true, clock: configuration.clock,
-            syncsRolledSegmentsInline: configuration.syncsRolledSegmentsInline, health: health[directory]
-        )
+        let directory = online.first { FileManager.default.fileExists(atPath: $0 + "/" + name) }
+            ?? logs.withLock { table in
+                online.min { left, right in
+                    table.values.filter { $0.directory == left }.count < table.values.filter { $0.directory == right }.count
+                } ?? online[0]
+            }
+        let log = try openSettingAside(partition, in: directory, config: config, topicId: topicId)
         return logs.withLock { table in
             if let raced = table[partition] {
                 try? log.close()
@@ -195,24 +243,40 @@ public final class LogManager: Sendable {
         }
     }
 
-    /// Closes a partition's log and deletes its folder (renamed with `-delete` first, so a crash
-    /// midway leaves nothing that looks like a live partition).
-    public func delete(_ partition: TopicPartition) throws {
-        guard let entry = logs.withLock({ $0.removeValue(forKey: partition) }) else { return }
-        try entry.log.close()
-        let name = PartitionDirectoryName.name(for: partition)
-        let path = entry.directory + "/" + name
-        let doomed = entry.directory + "/" + name + "." + UUID().uuidString.replacingOccurrences(of: "-", with: "") + PartitionDirectoryName.deleteSuffix
-        try FileManager.default.moveItem(atPath: path, toPath: doomed)
-        try FileIO.syncDirectory(entry.directory)
-        try FileManager.default.removeItem(atPath: doomed)
+    /// Opens (creating) the partition's folder in `directory`, first setting aside a folder of
+    /// another topic incarnation found there.
+    private func openSettingAside(
+        _ partition: TopicPartition, in directory: String, config: LogConfig, topicId: KafkaUUID?
+    ) throws -> PartitionLog {
+        let path = directory + "/" + PartitionDirectoryName.name(for: partition)
+        func open() throws(StorageError) -> PartitionLog {
+            try PartitionLog.open(
+                directory: path, config: config, recoveryPoint: 0, hadCleanShutdown: true, topicId: topicId,
+                clock: configuration.clock, syncsRolledSegmentsInline: configuration.syncsRolledSegmentsInline,
+                health: health[directory]
+            )
+        }
+        do {
+            return try open()
+        } catch {
+            guard case .inconsistentTopicId(_, let expected, let found) = error else { throw error }
+            try setAside(partition, in: directory, expected: expected, found: found)
+            try checkpoint(directory: directory)
+            return try open()
+        }
     }
 
     /// Writes each directory's recovery-point and log-start-offset checkpoints.
     public func checkpoint() throws {
-        let snapshot = logs.withLock { $0 }
         for directory in onlineDirectories {
-            let here = snapshot.filter { $0.value.directory == directory }
+            try checkpoint(directory: directory)
+        }
+    }
+
+    /// Writes one directory's checkpoints from the logs open in it now.
+    func checkpoint(directory: String) throws {
+        try checkpointWrites.withLock { _ in
+            let here = logs.withLock { $0.filter { $0.value.directory == directory } }
             try OffsetCheckpointFile(directory: directory, kind: .recoveryPoint).write(here.mapValues { $0.log.recoveryPoint })
             try OffsetCheckpointFile(directory: directory, kind: .logStartOffset).write(here.mapValues { $0.log.logStartOffset })
         }
