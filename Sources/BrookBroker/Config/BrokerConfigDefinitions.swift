@@ -70,6 +70,7 @@ enum BrokerConfigDefinitions {
         .init("log.message.timestamp.before.max.ms", .long, "9223372036854775807", minimum: 0, dynamic: true, "How far in the past a timestamp may be."),
         .init("log.message.timestamp.after.max.ms", .long, "3600000", minimum: 0, dynamic: true, "How far in the future a timestamp may be."),
         .init("log.preallocate", .boolean, "false", dynamic: true, "Preallocate segment files."),
+        .init("log.write.caching", .boolean, "false", dynamic: true, "Topics' default write.caching: acks=all answered from the page cache (true) or after an fsync on a partition without other in-sync replicas (false)."),
         .init("num.recovery.threads.per.data.dir", .int, "2", minimum: 1, dynamic: true, "Recovery parallelism per directory."),
     ]
 

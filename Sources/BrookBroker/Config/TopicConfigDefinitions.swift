@@ -26,6 +26,7 @@ enum TopicConfigDefinitions {
         entry("min.compaction.lag.ms", .long, "0", ["log.cleaner.min.compaction.lag.ms"], "Minimum age before compaction.", minimum: 0),
         entry("min.insync.replicas", .int, "1", ["min.insync.replicas"], "Replicas that must acknowledge acks=all.", minimum: 1),
         entry("preallocate", .boolean, "false", ["log.preallocate"], "Preallocate segment files."),
+        entry("write.caching", .boolean, "false", ["log.write.caching"], "Answer acks=all from the page cache (true) or after an fsync when no other in-sync replica has the records (false, Brook's default)."),
         entry("retention.bytes", .long, "-1", ["log.retention.bytes"], "Retention size per partition."),
         entry("retention.ms", .long, "604800000", ["log.retention.ms", "log.retention.minutes", "log.retention.hours"], "Retention time.", minimum: -1),
         entry("segment.bytes", .int, "1073741824", ["log.segment.bytes"], "Segment size.", minimum: 14),

@@ -7,8 +7,10 @@ import NIOCore
 /// which checks min.insync.replicas for acks=-1, converts legacy message sets (Produce v0-2),
 /// decodes records only where the topic needs it (keys on compacted topics, re-encoding to its
 /// compression.type) and appends them; the log checks each batch's header and CRC. acks=0 gets
-/// no response; acks=1 and acks=-1 are answered once the batches are in the log (on one node
-/// every in-sync replica has them). With a `verifier` (KIP-890), a producer's first
+/// no response; acks=1 is answered once the batches are in the log; acks=-1 too when the topic
+/// has `write.caching` or other in-sync replicas, else (Brook's default on one node) only once
+/// the batches are fsynced (``DurableAcknowledger``, one group fsync per partition for every
+/// request waiting; the partitions of one request are fsynced in parallel). With a `verifier` (KIP-890), a producer's first
 /// transactional batch on a partition is written only if the partition is in its open transaction.
 struct ProduceHandler: RequestHandler {
     typealias Request = ProduceRequest
@@ -20,6 +22,8 @@ struct ProduceHandler: RequestHandler {
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
         var responses: [ProduceResponse.TopicProduceResponse] = []
         responses.reserveCapacity(request.topicData.count)
+        // (topic index, partition index, partition, end offset) of appends that wait for an fsync.
+        var durable: [(Int, Int, Partition, Int64)] = []
         for topic in request.topicData {
             var results: [ProduceResponse.PartitionProduceResponse] = []
             results.reserveCapacity(topic.partitionData.count)
@@ -44,6 +48,9 @@ struct ProduceHandler: RequestHandler {
                 do throws(LeaderAppendError) {
                     let info = try partition.appendAsLeader(
                         records, format: context.apiVersion < 3 ? .messageSet : .recordBatches, requiredAcks: request.acks)
+                    if request.acks == -1 && partition.acksAllWaitsForFsync {
+                        durable.append((responses.count, results.count, partition, info.lastOffset + 1))
+                    }
                     results.append(ProduceResponse.PartitionProduceResponse(
                         index: data.index, errorCode: ErrorCode.none.rawValue, baseOffset: info.firstOffset,
                         logAppendTimeMs: info.logAppendTime ?? -1, logStartOffset: info.logStartOffset
@@ -58,7 +65,48 @@ struct ProduceHandler: RequestHandler {
             responses.append(ProduceResponse.TopicProduceResponse(name: topic.name, partitionResponses: results))
         }
         if request.acks == 0 { return nil }
+        if !durable.isEmpty {
+            await Self.waitUntilDurable(durable, answers: &responses)
+        }
         return ProduceResponse(responses: responses, throttleTimeMs: 0)
+    }
+
+    /// Waits for every fsync the request's acks=all appends need, all partitions at once; a
+    /// partition whose fsync fails is answered KAFKA_STORAGE_ERROR.
+    private static func waitUntilDurable(
+        _ waits: [(Int, Int, Partition, Int64)], answers responses: inout [ProduceResponse.TopicProduceResponse]
+    ) async {
+        if waits.count == 1 {
+            let (topic, index, partition, end) = waits[0]
+            do {
+                try await partition.durability.waitUntilDurable(below: end)
+            } catch {
+                responses[topic].partitionResponses[index] = failure(
+                    responses[topic].partitionResponses[index].index, .kafkaStorageError, message: "\(error)")
+            }
+            return
+        }
+        let failed = await withTaskGroup(of: (Int, Int, String)?.self) { group in
+            for (topic, index, partition, end) in waits {
+                group.addTask {
+                    do {
+                        try await partition.durability.waitUntilDurable(below: end)
+                        return nil
+                    } catch {
+                        return (topic, index, "\(error)")
+                    }
+                }
+            }
+            var failed: [(Int, Int, String)] = []
+            for await result in group {
+                if let result { failed.append(result) }
+            }
+            return failed
+        }
+        for (topic, index, message) in failed {
+            responses[topic].partitionResponses[index] = failure(
+                responses[topic].partitionResponses[index].index, .kafkaStorageError, message: message)
+        }
     }
 
     static func failure(

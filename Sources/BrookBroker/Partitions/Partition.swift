@@ -19,6 +19,8 @@ final class Partition: Sendable {
     let leaderEpoch: Int32
     /// The in-sync replicas as the metadata names them (this node alone on one node).
     let inSyncReplicas: [Int32]
+    /// Group commit for acks=all when the records must be fsynced before the answer.
+    let durability: DurableAcknowledger
 
     init(topicPartition: TopicPartition, topicId: Uuid, log: PartitionLog, leaderEpoch: Int32, inSyncReplicas: [Int32]) {
         self.topicPartition = topicPartition
@@ -26,6 +28,13 @@ final class Partition: Sendable {
         self.log = log
         self.leaderEpoch = leaderEpoch
         self.inSyncReplicas = inSyncReplicas
+        self.durability = DurableAcknowledger(log: log)
+    }
+
+    /// Whether acks=all must wait for an fsync: no other in-sync replica holds the records
+    /// and the topic does not allow `write.caching`.
+    var acksAllWaitsForFsync: Bool {
+        inSyncReplicas.count <= 1 && !log.config.writeCaching
     }
 
     var highWatermark: Int64 { log.logEndOffset }

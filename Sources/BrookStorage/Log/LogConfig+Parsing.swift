@@ -23,7 +23,7 @@ extension LogConfig {
         "file.delete.delay.ms", "cleanup.policy", "retention.ms", "retention.bytes", "delete.retention.ms",
         "min.compaction.lag.ms", "max.compaction.lag.ms", "min.cleanable.dirty.ratio",
         "min.insync.replicas", "unclean.leader.election.enable", "leader.replication.throttled.replicas",
-        "follower.replication.throttled.replicas", "remote.storage.enable",
+        "follower.replication.throttled.replicas", "remote.storage.enable", "write.caching",
     ]
 
     /// Sets one config from its Kafka name and string value.
@@ -36,6 +36,7 @@ extension LogConfig {
         case "segment.index.bytes": segmentIndexBytes = try parser.int(atLeast: 4)
         case "index.interval.bytes": indexIntervalBytes = try parser.int(atLeast: 0)
         case "preallocate": preallocate = try parser.bool()
+        case "write.caching": writeCaching = try parser.bool()
         case "max.message.bytes": maxMessageBytes = try parser.int(atLeast: 0)
         case "message.timestamp.type":
             switch parser.trimmed {
@@ -96,6 +97,7 @@ extension LogConfig {
             "segment.index.bytes": String(segmentIndexBytes),
             "index.interval.bytes": String(indexIntervalBytes),
             "preallocate": String(preallocate),
+            "write.caching": String(writeCaching),
             "max.message.bytes": String(maxMessageBytes),
             "message.timestamp.type": messageTimestampType == .createTime ? "CreateTime" : "LogAppendTime",
             "message.timestamp.before.max.ms": String(messageTimestampBeforeMaxMs),

@@ -41,6 +41,11 @@ public struct LogConfig: Sendable, Equatable {
     public var indexIntervalBytes: Int = 4096
     /// `preallocate`: size a new segment's `.log` file to segment.bytes up front.
     public var preallocate = false
+    /// `write.caching` (Brook's, after Redpanda's key of the same name): whether acks=all may be
+    /// answered from the page cache. False (the default) makes acks=all wait until the records
+    /// are fsynced when no other in-sync replica holds them (always so on one node), one group
+    /// fsync covering every request waiting; true answers once the records are written, as Kafka.
+    public var writeCaching = false
 
     // MARK: Records
 
