@@ -19,11 +19,34 @@ import Testing
             assignments: ["m1": ByteBuffer(string: "one"), "m2": ByteBuffer(string: "two")], now: 3_200
         )
         #expect(leader == .wait(memberId: "m1"))
+        // Nobody sees the assignment before it is stored.
+        #expect(actions == [.storeAssignment(["m1": ByteBuffer(string: "one"), "m2": ByteBuffer(string: "two")])])
+        #expect(group.state == .completingRebalance)
+        let stored = group.assignmentStored(["m1": ByteBuffer(string: "one"), "m2": ByteBuffer(string: "two")], now: 3_200)
         #expect(group.state == .stable)
-        #expect(actions.persists)
-        #expect(actions.syncs["m1"]?.assignment == ByteBuffer(string: "one"))
-        #expect(actions.syncs["m2"]?.assignment == ByteBuffer(string: "two"))
-        #expect(actions.syncs["m2"]?.protocolName == "range")
+        #expect(stored.syncs["m1"]?.assignment == ByteBuffer(string: "one"))
+        #expect(stored.syncs["m2"]?.assignment == ByteBuffer(string: "two"))
+        #expect(stored.syncs["m2"]?.protocolName == "range")
+    }
+
+    @Test func anAssignmentThatCannotBeStoredFailsEveryParkedSyncAndTheGroupRebalances() {
+        var group = ClassicGroup(groupId: "g", now: 0)
+        let ids = MemberIds()
+        _ = group.join(joinParameters(), configuration: configuration, now: 0, newMemberId: ids.make)
+        _ = group.join(joinParameters(), configuration: configuration, now: 0, newMemberId: ids.make)
+        _ = group.expire(configuration: configuration, now: 3_000)
+        _ = group.sync(memberId: "m2", groupInstanceId: nil, generationId: 1, protocolType: nil, protocolName: nil, assignments: [:], now: 3_100)
+        _ = group.sync(memberId: "m1", groupInstanceId: nil, generationId: 1, protocolType: nil, protocolName: nil,
+                       assignments: ["m1": ByteBuffer(string: "one"), "m2": ByteBuffer(string: "two")], now: 3_200)
+        let actions = group.assignmentNotStored(error: .notCoordinator, configuration: configuration, now: 3_200)
+        #expect(actions.syncs == ["m1": SyncGroupResult(error: .notCoordinator), "m2": SyncGroupResult(error: .notCoordinator)])
+        #expect(group.state == .preparingRebalance)
+        #expect(group.members.values.allSatisfy { $0.assignment.readableBytes == 0 })
+        // Both rejoin and the next generation starts.
+        _ = group.join(joinParameters("m1"), configuration: configuration, now: 3_300, newMemberId: { "x" })
+        let (_, joined) = group.join(joinParameters("m2"), configuration: configuration, now: 3_300, newMemberId: { "x" })
+        #expect(joined.joins.keys.sorted() == ["m1", "m2"])
+        #expect(group.generationId == 2)
     }
 
     @Test func syncChecksGenerationMemberAndProtocol() {
@@ -84,7 +107,7 @@ import Testing
         _ = group.join(joinParameters(instance: "i-2"), configuration: configuration, now: 0, newMemberId: { "other" })
         _ = group.expire(configuration: configuration, now: 3_000)
         _ = group.sync(memberId: "other", groupInstanceId: "i-2", generationId: 1, protocolType: nil, protocolName: nil, assignments: [:], now: 3_000)
-        _ = group.sync(memberId: "old", groupInstanceId: "i-1", generationId: 1, protocolType: nil, protocolName: nil,
+        _ = group.syncStoring(memberId: "old", groupInstanceId: "i-1", generationId: 1, protocolType: nil, protocolName: nil,
                        assignments: ["old": ByteBuffer(string: "p0"), "other": ByteBuffer(string: "p1")], now: 3_000)
         #expect(group.state == .stable)
 
@@ -135,7 +158,7 @@ import Testing
         let owned = [GroupMember.SupportedProtocol(name: "range", metadata: ByteBuffer(string: "owns p0"))]
         _ = group.join(joinParameters(instance: "i-1", protocols: owned), configuration: configuration, now: 0, newMemberId: { "old" })
         _ = group.expire(configuration: configuration, now: 3_000)
-        _ = group.sync(memberId: "old", groupInstanceId: "i-1", generationId: 1, protocolType: nil, protocolName: nil,
+        _ = group.syncStoring(memberId: "old", groupInstanceId: "i-1", generationId: 1, protocolType: nil, protocolName: nil,
                        assignments: ["old": ByteBuffer(string: "p0")], now: 3_000)
         let fresh = [GroupMember.SupportedProtocol(name: "range", metadata: ByteBuffer(string: "owns nothing"))]
         let (decision, _) = group.join(joinParameters(instance: "i-1", protocols: fresh), configuration: configuration, now: 4_000, newMemberId: { "new" })

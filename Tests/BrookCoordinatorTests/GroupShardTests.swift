@@ -14,7 +14,19 @@ final class MemoryCoordinatorLog: CoordinatorLog {
     /// When set, appends are refused with this error, as the broker's log refuses them.
     let refusal = Mutex<CoordinatorLogError?>(nil)
 
+    /// Appends to refuse, counted from 1 at the first append, with their error.
+    let scheduledRefusals = Mutex<[Int: CoordinatorLogError]>([:])
+    let appends = Atomic<Int>(0)
+
+    /// Refuses the `nth` append from now (1 is the next one) with `error`; the others pass.
+    func refuse(_ nth: Int = 1, with error: CoordinatorLogError) {
+        let attempt = appends.load(ordering: .relaxed) + nth
+        scheduledRefusals.withLock { $0[attempt] = error }
+    }
+
     func append(_ batch: ByteBuffer) throws {
+        let attempt = appends.add(1, ordering: .relaxed).newValue
+        if let scheduled = scheduledRefusals.withLock({ $0.removeValue(forKey: attempt) }) { throw scheduled }
         if failing.load(ordering: .relaxed) { throw RecordBatchError.invalidInput(reason: "disk full") }
         if let refusal = refusal.withLock({ $0 }) { throw refusal }
         batches.withLock { $0.append(batch) }

@@ -47,7 +47,29 @@ extension Array where Element == GroupAction {
         return answers
     }
 
-    var persists: Bool { contains(.persist) }
+    /// Whether the actions write the group's metadata (plainly or with the leader's assignment).
+    var persists: Bool {
+        contains { action in
+            switch action {
+            case .persist, .storeAssignment: true
+            case .completeJoin, .completeSync: false
+            }
+        }
+    }
+}
+
+extension ClassicGroup {
+    /// SyncGroup carried out as the shard does when the log accepts the leader's assignment.
+    mutating func syncStoring(
+        memberId: String, groupInstanceId: String?, generationId: Int32, protocolType: String? = nil,
+        protocolName: String? = nil, assignments: [String: ByteBuffer], now: Int64
+    ) -> (GroupDecision<SyncGroupResult>, [GroupAction]) {
+        var (decision, actions) = sync(
+            memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId,
+            protocolType: protocolType, protocolName: protocolName, assignments: assignments, now: now)
+        for case .storeAssignment(let stored) in actions { actions += assignmentStored(stored, now: now) }
+        return (decision, actions)
+    }
 }
 
 /// A stable group of `count` dynamic members (m1 leader), at generation 1, assignments "a-mN".
@@ -61,8 +83,8 @@ func stableGroup(count: Int, ids: MemberIds = MemberIds(), now: Int64 = 0) -> Cl
     var assignments: [String: ByteBuffer] = [:]
     for id in group.memberOrder { assignments[id] = ByteBuffer(string: "a-\(id)") }
     for id in group.memberOrder.reversed() {
-        _ = group.sync(memberId: id, groupInstanceId: nil, generationId: group.generationId, protocolType: nil,
-                       protocolName: nil, assignments: id == group.leaderId ? assignments : [:], now: at)
+        _ = group.syncStoring(memberId: id, groupInstanceId: nil, generationId: group.generationId,
+                              assignments: id == group.leaderId ? assignments : [:], now: at)
     }
     return group
 }

@@ -1,8 +1,10 @@
 import BrookCoordinator
+import Logging
 import ServiceLifecycle
 
 /// Drives the group coordinator's timers: session and rebalance timeouts every `tick`, offset
-/// expiry every `offsets.retention.check.interval.ms`. On graceful shutdown it answers parked
+/// expiry every `offsets.retention.check.interval.ms` (a pass that could not write its tombstones
+/// is logged by the coordinator and retried at the next interval). On graceful shutdown it answers parked
 /// group requests first, so the network, which stops after it, can drain.
 struct GroupCoordinatorService: Service {
     let host: GroupCoordinatorHost
@@ -22,7 +24,12 @@ struct GroupCoordinatorService: Service {
             sinceRetentionCheck += tick
             if sinceRetentionCheck >= offsetsRetentionCheck {
                 sinceRetentionCheck = .zero
-                coordinator.expireOffsets()
+                // Tombstones the log refused are logged at error by their shard, and their
+                // offsets stay for the next pass.
+                let pass = coordinator.expireOffsets()
+                if pass.expiredOffsets > 0 || pass.removedGroups > 0 {
+                    host.logger.info("expired \(pass.expiredOffsets) offsets and removed \(pass.removedGroups) empty groups")
+                }
             }
         }
         host.started?.shutdown()

@@ -60,8 +60,11 @@ public final class GroupCoordinator: Sendable {
     }
 
     /// Expires old offsets of empty groups in every shard; call every `offsets.retention.check.interval.ms`.
-    public func expireOffsets() {
-        for shard in shards { shard.expireOffsets() }
+    /// Offsets whose tombstones could not be written stay, are counted in the answer (each shard
+    /// logs them at error) and are tried again at the next call.
+    @discardableResult
+    public func expireOffsets() -> OffsetExpiry {
+        shards.reduce(OffsetExpiry()) { $0 + $1.expireOffsets() }
     }
 
     /// Answers every parked JoinGroup/SyncGroup with NOT_COORDINATOR and refuses new requests,

@@ -98,7 +98,7 @@ extension GroupShard {
                 try log.write(tombstones, now: clock())
             } catch {
                 logger.error("could not delete group \(groupId): \(error)")
-                return .coordinatorNotAvailable
+                return CoordinatorLogError.responseCode(for: error)
             }
             state.offsets.removeAll(group: groupId)
             state.groups[groupId] = nil

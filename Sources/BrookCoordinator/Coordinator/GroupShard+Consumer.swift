@@ -20,7 +20,9 @@ public struct ConsumerGroupDescription: Sendable {
 
 extension GroupShard {
     /// ConsumerGroupHeartbeat (KIP-848). An empty classic group of the same id becomes a
-    /// consumer group; a classic group with members refuses.
+    /// consumer group; a classic group with members refuses. The group changes only once its
+    /// records are in the log; when the log refuses them the member gets the log's error as
+    /// Kafka maps it and the group stays as it was.
     public func consumerHeartbeat(groupId: String, _ request: ConsumerHeartbeat, catalog: TopicCatalog) -> ConsumerHeartbeatResult {
         state.withLock { state in
             guard !state.isShutDown else { return ConsumerHeartbeatResult(error: .notCoordinator) }
@@ -44,7 +46,7 @@ extension GroupShard {
                 try log.write(records, now: now)
             } catch {
                 logger.error("could not store consumer group \(groupId): \(error)")
-                return ConsumerHeartbeatResult(error: .coordinatorNotAvailable)
+                return ConsumerHeartbeatResult(error: CoordinatorLogError.responseCode(for: error))
             }
             if converting != nil { state.groups[groupId] = nil }
             state.consumerGroups[groupId] = group

@@ -5,7 +5,9 @@ import BrookProtocol
 
 extension GroupShard {
     /// OffsetCommit: checks the committer against the group, writes the offsets as one batch
-    /// and answers once they are in the log. Returns an error per partition.
+    /// and answers once they are in the log. Returns an error per partition; offsets the log
+    /// refused fail with its error as Kafka maps it, and nothing of them is kept (nor the
+    /// group the commit would have created).
     public func commitOffsets(
         groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
         offsets: [(TopicPartition, CommittedOffset)], apiVersion: Int16 = 9
@@ -26,16 +28,19 @@ extension GroupShard {
                 state.groups[groupId] = group
             } else {
                 guard generationId < 0 else { return all(.illegalGeneration) }
-                // A group that only stores offsets (no group management) starts Empty.
-                state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
             var (accepted, errors) = admitMetadataSizes(offsets)
             do {
                 try log.write(accepted.map { .offsetCommit(group: groupId, partition: $0.0, $0.1) }, now: now)
             } catch {
-                logger.error("could not store offsets of group \(groupId): \(error)")
-                for (partition, _) in accepted { errors[partition] = .coordinatorNotAvailable }
+                logger.error("could not store \(accepted.count) offsets of group \(groupId): \(error)")
+                let code = CoordinatorLogError.responseCode(for: error)
+                for (partition, _) in accepted { errors[partition] = code }
                 return errors
+            }
+            if state.groups[groupId] == nil && state.consumerGroups[groupId] == nil {
+                // A group that only stores offsets (no group management) starts Empty.
+                state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
             for (partition, offset) in accepted {
                 state.offsets.commit(offset, group: groupId, partition: partition)
@@ -105,8 +110,8 @@ extension GroupShard {
             do {
                 try log.write(removed.map { .offsetCommit(group: groupId, partition: $0, nil) }, now: clock())
             } catch {
-                logger.error("could not delete offsets of group \(groupId): \(error)")
-                return (.coordinatorNotAvailable, [:])
+                logger.error("could not delete \(removed.count) offsets of group \(groupId): \(error)")
+                return (CoordinatorLogError.responseCode(for: error), [:])
             }
             for partition in removed { state.offsets.remove(group: groupId, partition: partition) }
             return (.none, errors)
@@ -114,44 +119,80 @@ extension GroupShard {
     }
 
     /// Removes the offsets of empty groups past `offsets.retention.minutes` and forgets empty
-    /// groups left with no offsets, writing tombstones for both. Offsets of partitions with a
-    /// pending transactional offset stay, and so does a group in an open transaction.
-    public func expireOffsets() {
+    /// groups left with no offsets, writing tombstones for both, one batch per group. Offsets of
+    /// partitions with a pending transactional offset stay, and so does a group in an open
+    /// transaction. A group whose tombstones the log refuses keeps its offsets (and itself) in
+    /// memory; the failure is logged at error with the count and the next pass tries again.
+    @discardableResult
+    public func expireOffsets() -> OffsetExpiry {
         state.withLock { state in
-            guard !state.isShutDown else { return }
+            var pass = OffsetExpiry()
+            guard !state.isShutDown else { return pass }
             let now = clock()
-            var tombstones: [CoordinatorRecord] = []
-            var forget: [String] = []
+            var firstError: (any Error)?
+            func write(_ tombstones: [CoordinatorRecord], offsets: Int, forgetsGroup: Bool) -> Bool {
+                do {
+                    try log.write(tombstones, now: now)
+                    pass.expiredOffsets += offsets
+                    if forgetsGroup { pass.removedGroups += 1 }
+                    return true
+                } catch {
+                    pass.failedOffsets += offsets
+                    pass.failedGroups += 1
+                    firstError = firstError ?? error
+                    return false
+                }
+            }
             for (groupId, group) in state.groups where group.state == .empty && group.pendingMembers.isEmpty {
                 let expired = state.offsets.expired(group: groupId, retentionMs: configuration.offsetsRetentionMs, now: now)
-                tombstones += expired.map { .offsetCommit(group: groupId, partition: $0, nil) }
-                let remaining = state.offsets.offsets(of: groupId).count - expired.count
-                if remaining == 0 && !state.offsets.hasPendingOffsets(groupId) {
-                    tombstones.append(.groupMetadata(group: groupId, nil))
-                    forget.append(groupId)
-                }
+                var tombstones: [CoordinatorRecord] = expired.map { .offsetCommit(group: groupId, partition: $0, nil) }
+                let forget = state.offsets.offsets(of: groupId).count == expired.count && !state.offsets.hasPendingOffsets(groupId)
+                if forget { tombstones.append(.groupMetadata(group: groupId, nil)) }
+                guard !tombstones.isEmpty, write(tombstones, offsets: expired.count, forgetsGroup: forget) else { continue }
+                for partition in expired { state.offsets.remove(group: groupId, partition: partition) }
+                if forget { state.groups[groupId] = nil }
             }
-            do {
-                try log.write(tombstones, now: now)
-            } catch {
-                logger.error("could not expire offsets: \(error)")
-                return
-            }
-            for case .offsetCommit(let groupId, let partition, _) in tombstones {
-                state.offsets.remove(group: groupId, partition: partition)
-            }
-            for groupId in forget { state.groups[groupId] = nil }
             for (groupId, group) in state.consumerGroups where group.members.isEmpty {
                 let expired = state.offsets.expired(group: groupId, retentionMs: configuration.offsetsRetentionMs, now: now)
-                if !expired.isEmpty, (try? log.write(expired.map { .offsetCommit(group: groupId, partition: $0, nil) }, now: now)) != nil {
-                    for partition in expired { state.offsets.remove(group: groupId, partition: partition) }
-                }
-                if !state.offsets.hasOffsets(groupId) && !state.offsets.hasPendingOffsets(groupId),
-                   (try? log.write(group.tombstones(), now: now)) != nil {
-                    state.consumerGroups[groupId] = nil
-                }
+                var tombstones: [CoordinatorRecord] = expired.map { .offsetCommit(group: groupId, partition: $0, nil) }
+                let forget = state.offsets.offsets(of: groupId).count == expired.count && !state.offsets.hasPendingOffsets(groupId)
+                if forget { tombstones += group.tombstones() }
+                guard !tombstones.isEmpty, write(tombstones, offsets: expired.count, forgetsGroup: forget) else { continue }
+                for partition in expired { state.offsets.remove(group: groupId, partition: partition) }
+                if forget { state.consumerGroups[groupId] = nil }
             }
+            if let firstError {
+                logger.error("""
+                    could not expire \(pass.failedOffsets) offsets of \(pass.failedGroups) groups in partition \(partition) \
+                    (their tombstones were refused; they stay and the next pass retries): \(firstError)
+                    """)
+            }
+            return pass
         }
+    }
+}
+
+/// What one offset-expiry pass did.
+public struct OffsetExpiry: Sendable, Equatable {
+    /// Offsets whose tombstones were written.
+    public var expiredOffsets = 0
+    /// Empty groups forgotten (their tombstones written).
+    public var removedGroups = 0
+    /// Expired offsets kept because the log refused their group's tombstones.
+    public var failedOffsets = 0
+    /// Groups whose tombstones the log refused.
+    public var failedGroups = 0
+
+    public init() {}
+
+    /// Both passes together.
+    public static func + (lhs: OffsetExpiry, rhs: OffsetExpiry) -> OffsetExpiry {
+        var sum = lhs
+        sum.expiredOffsets += rhs.expiredOffsets
+        sum.removedGroups += rhs.removedGroups
+        sum.failedOffsets += rhs.failedOffsets
+        sum.failedGroups += rhs.failedGroups
+        return sum
     }
 }
 

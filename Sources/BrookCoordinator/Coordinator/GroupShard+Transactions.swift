@@ -12,7 +12,8 @@ extension GroupShard {
     /// whose metadata exceeds `offset.metadata.max.bytes` fail alone. The rest are written as
     /// one transactional batch of (`producerId`, `producerEpoch`) and kept *pending*: OffsetFetch
     /// does not see them until ``completeTransaction(producerId:commit:)`` hears the producer's
-    /// COMMIT marker. A fenced producer epoch fails every partition with the log's error.
+    /// COMMIT marker. A batch the log refuses fails every partition with the log's error as Kafka
+    /// maps it (a fenced producer epoch as it is) and leaves nothing behind, not even the group.
     /// That AddOffsetsToTxn happened is the transaction coordinator's business, not checked here.
     ///
     /// Returns an error per partition.
@@ -35,7 +36,6 @@ extension GroupShard {
                 }
             } else {
                 guard generationId < 0 else { return all(.illegalGeneration) }
-                state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
             var (accepted, errors) = admitMetadataSizes(offsets)
             do {
@@ -47,6 +47,9 @@ extension GroupShard {
                 let code = CoordinatorLogError.responseCode(for: error)
                 for (partition, _) in accepted { errors[partition] = code }
                 return errors
+            }
+            if state.groups[groupId] == nil && state.consumerGroups[groupId] == nil {
+                state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
             }
             for (partition, offset) in accepted {
                 state.offsets.stage(offset, producerId: producerId, group: groupId, partition: partition)

@@ -68,7 +68,8 @@ public final class GroupShard: Sendable {
                     do {
                         try log.write(consumer.tombstones(), now: now)
                     } catch {
-                        return [.join(continuation, JoinGroupResult(error: .coordinatorNotAvailable, memberId: parameters.memberId))]
+                        logger.error("could not store the removal of consumer group \(groupId) before it becomes classic: \(error)")
+                        return [.join(continuation, JoinGroupResult(error: CoordinatorLogError.responseCode(for: error), memberId: parameters.memberId))]
                     }
                     state.consumerGroups[groupId] = nil
                 }
@@ -79,10 +80,24 @@ public final class GroupShard: Sendable {
                     state.groups[groupId] = ClassicGroup(groupId: groupId, now: now)
                 }
                 var group = state.groups[groupId]!
-                let (decision, actions) = group.join(
+                let before = group
+                var (decision, actions) = group.join(
                     parameters, configuration: configuration, now: now,
                     newMemberId: { MemberIdentifier.make(clientId: parameters.clientId) }
                 )
+                if case .respond(let result) = decision, result.error == .none, let index = actions.firstIndex(of: .persist) {
+                    // A static member that replaced its old incarnation in a Stable group (KIP-345)
+                    // is answered once that is stored; if it cannot be, the group is put back as it
+                    // was (Kafka reverts to the old member id) and the member gets the error.
+                    do {
+                        try log.write([.groupMetadata(group: groupId, group.snapshot())], now: now)
+                        actions.remove(at: index)
+                    } catch {
+                        logger.error("could not store the new member id of a static member of group \(groupId); it keeps its old one: \(error)")
+                        state.groups[groupId] = before
+                        return [.join(continuation, JoinGroupResult(error: CoordinatorLogError.responseCode(for: error)))]
+                    }
+                }
                 state.groups[groupId] = group
                 var resumptions: [Resumption] = []
                 switch decision {
@@ -93,14 +108,16 @@ public final class GroupShard: Sendable {
                         resumptions.append(.join(previous, JoinGroupResult(error: .rebalanceInProgress, memberId: memberId)))
                     }
                 }
-                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state).resumptions
                 return resumptions
             }
             resumptions.forEach { $0.resume() }
         }
     }
 
-    /// SyncGroup; returns when the leader's assignment is known.
+    /// SyncGroup; returns when the leader's assignment is known and stored. When it cannot be
+    /// stored, every member parked in SyncGroup gets the log's error (as Kafka maps it) and the
+    /// group rebalances.
     public func sync(
         groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
         protocolType: String?, protocolName: String?, assignments: [String: ByteBuffer]
@@ -124,7 +141,7 @@ public final class GroupShard: Sendable {
                         resumptions.append(.sync(previous, SyncGroupResult(error: .rebalanceInProgress)))
                     }
                 }
-                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state).resumptions
                 return resumptions
             }
             resumptions.forEach { $0.resume() }
@@ -142,7 +159,9 @@ public final class GroupShard: Sendable {
         }
     }
 
-    /// LeaveGroup for a batch of members; one error per member, in order.
+    /// LeaveGroup for a batch of members; one error per member, in order. When the group's
+    /// metadata changed by the departures (the last member gone) cannot be stored, the whole
+    /// request fails with the log's error, as in Kafka; the members are gone all the same.
     public func leave(groupId: String, members: [(memberId: String, groupInstanceId: String?)]) -> (ErrorCode, [ErrorCode]) {
         let (outcome, resumptions) = state.withLock { state -> ((ErrorCode, [ErrorCode]), [Resumption]) in
             guard !state.isShutDown else { return ((.notCoordinator, []), []) }
@@ -152,15 +171,19 @@ public final class GroupShard: Sendable {
             let now = clock()
             var errors: [ErrorCode] = []
             var resumptions: [Resumption] = []
+            var notStored: ErrorCode?
             for member in members {
                 let (error, actions) = group.leave(
                     memberId: member.memberId, groupInstanceId: member.groupInstanceId, configuration: configuration, now: now
                 )
                 errors.append(error)
                 state.groups[groupId] = group
-                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                let performed = perform(actions, groupId: groupId, now: now, state: &state)
+                resumptions += performed.resumptions
+                notStored = notStored ?? performed.notStored
                 group = state.groups[groupId] ?? group
             }
+            if let notStored { return ((notStored, []), resumptions) }
             return ((.none, errors), resumptions)
         }
         resumptions.forEach { $0.resume() }
@@ -181,14 +204,15 @@ public final class GroupShard: Sendable {
                     try log.write(group.records(since: before, catalog: TopicCatalog(topics: [:])), now: now)
                     state.consumerGroups[groupId] = group
                 } catch {
-                    logger.error("could not store the expiry of members of \(groupId): \(error)")
+                    // The members stay until their expiry is stored; the next tick tries again.
+                    logger.error("could not store the expiry of members of \(groupId); retrying at the next tick: \(error)")
                 }
             }
             for (groupId, var group) in state.groups {
                 guard let deadline = group.nextDeadline, deadline <= now else { continue }
                 let actions = group.expire(configuration: configuration, now: now)
                 state.groups[groupId] = group
-                resumptions += perform(actions, groupId: groupId, now: now, state: &state)
+                resumptions += perform(actions, groupId: groupId, now: now, state: &state).resumptions
             }
             return resumptions
         }
@@ -211,9 +235,18 @@ public final class GroupShard: Sendable {
 
     // MARK: Actions
 
-    /// Carries out a group's actions under the lock; returns the parked requests to answer.
-    func perform(_ actions: [GroupAction], groupId: String, now: Int64, state: inout ShardState) -> [Resumption] {
+    /// Carries out a group's actions under the lock; returns the parked requests to answer and,
+    /// when a metadata write failed, the error to answer the request that caused it with.
+    ///
+    /// A leader's assignment that cannot be stored fails the SyncGroup of every parked member
+    /// and the group rebalances. Other metadata (a group left empty by its join phase) is only
+    /// warned about, as in Kafka: the log keeps the previous generation, whose members are gone
+    /// and time out if it is ever loaded.
+    func perform(
+        _ actions: [GroupAction], groupId: String, now: Int64, state: inout ShardState
+    ) -> (resumptions: [Resumption], notStored: ErrorCode?) {
         var resumptions: [Resumption] = []
+        var notStored: ErrorCode?
         for action in actions {
             switch action {
             case .completeJoin(let memberId, let result):
@@ -229,10 +262,27 @@ public final class GroupShard: Sendable {
                 do {
                     try log.write([.groupMetadata(group: groupId, group.snapshot())], now: now)
                 } catch {
-                    logger.error("could not store the metadata of group \(groupId): \(error)")
+                    logger.warning("could not store the metadata of group \(groupId) at generation \(group.generationId): \(error)")
+                    notStored = notStored ?? CoordinatorLogError.responseCode(for: error)
                 }
+            case .storeAssignment(let assignments):
+                guard var group = state.groups[groupId] else { continue }
+                let next: [GroupAction]
+                do {
+                    try log.write([.groupMetadata(group: groupId, group.snapshot(assignments: assignments))], now: now)
+                    next = group.assignmentStored(assignments, now: now)
+                } catch {
+                    let code = CoordinatorLogError.responseCode(for: error)
+                    logger.error("could not store the assignment of group \(groupId) for generation \(group.generationId); its members get \(code) and it rebalances: \(error)")
+                    notStored = notStored ?? code
+                    next = group.assignmentNotStored(error: code, configuration: configuration, now: now)
+                }
+                state.groups[groupId] = group
+                let performed = perform(next, groupId: groupId, now: now, state: &state)
+                resumptions += performed.resumptions
+                notStored = notStored ?? performed.notStored
             }
         }
-        return resumptions
+        return (resumptions, notStored)
     }
 }

@@ -2,8 +2,11 @@ import BrookProtocol
 import NIOCore
 
 extension ClassicGroup {
-    /// SyncGroup. Followers are parked until the leader sends the assignment; the leader's sync
-    /// stores every member's assignment, makes the group Stable and answers them all.
+    /// SyncGroup. Followers are parked until the leader sends the assignment. The leader's sync
+    /// asks the owner to store the assignment (``GroupAction/storeAssignment(_:)``) and leaves the
+    /// group CompletingRebalance: as in Kafka, no member sees an assignment that is not in the
+    /// log. The owner then calls ``assignmentStored(_:now:)`` or
+    /// ``assignmentNotStored(error:configuration:now:)``.
     public mutating func sync(
         memberId: String, groupInstanceId: String?, generationId: Int32,
         protocolType: String?, protocolName: String?, assignments: [String: ByteBuffer], now: Int64
@@ -30,18 +33,45 @@ extension ClassicGroup {
             member.awaitingSync = true
             members[memberId] = member
             guard memberId == leaderId else { return (.wait(memberId: memberId), []) }
-            for id in memberOrder {
-                members[id]?.assignment = assignments[id] ?? ByteBuffer()
-            }
-            phaseDeadline = nil
-            transition(to: .stable, now: now)
-            var actions: [GroupAction] = [.persist]
-            for id in memberOrder where members[id]?.awaitingSync == true {
-                members[id]?.awaitingSync = false
-                actions.append(.completeSync(memberId: id, assignmentResult(for: id)))
-            }
-            return (.wait(memberId: memberId), actions)
+            return (.wait(memberId: memberId), [.storeAssignment(assignments)])
         }
+    }
+
+    /// The leader's assignment is in the log: every member gets its part, the group is Stable
+    /// and the members parked in SyncGroup are answered.
+    public mutating func assignmentStored(_ assignments: [String: ByteBuffer], now: Int64) -> [GroupAction] {
+        guard state == .completingRebalance else { return [] }
+        for id in memberOrder {
+            members[id]?.assignment = assignments[id] ?? ByteBuffer()
+        }
+        phaseDeadline = nil
+        transition(to: .stable, now: now)
+        var actions: [GroupAction] = []
+        for id in memberOrder where members[id]?.awaitingSync == true {
+            members[id]?.awaitingSync = false
+            actions.append(.completeSync(memberId: id, assignmentResult(for: id)))
+        }
+        return actions
+    }
+
+    /// The leader's assignment could not be stored: every member parked in SyncGroup (the
+    /// leader too) gets `error` and no assignment, and the group rebalances, as Kafka does
+    /// (its `resetAndPropagateAssignmentWithError`, then a new join phase).
+    public mutating func assignmentNotStored(error: ErrorCode, configuration: GroupConfiguration, now: Int64) -> [GroupAction] {
+        guard state == .completingRebalance else { return [] }
+        var actions: [GroupAction] = []
+        for id in memberOrder {
+            guard var member = members[id] else { continue }
+            member.assignment = ByteBuffer()
+            if member.awaitingSync {
+                member.awaitingSync = false
+                actions.append(.completeSync(memberId: id, SyncGroupResult(error: error)))
+            }
+            members[id] = member
+        }
+        actions += prepareRebalance(now: now, configuration: configuration)
+        actions += checkJoinCompletion(now: now)
+        return actions
     }
 
     private func assignmentResult(for memberId: String) -> SyncGroupResult {

@@ -76,6 +76,10 @@ public enum GroupAction: Sendable, Equatable {
     case completeSync(memberId: String, SyncGroupResult)
     /// The group's metadata (generation, members, assignments) changed: write it to the log.
     case persist
+    /// The leader sent these assignments (by member id): write the group with them to the log,
+    /// then call ``ClassicGroup/assignmentStored(_:now:)`` or
+    /// ``ClassicGroup/assignmentNotStored(error:configuration:now:)`` and carry out what it returns.
+    case storeAssignment([String: ByteBuffer])
 }
 
 /// Whether a JoinGroup or SyncGroup is answered now or parked until the rebalance moves on.

@@ -2,8 +2,10 @@ import BrookProtocol
 import NIOCore
 
 extension ClassicGroup {
-    /// The group as Kafka stores it in `__consumer_offsets` (GroupMetadataValue).
-    public func snapshot() -> GroupMetadataValue {
+    /// The group as Kafka stores it in `__consumer_offsets` (GroupMetadataValue); with
+    /// `assignments`, those (by member id, empty for a member missing) in place of the members'
+    /// current ones, for the leader's assignment before it is applied.
+    public func snapshot(assignments: [String: ByteBuffer]? = nil) -> GroupMetadataValue {
         GroupMetadataValue(
             protocolType: protocolType ?? "", generation: generationId, protocol: protocolName, leader: leaderId,
             currentStateTimestamp: stateTimestamp,
@@ -12,7 +14,7 @@ extension ClassicGroup {
                     memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
                     clientHost: member.clientHost, rebalanceTimeout: member.rebalanceTimeoutMs,
                     sessionTimeout: member.sessionTimeoutMs, subscription: member.metadata(for: protocolName),
-                    assignment: member.assignment
+                    assignment: assignments.map { $0[member.memberId] ?? ByteBuffer() } ?? member.assignment
                 )
             }
         )

@@ -83,7 +83,7 @@ public final class TransactionShard: Sendable {
                 }
                 if metadata.state == .ongoing {
                     metadata.fenceAndPrepareAbort(now: now)
-                    guard persist(metadata, now: now) else { return .done(.failure(TransactionError(.coordinatorNotAvailable))) }
+                    if let error = persist(metadata, now: now) { return .done(.failure(TransactionError(error))) }
                     state.transactions[transactionalId] = metadata
                     state.writingMarkers.insert(transactionalId)
                     return .abortFirst(markerJob(metadata))
@@ -91,7 +91,7 @@ public final class TransactionShard: Sendable {
                 do {
                     let changed = try metadata.initProducer(timeoutMs: timeoutMs, expected: expected, now: now, newProducerId: newProducerId)
                     if changed {
-                        guard persist(metadata, now: now) else { return .done(.failure(TransactionError(.coordinatorNotAvailable))) }
+                        if let error = persist(metadata, now: now) { return .done(.failure(TransactionError(error))) }
                     }
                 } catch let error as TransactionError {
                     return .done(.failure(error))
@@ -128,7 +128,7 @@ public final class TransactionShard: Sendable {
             } catch {
                 return .failure(error)
             }
-            guard persist(metadata, now: now) else { return .failure(TransactionError(.coordinatorNotAvailable)) }
+            if let error = persist(metadata, now: now) { return .failure(TransactionError(error)) }
             state.transactions[transactionalId] = metadata
             return .success(())
         }
@@ -175,7 +175,7 @@ public final class TransactionShard: Sendable {
             } catch {
                 return .failure(error)
             }
-            guard persist(metadata, now: now) else { return .failure(TransactionError(.coordinatorNotAvailable)) }
+            if let error = persist(metadata, now: now) { return .failure(TransactionError(error)) }
             state.transactions[transactionalId] = metadata
             state.writingMarkers.insert(transactionalId)
             return .success(markerJob(metadata))
@@ -204,7 +204,7 @@ public final class TransactionShard: Sendable {
                 guard let deadline = metadata.timeoutDeadline, deadline <= now,
                       !state.writingMarkers.contains(transactionalId) else { continue }
                 metadata.fenceAndPrepareAbort(now: now)
-                guard persist(metadata, now: now) else { continue }
+                guard persist(metadata, now: now) == nil else { continue }
                 logger.info("aborting transaction of \(transactionalId) (producer \(metadata.producerId)): open longer than \(metadata.timeoutMs) ms")
                 state.transactions[transactionalId] = metadata
                 state.writingMarkers.insert(transactionalId)
@@ -245,7 +245,7 @@ public final class TransactionShard: Sendable {
             do {
                 try append(expired.sorted().map { ($0, nil) }, now: now)
             } catch {
-                logger.error("could not expire transactional ids: \(error)")
+                logger.error("could not expire \(expired.count) transactional ids; they stay and the next pass retries: \(error)")
                 return
             }
             for transactionalId in expired { state.transactions[transactionalId] = nil }
@@ -310,20 +310,24 @@ public final class TransactionShard: Sendable {
                   metadata.producerId == job.producerId, metadata.producerEpoch == job.producerEpoch else { return false }
             let now = clock()
             metadata.complete(now: now)
-            guard persist(metadata, now: now) else { return false }
+            guard persist(metadata, now: now) == nil else { return false }
             state.transactions[job.transactionalId] = metadata
             return true
         }
     }
 
-    /// Appends `metadata`'s record; false (logged) when the log refuses it.
-    private func persist(_ metadata: TransactionMetadata, now: Int64) -> Bool {
+    /// Appends `metadata`'s record; nil when stored, else (logged) the error to answer the
+    /// client with, as Kafka's TransactionStateManager maps the log's refusal (NOT_COORDINATOR
+    /// for a storage error or a lost leadership, COORDINATOR_NOT_AVAILABLE for missing replicas
+    /// or a timeout, UNKNOWN_SERVER_ERROR for an oversized record). The caller keeps the state
+    /// it had.
+    private func persist(_ metadata: TransactionMetadata, now: Int64) -> ErrorCode? {
         do {
             try append([(metadata.transactionalId, metadata)], now: now)
-            return true
+            return nil
         } catch {
             logger.error("could not store the transaction state of \(metadata.transactionalId): \(error)")
-            return false
+            return CoordinatorLogError.responseCode(for: error)
         }
     }
 
