@@ -16,9 +16,15 @@ public struct MetadataError: Error, Sendable, Equatable {
 /// Owns the metadata image. Every change is written to the ``MetadataLog`` as records first and
 /// then applied, so replaying the log at start rebuilds exactly the same image.
 ///
-/// Changes are serialised by a mutex (they are rare); readers take a snapshot of the image.
+/// Changes are serialised by a mutex held across the log write and its fsync (they are rare).
+/// Readers never wait for that: they copy the published image, swapped in under a lock of its
+/// own, held only for the copy, once a change is stored. So a topic being created never stalls
+/// the Fetch and Metadata requests that read the image.
 public final class MetadataStore: Sendable {
+    /// The authoritative image; its lock serialises changes, across the log write.
     private let state: Mutex<MetadataImage>
+    /// What readers see: the last stored image.
+    private let published: Mutex<MetadataImage>
     private let log: any MetadataLog
     public let nodeId: Int32
     /// Told about every committed change, after it took effect (to reconfigure logs).
@@ -33,12 +39,13 @@ public final class MetadataStore: Sendable {
             }
         }
         self.state = Mutex(image)
+        self.published = Mutex(image)
         self.log = log
         self.nodeId = nodeId
     }
 
     /// The current image.
-    public var image: MetadataImage { state.withLock { $0 } }
+    public var image: MetadataImage { published.withLock { $0 } }
 
     /// Creates a topic with `partitions` partitions, each led by this node.
     @discardableResult
@@ -51,7 +58,7 @@ public final class MetadataStore: Sendable {
         guard replicationFactor > 0 else {
             throw MetadataError(.invalidReplicationFactor, "Replication factor must be larger than 0.")
         }
-        let brokerCount = state.withLock { $0.brokers.count }
+        let brokerCount = image.brokers.count
         guard Int(replicationFactor) <= brokerCount else {
             throw MetadataError(.invalidReplicationFactor, "Unable to replicate the partition \(replicationFactor) time(s): The target replication factor of \(replicationFactor) cannot be reached because only \(brokerCount) broker(s) are registered.")
         }
@@ -133,6 +140,7 @@ public final class MetadataStore: Sendable {
                 for record in records { encoded.append(try record.encoded()) }
                 try log.append(encoded)
                 for record in records { image.apply(record) }
+                publish(image)
                 return .success(image)
             } catch let error as MetadataError {
                 return .failure(error)
@@ -157,9 +165,15 @@ public final class MetadataStore: Sendable {
                 return .failure(MetadataError(.kafkaStorageError, "metadata log write failed: \(error)"))
             }
             image.apply(record)
+            publish(image)
             return .success(image)
         }
         return try result.get()
+    }
+
+    /// Makes `image` the one readers see (called holding the change lock, so in order).
+    private func publish(_ image: MetadataImage) {
+        published.withLock { $0 = image }
     }
 
     /// Registers a function told about every committed change.

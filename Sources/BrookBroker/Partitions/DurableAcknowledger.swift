@@ -6,7 +6,7 @@ import Synchronization
 /// false): a produce request is answered only once the log's recovery point has passed its
 /// records, i.e. once they are fsynced.
 ///
-/// At most one fsync runs per partition at a time, on NIO's thread pool (never on Swift's
+/// At most one fsync runs per partition at a time, on threads of its own (never on Swift's
 /// cooperative pool). It covers the log as far as it reached when the fsync began, so every
 /// request that appended before it is released by it; requests that arrive during an fsync
 /// wait for the next one, which starts as soon as the current one ends and covers all of them.
@@ -27,7 +27,15 @@ final class DurableAcknowledger: Sendable {
     private let pool: NIOThreadPool
     private let state = Mutex(State())
 
-    init(log: PartitionLog, pool: NIOThreadPool = .singleton) {
+    /// The threads fsyncs run on: enough that a few slow disks or partitions do not queue the
+    /// fsyncs of the others behind them (Kafka's `num.io.threads` default is 8 too).
+    static let flushThreads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
+
+    init(log: PartitionLog, pool: NIOThreadPool = DurableAcknowledger.flushThreads) {
         self.log = log
         self.pool = pool
     }

@@ -124,6 +124,9 @@ extension PartitionLog {
         var rolledTo: Int64?
         /// flush.messages offsets are unflushed.
         var flushDue = false
+        /// The producer state at a roll, to snapshot once the write lock is released (its
+        /// fsync must not hold up the partition's next append).
+        var snapshot: (producers: ProducerStateTable, offset: Int64)?
     }
 
     /// Writes prepared batches (offsets already assigned) at the end of the log, rolling as
@@ -144,6 +147,7 @@ extension PartitionLog {
         let config = current.config
         var segments = current.segments
         var rolledTo: Int64?
+        var snapshot: (producers: ProducerStateTable, offset: Int64)?
         var maxTimestamp: Int64 = -1
         var offsetOfMaxTimestamp = batches.batches[0].baseOffset
         var recordCount = 0
@@ -165,7 +169,7 @@ extension PartitionLog {
             if mustRoll && !(active.size == 0 && active.baseOffset == first.baseOffset) {
                 active = try roll(&segments, at: first.baseOffset, config: config, now: now)
                 rolledTo = active.baseOffset
-                if index == 0 { try ProducerStateSnapshot.write(current.producers, directory: directory, offset: first.baseOffset) }
+                if index == 0 { snapshot = (current.producers, first.baseOffset) }
             }
             // Normally the whole request; fewer batches only when offsets overflow the segment.
             var end = index + 1
@@ -201,7 +205,7 @@ extension PartitionLog {
             logStartOffset: current.logStartOffset, batchCount: batches.batches.count,
             recordCount: recordCount, sizeInBytes: batches.totalSize)
         let flushDue = config.flushMessages != .max && lastOffset + 1 - current.recoveryPoint >= config.flushMessages
-        return AppendOutcome(info: info, rolledTo: rolledTo, flushDue: flushDue)
+        return AppendOutcome(info: info, rolledTo: rolledTo, flushDue: flushDue, snapshot: snapshot)
     }
 
     /// Closes the active segment (final time index entry, trimmed files) and starts a new one at
@@ -223,7 +227,16 @@ extension PartitionLog {
 
     /// The fsyncs an append asks for: the segments before a roll (and the directory), and the
     /// whole log once flush.messages offsets are unflushed.
+    ///
+    /// A roll's producer-state snapshot is written here too, as Kafka writes it off the append
+    /// path: a crash before it lands only makes recovery rebuild the state from an older
+    /// snapshot and the segments after it.
     private func finish(_ outcome: AppendOutcome) throws(StorageError) {
+        if let snapshot = outcome.snapshot {
+            try health.guarding { () throws(StorageError) in
+                try ProducerStateSnapshot.write(snapshot.producers, directory: directory, offset: snapshot.offset)
+            }
+        }
         if outcome.flushDue {
             try flush()
         } else if let rolledTo = outcome.rolledTo {

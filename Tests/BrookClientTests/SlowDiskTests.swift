@@ -1,0 +1,115 @@
+import BrookBroker
+import BrookClient
+import BrookModel
+import BrookProtocol
+import BrookRecords
+import BrookStorage
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Makes every fsync of a file whose path contains `marker` take `delay` (sleeping in the
+/// calling thread, as a slow disk would), and counts those in progress.
+private final class SlowSyncs: StorageFaultInjector {
+    let marker: String
+    let delay: Duration
+    let inFlight = Atomic<Int>(0)
+
+    init(marker: String, delay: Duration) {
+        self.marker = marker
+        self.delay = delay
+    }
+
+    func fault(for operation: StorageError.FileOperation, path: String) -> StorageFault? {
+        guard operation == .sync, path.contains(marker) else { return nil }
+        inFlight.add(1, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        inFlight.subtract(1, ordering: .relaxed)
+        return nil
+    }
+}
+
+/// One slow disk (here: one topic's fsyncs take seconds) must not stall the rest of the broker:
+/// produce requests waiting for those fsyncs park without holding a thread, and other
+/// partitions' produce, fetch and metadata requests keep their latency.
+@Suite struct SlowDiskTests {
+    private func produce(_ connection: BrokerConnection, topic: String, partition: Int32) async throws -> Int16 {
+        var builder = RecordBatchBuilder(configuration: .init(compression: .none))
+        builder.append(timestamp: 1_700_000_000_000, key: nil, value: ByteBuffer(string: "\(topic)-\(partition)"))
+        let request = ProduceRequest(acks: -1, timeoutMs: 30_000, topicData: [
+            .init(name: topic, partitionData: [.init(index: partition, records: try builder.build())]),
+        ])
+        return try await connection.send(request).responses[0].partitionResponses[0].errorCode
+    }
+
+    private func connect(_ bootstrap: String) async throws -> BrokerConnection {
+        try await Cluster.connect(bootstrapServers: bootstrap).connection(to: 1)
+    }
+
+    @Test func slowFsyncsOfOneTopicDoNotStallTheOthers() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brook-slow-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withBroker(["log.dirs=\(directory)"]) { bootstrap in
+            let admin = try await connect(bootstrap)
+            let created = try await admin.send(CreateTopicsRequest(topics: [
+                .init(name: "slow", numPartitions: 4, replicationFactor: 1),
+                .init(name: "fast", numPartitions: 1, replicationFactor: 1),
+            ], timeoutMs: 5_000))
+            #expect(created.topics.map(\.errorCode) == [0, 0])
+
+            let slow = SlowSyncs(marker: "/slow-", delay: .seconds(3))
+            let fault = StorageFaults.install(slow, under: directory)
+            defer { StorageFaults.remove(fault) }
+
+            // More slow requests than the machine has cores: were their fsyncs run on the
+            // cooperative pool, nothing else could run.
+            let slowConnections = try await (0..<4).asyncMap { _ in try await connect(bootstrap) }
+            try await withThrowingTaskGroup(of: Int16.self) { group in
+                for (index, connection) in slowConnections.enumerated() {
+                    group.addTask { try await produce(connection, topic: "slow", partition: Int32(index)) }
+                }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while slow.inFlight.load(ordering: .relaxed) < 4 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                // Four fsyncs at once: they run on threads of their own, not on the two of the
+                // cooperative pool (where they would hold up every other request).
+                #expect(slow.inFlight.load(ordering: .relaxed) >= 4, "the four slow fsyncs run at the same time")
+
+                let fast = try await connect(bootstrap)
+                let clock = ContinuousClock()
+                var start = clock.now
+                let producedCode = try await produce(fast, topic: "fast", partition: 0)
+                let produced = clock.now - start
+                #expect(producedCode == 0)
+                start = clock.now
+                let metadata = try await fast.send(MetadataRequest(topics: [.init(name: "fast")]))
+                let described = clock.now - start
+                #expect(metadata.topics.first?.errorCode == 0)
+                start = clock.now
+                let topicId = try #require(metadata.topics.first?.topicId)
+                let fetch = try await fast.send(FetchRequest(
+                    maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20,
+                    topics: [.init(topic: "fast", topicId: topicId, partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])]))
+                let fetched = clock.now - start
+                #expect(fetch.responses.first?.partitions.first?.errorCode == 0)
+                // Each slow fsync takes 3 s; the others answer well before the first of them ends.
+                #expect(produced < .milliseconds(1500), "produce to another topic took \(produced)")
+                #expect(described < .seconds(1), "metadata took \(described)")
+                #expect(fetched < .seconds(1), "fetch took \(fetched)")
+                for try await code in group { #expect(code == 0) }
+            }
+        }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
