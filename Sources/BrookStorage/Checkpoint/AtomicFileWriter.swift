@@ -97,7 +97,7 @@ public struct AtomicFileWriter: Sendable {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(configuration.permissions))
         guard fd >= 0 else { throw .failure(.open, path: temporary, errno: errno) }
 
-        if let code = CheckpointPOSIX.writeAll(fd, bytes) {
+        if let code = StorageFaults.injectedErrno(.write, path: temporary) ?? CheckpointPOSIX.writeAll(fd, bytes) {
             _ = close(fd)
             discardTemporaryFile()
             throw .failure(.write, path: temporary, errno: code)
@@ -106,7 +106,7 @@ public struct AtomicFileWriter: Sendable {
             _ = close(fd)
             throw .interrupted(after: .temporaryFileWritten)
         }
-        if let code = CheckpointPOSIX.sync(fd) {
+        if let code = StorageFaults.injectedErrno(.sync, path: temporary) ?? CheckpointPOSIX.sync(fd) {
             _ = close(fd)
             discardTemporaryFile()
             throw .failure(.sync, path: temporary, errno: code)
@@ -120,6 +120,10 @@ public struct AtomicFileWriter: Sendable {
             throw .interrupted(after: .temporaryFileSynced)
         }
 
+        if let code = StorageFaults.injectedErrno(.rename, path: temporary) {
+            discardTemporaryFile()
+            throw .failure(.rename, path: path, errno: code)
+        }
         guard rename(temporary, path) == 0 else {
             let code = errno
             discardTemporaryFile()

@@ -39,6 +39,9 @@ enum CheckpointPOSIX {
 
     /// Syncs a directory so that renames and unlinks inside it survive a power loss.
     static func syncDirectory(_ path: String) throws(AtomicFileError) {
+        if let code = StorageFaults.injectedErrno(.syncDirectory, path: path) {
+            throw .failure(.syncDirectory, path: path, errno: code)
+        }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .failure(.syncDirectory, path: path, errno: errno) }
         defer { _ = close(fd) }

@@ -68,6 +68,22 @@ public enum StorageFaults {
         try apply(operation, path: path())
     }
 
+    /// ``check(_:path:)`` for callers that report failures as an errno (the checkpoint writer).
+    @inline(__always)
+    static func injectedErrno(_ operation: StorageError.FileOperation, path: @autoclosure () -> String) -> Int32? {
+        guard installed.load(ordering: .relaxed) > 0 else { return nil }
+        do {
+            try apply(operation, path: path())
+            return nil
+        } catch {
+            switch error {
+            case .io(let code, _, _): return code
+            case .diskFull: return ENOSPC
+            default: return EIO
+            }
+        }
+    }
+
     private static func apply(_ operation: StorageError.FileOperation, path: String) throws(StorageError) {
         let injectors = entries.withLock { state in
             state.all.filter { path.hasPrefix($0.directory) || path + "/" == $0.directory }.map(\.injector)
