@@ -97,13 +97,13 @@ public struct Broker: Sendable {
         let groups = GroupCoordinatorHost(
             settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger
         )
-        try groups.loadIfPresent()
+        groups.loadIfPresent()
         let producerIds = ProducerIdManager { count in try metadata.allocateProducerIds(count: count) }
         let transactions = TransactionCoordinatorHost(
             settings: Self.transactionSettings(config), metadata: metadata, partitions: partitions,
             markers: LocalMarkerWriter(partitions: partitions.table, groups: groups), producerIds: producerIds, logger: logger
         )
-        try transactions.loadIfPresent()
+        transactions.loadIfPresent()
 
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()

@@ -52,14 +52,17 @@ struct TransactionFixture {
     }
 
     /// A second host over the same metadata and logs, as a broker restart makes.
-    func restartedHost() -> TransactionCoordinatorHost {
+    /// A new host over the same topic, as after a restart, loaded (its replay is waited for).
+    func restartedHost() throws -> TransactionCoordinatorHost {
         let metadata = partitions.metadata
         var settings = TransactionCoordinatorHost.Settings()
         settings.transaction.statePartitions = 3
-        return TransactionCoordinatorHost(
+        let host = TransactionCoordinatorHost(
             settings: settings, metadata: metadata, partitions: partitions.manager,
             markers: LocalMarkerWriter(partitions: partitions.manager.table, groups: groups),
             producerIds: ProducerIdManager { try metadata.allocateProducerIds(count: $0) }, logger: Logger(label: "test"))
+        try host.loadNow()
+        return host
     }
 
     func remove() { partitions.remove() }
@@ -199,7 +202,7 @@ struct TransactionFixture {
 
         // After a restart the coordinator loads at a higher epoch, and its markers are written.
         fixture.transactions.started?.shutdown()
-        let restarted = fixture.restartedHost()
+        let restarted = try fixture.restartedHost()
         #expect(try restarted.coordinator().shards.map(\.coordinatorEpoch) == [2, 2, 2])
         #expect(restarted.highestCoordinatorEpoch == 2)
         let initialised = try await serve(

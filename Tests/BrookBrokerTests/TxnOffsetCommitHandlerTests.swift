@@ -94,6 +94,7 @@ import Testing
         #expect(errors(try await serve(handler, stale, version: 3))["t"]?.first == ErrorCode.invalidProducerEpoch.code)
 
         let reloaded = fixture.groups()
+        try reloaded.loadNow()
         #expect(try await fetchStable(reloaded, version: 7) == (0, 0, -1))
         var empty = commitRequest()
         empty.groupId = ""

@@ -23,10 +23,10 @@ struct CoordinatorTopic {
             topic = created
             partitionManager.logger.info("created \(name) with \(created.partitions.count) partitions")
         }
-        guard let topic else { throw CoordinatorUnavailable() }
+        guard let topic else { throw CoordinatorTopicMissing() }
         return try topic.partitions.sorted { $0.index < $1.index }.map { partition in
             guard let hosted = partitionManager.table.partition(TopicPartition(topic: name, partition: partition.index)) else {
-                throw CoordinatorUnavailable()
+                throw CoordinatorTopicMissing()
             }
             return OffsetsTopicLog(partition: hosted)
         }
@@ -34,4 +34,4 @@ struct CoordinatorTopic {
 }
 
 /// A coordinator's topic or one of its partitions is missing.
-struct CoordinatorUnavailable: Error {}
+struct CoordinatorTopicMissing: Error {}

@@ -6,7 +6,8 @@ import Synchronization
 /// Starts the group coordinator on first use, as Kafka does: the first FindCoordinator (or
 /// group request) creates `__consumer_offsets` (`offsets.topic.num.partitions` partitions,
 /// compacted) and loads the coordinator from it. A broker that finds the topic at start-up
-/// loads the coordinator at once.
+/// replays it in the background (``CoordinatorLoader``): group requests meanwhile are answered
+/// COORDINATOR_LOAD_IN_PROGRESS, and nothing waits on a lock for the replay.
 final class GroupCoordinatorHost: Sendable {
     static let topicName = "__consumer_offsets"
 
@@ -19,35 +20,46 @@ final class GroupCoordinatorHost: Sendable {
     let metadata: MetadataStore
     let partitions: PartitionManager
     let logger: Logger
-    private let current = Mutex<GroupCoordinator?>(nil)
+    private let loader: CoordinatorLoader<GroupCoordinator>
 
     init(settings: Settings, metadata: MetadataStore, partitions: PartitionManager, logger: Logger) {
         self.settings = settings
         self.metadata = metadata
         self.partitions = partitions
         self.logger = logger
+        self.loader = CoordinatorLoader(
+            load: { try Self.start(settings: settings, metadata: metadata, partitions: partitions, logger: logger) },
+            shutdown: { $0.shutdown() })
     }
 
-    /// The coordinator if it has started.
-    var started: GroupCoordinator? { current.withLock { $0 } }
+    /// The coordinator once loaded.
+    var started: GroupCoordinator? { loader.ready }
 
-    /// The coordinator, creating the offsets topic and loading it when needed.
-    func coordinator() throws -> GroupCoordinator {
-        try current.withLock { current in
-            if let current { return current }
-            let coordinator = try start()
-            current = coordinator
-            return coordinator
-        }
+    /// Whether the coordinator is replaying its topic.
+    var isLoading: Bool { loader.isLoading }
+
+    /// The coordinator; creates the offsets topic (and loads the empty coordinator at once) when
+    /// missing, or starts replaying it and throws ``CoordinatorUnavailable/loadInProgress``.
+    func coordinator() throws(CoordinatorUnavailable) -> GroupCoordinator {
+        try loader.coordinator(inline: metadata.image.topics[Self.topicName] == nil)
     }
 
-    /// Loads the coordinator now if its topic already exists (broker start-up).
-    func loadIfPresent() throws {
+    /// Starts replaying the coordinator's topic in the background if it exists (broker start-up).
+    func loadIfPresent() {
         guard metadata.image.topics[Self.topicName] != nil else { return }
-        _ = try coordinator()
+        loader.loadInBackground()
     }
 
-    private func start() throws -> GroupCoordinator {
+    /// Loads the coordinator on this thread (tests).
+    @discardableResult
+    func loadNow() throws -> GroupCoordinator { try loader.loadNow() }
+
+    /// Stops handing the coordinator out (shutdown).
+    func close() { loader.close() }
+
+    private static func start(
+        settings: Settings, metadata: MetadataStore, partitions: PartitionManager, logger: Logger
+    ) throws -> GroupCoordinator {
         let topic = CoordinatorTopic(
             name: Self.topicName, partitions: settings.group.offsetsTopicPartitions, segmentBytes: settings.segmentBytes)
         let logs = try topic.logs(metadata: metadata, partitionManager: partitions)

@@ -32,6 +32,8 @@ struct GroupCoordinatorService: Service {
                 }
             }
         }
-        host.started?.shutdown()
+        let loaded = host.started
+        host.close()  // a load still under way shuts its coordinator down when it ends
+        loaded?.shutdown()
     }
 }

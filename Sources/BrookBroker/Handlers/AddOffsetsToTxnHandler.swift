@@ -16,6 +16,8 @@ struct AddOffsetsToTxnHandler: RequestHandler {
         do {
             let groupCoordinator = try groups.coordinator()
             offsetsPartition = GroupCoordinator.partition(for: request.groupId, partitions: Int32(groupCoordinator.shards.count))
+        } catch .loadInProgress {
+            return Self.response(.coordinatorLoadInProgress)
         } catch {
             return Self.response(.coordinatorNotAvailable)
         }

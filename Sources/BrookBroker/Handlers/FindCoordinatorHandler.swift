@@ -41,6 +41,8 @@ struct FindCoordinatorHandler: RequestHandler {
             }
             do {
                 _ = try groups.coordinator()
+            } catch .loadInProgress {
+                // This node is the coordinator; the group requests that follow wait for the load.
             } catch {
                 return failed(answer, .coordinatorNotAvailable, "The coordinator is not available: \(error)")
             }
@@ -50,6 +52,8 @@ struct FindCoordinatorHandler: RequestHandler {
             }
             do {
                 _ = try transactions.coordinator()
+            } catch .loadInProgress {
+                // This node is the coordinator; the transactional requests that follow wait for the load.
             } catch {
                 return failed(answer, .coordinatorNotAvailable, "The coordinator is not available: \(error)")
             }

@@ -7,7 +7,8 @@ import Synchronization
 /// Starts the transaction coordinator on first use, as Kafka does: the first FindCoordinator for
 /// a transactional id (or transactional request) creates `__transaction_state`
 /// (`transaction.state.log.num.partitions` partitions, compacted) and loads the coordinator from
-/// it. A broker that finds the topic at start-up loads the coordinator at once.
+/// it. A broker that finds the topic at start-up replays it in the background
+/// (``CoordinatorLoader``), answering COORDINATOR_LOAD_IN_PROGRESS meanwhile.
 final class TransactionCoordinatorHost: Sendable {
     static let topicName = "__transaction_state"
 
@@ -22,7 +23,7 @@ final class TransactionCoordinatorHost: Sendable {
     let markers: any TransactionMarkerWriter
     let producerIds: ProducerIdManager
     let logger: Logger
-    private let current = Mutex<TransactionCoordinator?>(nil)
+    private let loader: CoordinatorLoader<TransactionCoordinator>
 
     init(
         settings: Settings, metadata: MetadataStore, partitions: PartitionManager, markers: any TransactionMarkerWriter,
@@ -34,36 +35,51 @@ final class TransactionCoordinatorHost: Sendable {
         self.markers = markers
         self.producerIds = producerIds
         self.logger = logger
+        self.loader = CoordinatorLoader(
+            load: {
+                try Self.start(
+                    settings: settings, metadata: metadata, partitions: partitions, markers: markers,
+                    producerIds: producerIds, logger: logger)
+            },
+            shutdown: { $0.shutdown() })
     }
 
-    /// The coordinator if it has started.
-    var started: TransactionCoordinator? { current.withLock { $0 } }
+    /// The coordinator once loaded.
+    var started: TransactionCoordinator? { loader.ready }
 
-    /// The coordinator, creating the state topic and loading it when needed.
-    func coordinator() throws -> TransactionCoordinator {
-        try current.withLock { current in
-            if let current { return current }
-            let coordinator = try start()
-            current = coordinator
-            return coordinator
-        }
+    /// Whether the coordinator is replaying its topic.
+    var isLoading: Bool { loader.isLoading }
+
+    /// The coordinator; creates the state topic (and loads the empty coordinator at once) when
+    /// missing, or starts replaying it and throws ``CoordinatorUnavailable/loadInProgress``.
+    func coordinator() throws(CoordinatorUnavailable) -> TransactionCoordinator {
+        try loader.coordinator(inline: metadata.image.topics[Self.topicName] == nil)
     }
 
     /// The shard owning `transactionalId`, or the error to answer with.
     func shard(for transactionalId: String) -> Result<TransactionShard, TransactionError> {
-        do {
+        do throws(CoordinatorUnavailable) {
             return .success(try coordinator().shard(for: transactionalId))
+        } catch .loadInProgress {
+            return .failure(TransactionError(.coordinatorLoadInProgress))
         } catch {
             logger.error("the transaction coordinator is not available: \(error)")
             return .failure(TransactionError(.coordinatorNotAvailable))
         }
     }
 
-    /// Loads the coordinator now if its topic already exists (broker start-up).
-    func loadIfPresent() throws {
+    /// Starts replaying the state topic in the background if it exists (broker start-up).
+    func loadIfPresent() {
         guard metadata.image.topics[Self.topicName] != nil else { return }
-        _ = try coordinator()
+        loader.loadInBackground()
     }
+
+    /// Loads the coordinator on this thread (tests).
+    @discardableResult
+    func loadNow() throws -> TransactionCoordinator { try loader.loadNow() }
+
+    /// Stops handing the coordinator out (shutdown).
+    func close() { loader.close() }
 
     /// The highest coordinator epoch a transaction coordinator of this cluster has had: the
     /// highest leader epoch of the `__transaction_state` partitions (0 before the topic exists).
@@ -76,7 +92,10 @@ final class TransactionCoordinatorHost: Sendable {
     /// (the coordinator epochs of this load, so they grow with every start and survive
     /// restarts in the metadata log, as the leader epochs Kafka takes them from do), and loads
     /// the coordinator.
-    private func start() throws -> TransactionCoordinator {
+    private static func start(
+        settings: Settings, metadata: MetadataStore, partitions: PartitionManager, markers: any TransactionMarkerWriter,
+        producerIds: ProducerIdManager, logger: Logger
+    ) throws -> TransactionCoordinator {
         let topic = CoordinatorTopic(
             name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes)
         _ = try topic.logs(metadata: metadata, partitionManager: partitions)

@@ -34,6 +34,8 @@ struct TransactionCoordinatorService: Service {
                 coordinator.expireTransactionalIds()
             }
         }
-        host.started?.shutdown()
+        let loaded = host.started
+        host.close()  // a load still under way shuts its coordinator down when it ends
+        loaded?.shutdown()
     }
 }

@@ -13,8 +13,10 @@ extension RequestContext {
 extension GroupCoordinatorHost {
     /// The shard owning `groupId`, or the error to answer with when the coordinator cannot start.
     func shard(for groupId: String) -> Result<GroupShard, GroupLookupError> {
-        do {
+        do throws(CoordinatorUnavailable) {
             return .success(try coordinator().shard(for: groupId))
+        } catch .loadInProgress {
+            return .failure(GroupLookupError(code: .coordinatorLoadInProgress))
         } catch {
             return .failure(GroupLookupError(code: .coordinatorNotAvailable))
         }

@@ -1,0 +1,174 @@
+import NIOPosix
+import Synchronization
+
+/// Why a coordinator cannot take a request now.
+enum CoordinatorUnavailable: Error, CustomStringConvertible {
+    /// Its topic is being replayed: COORDINATOR_LOAD_IN_PROGRESS, which clients retry.
+    case loadInProgress
+    /// Loading failed (the next request tries again): COORDINATOR_NOT_AVAILABLE.
+    case failed(String)
+
+    var description: String {
+        switch self {
+        case .loadInProgress: "the coordinator is loading"
+        case .failed(let reason): "the coordinator could not be loaded: \(reason)"
+        }
+    }
+}
+
+/// Loads a coordinator (group or transaction) once, in the background, as Kafka does: while
+/// its topic is replayed on a thread made for blocking work, requests are answered
+/// COORDINATOR_LOAD_IN_PROGRESS instead of waiting on a lock, and the first request after a
+/// failed load starts another. The group and transaction coordinator hosts share it.
+final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
+    private enum State {
+        case idle
+        /// `inline`: loading on a caller's thread, with ``creation`` held.
+        case loading(inline: Bool)
+        case ready(Coordinator)
+        case closed
+    }
+
+    private let state = Mutex<State>(.idle)
+    /// Held by an inline load (nothing to replay: brief); callers arriving meanwhile wait on it
+    /// rather than being told to retry.
+    private let creation = Mutex<Void>(())
+    private let load: @Sendable () throws -> Coordinator
+    private let shutdown: @Sendable (Coordinator) -> Void
+    private let pool: NIOThreadPool
+
+    /// `load` builds and replays the coordinator; `shutdown` stops one that finished loading
+    /// after ``close()``.
+    init(
+        pool: NIOThreadPool = .singleton, load: @escaping @Sendable () throws -> Coordinator,
+        shutdown: @escaping @Sendable (Coordinator) -> Void
+    ) {
+        self.pool = pool
+        self.load = load
+        self.shutdown = shutdown
+    }
+
+    /// The coordinator once loaded.
+    var ready: Coordinator? {
+        state.withLock { state in
+            if case .ready(let coordinator) = state { return coordinator }
+            return nil
+        }
+    }
+
+    /// Whether a load is under way.
+    var isLoading: Bool {
+        state.withLock { state in
+            if case .loading = state { return true }
+            return false
+        }
+    }
+
+    private var isLoadingInline: Bool {
+        state.withLock { state in
+            if case .loading(inline: true) = state { return true }
+            return false
+        }
+    }
+
+    /// The coordinator, or ``CoordinatorUnavailable/loadInProgress`` after starting a load
+    /// (if none is under way). With `inline` (nothing to replay, as when its topic is about to
+    /// be created) the first caller loads it on its own thread instead; callers meanwhile are
+    /// told the load is in progress. One load at a time, always.
+    func coordinator(inline: Bool = false) throws(CoordinatorUnavailable) -> Coordinator {
+        if let coordinator = ready { return coordinator }
+        if inline || isLoadingInline {
+            do {
+                return try creation.withLock { _ in try loadNow() }
+            } catch let unavailable as CoordinatorUnavailable {
+                throw unavailable
+            } catch {
+                throw .failed("\(error)")
+            }
+        }
+        let start = try state.withLock { (state: inout State) throws(CoordinatorUnavailable) -> Bool in
+            switch state {
+            case .ready, .loading: return false
+            case .closed: throw .failed("the broker is shutting down")
+            case .idle:
+                state = .loading(inline: false)
+                return true
+            }
+        }
+        if let coordinator = ready { return coordinator }
+        if start { startLoading() }
+        throw .loadInProgress
+    }
+
+    /// Starts loading in the background unless loaded or loading (broker start-up).
+    func loadInBackground() {
+        let start = state.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .loading(inline: false)
+            return true
+        }
+        if start { startLoading() }
+    }
+
+    /// Loads on the calling thread unless loaded (tests, and topics with nothing to replay);
+    /// throws ``CoordinatorUnavailable/loadInProgress`` while another load runs.
+    @discardableResult
+    func loadNow() throws -> Coordinator {
+        try state.withLock { (state: inout State) throws -> Void in
+            switch state {
+            case .ready: return
+            case .loading: throw CoordinatorUnavailable.loadInProgress
+            case .closed: throw CoordinatorUnavailable.failed("the broker is shutting down")
+            case .idle: state = .loading(inline: true)
+            }
+        }
+        if let coordinator = ready { return coordinator }
+        let coordinator: Coordinator
+        do {
+            coordinator = try load()
+        } catch {
+            state.withLock { if case .loading = $0 { $0 = .idle } }
+            throw error
+        }
+        let kept = state.withLock { state -> Bool in
+            guard case .loading = state else { return false }
+            state = .ready(coordinator)
+            return true
+        }
+        guard kept else {
+            shutdown(coordinator)
+            throw CoordinatorUnavailable.failed("the broker is shutting down")
+        }
+        return coordinator
+    }
+
+    /// Stops handing out the coordinator; one still loading is shut down when it finishes.
+    func close() {
+        state.withLock { $0 = .closed }
+    }
+
+    private func startLoading() {
+        pool.submit { [self] _ in
+            let outcome = Result { try load() }
+            let orphan: Coordinator? = state.withLock { state in
+                switch (state, outcome) {
+                case (.loading, .success(let coordinator)):
+                    state = .ready(coordinator)
+                    return nil
+                case (.loading, .failure):
+                    state = .idle
+                    return nil
+                case (_, .success(let coordinator)):
+                    return coordinator
+                default:
+                    return nil
+                }
+            }
+            if let orphan { shutdown(orphan) }
+            if case .failure(let error) = outcome { failedLoads.withLock { $0 = "\(error)" } }
+        }
+    }
+
+    /// The last load failure, for logs and answers.
+    let failedLoads = Mutex<String?>(nil)
+}
