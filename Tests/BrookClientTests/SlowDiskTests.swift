@@ -36,10 +36,10 @@ private final class SlowSyncs: StorageFaultInjector {
 /// produce requests waiting for those fsyncs park without holding a thread, and other
 /// partitions' produce, fetch and metadata requests keep their latency.
 @Suite struct SlowDiskTests {
-    private func produce(_ connection: BrokerConnection, topic: String, partition: Int32) async throws -> Int16 {
+    private func produce(_ connection: BrokerConnection, topic: String, partition: Int32, acks: Int16 = -1) async throws -> Int16 {
         var builder = RecordBatchBuilder(configuration: .init(compression: .none))
         builder.append(timestamp: 1_700_000_000_000, key: nil, value: ByteBuffer(string: "\(topic)-\(partition)"))
-        let request = ProduceRequest(acks: -1, timeoutMs: 30_000, topicData: [
+        let request = ProduceRequest(acks: acks, timeoutMs: 30_000, topicData: [
             .init(name: topic, partitionData: [.init(index: partition, records: try builder.build())]),
         ])
         return try await connection.send(request).responses[0].partitionResponses[0].errorCode
@@ -60,6 +60,12 @@ private final class SlowSyncs: StorageFaultInjector {
             ], timeoutMs: 5_000))
             #expect(created.topics.map(\.errorCode) == [0, 0])
 
+            // A partition's first append writes its leader epoch checkpoint (fsynced, on the
+            // append path, once per leader epoch): done before the disk turns slow.
+            for partition in 0..<4 {
+                #expect(try await produce(admin, topic: "slow", partition: Int32(partition), acks: 1) == 0)
+            }
+            #expect(try await produce(admin, topic: "fast", partition: 0, acks: 1) == 0)
             let slow = SlowSyncs(marker: "/slow-", delay: .seconds(3))
             let fault = StorageFaults.install(slow, under: directory)
             defer { StorageFaults.remove(fault) }
