@@ -27,32 +27,18 @@ struct LeaderEpochCheckpoint {
 
     /// The entries on disk, nil when there is no file.
     func read() throws(StorageError) -> [EpochEntry]? {
-        let text: String?
-        do throws(AtomicFileError) {
-            text = try AtomicFileWriter(path: path).readText()
-        } catch {
-            throw StorageError(error)
-        }
-        guard let text else { return nil }
+        guard let text = try LogTextFile(path: path).read() else { return nil }
         return try Self.parse(text, path: path)
     }
 
     /// Replaces the file with `entries`.
     func write(_ entries: [EpochEntry]) throws(StorageError) {
-        do throws(AtomicFileError) {
-            try AtomicFileWriter(path: path).write(Self.render(entries))
-        } catch {
-            throw StorageError(error)
-        }
+        try LogTextFile(path: path).write(Self.render(entries))
     }
 
     /// Deletes a temporary file left by an interrupted write.
     func removeLeftoverTemporaryFile() throws(StorageError) {
-        do throws(AtomicFileError) {
-            try AtomicFileWriter(path: path).removeLeftoverTemporaryFile()
-        } catch {
-            throw StorageError(error)
-        }
+        try LogTextFile(path: path).removeLeftoverTemporaryFile()
     }
 
     static func render(_ entries: [EpochEntry]) -> String {

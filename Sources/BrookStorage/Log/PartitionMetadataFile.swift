@@ -37,32 +37,18 @@ public struct PartitionMetadataFile: Sendable {
 
     /// The topic id on disk, nil when there is no file.
     public func read() throws(StorageError) -> KafkaUUID? {
-        let text: String?
-        do throws(AtomicFileError) {
-            text = try AtomicFileWriter(path: path).readText()
-        } catch {
-            throw StorageError(error)
-        }
-        guard let text else { return nil }
+        guard let text = try LogTextFile(path: path).read() else { return nil }
         return try Self.parse(text, path: path)
     }
 
     /// Writes the file with `topicId`, atomically and durably.
     public func write(topicId: KafkaUUID) throws(StorageError) {
-        do throws(AtomicFileError) {
-            try AtomicFileWriter(path: path).write(Self.render(topicId))
-        } catch {
-            throw StorageError(error)
-        }
+        try LogTextFile(path: path).write(Self.render(topicId))
     }
 
     /// Deletes a temporary file left by an interrupted write.
     func removeLeftoverTemporaryFile() throws(StorageError) {
-        do throws(AtomicFileError) {
-            try AtomicFileWriter(path: path).removeLeftoverTemporaryFile()
-        } catch {
-            throw StorageError(error)
-        }
+        try LogTextFile(path: path).removeLeftoverTemporaryFile()
     }
 
     static func render(_ topicId: KafkaUUID) -> String {
