@@ -41,7 +41,9 @@ def test_batches_records_and_markers(broker):
     assert f"key: k1 payload: {'first' * 40}" in records[0] and "headerKeys: [h]" in records[0]
     assert f"key: k2 payload: {'second' * 40}" in records[1]
     assert "payload: inside" in records[2]
-    assert "endTxnMarker: COMMIT coordinatorEpoch: 0" in records[3]
+    # The transaction coordinator's first load takes coordinator epoch 1 (the leader epoch of
+    # its __transaction_state partition after the load's bump).
+    assert "endTxnMarker: COMMIT coordinatorEpoch: 1" in records[3]
 
 
 def test_corrupted_and_truncated_segments(broker, tmp_path):
