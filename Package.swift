@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BrookFuzzTargetsTests",
-            dependencies: ["BrookFuzzTargets"],
+            dependencies: ["BrookFuzzTargets", "BrookRecords", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("Corpus"), .copy("Regressions")],
             swiftSettings: strictSettings
         ),

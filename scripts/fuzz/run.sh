@@ -33,7 +33,7 @@ for target in "$@"; do
     # -timeout: a handler that waits longer than 20 s is a hang; -rss_limit_mb: a leak or an
     # allocation amplification; -max_len: broker sessions are a few KiB.
     # shellcheck disable=SC2086
-    BROOK_FUZZ_TARGET=$target "$binary" "$target" "${limit[@]}" "${fork[@]}" -timeout=20 -rss_limit_mb=4096 \
+    BROOK_FUZZ_TARGET=$target "$binary" "${limit[@]}" "${fork[@]}" -timeout=20 -rss_limit_mb=4096 \
         -max_len=16384 -print_final_stats=1 -artifact_prefix="$crashes/" ${FUZZ_ARGS:-} "${inputs[@]}" >"$log" 2>&1
     code=$?
     elapsed=$(( $(date +%s) - start ))
