@@ -33,14 +33,18 @@ for target in "$@"; do
     # -timeout: a handler that waits longer than 20 s is a hang; -rss_limit_mb: a leak or an
     # allocation amplification; -max_len: broker sessions are a few KiB.
     # shellcheck disable=SC2086
-    BROOK_FUZZ_TARGET=$target "$binary" "${limit[@]}" "${fork[@]}" -timeout=20 -rss_limit_mb=4096 \
+    # SWIFT_BACKTRACE=enable=no: Swift's backtracer would take the trap's signal before
+    # libFuzzer's handler, which then never writes the crashing input.
+    SWIFT_BACKTRACE=enable=no BROOK_FUZZ_TARGET=$target "$binary" "${limit[@]}" "${fork[@]}" -timeout=20 -rss_limit_mb=4096 \
         -max_len=16384 -print_final_stats=1 -artifact_prefix="$crashes/" ${FUZZ_ARGS:-} "${inputs[@]}" >"$log" 2>&1
     code=$?
     elapsed=$(( $(date +%s) - start ))
     executions=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | awk '{s+=$1} END {print s+0}')
     [[ $executions == 0 ]] && executions=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' | tail -1)
+    # A run that crashed prints no final stats: take the last status line's count.
+    [[ -z $executions || $executions == 0 ]] && executions=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     coverage=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
-    found=$(find "$crashes" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' -o -name 'leak-*' \) | wc -l)
+    found=$(find "$crashes" -type f -newermt "@$start" \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' -o -name 'leak-*' \) | wc -l)
     summary+=("$(printf '%-20s %12s execs %6ss  cov %-6s  crashes %s' "$target" "${executions:-?}" "$elapsed" "${coverage:-?}" "$found")")
     if [[ $code -ne 0 || $found -ne 0 ]]; then
         status=1

@@ -43,7 +43,7 @@ package enum MetadataRecord: Sendable, Equatable {
     package static func decode(_ value: ByteBuffer) throws(ProtocolError) -> MetadataRecord? {
         var buffer = value
         let frame = try buffer.readUnsignedVarint()
-        guard frame == frameVersion else { throw .invalidLength(Int64(frame)) }
+        guard frame == frameVersion else { throw .invalidLength(Int64(clamping: frame)) }
         let key = Int16(truncatingIfNeeded: try buffer.readUnsignedVarint())
         let version = Int16(truncatingIfNeeded: try buffer.readUnsignedVarint())
         switch key {
