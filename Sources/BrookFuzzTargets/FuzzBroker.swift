@@ -59,6 +59,7 @@ final class FuzzBroker: Sendable {
         self.metadata = broker.metadata
         self.directory = directory
         FuzzBrokerCleanup.directory = directory
+        FuzzBrokerCleanup.abandoned = abandonedRequests
         atexit { FuzzBrokerCleanup.run() }
     }
 
@@ -132,11 +133,16 @@ final class FuzzBroker: Sendable {
     }
 }
 
-/// Removes the broker's directory when the process exits.
+/// Removes the broker's directory when the process exits, and says how many requests went
+/// unanswered within ``FuzzBroker/answerTimeout``.
 enum FuzzBrokerCleanup {
     nonisolated(unsafe) static var directory: String?
+    nonisolated(unsafe) static var abandoned: Locked<Int>?
 
     static func run() {
+        if let count = abandoned?.value, count > 0 {
+            FileHandle.standardError.write(Data("brook-fuzz broker: \(count) requests unanswered after \(FuzzBroker.answerTimeout) s\n".utf8))
+        }
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
