@@ -7,9 +7,9 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-// `make fuzz` builds brook-fuzz with `--sanitize=fuzzer` and BROOK_FUZZ=1, which makes its main
-// hand over to libFuzzer's driver; without it, brook-fuzz replays inputs through the same
-// targets, so the normal build links it with no fuzzer runtime.
+// `make fuzz` builds brook-fuzz with `--sanitize=fuzzer` and BROOK_FUZZ=1, which leaves out its
+// replay main so that libFuzzer's main runs; without it, brook-fuzz replays inputs through the
+// same targets, so the normal build links it with no fuzzer runtime.
 let fuzzSettings: [SwiftSetting] = ProcessInfo.processInfo.environment["BROOK_FUZZ"] != nil
     ? [.define("BROOK_LIBFUZZER")] : []
 
