@@ -6,7 +6,7 @@ GENERATED := Sources/BrookProtocol/Generated
 APT_PACKAGES := zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev kcat
 PY_REQUIREMENTS := Tests/InteropTests/requirements.txt
 
-.PHONY: run test deps build generate check-generated bench fmt clean
+.PHONY: run test deps build generate check-generated bench fmt clean fuzz fuzz-build fuzz-seeds
 
 ## Build and start a broker with zero configuration (127.0.0.1:9092, ./brook-data).
 run: deps-apt
@@ -17,6 +17,7 @@ run: deps-apt
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	$(MAKE) --no-print-directory fuzz FUZZ_CONFIG=debug FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_RUNS=
 	python3 -m pytest Tests/InteropTests -q -p no:warnings -p no:cacheprovider
 
 deps: deps-apt deps-pip
@@ -49,6 +50,29 @@ check-generated:
 ## Run the benchmarks (ordo-one/benchmark) in their own build folder.
 bench: deps-apt
 	BROOK_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark
+
+## Fuzzing (libFuzzer, see Sources/BrookFuzzTargets): build brook-fuzz with -sanitize=fuzzer in
+## its own scratch path and run every target for FUZZ_SECONDS each (or FUZZ_RUNS executions).
+## `make test` runs each target for FUZZ_TEST_SECONDS from a debug build (FUZZ_CONFIG=debug),
+## which compiles in a fraction of the release build's time.
+FUZZ_SCRATCH ?= .build-fuzz
+FUZZ_CONFIG ?= release
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_TARGETS ?= frames request broker record-batch message-set decompress coordinator-record metadata-record
+
+fuzz-build: deps-apt
+	BROOK_FUZZ=1 $(SWIFT) build -c $(FUZZ_CONFIG) --sanitize=fuzzer --scratch-path $(FUZZ_SCRATCH) --product brook-fuzz
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) \
+	  scripts/fuzz/run.sh $(FUZZ_SCRATCH)/$(FUZZ_CONFIG)/brook-fuzz $(FUZZ_SCRATCH)/fuzz $(FUZZ_TARGETS)
+
+## Rebuild the committed seed corpora from the captured client fixtures and Brook's encoders.
+fuzz-seeds:
+	$(SWIFT) run brook-fuzz --write-seeds Tests/BrookFuzzTargetsTests/Corpus \
+	  Tests/BrookProtocolTests/Fixtures/requests Tests/BrookRecordsTests/Fixtures
 
 clean:
 	rm -rf .build

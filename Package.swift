@@ -7,12 +7,19 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// `make fuzz` builds brook-fuzz with `--sanitize=fuzzer` and BROOK_FUZZ=1, which leaves out its
+// replay main so that libFuzzer's main runs; without it, brook-fuzz replays inputs through the
+// same targets, so the normal build links it with no fuzzer runtime.
+let fuzzSettings: [SwiftSetting] = ProcessInfo.processInfo.environment["BROOK_FUZZ"] != nil
+    ? [.define("BROOK_LIBFUZZER")] : []
+
 let package = Package(
     name: "Brook",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "brook", targets: ["BrookCLI"]),
         .executable(name: "brook-codegen", targets: ["BrookCodegen"]),
+        .executable(name: "brook-fuzz", targets: ["BrookFuzz"]),
         .library(name: "BrookProtocol", targets: ["BrookProtocol"]),
         .library(name: "BrookRecords", targets: ["BrookRecords"]),
     ],
@@ -113,6 +120,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Fuzzing (see Sources/BrookFuzzTargets/BrookFuzzTargets.docc)
+        .target(
+            name: "BrookFuzzTargets",
+            dependencies: [
+                "BrookBroker", "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "BrookFuzz",
+            dependencies: ["BrookFuzzTargets"],
+            swiftSettings: strictSettings + fuzzSettings
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "BrookProtocolTests",
@@ -176,6 +200,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookFuzzTargetsTests",
+            dependencies: ["BrookFuzzTargets", "BrookRecords", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("Corpus"), .copy("Regressions")],
             swiftSettings: strictSettings
         ),
         .testTarget(

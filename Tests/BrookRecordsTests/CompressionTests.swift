@@ -22,6 +22,13 @@ import Testing
         #expect(try codec.decompress(compressed).readableBytes == 0)
     }
 
+    /// Found by the message-set fuzz target: a limit of Int.max ("no limit") overflowed `limit + 1`.
+    @Test(arguments: CompressionCodec.allCases)
+    func anUnboundedLimitDoesNotOverflow(codec: CompressionCodec) throws {
+        let input = ByteBuffer(string: "no limit")
+        #expect(try codec.decompress(try codec.compress(input), maxOutputBytes: .max) == input)
+    }
+
     @Test(arguments: [Int32(1), 9])
     func honoursLevels(level: Int32) throws {
         let input = ByteBuffer(bytes: Array(repeating: Array("level test ".utf8), count: 500).flatMap { $0 })

@@ -3,7 +3,7 @@ import NIOCore
 
 /// One record of the metadata log, in KRaft's framing: an unsigned varint frame version (1), the
 /// record's api key and version as unsigned varints, then the record itself.
-enum MetadataRecord: Sendable, Equatable {
+package enum MetadataRecord: Sendable, Equatable {
     case topic(TopicRecord)
     case partition(PartitionRecord)
     case config(ConfigRecord)
@@ -18,7 +18,7 @@ enum MetadataRecord: Sendable, Equatable {
         case broker = 4
     }
 
-    func encoded() throws(ProtocolError) -> ByteBuffer {
+    package func encoded() throws(ProtocolError) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeUnsignedVarint(Self.frameVersion)
         switch self {
@@ -40,10 +40,10 @@ enum MetadataRecord: Sendable, Equatable {
     }
 
     /// Decodes a record; nil for record types this broker does not apply (they are skipped).
-    static func decode(_ value: ByteBuffer) throws(ProtocolError) -> MetadataRecord? {
+    package static func decode(_ value: ByteBuffer) throws(ProtocolError) -> MetadataRecord? {
         var buffer = value
         let frame = try buffer.readUnsignedVarint()
-        guard frame == frameVersion else { throw .invalidLength(Int64(frame)) }
+        guard frame == frameVersion else { throw .invalidLength(Int64(clamping: frame)) }
         let key = Int16(truncatingIfNeeded: try buffer.readUnsignedVarint())
         let version = Int16(truncatingIfNeeded: try buffer.readUnsignedVarint())
         switch key {

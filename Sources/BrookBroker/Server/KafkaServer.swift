@@ -45,7 +45,8 @@ public final class KafkaServer: Service, Sendable {
     }
 
     private let bound: [BoundListener]
-    private let router: RequestRouter
+    /// The router, also for in-process callers (the fuzz harness) that skip the network.
+    package let router: RequestRouter
     private let logger: Logger
     private let limiter: ConnectionLimiter
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])

@@ -10,6 +10,13 @@ public struct RequestContext: Sendable {
     /// The listener the request arrived on.
     public var listenerName: String
 
+    package init(header: RequestHeader, apiVersion: Int16, remoteAddress: SocketAddress?, listenerName: String) {
+        self.header = header
+        self.apiVersion = apiVersion
+        self.remoteAddress = remoteAddress
+        self.listenerName = listenerName
+    }
+
     public var clientId: String? { header.clientId }
     public var correlationId: Int32 { header.correlationId }
 }

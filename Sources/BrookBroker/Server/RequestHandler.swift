@@ -11,7 +11,7 @@ public protocol RequestHandler: Sendable {
 }
 
 /// The outcome of routing one frame.
-enum RoutedResponse: Sendable {
+package enum RoutedResponse: Sendable {
     /// Bytes to send: a complete frame, size prefix included.
     case frame(ByteBuffer)
     /// A complete frame in parts (bytes and file regions), sent in order; the file handles are

@@ -32,7 +32,7 @@ public struct RequestRouter: Sendable {
         handlers[key]?.versions.contains(version) ?? false
     }
 
-    func route(_ frame: RequestFrame, context: RequestContext) async -> RoutedResponse {
+    package func route(_ frame: RequestFrame, context: RequestContext) async -> RoutedResponse {
         guard let handler = handlers[frame.apiKeyValue] else {
             return .closeConnection(reason: "unknown API key \(frame.apiKeyValue)")
         }

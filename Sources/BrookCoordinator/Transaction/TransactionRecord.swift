@@ -56,7 +56,9 @@ public enum TransactionRecord {
             lastUpdateTimestamp: decoded.transactionLastUpdateTimestampMs)
         metadata.previousProducerId = decoded.previousProducerId
         metadata.startTimestamp = decoded.transactionStartTimestampMs
-        for topic in decoded.transactionPartitions ?? [] {
+        // As Kafka: an Empty transaction has no partitions, whatever the record lists (its
+        // encoder writes none, so a record that lists some would not survive a rewrite).
+        for topic in state == .empty ? [] : decoded.transactionPartitions ?? [] {
             for partition in topic.partitionIds {
                 metadata.partitions.insert(TopicPartition(topic: topic.topic, partition: partition))
             }

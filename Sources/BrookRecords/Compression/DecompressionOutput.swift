@@ -9,6 +9,8 @@ struct DecompressionOutput {
     let limit: Int
 
     init(allocator: ByteBufferAllocator, expectedBytes: Int, limit: Int) {
+        // `limit + 1` must not overflow: a caller may pass Int.max for "no limit".
+        let limit = min(limit, Int.max - 1)
         self.limit = limit
         self.buffer = allocator.buffer(capacity: min(max(expectedBytes, 256), limit + 1))
     }
