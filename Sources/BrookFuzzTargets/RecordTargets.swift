@@ -171,7 +171,6 @@ enum RecordChecks {
         }
         try fuzzCheck(entries != nil, "messages(in:) reads a set whose entries(in:) fail")
         guard !allowsTruncatedTail, !messages.isEmpty else { return .accepted }
-        guard !KnownBugs.convertToV2OffsetDeltaOverflows(messages) else { return .accepted }
         let converted: ByteBuffer
         do {
             converted = try MessageSetConverter.convertToV2(set, maxDecompressedBytes: maxDecompressedBytes)
@@ -203,24 +202,5 @@ enum RecordChecks {
             set.setInteger(CRC32.checksum(body), at: index + LegacyMessage.logOverhead)
             index += LegacyMessage.logOverhead + Int(size)
         }
-    }
-}
-
-/// Bugs known and being fixed elsewhere (issue 13). The harness steps around them so that a
-/// fuzz run can go on looking for others; each has a crashing input under
-/// Tests/BrookFuzzTargetsTests/Regressions/known/. Delete an entry once its fix lands.
-enum KnownBugs {
-    /// MessageSetConverter.convertToV2 computes `delta + 1` (and `delta + step`) in Int32: once
-    /// the deltas reach Int32.max, the next message traps.
-    static func convertToV2OffsetDeltaOverflows(_ messages: [LegacyMessage]) -> Bool {
-        guard var previous = messages.first?.offset else { return false }
-        var delta: Int64 = 0
-        for message in messages.dropFirst() {
-            let step = message.offset &- previous
-            delta += step > 0 && step <= Int64(Int32.max) - delta ? step : 1
-            if delta > Int64(Int32.max) { return true }
-            previous = message.offset
-        }
-        return false
     }
 }

@@ -79,24 +79,4 @@ import Testing
         }
         #expect(rejected > 0, "no mutation of the \(name) seeds was rejected")
     }
-
-    /// Inputs that trap in code another change is fixing (see KnownBugs in BrookFuzzTargets):
-    /// the targets step around them, so they replay without a crash...
-    @Test func knownBugInputsReplayThroughTheTargets() throws {
-        let known = Self.inputs(in: "Regressions/known")
-        #expect(!(known["message-set"] ?? []).isEmpty)
-        for (name, inputs) in known {
-            let target = try #require(FuzzTarget.named(name))
-            for input in inputs { _ = try target(input.bytes) }
-        }
-    }
-
-    /// ...and called directly they still trap. Enable once `delta + 1` in
-    /// MessageSetConverter.convertToV2 saturates or throws; then drop the KnownBugs entry.
-    @Test(.disabled("known bug: MessageSetConverter.convertToV2 overflows `delta + 1` (being fixed elsewhere)"))
-    func knownBugInputsAreDecodedOrRejected() {
-        for input in Self.inputs(in: "Regressions/known")["message-set"] ?? [] {
-            _ = try? MessageSetConverter.convertToV2(ByteBuffer(bytes: input.bytes.dropFirst()))
-        }
-    }
 }
