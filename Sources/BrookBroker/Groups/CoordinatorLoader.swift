@@ -39,8 +39,12 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
 
     /// `load` builds and replays the coordinator; `shutdown` stops one that finished loading
     /// after ``close()``.
+    /// Threads for loads only, so that a load never queues behind other blocking work (log
+    /// maintenance, a slow disk's fsyncs).
+    static var loadThreads: NIOThreadPool { coordinatorLoadThreads }
+
     init(
-        pool: NIOThreadPool = .singleton, load: @escaping @Sendable () throws -> Coordinator,
+        pool: NIOThreadPool = CoordinatorLoader.loadThreads, load: @escaping @Sendable () throws -> Coordinator,
         shutdown: @escaping @Sendable (Coordinator) -> Void
     ) {
         self.pool = pool
@@ -172,3 +176,9 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
     /// The last load failure, for logs and answers.
     let failedLoads = Mutex<String?>(nil)
 }
+
+private let coordinatorLoadThreads: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 2)
+    pool.start()
+    return pool
+}()
