@@ -1,12 +1,14 @@
 # Sourced by the benchmark scripts: starts "$BROOK" on 127.0.0.1 (an ephemeral port) with a fresh
 # data directory under ${DATA_PARENT:-/tmp}, stops it and removes its files on exit, and sets
 # `broker` (its pid), `bootstrap` (host:port), `data` and `work` (a scratch folder).
-# Usage: start_broker NAME
+# Usage: start_broker NAME [SERVER-ARG...]   (extra arguments go to `brook server`, e.g. --override k=v)
 start_broker() {
-  work=$(mktemp -d "/tmp/brook-$1.XXXXXX")
-  data=$(mktemp -d "${DATA_PARENT:-/tmp}/brook-$1-data.XXXXXX")
+  local name=$1; shift
+  work=$(mktemp -d "${TMPDIR:-/tmp}/brook-$name.XXXXXX")
+  data=$(mktemp -d "${DATA_PARENT:-/tmp}/brook-$name-data.XXXXXX")
   trap 'kill "$broker" 2>/dev/null || true; wait "$broker" 2>/dev/null || true; rm -rf "$work" "$data"' EXIT
-  "$BROOK" server --override listeners=PLAINTEXT://127.0.0.1:0 --override log.dirs="$data" >"$work/broker.log" 2>&1 &
+  : >"$work/broker.log"  # before the broker's shell opens it: the polling below must find it
+  "$BROOK" server --override listeners=PLAINTEXT://127.0.0.1:0 --override log.dirs="$data" "$@" >"$work/broker.log" 2>&1 &
   broker=$!
   local port=""
   for _ in $(seq 100); do
