@@ -108,7 +108,7 @@ public struct Broker: Sendable {
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
-        router.register(ProduceHandler(
+        router.register(framing: ProduceHandler(
             partitions: partitions.table,
             verifier: config.string("transaction.partition.verification.enable")?.lowercased() == "false"
                 ? nil : ProduceTransactionVerifier(transactions: transactions)

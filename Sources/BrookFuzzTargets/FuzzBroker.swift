@@ -78,7 +78,7 @@ final class FuzzBroker: Sendable {
         let routedFrame = frame
         let routed: RoutedResponse
         do {
-            routed = try Blocking.run(timeout: Self.answerTimeout) { await router.route(routedFrame, context: context) }
+            routed = try Blocking.run(timeout: Self.answerTimeout) { await router.route(routedFrame, context: context).resolved() }
         } catch {
             abandonedRequests.update { $0 += 1 }
             return false
@@ -93,6 +93,8 @@ final class FuzzBroker: Sendable {
             try fuzzCheck(request is ProduceRequest, "only Produce with acks=0 goes unanswered, not \(frame.apiKeyValue)")
         case .closeConnection:
             return false
+        case .later:
+            throw FuzzFailure("a resolved answer is still to come")
         }
         return true
     }

@@ -112,6 +112,63 @@ private final class SlowSyncs: StorageFaultInjector {
     }
 }
 
+/// Counts the fsyncs of `.log` files whose path contains `marker`, each taking `delay`.
+private final class CountedSyncs: StorageFaultInjector {
+    let marker: String
+    let delay: Duration
+    let count = Atomic<Int>(0)
+
+    init(marker: String, delay: Duration) {
+        self.marker = marker
+        self.delay = delay
+    }
+
+    func fault(for operation: StorageError.FileOperation, path: String) -> StorageFault? {
+        guard operation == .sync, path.contains(marker), path.hasSuffix(".log") else { return nil }
+        count.add(1, ordering: .relaxed)
+        return .delay(delay)
+    }
+}
+
+/// Produce requests a client pipelines on one connection are appended while the first one's
+/// fsync runs, so that the next fsync covers all of them.
+@Suite struct PipelinedDurableProduceTests {
+    @Test func pipelinedProduceRequestsShareFsyncs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brook-pipe-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withBroker(["log.dirs=\(directory)"]) { bootstrap in
+            let connection = try await Cluster.connect(bootstrapServers: bootstrap).connection(to: 1)
+            let created = try await connection.send(CreateTopicsRequest(
+                topics: [.init(name: "piped", numPartitions: 1, replicationFactor: 1)], timeoutMs: 5_000))
+            #expect(created.topics.map(\.errorCode) == [0])
+            func produce(_ value: String, acks: Int16) async throws -> (Int16, Int64) {
+                var builder = RecordBatchBuilder(configuration: .init(compression: .none))
+                builder.append(timestamp: 1_700_000_000_000, key: nil, value: ByteBuffer(string: value))
+                let answer = try await connection.send(ProduceRequest(acks: acks, timeoutMs: 30_000, topicData: [
+                    .init(name: "piped", partitionData: [.init(index: 0, records: try builder.build())]),
+                ])).responses[0].partitionResponses[0]
+                return (answer.errorCode, answer.baseOffset)
+            }
+            _ = try await produce("first", acks: 1)  // the epoch checkpoint, before the disk turns slow
+            let syncs = CountedSyncs(marker: "/piped-", delay: .milliseconds(1500))
+            let fault = StorageFaults.install(syncs, under: directory)
+            defer { StorageFaults.remove(fault) }
+            let requests = 6
+            let answers = try await withThrowingTaskGroup(of: (Int16, Int64).self) { group in
+                for index in 0..<requests {
+                    group.addTask { try await produce("v\(index)", acks: -1) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.0 == 0 })
+            #expect(Set(answers.map(\.1)) == Set((1...Int64(requests)).map { $0 }))
+            // One request at a time would take one fsync each; pipelined, the requests that
+            // arrive during the first fsync share the next.
+            #expect(syncs.count.load(ordering: .relaxed) <= 3, "\(syncs.count.load(ordering: .relaxed)) fsyncs for \(requests) requests")
+        }
+    }
+}
+
 extension Sequence {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var results: [T] = []

@@ -18,12 +18,28 @@ struct ProduceHandler: RequestHandler {
     let partitions: PartitionTable
     var verifier: ProduceTransactionVerifier? = nil
 
+    /// An append that answers only once its records are fsynced: where its answer sits
+    /// (topic and partition index in the response), the partition, and the offset to reach.
+    typealias DurableWait = (topic: Int, index: Int, partition: Partition, endOffset: Int64)
+
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
+        var (responses, durable) = append(request, context: context)
+        if request.acks == 0 { return nil }
+        if !durable.isEmpty {
+            await Self.waitUntilDurable(durable, answers: &responses)
+        }
+        return ProduceResponse(responses: responses, throttleTimeMs: 0)
+    }
+
+    /// Appends every partition's records, in request order, and answers each; returns the
+    /// answers and the appends whose answers must wait for an fsync.
+    private func append(
+        _ request: ProduceRequest, context: RequestContext
+    ) -> ([ProduceResponse.TopicProduceResponse], [DurableWait]) {
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
         var responses: [ProduceResponse.TopicProduceResponse] = []
         responses.reserveCapacity(request.topicData.count)
-        // (topic index, partition index, partition, end offset) of appends that wait for an fsync.
-        var durable: [(Int, Int, Partition, Int64)] = []
+        var durable: [DurableWait] = []
         for topic in request.topicData {
             var results: [ProduceResponse.PartitionProduceResponse] = []
             results.reserveCapacity(topic.partitionData.count)
@@ -64,17 +80,13 @@ struct ProduceHandler: RequestHandler {
             }
             responses.append(ProduceResponse.TopicProduceResponse(name: topic.name, partitionResponses: results))
         }
-        if request.acks == 0 { return nil }
-        if !durable.isEmpty {
-            await Self.waitUntilDurable(durable, answers: &responses)
-        }
-        return ProduceResponse(responses: responses, throttleTimeMs: 0)
+        return (responses, durable)
     }
 
     /// Waits for every fsync the request's acks=all appends need, all partitions at once; a
     /// partition whose fsync fails is answered KAFKA_STORAGE_ERROR.
     private static func waitUntilDurable(
-        _ waits: [(Int, Int, Partition, Int64)], answers responses: inout [ProduceResponse.TopicProduceResponse]
+        _ waits: [DurableWait], answers responses: inout [ProduceResponse.TopicProduceResponse]
     ) async {
         if waits.count == 1 {
             let (topic, index, partition, end) = waits[0]
@@ -117,5 +129,37 @@ struct ProduceHandler: RequestHandler {
             index: index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1,
             logStartOffset: logStartOffset, recordErrors: recordErrors, errorMessage: message
         )
+    }
+}
+
+extension ProduceHandler: FramingRequestHandler {
+    /// As ``handle(_:context:)``, but an answer that waits for fsyncs comes ``RoutedResponse/later(_:)``,
+    /// so that the connection can read and append its next Produce requests meanwhile: one
+    /// group fsync then covers the requests a client pipelines, not one request at a time.
+    func respond(to request: ProduceRequest, context: RequestContext) async throws -> RoutedResponse {
+        var (responses, durable) = append(request, context: context)
+        if request.acks == 0 { return .none }
+        let version = context.apiVersion
+        let correlationId = context.header.correlationId
+        guard !durable.isEmpty else {
+            return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: 0), version: version, correlationId: correlationId)
+        }
+        let waits = durable
+        let answered = responses
+        return .later {
+            var responses = answered
+            await Self.waitUntilDurable(waits, answers: &responses)
+            do {
+                return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: 0), version: version, correlationId: correlationId)
+            } catch {
+                return .closeConnection(reason: "cannot encode the Produce response: \(error)")
+            }
+        }
+    }
+
+    private static func frame(_ response: ProduceResponse, version: Int16, correlationId: Int32) throws -> RoutedResponse {
+        var output = ByteBuffer()
+        try output.writeResponseFrame(response, version: version, correlationId: correlationId)
+        return .frame(output)
     }
 }

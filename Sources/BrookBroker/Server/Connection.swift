@@ -4,10 +4,18 @@ import NIOCore
 
 /// Serves one client connection: reads frames and answers each request in order.
 ///
-/// Kafka answers a connection's requests in the order they were sent. Brook handles them one
-/// at a time per connection (as Kafka does by muting the channel), which keeps responses ordered
-/// while different connections — and so different partitions' clients — run in parallel.
+/// Kafka answers a connection's requests in the order they were sent, and serves them one at a
+/// time (it mutes the channel until the answer is sent). Brook does the same, with one
+/// exception: a Produce request whose answer waits only for its records' fsync (acks=all on a
+/// partition without other in-sync replicas, ``RoutedResponse/later(_:)``) lets the connection
+/// read and serve the next requests meanwhile, up to ``maximumLaterAnswers``, so that one
+/// group fsync covers everything a client pipelines. Answers are still written in request
+/// order, by a writer task; a request other than such a Produce waits until every earlier
+/// answer is written before the next request is read. Different connections run in parallel.
 struct Connection {
+    /// Produce answers waiting for an fsync that one connection may have outstanding.
+    static let maximumLaterAnswers = 32
+
     let channel: NIOAsyncChannel<ByteBuffer, Never>
     let router: RequestRouter
     let listenerName: String
@@ -15,42 +23,97 @@ struct Connection {
     let requestMemory: ConnectionRequestMemory?
     let logger: Logger
 
+    /// An answer in the writer's queue, and the size of its request (held in the request
+    /// memory until the answer is written).
+    private struct Queued: Sendable {
+        let answer: RoutedResponse
+        let requestSize: Int
+    }
+
     func run() async {
         let remote = channel.channel.remoteAddress
+        let peer = remote.map { "\($0)" } ?? "?"
         do {
             try await channel.executeThenClose { inbound, _ in
-                for try await frameBytes in inbound {
-                    // The request's bytes (and its size prefix) count until it is answered.
-                    let requestSize = frameBytes.readableBytes + 4
-                    defer { requestMemory?.release(requestSize) }
-                    let frame: RequestFrame
-                    do {
-                        frame = try RequestFrame(frame: frameBytes)
-                    } catch {
-                        logger.info("closing connection from \(remote.map { "\($0)" } ?? "?"): bad request header: \(error)")
-                        return
+                let (queue, enqueue) = AsyncStream.makeStream(of: Queued.self)
+                let backlog = AnswerBacklog()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await writeInOrder(queue, backlog: backlog, peer: peer) }
+                    defer { enqueue.finish() }
+                    frames: for try await frameBytes in inbound {
+                        // The request's bytes (and its size prefix) count until it is answered.
+                        let requestSize = frameBytes.readableBytes + 4
+                        let frame: RequestFrame
+                        do {
+                            frame = try RequestFrame(frame: frameBytes)
+                        } catch {
+                            requestMemory?.release(requestSize)
+                            logger.info("closing connection from \(peer): bad request header: \(error)")
+                            break frames
+                        }
+                        let context = RequestContext(
+                            header: frame.header, apiVersion: frame.apiVersion,
+                            remoteAddress: remote, listenerName: listenerName
+                        )
+                        let answer = await router.route(frame, context: context)
+                        if case .later = answer {
+                            await backlog.wait(untilAtMost: Self.maximumLaterAnswers - 1)
+                        } else if backlog.isEmpty {
+                            // The common case: answer here, as if no writer task existed.
+                            defer { requestMemory?.release(requestSize) }
+                            guard try await write(answer, peer: peer) else { break frames }
+                            continue
+                        }
+                        backlog.added()
+                        enqueue.yield(Queued(answer: answer, requestSize: requestSize))
+                        if case .later = answer { continue }
+                        // Anything else is served one at a time: wait until it is written.
+                        await backlog.wait(untilAtMost: 0)
+                        if case .closeConnection = answer { break frames }
                     }
-                    let context = RequestContext(
-                        header: frame.header, apiVersion: frame.apiVersion,
-                        remoteAddress: remote, listenerName: listenerName
-                    )
-                    switch await router.route(frame, context: context) {
-                    case .frame(let response):
-                        try await send([.byteBuffer(response)])
-                    case .parts(let parts, let fileHandles):
-                        defer { for handle in fileHandles { try? handle.close() } }
-                        try await send(parts)
-                    case .none:
-                        continue
-                    case .closeConnection(let reason):
-                        logger.info("closing connection from \(remote.map { "\($0)" } ?? "?"): \(reason)")
-                        return
-                    }
+                    enqueue.finish()
+                    try await group.waitForAll()
                 }
             }
         } catch {
-            logger.debug("connection from \(remote.map { "\($0)" } ?? "?") ended: \(error)")
+            logger.debug("connection from \(peer) ended: \(error)")
         }
+    }
+
+    /// The writer task: resolves and writes queued answers in order.
+    private func writeInOrder(_ queue: AsyncStream<Queued>, backlog: AnswerBacklog, peer: String) async throws {
+        var open = true
+        for await queued in queue {
+            defer {
+                requestMemory?.release(queued.requestSize)
+                backlog.removed()
+            }
+            guard open else { continue }
+            let answer = await queued.answer.resolved()
+            if try await !write(answer, peer: peer) {
+                open = false
+                channel.channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Writes one answer; false when the connection must close instead.
+    private func write(_ answer: RoutedResponse, peer: String) async throws -> Bool {
+        switch answer {
+        case .frame(let response):
+            try await send([.byteBuffer(response)])
+        case .parts(let parts, let fileHandles):
+            defer { for handle in fileHandles { try? handle.close() } }
+            try await send(parts)
+        case .none:
+            break
+        case .closeConnection(let reason):
+            logger.info("closing connection from \(peer): \(reason)")
+            return false
+        case .later:
+            return try await write(await answer.resolved(), peer: peer)
+        }
+        return true
     }
 
     /// Writes a response and waits until it has been written, so that file regions in it may

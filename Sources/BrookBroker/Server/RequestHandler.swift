@@ -21,6 +21,16 @@ package enum RoutedResponse: Sendable {
     case none
     /// The request cannot be served; Kafka closes the connection.
     case closeConnection(reason: String)
+    /// The request's ordered work is done (a Produce's appends); the answer is what `answer`
+    /// returns once what it waits for has happened (their fsync). The connection may read and
+    /// serve its next requests meanwhile, and still answers in request order.
+    case later(@Sendable () async -> RoutedResponse)
+
+    /// The answer, once a ``later(_:)`` one is ready.
+    package func resolved() async -> RoutedResponse {
+        guard case .later(let answer) = self else { return self }
+        return await answer().resolved()
+    }
 }
 
 /// A handler that frames its own response, for APIs whose responses carry file regions.
