@@ -89,9 +89,9 @@ public struct Broker: Sendable {
         var creator = TopicCreator(
             metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
             replicationFactor: config.defaultReplicationFactor,
-            onCreate: { topic in Self.opening(topic, topic.partitions, in: partitions) }
+            onCreate: { topic in try Self.opening(topic, topic.partitions, in: partitions) }
         )
-        creator.onCreatePartitions = { topic, added in Self.opening(topic, added, in: partitions) }
+        creator.onCreatePartitions = { topic, added in try Self.opening(topic, added, in: partitions) }
         creator.onDelete = { topic in partitions.remove(topic) }
 
         let groups = GroupCoordinatorHost(
@@ -197,11 +197,14 @@ public struct Broker: Sendable {
         return settings
     }
 
-    private static func opening(_ topic: MetadataImage.Topic, _ added: [MetadataImage.Partition], in partitions: PartitionManager) {
+    private static func opening(
+        _ topic: MetadataImage.Topic, _ added: [MetadataImage.Partition], in partitions: PartitionManager
+    ) throws {
         do {
             try partitions.open(topic, partitions: added)
         } catch {
             partitions.logger.error("could not open the logs of \(topic.name): \(error)")
+            throw error
         }
     }
 

@@ -49,7 +49,7 @@ struct CreatePartitionsHandler: RequestHandler {
                 let before = metadata.image.topics[name]?.partitions.count ?? 0
                 try metadata.createPartitions(topic: name, totalCount: count, validateOnly: request.validateOnly)
                 if !request.validateOnly, let topic = metadata.image.topics[name] {
-                    await topicCreator.onCreatePartitions(topic, Array(topic.partitions.filter { $0.index >= before }))
+                    try await topicCreator.partitionsAdded(topic, Array(topic.partitions.filter { $0.index >= before }))
                 }
                 results.append(Result(name: name, errorCode: ErrorCode.none.rawValue, errorMessage: nil))
             } catch {

@@ -64,7 +64,7 @@ struct CreateTopicsHandler: RequestHandler {
                         name: name, partitions: partitions, replicationFactor: replicationFactor, configs: configs,
                         validateOnly: validateOnly
                     )
-                    if !validateOnly { await topicCreator.onCreate(topic) }
+                    if !validateOnly { try await topicCreator.created(topic) }
                     results.append(Self.created(
                         name: name, topicId: validateOnly ? .zero : topic.id, partitions: partitions,
                         replicationFactor: replicationFactor, configs: configs, broker: broker

@@ -9,10 +9,10 @@ struct TopicCreator: Sendable {
     let partitions: Int32
     let replicationFactor: Int16
     /// Called after a topic is created, to open its partition logs.
-    let onCreate: @Sendable (MetadataImage.Topic) async -> Void
+    let onCreate: @Sendable (MetadataImage.Topic) async throws -> Void
     /// Called after partitions are added to a topic, with the updated topic and the new
     /// partitions only, to open their logs.
-    var onCreatePartitions: @Sendable (MetadataImage.Topic, [MetadataImage.Partition]) async -> Void = { _, _ in }
+    var onCreatePartitions: @Sendable (MetadataImage.Topic, [MetadataImage.Partition]) async throws -> Void = { _, _ in }
     /// Called after a topic is deleted (it is no longer in the image), to drop its partition logs.
     var onDelete: @Sendable (MetadataImage.Topic) async -> Void = { _ in }
 
@@ -22,12 +22,34 @@ struct TopicCreator: Sendable {
         guard enabled, !TopicName.internalTopics.contains(name) else { return nil }
         do {
             let topic = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: replicationFactor)
-            await onCreate(topic)
+            try await created(topic)
             return topic
         } catch where error.code == .topicAlreadyExists {
             return metadata.image.topics[name]
         } catch {
             return nil
+        }
+    }
+
+    /// Opens the logs of a topic just created. When they cannot be created (a full or failed
+    /// disk), the topic is deleted again and KAFKA_STORAGE_ERROR thrown: a topic is never
+    /// reported created without its logs.
+    func created(_ topic: MetadataImage.Topic) async throws(MetadataError) {
+        do {
+            try await onCreate(topic)
+        } catch {
+            if (try? metadata.deleteTopic(name: topic.name)) != nil { await onDelete(topic) }
+            throw MetadataError(.kafkaStorageError, "The logs of topic '\(topic.name)' could not be created: \(error)")
+        }
+    }
+
+    /// Opens the logs of partitions just added; KAFKA_STORAGE_ERROR when they cannot be created
+    /// (the partitions stay in the metadata, offline until the broker can open them).
+    func partitionsAdded(_ topic: MetadataImage.Topic, _ added: [MetadataImage.Partition]) async throws(MetadataError) {
+        do {
+            try await onCreatePartitions(topic, added)
+        } catch {
+            throw MetadataError(.kafkaStorageError, "The logs of the new partitions of '\(topic.name)' could not be created: \(error)")
         }
     }
 }
