@@ -95,6 +95,9 @@ def test_a_static_member_restarting_within_its_session_does_not_rebalance(group_
     poll_until([static, other], lambda: split_evenly([static, other], 4), message="two static members")
     held = static.partitions()
     other_assignments = len(other.assigned)
+    # Under load the two may have joined in two rebalances (the first gave `other` everything,
+    # then took half back): only what happens from the restart on counts.
+    other_revocations = len(other.revoked)
     # A static member does not send LeaveGroup when it closes; its replacement takes its place.
     static.consumer.close()
     replacement = Tracked(group_consumer(group_broker, "static", **static_settings), [topic])
@@ -103,7 +106,7 @@ def test_a_static_member_restarting_within_its_session_does_not_rebalance(group_
     while time.monotonic() < deadline:
         other.poll(0.1)
         replacement.poll(0.01)
-    assert len(other.assigned) == other_assignments and other.revoked == []
+    assert len(other.assigned) == other_assignments and len(other.revoked) == other_revocations
     admin = admin_client(group_broker)
     described = admin.describe_consumer_groups(["static"])["static"].result(timeout=TIMEOUT)
     assert described.state == ConsumerGroupState.STABLE
