@@ -13,7 +13,7 @@ extension FuzzTarget {
     ) { bytes throws(FuzzFailure) in
         let (frames, _) = try RequestPath.frames(in: bytes)
         guard !frames.isEmpty else { return .rejected }
-        let broker = FuzzBroker.shared
+        let broker = try FuzzBroker.shared.get()
         var outcome = FuzzOutcome.rejected
         for bytes in frames {
             guard let (frame, request) = try RequestPath.decode(bytes) else { break }

@@ -21,7 +21,13 @@ final class FuzzBroker: Sendable {
     /// A request not answered within this time is left running and counted in ``abandoned``.
     static let answerTimeout: Double = 2
 
-    static let shared = FuzzBroker()
+    /// Started on first use; a broker that cannot start fails every input of the target (in
+    /// tests, as issues rather than a trap of the whole test process).
+    static let shared: Result<FuzzBroker, FuzzFailure> = Result { () throws(FuzzFailure) in try FuzzBroker() }
+
+    /// How long the broker may take to start: generous, as a test process's cooperative pool may
+    /// be busy with other suites' blocking work for a while.
+    static let startTimeout: Double = 600
 
     let router: RequestRouter
     let metadata: MetadataStore
@@ -31,7 +37,7 @@ final class FuzzBroker: Sendable {
     /// Requests left unanswered after ``answerTimeout``.
     var abandoned: Int { abandonedRequests.value }
 
-    private init() {
+    private init() throws(FuzzFailure) {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("brook-fuzz-\(ProcessInfo.processInfo.processIdentifier)").path
         try? FileManager.default.removeItem(atPath: directory)
@@ -49,9 +55,9 @@ final class FuzzBroker: Sendable {
                 "log.retention.bytes=4194304", "log.retention.check.interval.ms=1000",
                 "transaction.max.timeout.ms=10000",
             ])
-            broker = try Blocking.run(timeout: 60) { try await Broker.start(config: config, logger: logger) }
+            broker = try Blocking.run(timeout: Self.startTimeout) { try await Broker.start(config: config, logger: logger) }
         } catch {
-            fatalError("brook-fuzz: cannot start the in-process broker: \(error)")
+            throw FuzzFailure("brook-fuzz: cannot start the in-process broker: \(error)")
         }
         let group = ServiceGroup(services: broker.services, logger: logger)
         Task.detached { try? await group.run() }
