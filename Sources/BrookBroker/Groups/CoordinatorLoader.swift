@@ -35,21 +35,24 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
     private let creation = Mutex<Void>(())
     private let load: @Sendable () throws -> Coordinator
     private let shutdown: @Sendable (Coordinator) -> Void
+    private let reportFailure: @Sendable (any Error) -> Void
     private let pool: NIOThreadPool
 
-    /// `load` builds and replays the coordinator; `shutdown` stops one that finished loading
-    /// after ``close()``.
     /// Threads for loads only, so that a load never queues behind other blocking work (log
     /// maintenance, a slow disk's fsyncs).
     static var loadThreads: NIOThreadPool { coordinatorLoadThreads }
 
+    /// `load` builds and replays the coordinator; `shutdown` stops one that finished loading
+    /// after ``close()``; `reportFailure` hears of a background load that failed (the next
+    /// request starts another).
     init(
         pool: NIOThreadPool = CoordinatorLoader.loadThreads, load: @escaping @Sendable () throws -> Coordinator,
-        shutdown: @escaping @Sendable (Coordinator) -> Void
+        shutdown: @escaping @Sendable (Coordinator) -> Void, reportFailure: @escaping @Sendable (any Error) -> Void
     ) {
         self.pool = pool
         self.load = load
         self.shutdown = shutdown
+        self.reportFailure = reportFailure
     }
 
     /// The coordinator once loaded.
@@ -57,14 +60,6 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
         state.withLock { state in
             if case .ready(let coordinator) = state { return coordinator }
             return nil
-        }
-    }
-
-    /// Whether a load is under way.
-    var isLoading: Bool {
-        state.withLock { state in
-            if case .loading = state { return true }
-            return false
         }
     }
 
@@ -90,16 +85,17 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
                 throw .failed("\(error)")
             }
         }
-        let start = try state.withLock { (state: inout State) throws(CoordinatorUnavailable) -> Bool in
+        let (loaded, start) = try state.withLock { (state: inout State) throws(CoordinatorUnavailable) -> (Coordinator?, Bool) in
             switch state {
-            case .ready, .loading: return false
+            case .ready(let coordinator): return (coordinator, false)
+            case .loading: return (nil, false)
             case .closed: throw .failed("the broker is shutting down")
             case .idle:
                 state = .loading(inline: false)
-                return true
+                return (nil, true)
             }
         }
-        if let coordinator = ready { return coordinator }
+        if let loaded { return loaded }
         if start { startLoading() }
         throw .loadInProgress
     }
@@ -118,32 +114,20 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
     /// throws ``CoordinatorUnavailable/loadInProgress`` while another load runs.
     @discardableResult
     func loadNow() throws -> Coordinator {
-        try state.withLock { (state: inout State) throws -> Void in
+        let loaded = try state.withLock { (state: inout State) throws -> Coordinator? in
             switch state {
-            case .ready: return
+            case .ready(let coordinator): return coordinator
             case .loading: throw CoordinatorUnavailable.loadInProgress
             case .closed: throw CoordinatorUnavailable.failed("the broker is shutting down")
-            case .idle: state = .loading(inline: true)
+            case .idle:
+                state = .loading(inline: true)
+                return nil
             }
         }
-        if let coordinator = ready { return coordinator }
-        let coordinator: Coordinator
-        do {
-            coordinator = try load()
-        } catch {
-            state.withLock { if case .loading = $0 { $0 = .idle } }
-            throw error
-        }
-        let kept = state.withLock { state -> Bool in
-            guard case .loading = state else { return false }
-            state = .ready(coordinator)
-            return true
-        }
-        guard kept else {
-            shutdown(coordinator)
-            throw CoordinatorUnavailable.failed("the broker is shutting down")
-        }
-        return coordinator
+        if let loaded { return loaded }
+        let outcome = Result { try load() }
+        guard finish(outcome) else { throw CoordinatorUnavailable.failed("the broker is shutting down") }
+        return try outcome.get()
     }
 
     /// Stops handing out the coordinator; one still loading is shut down when it finishes.
@@ -154,27 +138,33 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
     private func startLoading() {
         pool.submit { [self] _ in
             let outcome = Result { try load() }
-            let orphan: Coordinator? = state.withLock { state in
-                switch (state, outcome) {
-                case (.loading, .success(let coordinator)):
-                    state = .ready(coordinator)
-                    return nil
-                case (.loading, .failure):
-                    state = .idle
-                    return nil
-                case (_, .success(let coordinator)):
-                    return coordinator
-                default:
-                    return nil
-                }
-            }
-            if let orphan { shutdown(orphan) }
-            if case .failure(let error) = outcome { failedLoads.withLock { $0 = "\(error)" } }
+            _ = finish(outcome)
+            if case .failure(let error) = outcome { reportFailure(error) }
         }
     }
 
-    /// The last load failure, for logs and answers.
-    let failedLoads = Mutex<String?>(nil)
+    /// Records a finished load: its coordinator becomes the ready one, or, after a failure,
+    /// the loader is idle again so that the next request retries. A coordinator that finished
+    /// after ``close()`` is shut down; returns false then.
+    private func finish(_ outcome: Result<Coordinator, any Error>) -> Bool {
+        let orphan: Coordinator? = state.withLock { state in
+            switch (state, outcome) {
+            case (.loading, .success(let coordinator)):
+                state = .ready(coordinator)
+                return nil
+            case (.loading, .failure):
+                state = .idle
+                return nil
+            case (_, .success(let coordinator)):
+                return coordinator
+            case (_, .failure):
+                return nil
+            }
+        }
+        guard let orphan else { return true }
+        shutdown(orphan)
+        return false
+    }
 }
 
 private let coordinatorLoadThreads: NIOThreadPool = {

@@ -29,14 +29,13 @@ final class GroupCoordinatorHost: Sendable {
         self.logger = logger
         self.loader = CoordinatorLoader(
             load: { try Self.start(settings: settings, metadata: metadata, partitions: partitions, logger: logger) },
-            shutdown: { $0.shutdown() })
+            shutdown: { $0.shutdown() },
+            reportFailure: { logger.error("the group coordinator could not be loaded (the next request retries): \($0)") })
     }
 
     /// The coordinator once loaded.
     var started: GroupCoordinator? { loader.ready }
 
-    /// Whether the coordinator is replaying its topic.
-    var isLoading: Bool { loader.isLoading }
 
     /// The coordinator; creates the offsets topic (and loads the empty coordinator at once) when
     /// missing, or starts replaying it and throws ``CoordinatorUnavailable/loadInProgress``.

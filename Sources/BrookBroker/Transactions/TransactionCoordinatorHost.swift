@@ -41,14 +41,13 @@ final class TransactionCoordinatorHost: Sendable {
                     settings: settings, metadata: metadata, partitions: partitions, markers: markers,
                     producerIds: producerIds, logger: logger)
             },
-            shutdown: { $0.shutdown() })
+            shutdown: { $0.shutdown() },
+            reportFailure: { logger.error("the transaction coordinator could not be loaded (the next request retries): \($0)") })
     }
 
     /// The coordinator once loaded.
     var started: TransactionCoordinator? { loader.ready }
 
-    /// Whether the coordinator is replaying its topic.
-    var isLoading: Bool { loader.isLoading }
 
     /// The coordinator; creates the state topic (and loads the empty coordinator at once) when
     /// missing, or starts replaying it and throws ``CoordinatorUnavailable/loadInProgress``.
