@@ -9,12 +9,4 @@ extension FixedWidthInteger {
         guard overflow else { return sum }
         return other > 0 ? .max : .min
     }
-
-    /// `self - other`, clamped to `Self.min...Self.max`.
-    @inlinable
-    public func saturatingSubtract(_ other: Self) -> Self {
-        let (difference, overflow) = subtractingReportingOverflow(other)
-        guard overflow else { return difference }
-        return other > 0 ? .min : .max
-    }
 }

@@ -20,12 +20,10 @@ final class RequestMemoryPool: Sendable {
         var nextWaiterId: UInt64 = 0
     }
 
-    let capacity: Int
     private let state: Mutex<State>
 
     init(capacity: Int) {
         precondition(capacity > 0, "a request memory pool needs a positive capacity")
-        self.capacity = capacity
         self.state = Mutex(State(available: capacity))
     }
 
