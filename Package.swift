@@ -192,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "BrookClientTests",
             dependencies: [
-                "BrookClient", "BrookBroker", "BrookProtocol", "BrookRecords", "BrookModel", "BrookStorage",
+                "BrookClient", "BrookBroker", "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel", "BrookStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

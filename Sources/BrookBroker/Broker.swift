@@ -20,13 +20,15 @@ public struct Broker: Sendable {
     let groups: GroupCoordinatorService
     let transactions: TransactionCoordinatorService
     let directoryWatch: LogDirectoryFailureService
+    let threads: BlockingThreadsService
 
     /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the
     /// coordinators stop first (parked group requests are answered), then the network stops,
-    /// then storage is flushed and closed. The directory watch throws when storage is lost;
-    /// run the services with `failureTerminationBehavior: .gracefullyShutdownGroup` so that the
-    /// rest then stops in that order.
-    public var services: [any Service] { [storage, maintenance, server, groups, transactions, directoryWatch] }
+    /// then storage is flushed and closed, then the threads of blocking handlers end. The
+    /// directory watch throws when storage is lost; run the services with
+    /// `failureTerminationBehavior: .gracefullyShutdownGroup` so that the rest then stops in
+    /// that order.
+    public var services: [any Service] { [threads, storage, maintenance, server, groups, transactions, directoryWatch] }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
@@ -105,6 +107,10 @@ public struct Broker: Sendable {
         )
         transactions.loadIfPresent()
 
+        // Handlers that block on disk run on threads of their own (Kafka's coordinator and
+        // request handler threads), never on the cooperative pool that produce and fetch need.
+        let coordinatorThreads = BlockingWorkThreads(name: "coordinator", threads: config.int("group.coordinator.threads"))
+        let adminThreads = BlockingWorkThreads(name: "admin", threads: config.int("num.io.threads"))
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
@@ -120,14 +126,16 @@ public struct Broker: Sendable {
         ))
         router.register(ListOffsetsHandler(partitions: partitions.table))
         router.register(WriteTxnMarkersHandler(
-            partitions: partitions.table, groups: groups, highestCoordinatorEpoch: { transactions.highestCoordinatorEpoch }))
+            partitions: partitions.table, groups: groups, highestCoordinatorEpoch: { transactions.highestCoordinatorEpoch }),
+            on: coordinatorThreads)
         router.register(OffsetForLeaderEpochHandler(partitions: partitions.table))
         router.register(DeleteRecordsHandler(partitions: partitions.table))
         router.register(DescribeLogDirsHandler(logs: logs))
-        router.registerAdminHandlers(context)
-        router.registerGroupHandlers(groups, transactions: transactions, metadata: metadata)
+        router.registerAdminHandlers(context, on: adminThreads)
+        router.registerGroupHandlers(groups, transactions: transactions, metadata: metadata, on: coordinatorThreads)
         router.registerTransactionHandlers(
-            transactions, groups: groups, metadata: metadata, producerIds: producerIds, partitions: partitions.table)
+            transactions, groups: groups, metadata: metadata, producerIds: producerIds, partitions: partitions.table,
+            on: coordinatorThreads)
         // Last: its answer lists every handler registered before it.
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
 
@@ -156,18 +164,18 @@ public struct Broker: Sendable {
             directoryDeleteDelayMs: { max(0, configStore.current.int64("log.segment.delete.delay.ms") ?? 60_000) }
         )
         let groupService = GroupCoordinatorService(
-            host: groups,
+            host: groups, threads: coordinatorThreads,
             offsetsRetentionCheck: .milliseconds(max(1, config.int64("offsets.retention.check.interval.ms") ?? 600_000))
         )
         let transactionService = TransactionCoordinatorService(
-            host: transactions,
+            host: transactions, threads: coordinatorThreads,
             abortCheck: .milliseconds(max(1, config.int64("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)),
             expiryCheck: .milliseconds(max(1, config.int64("transaction.remove.expired.transaction.cleanup.interval.ms") ?? 3_600_000))
         )
         return Broker(
             config: configStore, metadata: metadata, server: server, boundListeners: bound.map(\.listener),
             storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService,
-            directoryWatch: directoryWatch
+            directoryWatch: directoryWatch, threads: BlockingThreadsService(pools: [coordinatorThreads, adminThreads])
         )
     }
 
@@ -220,6 +228,17 @@ public struct Broker: Sendable {
             if result.host.isEmpty || result.host == "0.0.0.0" { result.host = "127.0.0.1" }
             return result
         }
+    }
+}
+
+/// Owns the threads of blocking handlers: on graceful shutdown (after everything else has
+/// stopped) it ends them.
+struct BlockingThreadsService: Service {
+    let pools: [BlockingWorkThreads]
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        for pool in pools { await pool.shutdown() }
     }
 }
 

@@ -21,8 +21,8 @@ import Testing
         return try await serve(OffsetFetchHandler(groups: groups), request, version: 1).topics[0].partitions[0].committedOffset
     }
 
-    private func expireOffsets(_ groups: GroupCoordinatorHost) throws {
-        for shard in try groups.coordinator().shards { _ = shard.expireOffsets() }
+    private func expireOffsets(_ groups: GroupCoordinatorHost) async throws {
+        for shard in try groups.coordinator().shards { _ = await shard.expireOffsets() }
     }
 
     @Test(arguments: [2, 3, 4] as [Int16], [Int64.max, Int64.max - 1, Int64(Int32.max) << 31])
@@ -33,7 +33,7 @@ import Testing
         let groups = fixture.groups()
         let handler = OffsetCommitHandler(groups: groups, metadata: fixture.metadata)
         #expect(try await commit(handler, version: version, retentionTimeMs: retention) == ErrorCode.none.code)
-        try expireOffsets(groups)
+        try await expireOffsets(groups)
         #expect(try await committedOffset(groups) == 42)
     }
 
@@ -46,13 +46,13 @@ import Testing
         let handler = OffsetCommitHandler(groups: groups, metadata: fixture.metadata)
         #expect(try await commit(handler, version: 1, commitTimestamp: commitTimestamp) == ErrorCode.none.code)
         // The commit time is persisted as sent; expiry adds the retention to it.
-        try expireOffsets(groups)
+        try await expireOffsets(groups)
         try groups.coordinator().shutdown()
 
         // A restarted coordinator replays the record and expires again.
         let restarted = fixture.groups()
         try restarted.loadNow()
-        try expireOffsets(restarted)
+        try await expireOffsets(restarted)
         // A negative commit time means "now"; one near Int64.max never expires.
         #expect(try await committedOffset(restarted) == 42)
     }

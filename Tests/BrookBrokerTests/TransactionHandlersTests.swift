@@ -224,7 +224,7 @@ struct TransactionFixture {
         #expect(try await serve(handler, request, version: 3).errorCode == 0)
         let expected = TopicPartition(
             topic: "__consumer_offsets", partition: GroupCoordinator.partition(for: "group", partitions: 3))
-        #expect(try fixture.transactions.coordinator().shard(for: "tx").transaction("tx")?.partitions == [expected])
+        #expect(try await fixture.transactions.coordinator().shard(for: "tx").transaction("tx")?.partitions == [expected])
         var stale = request
         stale.producerEpoch -= 1
         #expect(try await serve(handler, stale, version: 1).errorCode == ErrorCode.invalidProducerEpoch.rawValue)

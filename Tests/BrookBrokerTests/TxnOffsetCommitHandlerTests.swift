@@ -70,7 +70,7 @@ import Testing
         for fetchVersion: Int16 in [7, 8] {
             #expect(try await fetchStable(groups, version: fetchVersion) == (0, 0, 10))
         }
-        let fetched = try #require(groups.started?.shard(for: "g").fetchOffsets(groupId: "g", partitions: nil).1)
+        let fetched = try #require(await groups.started?.shard(for: "g").fetchOffsets(groupId: "g", partitions: nil).1)
         #expect(fetched[TopicPartition(topic: "t", partition: 0)]?.leaderEpoch == (version >= 2 ? 2 : -1))
     }
 

@@ -1,5 +1,6 @@
 import BrookBroker
 import BrookClient
+import BrookCoordinator
 import BrookModel
 import BrookProtocol
 import BrookRecords
@@ -158,5 +159,114 @@ extension Sequence {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results
+    }
+}
+
+/// Makes every write to a file whose path contains one of `markers` take `delay`, and counts
+/// those started and finished.
+private final class SlowWrites: StorageFaultInjector {
+    let markers: [String]
+    let delay: Duration
+    let started = Atomic<Int>(0)
+    let finished = Atomic<Int>(0)
+
+    init(markers: [String], delay: Duration) {
+        self.markers = markers
+        self.delay = delay
+    }
+
+    func fault(for operation: StorageError.FileOperation, path: String) -> StorageFault? {
+        guard operation == .write, markers.contains(where: { path.contains($0) }) else { return nil }
+        started.add(1, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        finished.add(1, ordering: .relaxed)
+        return nil
+    }
+}
+
+/// A group coordinator shard appends to its partition of `__consumer_offsets`. When that disk is
+/// slow, the shard's requests wait their turn without holding a thread, and the one writing
+/// blocks a coordinator thread, not one of the cooperative pool: produce, fetch and metadata
+/// requests, and the groups of other shards, keep their latency.
+@Suite struct SlowCoordinatorLogTests {
+    private func commit(
+        _ connection: BrokerConnection, group: String, member: (id: String, epoch: Int32)? = nil, offset: Int64
+    ) async throws -> Int16 {
+        let response = try await connection.send(OffsetCommitRequest(
+            groupId: group, generationIdOrMemberEpoch: member?.epoch ?? -1, memberId: member?.id ?? "", topics: [
+            .init(name: "t", partitions: [.init(partitionIndex: 0, committedOffset: offset)]),
+        ]))
+        return response.topics[0].partitions[0].errorCode
+    }
+
+    @Test func slowOffsetsPartitionsStallOnlyTheirOwnGroups() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brook-slowcoord-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Two groups on two slow partitions (as many as the cooperative pool has threads here),
+        // one group on the third.
+        let names = (0..<100).map { "group-\($0)" }
+        let partition = { (group: String) in GroupCoordinator.partition(for: group, partitions: 3) }
+        let slowGroups = try [0, 1].map { target in try #require(names.first { partition($0) == target }) }
+        let otherGroup = try #require(names.first { partition($0) == 2 })
+        try await withBroker(["log.dirs=\(directory)", "offsets.topic.num.partitions=3", "group.coordinator.threads=4"]) { bootstrap in
+            let admin = try await Cluster.connect(bootstrapServers: bootstrap).connection(to: 1)
+            let created = try await admin.send(CreateTopicsRequest(topics: [
+                .init(name: "t", numPartitions: 1, replicationFactor: 1),
+            ], timeoutMs: 5_000))
+            #expect(created.topics.map(\.errorCode) == [0])
+            // Creates __consumer_offsets and writes each partition's first batch (and leader
+            // epoch checkpoint) before the disk turns slow; the other group joins (KIP-848).
+            for group in slowGroups { #expect(try await commit(admin, group: group, offset: 1) == 0) }
+            let joined = try await admin.send(ConsumerGroupHeartbeatRequest(
+                groupId: otherGroup, memberId: UUID().uuidString, memberEpoch: 0, rebalanceTimeoutMs: 30_000,
+                subscribedTopicNames: ["t"], topicPartitions: []))
+            #expect(joined.errorCode == 0)
+
+            let slow = SlowWrites(markers: ["/__consumer_offsets-0/", "/__consumer_offsets-1/"], delay: .seconds(3))
+            let fault = StorageFaults.install(slow, under: directory)
+            defer { StorageFaults.remove(fault) }
+            // Two commits to each slow shard: one writes, one waits for its turn.
+            let slowCommits = slowGroups.flatMap { group in [(group, Int64(10)), (group, Int64(11))] }
+            let slowConnections = try await slowCommits.asyncMap { _ in try await Cluster.connect(bootstrapServers: bootstrap).connection(to: 1) }
+            try await withThrowingTaskGroup(of: Int16.self) { tasks in
+                for (connection, (group, offset)) in zip(slowConnections, slowCommits) {
+                    tasks.addTask { try await commit(connection, group: group, offset: offset) }
+                }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while slow.started.load(ordering: .relaxed) < 2 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(slow.started.load(ordering: .relaxed) == 2, "each slow shard writes one commit at a time")
+
+                let fast = try await Cluster.connect(bootstrapServers: bootstrap).connection(to: 1)
+                let clock = ContinuousClock()
+                var start = clock.now
+                let metadata = try await fast.send(MetadataRequest(topics: [.init(name: "t")]))
+                let described = clock.now - start
+                #expect(metadata.topics.first?.errorCode == 0)
+                start = clock.now
+                let heartbeat = try await fast.send(ConsumerGroupHeartbeatRequest(
+                    groupId: otherGroup, memberId: joined.memberId ?? "", memberEpoch: joined.memberEpoch))
+                let heartbeatTook = clock.now - start
+                #expect(heartbeat.errorCode == 0)
+                start = clock.now
+                let committed = try await commit(fast, group: otherGroup, member: (joined.memberId ?? "", joined.memberEpoch), offset: 2)
+                let committedTook = clock.now - start
+                #expect(committed == 0)
+                // Each slow shard takes 6 s for its two writes: the requests above were answered
+                // while they were under way, not after.
+                #expect(slow.finished.load(ordering: .relaxed) < 4, "the slow commits are still under way")
+                #expect(described < .seconds(1), "metadata took \(described)")
+                #expect(heartbeatTook < .seconds(1), "a heartbeat of a group on another shard took \(heartbeatTook)")
+                #expect(committedTook < .seconds(1), "a commit of a group on another shard took \(committedTook)")
+                for try await code in tasks { #expect(code == 0) }
+            }
+            for group in slowGroups {
+                let fetched = try await admin.send(OffsetFetchRequest(groups: [
+                    .init(groupId: group, topics: [.init(name: "t", partitionIndexes: [0])]),
+                ]))
+                #expect([10, 11].contains(fetched.groups.first?.topics.first?.partitions.first?.committedOffset ?? -1))
+            }
+        }
     }
 }

@@ -146,32 +146,32 @@ private func orders(_ partitions: Int32...) -> Set<TopicPartition> {
         let shard = makeShard(log: MemoryCoordinatorLog(), clock: ManualClock(), configuration: fast)
         let classic = await shard.join(groupId: "g", joinParameters())
         #expect(classic.error == .none)
-        #expect(shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog).error == .groupIdNotFound)
-        _ = shard.leave(groupId: "g", members: [(classic.memberId, nil)])
+        #expect(await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog).error == .groupIdNotFound)
+        _ = await shard.leave(groupId: "g", members: [(classic.memberId, nil)])
         // Empty now: the id may become a consumer group, after which classic joins are refused.
-        #expect(shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog).error == .none)
+        #expect(await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog).error == .none)
         #expect(await shard.join(groupId: "g", joinParameters()).error == .inconsistentGroupProtocol)
-        #expect(shard.list().map(\.groupType) == ["consumer"])
-        #expect(shard.commitOffsets(groupId: "g", memberId: "a", groupInstanceId: nil, generationId: 0,
+        #expect(await shard.list().map(\.groupType) == ["consumer"])
+        #expect(await shard.commitOffsets(groupId: "g", memberId: "a", groupInstanceId: nil, generationId: 0,
                                     offsets: [(TopicPartition(topic: "orders", partition: 0), CommittedOffset(offset: 1, commitTimestamp: 0))])
                 == [TopicPartition(topic: "orders", partition: 0): .staleMemberEpoch])
     }
 }
 
 @Suite struct ConsumerGroupPersistenceTests {
-    @Test func aConsumerGroupIsRebuiltFromItsRecords() throws {
+    @Test func aConsumerGroupIsRebuiltFromItsRecords() async throws {
         let log = MemoryCoordinatorLog()
         let clock = ManualClock()
         let shard = makeShard(log: log, clock: clock)
-        let a = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"], instance: "i-a"), catalog: catalog)
-        let b = shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders", "audit"]), catalog: catalog)
-        let revoking = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: a.memberEpoch, owned: a.assignment), catalog: catalog)
+        let a = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"], instance: "i-a"), catalog: catalog)
+        let b = await shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders", "audit"]), catalog: catalog)
+        let revoking = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: a.memberEpoch, owned: a.assignment), catalog: catalog)
         #expect(b.error == .none && revoking.error == .none)
 
         let reloaded = makeShard(log: log, clock: clock)
         try reloaded.load(catalog: catalog)
-        let before = try #require(shard.describeConsumerGroup("g"))
-        let after = try #require(reloaded.describeConsumerGroup("g"))
+        let before = try #require(await shard.describeConsumerGroup("g"))
+        let after = try #require(await reloaded.describeConsumerGroup("g"))
         #expect(after.groupEpoch == before.groupEpoch)
         #expect(after.assignmentEpoch == before.assignmentEpoch)
         #expect(after.state == before.state)
@@ -182,23 +182,23 @@ private func orders(_ partitions: Int32...) -> Set<TopicPartition> {
         #expect(after.members.map(\.member.subscribedTopicNames) == before.members.map(\.member.subscribedTopicNames))
         #expect(after.members.first?.member.instanceId == "i-a")
         // The reloaded member carries on in its epoch.
-        let next = reloaded.consumerHeartbeat(groupId: "g", beat("a", epoch: revoking.memberEpoch, owned: revoking.assignment), catalog: catalog)
+        let next = await reloaded.consumerHeartbeat(groupId: "g", beat("a", epoch: revoking.memberEpoch, owned: revoking.assignment), catalog: catalog)
         #expect(next.error == .none)
     }
 
-    @Test func leftMembersAndDeletedGroupsStayGone() throws {
+    @Test func leftMembersAndDeletedGroupsStayGone() async throws {
         let log = MemoryCoordinatorLog()
         let clock = ManualClock()
         let shard = makeShard(log: log, clock: clock)
-        _ = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
-        _ = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: -1), catalog: catalog)
+        _ = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
+        _ = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: -1), catalog: catalog)
         let reloaded = makeShard(log: log, clock: clock)
         try reloaded.load(catalog: catalog)
-        #expect(reloaded.describeConsumerGroup("g")?.members.isEmpty == true)
-        #expect(reloaded.deleteGroup("g") == .none)
+        #expect(await reloaded.describeConsumerGroup("g")?.members.isEmpty == true)
+        #expect(await reloaded.deleteGroup("g") == .none)
         let again = makeShard(log: log, clock: clock)
         try again.load(catalog: catalog)
-        #expect(again.describeConsumerGroup("g") == nil)
-        #expect(again.list().isEmpty)
+        #expect(await again.describeConsumerGroup("g") == nil)
+        #expect(await again.list().isEmpty)
     }
 }

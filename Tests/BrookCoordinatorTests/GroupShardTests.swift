@@ -63,42 +63,42 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
     let tp0 = TopicPartition(topic: "t", partition: 0)
     let tp1 = TopicPartition(topic: "t", partition: 1)
 
-    @Test func committedOffsetsSurviveAReload() throws {
+    @Test func committedOffsetsSurviveAReload() async throws {
         let log = MemoryCoordinatorLog()
         let clock = ManualClock()
         let shard = makeShard(log: log, clock: clock)
-        let errors = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+        let errors = await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
             (tp0, CommittedOffset(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestamp: 7)),
             (tp1, CommittedOffset(offset: 9, commitTimestamp: 7)),
         ])
         #expect(errors == [tp0: .none, tp1: .none])
-        _ = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+        _ = await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
             (tp1, CommittedOffset(offset: 10, commitTimestamp: 8)),
         ])
         let reloaded = makeShard(log: log, clock: clock)
         try reloaded.load(catalog: TopicCatalog(topics: [:]))
-        let (error, offsets) = reloaded.fetchOffsets(groupId: "g", partitions: nil)
+        let (error, offsets) = await reloaded.fetchOffsets(groupId: "g", partitions: nil)
         #expect(error == .none)
         #expect(offsets == [tp0: CommittedOffset(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestamp: 7),
                             tp1: CommittedOffset(offset: 10, commitTimestamp: 8)])
-        #expect(reloaded.list().map(\.groupId) == ["g"])
-        #expect(reloaded.describe(groupId: "g").state == "Empty")
+        #expect(await reloaded.list().map(\.groupId) == ["g"])
+        #expect(await reloaded.describe(groupId: "g").state == "Empty")
     }
 
-    @Test func aFailedWriteIsReportedAndNotRemembered() {
+    @Test func aFailedWriteIsReportedAndNotRemembered() async {
         let log = MemoryCoordinatorLog()
         let shard = makeShard(log: log, clock: ManualClock())
         log.failing.store(true, ordering: .relaxed)
-        let errors = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+        let errors = await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
             (tp0, CommittedOffset(offset: 1, commitTimestamp: 1)),
         ])
         #expect(errors == [tp0: .coordinatorNotAvailable])
-        #expect(shard.fetchOffsets(groupId: "g", partitions: [tp0]).1.isEmpty)
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: [tp0]).1.isEmpty)
     }
 
-    @Test func oversizedMetadataIsRefusedPerPartition() {
+    @Test func oversizedMetadataIsRefusedPerPartition() async {
         let shard = makeShard(log: MemoryCoordinatorLog(), clock: ManualClock())
-        let errors = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+        let errors = await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
             (tp0, CommittedOffset(offset: 1, metadata: String(repeating: "x", count: 5_000), commitTimestamp: 1)),
             (tp1, CommittedOffset(offset: 1, commitTimestamp: 1)),
         ])
@@ -121,11 +121,11 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
 
         let reloaded = makeShard(log: log, clock: clock, configuration: fast)
         try reloaded.load(catalog: TopicCatalog(topics: [:]))
-        let description = reloaded.describe(groupId: "g")
+        let description = await reloaded.describe(groupId: "g")
         #expect(description.state == "Stable")
         #expect(description.members.map(\.memberId) == [joined.memberId])
         #expect(description.members.first?.assignment == ByteBuffer(string: "mine"))
-        #expect(reloaded.heartbeat(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1) == .none)
+        #expect(await reloaded.heartbeat(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1) == .none)
     }
 
     @Test func parkedJoinsAreAnsweredOnShutdown() async {
@@ -135,7 +135,7 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
         while shard.state.withLock({ $0.joinWaiters.isEmpty }) { await Task.yield() }
         shard.shutdown()
         #expect(await parked.error == .notCoordinator)
-        #expect(shard.heartbeat(groupId: "g", memberId: "x", groupInstanceId: nil, generationId: 1) == .notCoordinator)
+        #expect(await shard.heartbeat(groupId: "g", memberId: "x", groupInstanceId: nil, generationId: 1) == .notCoordinator)
     }
 
     @Test func onlyEmptyGroupsCanBeDeletedAndTheirOffsetsGoToo() async throws {
@@ -147,34 +147,34 @@ func makeShard(log: MemoryCoordinatorLog, clock: ManualClock, configuration: Gro
         let joined = await shard.join(groupId: "busy", joinParameters())
         _ = await shard.sync(groupId: "busy", memberId: joined.memberId, groupInstanceId: nil, generationId: joined.generationId,
                              protocolType: nil, protocolName: nil, assignments: [:])
-        #expect(shard.deleteGroup("busy") == .nonEmptyGroup)
-        #expect(shard.deleteGroup("missing") == .groupIdNotFound)
-        _ = shard.commitOffsets(groupId: "idle", memberId: "", groupInstanceId: nil, generationId: -1,
+        #expect(await shard.deleteGroup("busy") == .nonEmptyGroup)
+        #expect(await shard.deleteGroup("missing") == .groupIdNotFound)
+        _ = await shard.commitOffsets(groupId: "idle", memberId: "", groupInstanceId: nil, generationId: -1,
                                 offsets: [(tp0, CommittedOffset(offset: 5, commitTimestamp: 1))])
-        #expect(shard.deleteGroup("idle") == .none)
-        #expect(shard.fetchOffsets(groupId: "idle", partitions: nil).1.isEmpty)
+        #expect(await shard.deleteGroup("idle") == .none)
+        #expect(await shard.fetchOffsets(groupId: "idle", partitions: nil).1.isEmpty)
         let reloaded = makeShard(log: log, clock: clock, configuration: fast)
         try reloaded.load(catalog: TopicCatalog(topics: [:]))
-        #expect(reloaded.list().map(\.groupId) == ["busy"])
+        #expect(await reloaded.list().map(\.groupId) == ["busy"])
         #expect(joined.error == .none)
     }
 
-    @Test func emptyGroupsLoseTheirOffsetsAfterTheRetention() {
+    @Test func emptyGroupsLoseTheirOffsetsAfterTheRetention() async {
         let log = MemoryCoordinatorLog()
         let clock = ManualClock()
         var short = configuration
         short.offsetsRetentionMs = 60_000
         let shard = makeShard(log: log, clock: clock, configuration: short)
         let now = clock.now.load(ordering: .relaxed)
-        _ = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1,
+        _ = await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1,
                                 offsets: [(tp0, CommittedOffset(offset: 5, commitTimestamp: now))])
         clock.advance(by: 59_999)
-        shard.expireOffsets()
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 1)
+        await shard.expireOffsets()
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 1)
         clock.advance(by: 1)
-        shard.expireOffsets()
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
-        #expect(shard.list().isEmpty)
+        await shard.expireOffsets()
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
+        #expect(await shard.list().isEmpty)
     }
 
     @Test func groupsHashToPartitionsAsInKafka() {

@@ -55,8 +55,8 @@ private var noDelay: GroupConfiguration {
         #expect(failed.assignment.readableBytes == 0)
         #expect(storedBatches == before)
         // Not Stable with an assignment nobody stored: the group rebalances.
-        #expect(shard.describe(groupId: "g").state == "PreparingRebalance")
-        #expect(shard.heartbeat(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1) == .rebalanceInProgress)
+        #expect(await shard.describe(groupId: "g").state == "PreparingRebalance")
+        #expect(await shard.heartbeat(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: 1) == .rebalanceInProgress)
 
         // The log is back: the member rejoins, and its next generation's assignment is stored.
         let rejoined = await shard.join(groupId: "g", joinParameters(joined.memberId))
@@ -69,8 +69,8 @@ private var noDelay: GroupConfiguration {
         #expect(synced.assignment == ByteBuffer(string: "mine"))
         let reloaded = makeShard(log: log, clock: clock, configuration: noDelay)
         try reloaded.load(catalog: TopicCatalog(topics: [:]))
-        #expect(reloaded.describe(groupId: "g").state == "Stable")
-        #expect(reloaded.describe(groupId: "g").members.first?.assignment == ByteBuffer(string: "mine"))
+        #expect(await reloaded.describe(groupId: "g").state == "Stable")
+        #expect(await reloaded.describe(groupId: "g").members.first?.assignment == ByteBuffer(string: "mine"))
     }
 
     @Test func aStaticMemberKeepsItsOldIdWhenItsReplacementCannotBeStored() async throws {
@@ -84,16 +84,16 @@ private var noDelay: GroupConfiguration {
         let restarted = await shard.join(groupId: "g", joinParameters(instance: "i-1"))
         #expect(restarted.error == .notCoordinator)
         // The old incarnation is still the member, with its assignment.
-        #expect(shard.heartbeat(groupId: "g", memberId: first.memberId, groupInstanceId: "i-1", generationId: first.generationId) == .none)
-        #expect(shard.describe(groupId: "g").members.map(\.memberId) == [first.memberId])
+        #expect(await shard.heartbeat(groupId: "g", memberId: first.memberId, groupInstanceId: "i-1", generationId: first.generationId) == .none)
+        #expect(await shard.describe(groupId: "g").members.map(\.memberId) == [first.memberId])
 
         let again = await shard.join(groupId: "g", joinParameters(instance: "i-1"))
         #expect(again.error == .none)
         #expect(again.memberId != first.memberId)
-        #expect(shard.heartbeat(groupId: "g", memberId: first.memberId, groupInstanceId: "i-1", generationId: first.generationId) == .fencedInstanceId)
+        #expect(await shard.heartbeat(groupId: "g", memberId: first.memberId, groupInstanceId: "i-1", generationId: first.generationId) == .fencedInstanceId)
         let reloaded = makeShard(log: log, clock: clock, configuration: noDelay)
         try reloaded.load(catalog: TopicCatalog(topics: [:]))
-        #expect(reloaded.describe(groupId: "g").members.map(\.memberId) == [again.memberId])
+        #expect(await reloaded.describe(groupId: "g").members.map(\.memberId) == [again.memberId])
     }
 
     @Test func aLeaveThatEmptiesTheGroupFailsWhenTheGroupCannotBeStored() async {
@@ -102,142 +102,143 @@ private var noDelay: GroupConfiguration {
         _ = await shard.sync(groupId: "g", memberId: joined.memberId, groupInstanceId: nil, generationId: joined.generationId,
                              protocolType: nil, protocolName: nil, assignments: [:])
         log.refuse(with: storageError)
-        let (error, members) = shard.leave(groupId: "g", members: [(joined.memberId, nil)])
+        let (error, members) = await shard.leave(groupId: "g", members: [(joined.memberId, nil)])
         // As in Kafka, the LeaveGroup fails with the write; the member is gone all the same.
         #expect(error == .notCoordinator)
         #expect(members.isEmpty)
-        #expect(shard.describe(groupId: "g").state == "Empty")
+        #expect(await shard.describe(groupId: "g").state == "Empty")
     }
 
-    @Test func aConsumerHeartbeatThatCannotBeStoredChangesNothing() throws {
+    @Test func aConsumerHeartbeatThatCannotBeStoredChangesNothing() async throws {
         let shard = makeShard(log: log, clock: clock)
-        let a = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
+        let a = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
         #expect(a.error == .none)
-        let epoch = try #require(shard.describeConsumerGroup("g")).groupEpoch
+        let epoch = try #require(await shard.describeConsumerGroup("g")).groupEpoch
 
         log.refuse(with: storageError)
-        #expect(shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog).error == .notCoordinator)
+        #expect(await shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog).error == .notCoordinator)
         log.refuse(with: tooLarge)
-        #expect(shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog).error == .unknownServerError)
-        let unchanged = try #require(shard.describeConsumerGroup("g"))
+        #expect(await shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog).error == .unknownServerError)
+        let unchanged = try #require(await shard.describeConsumerGroup("g"))
         #expect(unchanged.groupEpoch == epoch)
         #expect(unchanged.members.map(\.member.memberId) == ["a"])
 
-        let b = shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog)
+        let b = await shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog)
         #expect(b.error == .none)
-        #expect(try #require(shard.describeConsumerGroup("g")).members.count == 2)
+        #expect(await try #require(await shard.describeConsumerGroup("g")).members.count == 2)
     }
 
     @Test func aConsumerGroupThatCannotBeRemovedStaysWhenAClassicMemberJoins() async throws {
         let shard = makeShard(log: log, clock: clock, configuration: noDelay)
-        let a = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
-        _ = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: -1), catalog: catalog)
+        let a = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
+        _ = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: -1), catalog: catalog)
         #expect(a.error == .none)
         log.refuse(with: storageError)
         #expect(await shard.join(groupId: "g", joinParameters()).error == .notCoordinator)
-        #expect(shard.list().map(\.groupType) == ["consumer"])
+        #expect(await shard.list().map(\.groupType) == ["consumer"])
         #expect(await shard.join(groupId: "g", joinParameters()).error == .none)
-        #expect(shard.list().map(\.groupType) == ["classic"])
+        #expect(await shard.list().map(\.groupType) == ["classic"])
     }
 
-    @Test func anOffsetCommitThatCannotBeStoredIsNotKeptNorCreatesItsGroup() {
+    @Test func anOffsetCommitThatCannotBeStoredIsNotKeptNorCreatesItsGroup() async {
         let shard = makeShard(log: log, clock: clock)
-        let commit = { shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1,
+        let commit = { await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1,
                                            offsets: [(self.tp0, CommittedOffset(offset: 7, commitTimestamp: 1))]) }
         log.refuse(with: storageError)
-        #expect(commit() == [tp0: .notCoordinator])
+        #expect(await commit() == [tp0: .notCoordinator])
         log.refuse(with: CoordinatorLogError(code: .notEnoughReplicas))
-        #expect(commit() == [tp0: .coordinatorNotAvailable])
+        #expect(await commit() == [tp0: .coordinatorNotAvailable])
         log.refuse(with: CoordinatorLogError(code: .recordListTooLarge))
-        #expect(commit() == [tp0: .unknownServerError])
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
-        #expect(shard.list().isEmpty)
-        #expect(shard.describe(groupId: "g").state == "Dead")
+        #expect(await commit() == [tp0: .unknownServerError])
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
+        #expect(await shard.list().isEmpty)
+        #expect(await shard.describe(groupId: "g").state == "Dead")
 
-        #expect(commit() == [tp0: .none])
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1[tp0]?.offset == 7)
-        #expect(shard.list().map(\.groupId) == ["g"])
+        #expect(await commit() == [tp0: .none])
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1[tp0]?.offset == 7)
+        #expect(await shard.list().map(\.groupId) == ["g"])
     }
 
-    @Test func aTransactionalOffsetCommitThatCannotBeStoredLeavesNothingBehind() {
+    @Test func aTransactionalOffsetCommitThatCannotBeStoredLeavesNothingBehind() async {
         let shard = makeShard(log: log, clock: clock)
         let commit = {
-            shard.commitTransactionalOffsets(
+            await shard.commitTransactionalOffsets(
                 groupId: "g", transactionalId: "tx", producerId: 5, producerEpoch: 0, memberId: "", groupInstanceId: nil,
                 generationId: -1, offsets: [(self.tp0, CommittedOffset(offset: 3, commitTimestamp: 1))])
         }
         log.refuse(with: storageError)
-        #expect(commit() == [tp0: .notCoordinator])
-        #expect(shard.list().isEmpty)
-        #expect(shard.fetchOffsets(groupId: "g", partitions: [tp0], requireStable: true).unstable.isEmpty)
+        #expect(await commit() == [tp0: .notCoordinator])
+        #expect(await shard.list().isEmpty)
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: [tp0], requireStable: true).unstable.isEmpty)
 
-        #expect(commit() == [tp0: .none])
-        #expect(shard.fetchOffsets(groupId: "g", partitions: [tp0], requireStable: true).unstable == [tp0])
+        #expect(await commit() == [tp0: .none])
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: [tp0], requireStable: true).unstable == [tp0])
     }
 
-    @Test func aGroupOrOffsetsWhoseDeletionCannotBeStoredStay() {
+    @Test func aGroupOrOffsetsWhoseDeletionCannotBeStoredStay() async {
         let shard = makeShard(log: log, clock: clock)
-        _ = shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+        _ = await shard.commitOffsets(groupId: "g", memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
             (tp0, CommittedOffset(offset: 1, commitTimestamp: 1)), (tp1, CommittedOffset(offset: 2, commitTimestamp: 1)),
         ])
         log.refuse(with: storageError)
-        #expect(shard.deleteOffsets(groupId: "g", partitions: [tp0]).0 == .notCoordinator)
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 2)
+        #expect(await shard.deleteOffsets(groupId: "g", partitions: [tp0]).0 == .notCoordinator)
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 2)
         log.refuse(with: notLeader)
-        #expect(shard.deleteGroup("g") == .notCoordinator)
-        #expect(shard.describe(groupId: "g").state == "Empty")
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 2)
+        #expect(await shard.deleteGroup("g") == .notCoordinator)
+        #expect(await shard.describe(groupId: "g").state == "Empty")
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1.count == 2)
 
-        #expect(shard.deleteOffsets(groupId: "g", partitions: [tp0]).1 == [tp0: .none])
-        #expect(shard.deleteGroup("g") == .none)
-        #expect(shard.describe(groupId: "g").state == "Dead")
-        #expect(shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
+        #expect(await shard.deleteOffsets(groupId: "g", partitions: [tp0]).1 == [tp0: .none])
+        #expect(await shard.deleteGroup("g") == .none)
+        #expect(await shard.describe(groupId: "g").state == "Dead")
+        #expect(await shard.fetchOffsets(groupId: "g", partitions: nil).1.isEmpty)
     }
 
-    @Test func consumerMembersWhoseExpiryCannotBeStoredStayUntilItIs() throws {
+    @Test func consumerMembersWhoseExpiryCannotBeStoredStayUntilItIs() async throws {
         let shard = makeShard(log: log, clock: clock)
-        _ = shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
+        _ = await shard.consumerHeartbeat(groupId: "g", beat("a", epoch: 0, topics: ["orders"]), catalog: catalog)
         clock.advance(by: Int64(configuration.consumerSessionTimeoutMs))
         log.refuse(with: storageError)
-        shard.expireSessions()
-        #expect(try #require(shard.describeConsumerGroup("g")).members.count == 1)
-        shard.expireSessions()
-        #expect(try #require(shard.describeConsumerGroup("g")).members.isEmpty)
+        await shard.expireSessions()
+        #expect(await try #require(await shard.describeConsumerGroup("g")).members.count == 1)
+        await shard.expireSessions()
+        #expect(await try #require(await shard.describeConsumerGroup("g")).members.isEmpty)
         let reloaded = makeShard(log: log, clock: clock)
         try reloaded.load(catalog: catalog)
-        #expect(try #require(reloaded.describeConsumerGroup("g")).members.isEmpty)
+        #expect(await try #require(await reloaded.describeConsumerGroup("g")).members.isEmpty)
     }
 
-    @Test func offsetsWhoseTombstonesCannotBeStoredStayAndExpireAtTheNextPass() throws {
+    @Test func offsetsWhoseTombstonesCannotBeStoredStayAndExpireAtTheNextPass() async throws {
         var short = configuration
         short.offsetsRetentionMs = 60_000
         let shard = makeShard(log: log, clock: clock, configuration: short)
         let now = clock.now.load(ordering: .relaxed)
         for group in ["a", "b"] {
-            _ = shard.commitOffsets(groupId: group, memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
+            _ = await shard.commitOffsets(groupId: group, memberId: "", groupInstanceId: nil, generationId: -1, offsets: [
                 (tp0, CommittedOffset(offset: 1, commitTimestamp: now)), (tp1, CommittedOffset(offset: 2, commitTimestamp: now)),
             ])
         }
         clock.advance(by: 60_000)
         // One group's tombstones are refused: that group keeps its offsets, the other expires.
         log.refuse(with: storageError)
-        let failedPass = shard.expireOffsets()
-        let kept = ["a", "b"].filter { !shard.fetchOffsets(groupId: $0, partitions: nil).1.isEmpty }
+        let failedPass = await shard.expireOffsets()
+        var kept: [String] = []
+        for group in ["a", "b"] where !(await shard.fetchOffsets(groupId: group, partitions: nil).1.isEmpty) { kept.append(group) }
         #expect(kept.count == 1)
-        #expect(shard.list().map(\.groupId) == kept)
-        #expect(kept.allSatisfy { shard.fetchOffsets(groupId: $0, partitions: nil).1.count == 2 })
+        #expect(await shard.list().map(\.groupId) == kept)
+        for group in kept { #expect(await shard.fetchOffsets(groupId: group, partitions: nil).1.count == 2) }
         #expect(failedPass.failedOffsets == 2)
         #expect(failedPass.failedGroups == 1)
         #expect(failedPass.expiredOffsets == 2)
         #expect(failedPass.removedGroups == 1)
 
-        let retried = shard.expireOffsets()
+        let retried = await shard.expireOffsets()
         #expect(retried.expiredOffsets == 2 && retried.failedOffsets == 0)
-        #expect(shard.list().isEmpty)
+        #expect(await shard.list().isEmpty)
         let reloaded = makeShard(log: log, clock: clock, configuration: short)
         try reloaded.load(catalog: TopicCatalog(topics: [:]))
-        #expect(reloaded.list().isEmpty)
-        #expect(reloaded.fetchOffsets(groupId: "a", partitions: nil).1.isEmpty)
-        #expect(reloaded.fetchOffsets(groupId: "b", partitions: nil).1.isEmpty)
+        #expect(await reloaded.list().isEmpty)
+        #expect(await reloaded.fetchOffsets(groupId: "a", partitions: nil).1.isEmpty)
+        #expect(await reloaded.fetchOffsets(groupId: "b", partitions: nil).1.isEmpty)
     }
 }

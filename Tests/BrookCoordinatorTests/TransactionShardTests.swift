@@ -60,7 +60,7 @@ final class ProducerIdSequence: Sendable {
         #expect(first == (1_000, 0))
         let second = try await initialise(shard)
         #expect(second == (1_000, 1))
-        #expect(shard.transaction("tx")?.state == .empty)
+        #expect(await shard.transaction("tx")?.state == .empty)
         #expect(await shard.initProducerId(transactionalId: "tx", timeoutMs: 0, expected: nil).failureCode == .invalidTransactionTimeout)
         #expect(await shard.initProducerId(transactionalId: "tx", timeoutMs: 900_001, expected: nil).failureCode == .invalidTransactionTimeout)
     }
@@ -83,58 +83,58 @@ final class ProducerIdSequence: Sendable {
         shard.state.withLock { $0.transactions["tx"]!.producerEpoch = Int16.max - 1 }
         let next = try await initialise(shard)
         #expect(next == (1_001, 0))
-        #expect(shard.transaction("tx")?.previousProducerId == 1_000)
+        #expect(await shard.transaction("tx")?.previousProducerId == 1_000)
     }
 
     @Test func commitWritesCommitMarkersToEveryPartitionThenCompletes() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
-        #expect(throws: Never.self) { try shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).get() }
-        #expect(throws: Never.self) { try shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp1]).get() }
-        #expect(shard.transaction("tx")?.state == .ongoing)
-        #expect(shard.transaction("tx")?.partitions == [tp0, tp1])
+        await #expect(throws: Never.self) { try await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).get() }
+        await #expect(throws: Never.self) { try await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp1]).get() }
+        #expect(await shard.transaction("tx")?.state == .ongoing)
+        #expect(await shard.transaction("tx")?.partitions == [tp0, tp1])
 
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .none)
         #expect(markers.all == [TransactionMarkers(
             transactionalId: "tx", producerId: producerId, producerEpoch: epoch, coordinatorEpoch: 3, commit: true, partitions: [tp0, tp1])])
-        #expect(shard.transaction("tx")?.state == .completeCommit)
-        #expect(shard.transaction("tx")?.partitions == [])
+        #expect(await shard.transaction("tx")?.state == .completeCommit)
+        #expect(await shard.transaction("tx")?.partitions == [])
         // A retried EndTxn gets success; the opposite outcome is refused.
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .none)
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: false) == .invalidTxnState)
         #expect(markers.all.count == 1)
         // The next transaction starts from CompleteCommit.
-        #expect(throws: Never.self) { try shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp1]).get() }
-        #expect(shard.transaction("tx")?.partitions == [tp1])
+        await #expect(throws: Never.self) { try await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp1]).get() }
+        #expect(await shard.transaction("tx")?.partitions == [tp1])
     }
 
     @Test func requestsWithoutATransactionOrWithTheWrongProducerAreRefused() async throws {
         let shard = makeShard()
-        #expect(shard.addPartitions(transactionalId: "nope", producerId: 1, epoch: 0, partitions: [tp0]).failureCode == .invalidProducerIdMapping)
+        #expect(await shard.addPartitions(transactionalId: "nope", producerId: 1, epoch: 0, partitions: [tp0]).failureCode == .invalidProducerIdMapping)
         let (producerId, epoch) = try await initialise(shard)
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .invalidTxnState)
-        #expect(shard.addPartitions(transactionalId: "tx", producerId: producerId + 1, epoch: epoch, partitions: [tp0]).failureCode == .invalidProducerIdMapping)
-        #expect(shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch + 1, partitions: [tp0]).failureCode == .producerFenced)
+        #expect(await shard.addPartitions(transactionalId: "tx", producerId: producerId + 1, epoch: epoch, partitions: [tp0]).failureCode == .invalidProducerIdMapping)
+        #expect(await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch + 1, partitions: [tp0]).failureCode == .producerFenced)
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch - 1, commit: false) == .producerFenced)
     }
 
     @Test func aNewProducerAbortsTheOpenTransactionAndFencesTheOldOne() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
-        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
+        _ = await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
         let next = try await initialise(shard)
         // The abort carries the fencing epoch; the new producer gets the one after it.
         #expect(markers.all.map(\.commit) == [false])
         #expect(markers.all.first?.producerEpoch == epoch + 1)
         #expect(next == (producerId, epoch + 2))
-        #expect(shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).failureCode == .producerFenced)
+        #expect(await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).failureCode == .producerFenced)
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .producerFenced)
     }
 
     @Test func aTransactionOpenPastItsTimeoutIsAbortedWithABumpedEpoch() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard, timeoutMs: 1_000)
-        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
+        _ = await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
         clock.advance(by: 999)
         await shard.abortTimedOutTransactions()
         #expect(markers.all.isEmpty)
@@ -142,23 +142,23 @@ final class ProducerIdSequence: Sendable {
         await shard.abortTimedOutTransactions()
         #expect(markers.all.map(\.commit) == [false])
         #expect(markers.all.first?.producerEpoch == epoch + 1)
-        #expect(shard.transaction("tx")?.state == .completeAbort)
+        #expect(await shard.transaction("tx")?.state == .completeAbort)
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .producerFenced)
     }
 
     @Test func failedMarkersLeaveTheTransactionPreparedUntilTheyAreWritten() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
-        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
+        _ = await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
         markers.failing.store(true, ordering: .relaxed)
         // The outcome is decided once PrepareCommit is in the log.
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .none)
-        #expect(shard.transaction("tx")?.state == .prepareCommit)
-        #expect(shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp1]).failureCode == .concurrentTransactions)
+        #expect(await shard.transaction("tx")?.state == .prepareCommit)
+        #expect(await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp1]).failureCode == .concurrentTransactions)
         #expect(await shard.initProducerId(transactionalId: "tx", timeoutMs: 60_000, expected: nil).failureCode == .concurrentTransactions)
         markers.failing.store(false, ordering: .relaxed)
         await shard.completePreparedTransactions()
-        #expect(shard.transaction("tx")?.state == .completeCommit)
+        #expect(await shard.transaction("tx")?.state == .completeCommit)
         #expect(markers.all.map(\.commit) == [true])
     }
 
@@ -166,56 +166,56 @@ final class ProducerIdSequence: Sendable {
     func aMarkerRefusedForGoodIsNotRetriedAndTheTransactionCompletes(refusal: ErrorCode) async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
-        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
+        _ = await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
         markers.refusing.withLock { $0 = [tp0: refusal] }
         #expect(await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: true) == .none)
-        #expect(shard.transaction("tx")?.state == .completeCommit)
+        #expect(await shard.transaction("tx")?.state == .completeCommit)
         await shard.completePreparedTransactions()
         #expect(markers.attempts.load(ordering: .relaxed) == 1)
         // The producer goes on with its next transaction.
-        #expect(throws: Never.self) { try shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).get() }
+        await #expect(throws: Never.self) { try await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).get() }
     }
 
     @Test func aReloadRestoresIdsAndFinishesPreparedTransactions() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
         _ = try await initialise(shard, "other")
-        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
+        _ = await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
         markers.failing.store(true, ordering: .relaxed)
         _ = await shard.endTransaction(transactionalId: "tx", producerId: producerId, epoch: epoch, commit: false)
         markers.failing.store(false, ordering: .relaxed)
 
         let reloaded = makeShard()
         try reloaded.load()
-        var expected = shard.transaction("tx")!
+        var expected = await shard.transaction("tx")!
         expected.lastProducerEpoch = -1  // in memory only
-        #expect(reloaded.transaction("tx") == expected)
-        #expect(reloaded.transaction("tx")?.state == .prepareAbort)
-        #expect(reloaded.transaction("other")?.producerId == 1_001)
+        #expect(await reloaded.transaction("tx") == expected)
+        #expect(await reloaded.transaction("tx")?.state == .prepareAbort)
+        #expect(await reloaded.transaction("other")?.producerId == 1_001)
         await reloaded.completePreparedTransactions()
         #expect(markers.all.map(\.partitions) == [[tp0, tp1]])
-        #expect(reloaded.transaction("tx")?.state == .completeAbort)
+        #expect(await reloaded.transaction("tx")?.state == .completeAbort)
     }
 
     @Test func aLogFailureAnswersCoordinatorNotAvailableAndChangesNothing() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
         log.failing.store(true, ordering: .relaxed)
-        #expect(shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).failureCode == .coordinatorNotAvailable)
-        #expect(shard.transaction("tx")?.state == .empty)
+        #expect(await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).failureCode == .coordinatorNotAvailable)
+        #expect(await shard.transaction("tx")?.state == .empty)
         #expect(await shard.initProducerId(transactionalId: "new", timeoutMs: 1_000, expected: nil).failureCode == .coordinatorNotAvailable)
-        #expect(shard.transaction("new") == nil)
+        #expect(await shard.transaction("new") == nil)
     }
 
     @Test func verifyOnlyReportsWhetherEachPartitionIsInTheOpenTransaction() async throws {
         let shard = makeShard()
         let (producerId, epoch) = try await initialise(shard)
-        _ = shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
-        #expect(shard.verifyPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
+        _ = await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0])
+        #expect(await shard.verifyPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0, tp1])
             == [tp0: .none, tp1: .invalidTxnState])
-        #expect(shard.verifyPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch + 1, partitions: [tp0])
+        #expect(await shard.verifyPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch + 1, partitions: [tp0])
             == [tp0: .producerFenced])
-        #expect(shard.verifyPartitions(transactionalId: "nope", producerId: producerId, epoch: epoch, partitions: [tp0])
+        #expect(await shard.verifyPartitions(transactionalId: "nope", producerId: producerId, epoch: epoch, partitions: [tp0])
             == [tp0: .invalidProducerIdMapping])
     }
 
@@ -225,17 +225,17 @@ final class ProducerIdSequence: Sendable {
         let shard = makeShard(configuration)
         let (producerId, epoch) = try await initialise(shard)
         _ = try await initialise(shard, "open")
-        let open = shard.transaction("open")!
-        _ = shard.addPartitions(transactionalId: "open", producerId: open.producerId, epoch: open.producerEpoch, partitions: [tp0])
+        let open = await shard.transaction("open")!
+        _ = await shard.addPartitions(transactionalId: "open", producerId: open.producerId, epoch: open.producerEpoch, partitions: [tp0])
         clock.advance(by: 10_000)
-        shard.expireTransactionalIds()
-        #expect(shard.transaction("tx") == nil)
-        #expect(shard.transaction("open") != nil)
-        #expect(shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).failureCode == .invalidProducerIdMapping)
+        await shard.expireTransactionalIds()
+        #expect(await shard.transaction("tx") == nil)
+        #expect(await shard.transaction("open") != nil)
+        #expect(await shard.addPartitions(transactionalId: "tx", producerId: producerId, epoch: epoch, partitions: [tp0]).failureCode == .invalidProducerIdMapping)
         let reloaded = makeShard(configuration)
         try reloaded.load()
-        #expect(reloaded.transaction("tx") == nil)
-        #expect(reloaded.transaction("open")?.state == .ongoing)
+        #expect(await reloaded.transaction("tx") == nil)
+        #expect(await reloaded.transaction("open")?.state == .ongoing)
     }
 
     @Test func recordsRoundTripInKafkasFormat() throws {

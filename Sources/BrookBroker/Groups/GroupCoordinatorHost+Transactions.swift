@@ -11,8 +11,8 @@ extension GroupCoordinatorHost {
     /// Before the coordinator has started there is nothing to tell: it will replay the marker
     /// when it loads. ``started`` waits for a load in progress, so a marker appended during a
     /// load is either replayed by it or applied here (applying one twice is harmless).
-    func transactionCompleted(partition: TopicPartition, producerId: Int64, commit: Bool) {
+    func transactionCompleted(partition: TopicPartition, producerId: Int64, commit: Bool) async {
         guard partition.topic == Self.topicName, let coordinator = started else { return }
-        coordinator.completeTransaction(offsetsPartition: partition.partition, producerId: producerId, commit: commit)
+        await coordinator.completeTransaction(offsetsPartition: partition.partition, producerId: producerId, commit: commit)
     }
 }

@@ -8,10 +8,16 @@ import ServiceLifecycle
 /// group requests first, so the network, which stops after it, can drain.
 struct GroupCoordinatorService: Service {
     let host: GroupCoordinatorHost
+    /// Where the timers' work runs: it appends to the coordinator's log under shard locks.
+    let threads: BlockingWorkThreads
     var tick: Duration = .milliseconds(100)
     var offsetsRetentionCheck: Duration = .seconds(600)
 
     func run() async throws {
+        await withTaskExecutorPreference(threads) { await runTimers() }
+    }
+
+    private func runTimers() async {
         var sinceRetentionCheck: Duration = .zero
         while !Task.isShuttingDownGracefully {
             do {
@@ -26,7 +32,7 @@ struct GroupCoordinatorService: Service {
                 sinceRetentionCheck = .zero
                 // Tombstones the log refused are logged at error by their shard, and their
                 // offsets stay for the next pass.
-                let pass = coordinator.expireOffsets()
+                let pass = await coordinator.expireOffsets()
                 if pass.expiredOffsets > 0 || pass.removedGroups > 0 {
                     host.logger.info("expired \(pass.expiredOffsets) offsets and removed \(pass.removedGroups) empty groups")
                 }

@@ -26,7 +26,7 @@ struct AddOffsetsToTxnHandler: RequestHandler {
         case .success(let found): shard = found
         case .failure(let error): return Self.response(error.code)
         }
-        let result = shard.addPartitions(
+        let result = await shard.addPartitions(
             transactionalId: request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch,
             partitions: [TopicPartition(topic: GroupCoordinatorHost.topicName, partition: offsetsPartition)])
         return Self.response(result.errorCode(version: context.apiVersion, fencedSince: 2))

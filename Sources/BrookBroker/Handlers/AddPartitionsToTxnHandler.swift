@@ -15,15 +15,15 @@ struct AddPartitionsToTxnHandler: RequestHandler {
     func handle(_ request: AddPartitionsToTxnRequest, context: RequestContext) async throws -> AddPartitionsToTxnResponse? {
         let version = context.apiVersion
         if version < 4 {
-            let results = add(
+            let results = await add(
                 transactionalId: request.v3AndBelowTransactionalId, producerId: request.v3AndBelowProducerId,
                 epoch: request.v3AndBelowProducerEpoch, topics: request.v3AndBelowTopics, verifyOnly: false, version: version)
             return AddPartitionsToTxnResponse(throttleTimeMs: 0, resultsByTopicV3AndBelow: Self.topicResults(results))
         }
-        let results = request.transactions.map { transaction in
+        let results = await request.transactions.asyncMap { transaction in
             AddPartitionsToTxnResponse.AddPartitionsToTxnResult(
                 transactionalId: transaction.transactionalId,
-                topicResults: Self.topicResults(add(
+                topicResults: Self.topicResults(await add(
                     transactionalId: transaction.transactionalId, producerId: transaction.producerId,
                     epoch: transaction.producerEpoch, topics: transaction.topics, verifyOnly: transaction.verifyOnly, version: version)))
         }
@@ -33,7 +33,7 @@ struct AddPartitionsToTxnHandler: RequestHandler {
     private func add(
         transactionalId: String, producerId: Int64, epoch: Int16,
         topics: [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic], verifyOnly: Bool, version: Int16
-    ) -> [TopicPartition: ErrorCode] {
+    ) async -> [TopicPartition: ErrorCode] {
         let partitions = topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.name, partition: $0) } }
         func all(_ code: ErrorCode) -> [TopicPartition: ErrorCode] {
             Dictionary(partitions.map { ($0, code) }, uniquingKeysWith: { first, _ in first })
@@ -52,9 +52,9 @@ struct AddPartitionsToTxnHandler: RequestHandler {
         case .failure(let error): return all(error.code)
         }
         if verifyOnly {
-            return shard.verifyPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: partitions)
+            return await shard.verifyPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: partitions)
         }
-        let result = shard.addPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: Set(partitions))
+        let result = await shard.addPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: Set(partitions))
         return all(result.errorCode(version: version, fencedSince: 2))
     }
 

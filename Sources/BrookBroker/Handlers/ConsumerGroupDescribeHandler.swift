@@ -13,7 +13,7 @@ struct ConsumerGroupDescribeHandler: RequestHandler {
     func handle(_ request: ConsumerGroupDescribeRequest, context: RequestContext) async throws -> ConsumerGroupDescribeResponse? {
         let catalog = metadata.image.topicCatalog
         let operations = request.includeAuthorizedOperations ? DescribeGroupsHandler.groupOperations : Int32.min
-        return ConsumerGroupDescribeResponse(throttleTimeMs: 0, groups: request.groupIds.map { groupId in
+        return ConsumerGroupDescribeResponse(throttleTimeMs: 0, groups: await request.groupIds.asyncMap { groupId in
             var described = ConsumerGroupDescribeResponse.DescribedGroup(groupId: groupId, authorizedOperations: operations)
             guard !groupId.isEmpty else {
                 described.errorCode = ErrorCode.invalidGroupId.rawValue
@@ -26,9 +26,9 @@ struct ConsumerGroupDescribeHandler: RequestHandler {
                 described.errorCode = error.code.rawValue
                 return described
             }
-            guard let group = shard.describeConsumerGroup(groupId) else {
+            guard let group = await shard.describeConsumerGroup(groupId) else {
                 described.errorCode = ErrorCode.groupIdNotFound.rawValue
-                described.errorMessage = shard.isClassicGroup(groupId)
+                described.errorMessage = await shard.isClassicGroup(groupId)
                     ? "Group \(groupId) is not a consumer group." : "Group \(groupId) not found."
                 return described
             }

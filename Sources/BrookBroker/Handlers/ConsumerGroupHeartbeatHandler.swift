@@ -28,7 +28,7 @@ struct ConsumerGroupHeartbeatHandler: RequestHandler {
                 catalog.name(of: topic.topicId).map { name in topic.partitions.map { TopicPartition(topic: name, partition: $0) } } ?? []
             })
         }
-        let result = shard.consumerHeartbeat(groupId: request.groupId, ConsumerHeartbeat(
+        let result = await shard.consumerHeartbeat(groupId: request.groupId, ConsumerHeartbeat(
             memberId: request.memberId, memberEpoch: request.memberEpoch, instanceId: request.instanceId,
             rackId: request.rackId, rebalanceTimeoutMs: request.rebalanceTimeoutMs,
             subscribedTopicNames: request.subscribedTopicNames, subscribedTopicRegex: request.subscribedTopicRegex,

@@ -9,13 +9,13 @@ struct DeleteGroupsHandler: RequestHandler {
     let groups: GroupCoordinatorHost
 
     func handle(_ request: DeleteGroupsRequest, context: RequestContext) async throws -> DeleteGroupsResponse? {
-        DeleteGroupsResponse(throttleTimeMs: 0, results: request.groupsNames.map { groupId in
+        DeleteGroupsResponse(throttleTimeMs: 0, results: await request.groupsNames.asyncMap { groupId in
             guard !groupId.isEmpty else {
                 return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: ErrorCode.invalidGroupId.rawValue)
             }
             switch groups.shard(for: groupId) {
             case .success(let shard):
-                return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: shard.deleteGroup(groupId).rawValue)
+                return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: await shard.deleteGroup(groupId).rawValue)
             case .failure(let error):
                 return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: error.code.rawValue)
             }

@@ -14,7 +14,7 @@ struct DescribeGroupsHandler: RequestHandler {
     func handle(_ request: DescribeGroupsRequest, context: RequestContext) async throws -> DescribeGroupsResponse? {
         let operations = request.includeAuthorizedOperations ? Self.groupOperations : Int32.min
         let version = context.apiVersion
-        return DescribeGroupsResponse(throttleTimeMs: 0, groups: request.groups.map { groupId in
+        return DescribeGroupsResponse(throttleTimeMs: 0, groups: await request.groups.asyncMap { groupId in
             var described = DescribeGroupsResponse.DescribedGroup(groupId: groupId, authorizedOperations: operations)
             guard !groupId.isEmpty else {
                 described.errorCode = ErrorCode.invalidGroupId.rawValue
@@ -27,7 +27,7 @@ struct DescribeGroupsHandler: RequestHandler {
                 described.errorCode = error.code.rawValue
                 return described
             }
-            let group = shard.describe(groupId: groupId)
+            let group = await shard.describe(groupId: groupId)
             described.groupState = group.state
             described.protocolType = group.protocolType
             described.protocolData = group.protocolName

@@ -10,8 +10,8 @@ struct DescribeTransactionsHandler: RequestHandler {
 
     func handle(_ request: DescribeTransactionsRequest, context: RequestContext) async throws -> DescribeTransactionsResponse? {
         let coordinator = transactions.started
-        let states = request.transactionalIds.map { transactionalId in
-            guard let metadata = coordinator?.shard(for: transactionalId).transaction(transactionalId) else {
+        let states = await request.transactionalIds.asyncMap { transactionalId in
+            guard let metadata = await coordinator?.shard(for: transactionalId).transaction(transactionalId) else {
                 return DescribeTransactionsResponse.TransactionState(
                     errorCode: ErrorCode.transactionalIdNotFound.rawValue, transactionalId: transactionalId,
                     transactionState: "", transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1)

@@ -11,7 +11,7 @@ struct HeartbeatHandler: RequestHandler {
         guard !request.groupId.isEmpty else { return HeartbeatResponse(throttleTimeMs: 0, errorCode: ErrorCode.invalidGroupId.rawValue) }
         switch groups.shard(for: request.groupId) {
         case .success(let shard):
-            let error = shard.heartbeat(
+            let error = await shard.heartbeat(
                 groupId: request.groupId, memberId: request.memberId,
                 groupInstanceId: request.groupInstanceId, generationId: request.generationId
             )

@@ -19,7 +19,7 @@ struct LeaveGroupHandler: RequestHandler {
         let members: [(memberId: String, groupInstanceId: String?)] = batched
             ? request.members.map { ($0.memberId, $0.groupInstanceId) }
             : [(request.memberId, nil)]
-        let (groupError, errors) = shard.leave(groupId: request.groupId, members: members)
+        let (groupError, errors) = await shard.leave(groupId: request.groupId, members: members)
         var response = LeaveGroupResponse(throttleTimeMs: 0, errorCode: groupError.rawValue)
         if batched {
             response.members = zip(request.members, errors).map { member, error in

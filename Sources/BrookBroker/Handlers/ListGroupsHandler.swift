@@ -12,7 +12,7 @@ struct ListGroupsHandler: RequestHandler {
         guard let coordinator = groups.started else { return ListGroupsResponse(throttleTimeMs: 0, errorCode: 0) }
         let states = Set(request.statesFilter.map { $0.lowercased() })
         let types = Set(request.typesFilter.map { $0.lowercased() })
-        let listings = coordinator.shards.flatMap { $0.list() }
+        let listings = await coordinator.shards.asyncMap { await $0.list() }.joined()
             .filter { states.isEmpty || states.contains($0.state.lowercased()) }
             .filter { types.isEmpty || types.contains($0.groupType) }
             .sorted { $0.groupId < $1.groupId }

@@ -15,7 +15,7 @@ struct ListTransactionsHandler: RequestHandler {
             throttleTimeMs: 0, errorCode: 0,
             unknownStateFilters: request.stateFilters.filter { TransactionState(name: $0) == nil })
         guard let coordinator = transactions.started, request.stateFilters.isEmpty || !known.isEmpty else { return response }
-        let listed = coordinator.listTransactions(
+        let listed = await coordinator.listTransactions(
             states: Set(known), producerIds: Set(request.producerIdFilters),
             minimumDurationMs: context.apiVersion >= 1 ? request.durationFilter : -1,
             now: GroupCoordinator.wallClockMilliseconds())

@@ -43,7 +43,7 @@ struct OffsetCommitHandler: RequestHandler {
         } else if !offsets.isEmpty {
             switch groups.shard(for: request.groupId) {
             case .success(let shard):
-                let results = shard.commitOffsets(
+                let results = await shard.commitOffsets(
                     groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
                     generationId: version >= 1 ? request.generationIdOrMemberEpoch : -1, offsets: offsets, apiVersion: version
                 )

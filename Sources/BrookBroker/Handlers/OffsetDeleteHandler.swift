@@ -19,7 +19,7 @@ struct OffsetDeleteHandler: RequestHandler {
         let partitions = request.topics.flatMap { topic in
             topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.partitionIndex) }
         }
-        let (groupError, errors) = shard.deleteOffsets(groupId: request.groupId, partitions: partitions)
+        let (groupError, errors) = await shard.deleteOffsets(groupId: request.groupId, partitions: partitions)
         guard groupError == .none else { return OffsetDeleteResponse(errorCode: groupError.rawValue) }
         return OffsetDeleteResponse(errorCode: 0, throttleTimeMs: 0, topics: request.topics.map { topic in
             OffsetDeleteResponse.OffsetDeleteResponseTopic(name: topic.name, partitions: topic.partitions.map {

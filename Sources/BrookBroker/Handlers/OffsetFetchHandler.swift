@@ -21,9 +21,9 @@ struct OffsetFetchHandler: RequestHandler {
     func handle(_ request: OffsetFetchRequest, context: RequestContext) async throws -> OffsetFetchResponse? {
         var response = OffsetFetchResponse(throttleTimeMs: 0)
         if context.apiVersion >= 8 {
-            response.groups = request.groups.map { group in
+            response.groups = await request.groups.asyncMap { group in
                 let requested = group.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
-                let answer = fetch(groupId: group.groupId, topics: requested, requireStable: request.requireStable)
+                let answer = await fetch(groupId: group.groupId, topics: requested, requireStable: request.requireStable)
                 return OffsetFetchResponse.OffsetFetchResponseGroup(
                     groupId: group.groupId,
                     topics: answer.topics.map { topic in
@@ -41,7 +41,7 @@ struct OffsetFetchHandler: RequestHandler {
             return response
         }
         let requested = request.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
-        let answer = fetch(groupId: request.groupId, topics: requested, requireStable: request.requireStable)
+        let answer = await fetch(groupId: request.groupId, topics: requested, requireStable: request.requireStable)
         let groupError = context.apiVersion < 2 ? answer.error : .none
         response.errorCode = answer.error.rawValue
         response.topics = answer.topics.map { topic in
@@ -56,7 +56,7 @@ struct OffsetFetchHandler: RequestHandler {
         return response
     }
 
-    private func fetch(groupId: String, topics: [(String, [Int32])]?, requireStable: Bool) -> GroupAnswer {
+    private func fetch(groupId: String, topics: [(String, [Int32])]?, requireStable: Bool) async -> GroupAnswer {
         guard !groupId.isEmpty else { return GroupAnswer(error: .invalidGroupId) }
         let shard: GroupShard
         switch groups.shard(for: groupId) {
@@ -64,7 +64,7 @@ struct OffsetFetchHandler: RequestHandler {
         case .failure(let error): return GroupAnswer(error: error.code)
         }
         let partitions = topics.map { $0.flatMap { name, indexes in indexes.map { TopicPartition(topic: name, partition: $0) } } }
-        let fetched = shard.fetchOffsets(groupId: groupId, partitions: partitions, requireStable: requireStable)
+        let fetched = await shard.fetchOffsets(groupId: groupId, partitions: partitions, requireStable: requireStable)
         guard fetched.error == .none else { return GroupAnswer(error: fetched.error) }
         let answer = { (partition: TopicPartition) -> (Int32, CommittedOffset?, ErrorCode) in
             fetched.unstable.contains(partition)

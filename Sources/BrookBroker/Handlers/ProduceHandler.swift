@@ -23,7 +23,7 @@ struct ProduceHandler: RequestHandler {
     typealias DurableWait = (topic: Int, index: Int, partition: Partition, endOffset: Int64)
 
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
-        var (responses, durable) = append(request, context: context)
+        var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
         if request.acks == 0 { return nil }
         if !durable.isEmpty {
             await Self.waitUntilDurable(durable, answers: &responses)
@@ -31,19 +31,25 @@ struct ProduceHandler: RequestHandler {
         return ProduceResponse(responses: responses, throttleTimeMs: 0)
     }
 
-    /// Appends every partition's records, in request order, and answers each; returns the
-    /// answers and the appends whose answers must wait for an fsync.
+    /// The partitions whose transactional records the verifier refuses (none without one).
+    private func refusals(of request: ProduceRequest, context: RequestContext) async -> [ProduceTransactionVerifier.Place: ErrorCode] {
+        guard let verifier, request.transactionalId != nil else { return [:] }
+        return await verifier.refusals(of: request, partitions: partitions, produceVersion: context.apiVersion)
+    }
+
+    /// Appends every partition's records, in request order, but those `refused`, and answers
+    /// each; returns the answers and the appends whose answers must wait for an fsync.
     private func append(
-        _ request: ProduceRequest, context: RequestContext
+        _ request: ProduceRequest, context: RequestContext, refused: [ProduceTransactionVerifier.Place: ErrorCode]
     ) -> ([ProduceResponse.TopicProduceResponse], [DurableWait]) {
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
         var responses: [ProduceResponse.TopicProduceResponse] = []
         responses.reserveCapacity(request.topicData.count)
         var durable: [DurableWait] = []
-        for topic in request.topicData {
+        for (topicIndex, topic) in request.topicData.enumerated() {
             var results: [ProduceResponse.PartitionProduceResponse] = []
             results.reserveCapacity(topic.partitionData.count)
-            for data in topic.partitionData {
+            for (index, data) in topic.partitionData.enumerated() {
                 guard validAcks else {
                     results.append(Self.failure(data.index, .invalidRequiredAcks))
                     continue
@@ -56,8 +62,7 @@ struct ProduceHandler: RequestHandler {
                     results.append(Self.failure(data.index, .invalidRecord, message: "Produce request carries no records"))
                     continue
                 }
-                if let verifier, let refusal = verifier.refusal(
-                    of: records, transactionalId: request.transactionalId, partition: partition, produceVersion: context.apiVersion) {
+                if !refused.isEmpty, let refusal = refused[.init(topic: topicIndex, partition: index)] {
                     results.append(Self.failure(data.index, refusal, message: "The partition is not in the producer's open transaction"))
                     continue
                 }
@@ -137,7 +142,7 @@ extension ProduceHandler: FramingRequestHandler {
     /// so that the connection can read and append its next Produce requests meanwhile: one
     /// group fsync then covers the requests a client pipelines, not one request at a time.
     func respond(to request: ProduceRequest, context: RequestContext) async throws -> RoutedResponse {
-        var (responses, durable) = append(request, context: context)
+        var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
         if request.acks == 0 { return .none }
         let version = context.apiVersion
         let correlationId = context.header.correlationId

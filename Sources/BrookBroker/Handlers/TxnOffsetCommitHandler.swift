@@ -49,7 +49,7 @@ struct TxnOffsetCommitHandler: RequestHandler {
         } else if !offsets.isEmpty {
             switch groups.shard(for: request.groupId) {
             case .success(let shard):
-                let results = shard.commitTransactionalOffsets(
+                let results = await shard.commitTransactionalOffsets(
                     groupId: request.groupId, transactionalId: request.transactionalId,
                     producerId: request.producerId, producerEpoch: request.producerEpoch,
                     // Below v3 these decode as their defaults: no member, no generation.

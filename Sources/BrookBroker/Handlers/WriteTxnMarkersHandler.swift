@@ -51,14 +51,14 @@ struct WriteTxnMarkersHandler: RequestHandler {
         for marker in request.markers {
             var topics: [WriteTxnMarkersResponse.WritableTxnMarkerTopicResult] = []
             for topic in marker.topics {
-                let partitionResults = topic.partitionIndexes.map { index in
+                let partitionResults = await topic.partitionIndexes.asyncMap { index in
                     let code: ErrorCode
                     if let refusal {
                         code = refusal
                     } else if marker.coordinatorEpoch > highestEpoch {
                         code = .transactionCoordinatorFenced
                     } else {
-                        code = markers.write(
+                        code = await markers.write(
                             commit: marker.transactionResult, producerId: marker.producerId, producerEpoch: marker.producerEpoch,
                             coordinatorEpoch: marker.coordinatorEpoch, to: TopicPartition(topic: topic.name, partition: index))
                     }

@@ -46,8 +46,8 @@ struct AnyRequestHandler: Sendable {
     let versions: ClosedRange<Int16>
     let serve: @Sendable (RequestFrame, RequestContext) async -> RoutedResponse
 
-    init<Handler: RequestHandler>(_ handler: Handler) {
-        self.init(Handler.Request.self, versions: handler.versions) { request, context, frame in
+    init<Handler: RequestHandler>(_ handler: Handler, on threads: BlockingWorkThreads? = nil) {
+        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, frame in
             guard let response = try await handler.handle(request, context: context) else { return .none }
             var output = ByteBuffer()
             try output.writeResponseFrame(response, version: frame.apiVersion, correlationId: frame.header.correlationId)
@@ -55,16 +55,16 @@ struct AnyRequestHandler: Sendable {
         }
     }
 
-    init<Handler: FramingRequestHandler>(framing handler: Handler) {
-        self.init(Handler.Request.self, versions: handler.versions) { request, context, _ in
+    init<Handler: FramingRequestHandler>(framing handler: Handler, on threads: BlockingWorkThreads? = nil) {
+        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, _ in
             try await handler.respond(to: request, context: context)
         }
     }
 
-    /// Decodes the body as `Request` and runs `respond`; a body that does not decode, or a
-    /// handler that fails, closes the connection, as Kafka does.
+    /// Decodes the body as `Request` and runs `respond` (on `threads` when given); a body that
+    /// does not decode, or a handler that fails, closes the connection, as Kafka does.
     private init<Request: KafkaRequest>(
-        _: Request.Type, versions: ClosedRange<Int16>,
+        _: Request.Type, versions: ClosedRange<Int16>, threads: BlockingWorkThreads?,
         respond: @escaping @Sendable (Request, RequestContext, RequestFrame) async throws -> RoutedResponse
     ) {
         apiKey = Request.apiKey
@@ -77,11 +77,15 @@ struct AnyRequestHandler: Sendable {
             } catch {
                 return .closeConnection(reason: "malformed \(Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
             }
-            do {
-                return try await respond(request, context, frame)
-            } catch {
-                return .closeConnection(reason: "\(Request.apiKey.name) failed: \(error)")
+            @Sendable func answer() async -> RoutedResponse {
+                do {
+                    return try await respond(request, context, frame)
+                } catch {
+                    return .closeConnection(reason: "\(Request.apiKey.name) failed: \(error)")
+                }
             }
+            guard let threads else { return await answer() }
+            return await withTaskExecutorPreference(threads) { await answer() }
         }
     }
 }

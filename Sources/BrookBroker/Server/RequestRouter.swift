@@ -12,13 +12,19 @@ public struct RequestRouter: Sendable {
 
     /// Registers a handler; the last registration for an API wins.
     public mutating func register<Handler: RequestHandler>(_ handler: Handler) {
-        let erased = AnyRequestHandler(handler)
+        register(handler, on: nil)
+    }
+
+    /// Registers a handler that may block (on a coordinator's log, a metadata fsync): it runs on
+    /// `threads` rather than on the cooperative pool.
+    mutating func register<Handler: RequestHandler>(_ handler: Handler, on threads: BlockingWorkThreads?) {
+        let erased = AnyRequestHandler(handler, on: threads)
         handlers[erased.apiKey.rawValue] = erased
     }
 
     /// Registers a handler that frames its own responses.
-    mutating func register<Handler: FramingRequestHandler>(framing handler: Handler) {
-        let erased = AnyRequestHandler(framing: handler)
+    mutating func register<Handler: FramingRequestHandler>(framing handler: Handler, on threads: BlockingWorkThreads? = nil) {
+        let erased = AnyRequestHandler(framing: handler, on: threads)
         handlers[erased.apiKey.rawValue] = erased
     }
 

@@ -15,7 +15,7 @@ struct LocalMarkerWriter: TransactionMarkerWriter {
     func write(_ markers: TransactionMarkers) async -> [TopicPartition: ErrorCode] {
         var results: [TopicPartition: ErrorCode] = [:]
         for partition in markers.partitions {
-            results[partition] = write(
+            results[partition] = await write(
                 commit: markers.commit, producerId: markers.producerId, producerEpoch: markers.producerEpoch,
                 coordinatorEpoch: markers.coordinatorEpoch, to: partition)
         }
@@ -23,7 +23,7 @@ struct LocalMarkerWriter: TransactionMarkerWriter {
     }
 
     /// Appends one marker and tells the group coordinator when it closes transactional offsets.
-    func write(commit: Bool, producerId: Int64, producerEpoch: Int16, coordinatorEpoch: Int32, to topicPartition: TopicPartition) -> ErrorCode {
+    func write(commit: Bool, producerId: Int64, producerEpoch: Int16, coordinatorEpoch: Int32, to topicPartition: TopicPartition) async -> ErrorCode {
         guard let partition = partitions.partition(topicPartition) else { return .unknownTopicOrPartition }
         do throws(StorageError) {
             try partition.appendTransactionMarker(
@@ -31,7 +31,7 @@ struct LocalMarkerWriter: TransactionMarkerWriter {
         } catch {
             return error.errorCode
         }
-        groups.transactionCompleted(partition: topicPartition, producerId: producerId, commit: commit)
+        await groups.transactionCompleted(partition: topicPartition, producerId: producerId, commit: commit)
         return .none
     }
 }

@@ -14,19 +14,43 @@ import NIOCore
 struct ProduceTransactionVerifier: Sendable {
     let transactions: TransactionCoordinatorHost
 
-    /// The error to refuse `records` with on `partition`, nil to write them: only transactional
-    /// batches of a producer with no transaction open on the partition are checked.
-    func refusal(of records: ByteBuffer, transactionalId: String?, partition: Partition, produceVersion: Int16) -> ErrorCode? {
-        guard let transactionalId, produceVersion >= 3,
-              let batch = try? RecordBatch(records), batch.magic == 2, batch.isTransactional, batch.producerId >= 0,
-              partition.log.producerState.entries[batch.producerId]?.currentTxnFirstOffset == nil else { return nil }
+    /// A partition of a Produce request, by its place in the request.
+    struct Place: Hashable {
+        var topic: Int
+        var partition: Int
+    }
+
+    /// The partitions of `request` to refuse, with their errors: only transactional batches of a
+    /// producer with no transaction open on the partition are checked. Asking the coordinator
+    /// waits (suspended, holding no thread) while its shard is busy appending to its log.
+    func refusals(of request: ProduceRequest, partitions: PartitionTable, produceVersion: Int16) async -> [Place: ErrorCode] {
+        guard let transactionalId = request.transactionalId, produceVersion >= 3 else { return [:] }
+        var checks: [(Place, Partition, RecordBatch)] = []
+        for (topicIndex, topic) in request.topicData.enumerated() {
+            for (index, data) in topic.partitionData.enumerated() {
+                guard let records = data.records,
+                      let partition = partitions.partition(TopicPartition(topic: topic.name, partition: data.index)),
+                      let batch = try? RecordBatch(records), batch.magic == 2, batch.isTransactional, batch.producerId >= 0,
+                      partition.log.producerState.entries[batch.producerId]?.currentTxnFirstOffset == nil else { continue }
+                checks.append((Place(topic: topicIndex, partition: index), partition, batch))
+            }
+        }
+        var refused: [Place: ErrorCode] = [:]
+        for (place, partition, batch) in checks {
+            refused[place] = await refusal(of: batch, transactionalId: transactionalId, partition: partition)
+        }
+        return refused
+    }
+
+    /// The error to refuse `batch` with on `partition`, nil to write it.
+    private func refusal(of batch: RecordBatch, transactionalId: String, partition: Partition) async -> ErrorCode? {
         let shard: TransactionShard
         switch transactions.shard(for: transactionalId) {
         case .success(let found): shard = found
         case .failure(let error): return error.code
         }
         let topicPartition = partition.topicPartition
-        let code = shard.verifyPartitions(
+        let code = await shard.verifyPartitions(
             transactionalId: transactionalId, producerId: batch.producerId, epoch: batch.producerEpoch,
             partitions: [topicPartition])[topicPartition] ?? .invalidTxnState
         switch code {

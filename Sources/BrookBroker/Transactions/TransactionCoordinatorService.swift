@@ -7,11 +7,17 @@ import ServiceLifecycle
 /// transactional ids every `transaction.remove.expired.transaction.cleanup.interval.ms`.
 struct TransactionCoordinatorService: Service {
     let host: TransactionCoordinatorHost
+    /// Where the timers' work runs: it appends to the coordinator's log under shard locks.
+    let threads: BlockingWorkThreads
     var tick: Duration = .seconds(1)
     var abortCheck: Duration = .seconds(10)
     var expiryCheck: Duration = .seconds(3_600)
 
     func run() async throws {
+        await withTaskExecutorPreference(threads) { await runTimers() }
+    }
+
+    private func runTimers() async {
         var sinceAbortCheck: Duration = .zero
         var sinceExpiryCheck: Duration = .zero
         let step = min(tick, abortCheck)
@@ -31,7 +37,7 @@ struct TransactionCoordinatorService: Service {
             }
             if sinceExpiryCheck >= expiryCheck {
                 sinceExpiryCheck = .zero
-                coordinator.expireTransactionalIds()
+                await coordinator.expireTransactionalIds()
             }
         }
         let loaded = host.started

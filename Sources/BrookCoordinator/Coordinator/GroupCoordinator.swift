@@ -49,22 +49,24 @@ public final class GroupCoordinator: Sendable {
     /// `offsetsPartition` of `__consumer_offsets`; call it once the producer's COMMIT
     /// (`commit` true) or ABORT marker is in that partition's log. Repeating it is harmless;
     /// a partition this coordinator does not have is ignored.
-    public func completeTransaction(offsetsPartition: Int32, producerId: Int64, commit: Bool) {
+    public func completeTransaction(offsetsPartition: Int32, producerId: Int64, commit: Bool) async {
         guard shards.indices.contains(Int(offsetsPartition)) else { return }
-        shards[Int(offsetsPartition)].completeTransaction(producerId: producerId, commit: commit)
+        await shards[Int(offsetsPartition)].completeTransaction(producerId: producerId, commit: commit)
     }
 
-    /// Times out sessions and rebalance phases in every shard; call every ``tick``.
+    /// Times out sessions and rebalance phases in every shard not busy now; call every tick.
     public func expireSessions() {
-        for shard in shards { shard.expireSessions() }
+        for shard in shards { shard.expireSessionsIfIdle() }
     }
 
     /// Expires old offsets of empty groups in every shard; call every `offsets.retention.check.interval.ms`.
     /// Offsets whose tombstones could not be written stay, are counted in the answer (each shard
     /// logs them at error) and are tried again at the next call.
     @discardableResult
-    public func expireOffsets() -> OffsetExpiry {
-        shards.reduce(OffsetExpiry()) { $0 + $1.expireOffsets() }
+    public func expireOffsets() async -> OffsetExpiry {
+        var expiry = OffsetExpiry()
+        for shard in shards { expiry = expiry + (await shard.expireOffsets()) }
+        return expiry
     }
 
     /// Answers every parked JoinGroup/SyncGroup with NOT_COORDINATOR and refuses new requests,

@@ -35,8 +35,8 @@ public struct GroupListing: Sendable, Equatable {
 extension GroupShard {
     /// DescribeGroups: members with metadata and assignment in a Stable group, members alone
     /// otherwise; an unknown group is Dead.
-    public func describe(groupId: String) -> GroupDescription {
-        state.withLock { state in
+    public func describe(groupId: String) async -> GroupDescription {
+        await exclusively { state in
             if let consumer = state.consumerGroups[groupId] {
                 return GroupDescription(
                     groupId: groupId, state: consumer.stateName, protocolType: "consumer", protocolName: consumer.assignor.rawValue,
@@ -65,8 +65,8 @@ extension GroupShard {
     }
 
     /// ListGroups.
-    public func list() -> [GroupListing] {
-        state.withLock { state in
+    public func list() async -> [GroupListing] {
+        await exclusively { state in
             state.groups.values.map {
                 GroupListing(groupId: $0.groupId, state: $0.state.rawValue, protocolType: $0.protocolType ?? "", groupType: "classic")
             } + state.consumerGroups.values.map {
@@ -78,8 +78,8 @@ extension GroupShard {
     /// DeleteGroups for one group: only an empty group may go; its offsets go with it, pending
     /// transactional ones too (a tombstone for each partition, as Kafka writes), so that a later
     /// COMMIT marker of their transaction brings none of them back.
-    public func deleteGroup(_ groupId: String) -> ErrorCode {
-        state.withLock { state in
+    public func deleteGroup(_ groupId: String) async -> ErrorCode {
+        await exclusively { state in
             guard !state.isShutDown else { return .notCoordinator }
             if let consumer = state.consumerGroups[groupId] {
                 guard consumer.members.isEmpty else { return .nonEmptyGroup }

@@ -23,8 +23,8 @@ extension GroupShard {
     /// consumer group; a classic group with members refuses. The group changes only once its
     /// records are in the log; when the log refuses them the member gets the log's error as
     /// Kafka maps it and the group stays as it was.
-    public func consumerHeartbeat(groupId: String, _ request: ConsumerHeartbeat, catalog: TopicCatalog) -> ConsumerHeartbeatResult {
-        state.withLock { state in
+    public func consumerHeartbeat(groupId: String, _ request: ConsumerHeartbeat, catalog: TopicCatalog) async -> ConsumerHeartbeatResult {
+        await exclusively { state in
             guard !state.isShutDown else { return ConsumerHeartbeatResult(error: .notCoordinator) }
             var records: [CoordinatorRecord] = []
             let converting = state.groups[groupId]
@@ -55,8 +55,8 @@ extension GroupShard {
     }
 
     /// ConsumerGroupDescribe for one group; nil when no consumer group has this id.
-    public func describeConsumerGroup(_ groupId: String) -> ConsumerGroupDescription? {
-        state.withLock { state in
+    public func describeConsumerGroup(_ groupId: String) async -> ConsumerGroupDescription? {
+        await exclusively { state in
             guard let group = state.consumerGroups[groupId] else { return nil }
             return ConsumerGroupDescription(
                 groupId: groupId, state: group.stateName, groupEpoch: group.groupEpoch,
@@ -69,7 +69,7 @@ extension GroupShard {
     }
 
     /// Whether `groupId` is a classic group (ConsumerGroupDescribe answers GROUP_ID_NOT_FOUND).
-    public func isClassicGroup(_ groupId: String) -> Bool {
-        state.withLock { $0.groups[groupId] != nil }
+    public func isClassicGroup(_ groupId: String) async -> Bool {
+        await exclusively { $0.groups[groupId] != nil }
     }
 }

@@ -11,8 +11,8 @@ extension GroupShard {
     public func commitOffsets(
         groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
         offsets: [(TopicPartition, CommittedOffset)], apiVersion: Int16 = 9
-    ) -> [TopicPartition: ErrorCode] {
-        state.withLock { state in
+    ) async -> [TopicPartition: ErrorCode] {
+        await exclusively { state in
             let all = { (error: ErrorCode) in Dictionary(offsets.map { ($0.0, error) }, uniquingKeysWith: { a, _ in a }) }
             guard !state.isShutDown else { return all(.notCoordinator) }
             let now = clock()
@@ -52,8 +52,8 @@ extension GroupShard {
 
     /// OffsetFetch: the committed offsets of `partitions` (all of the group's when nil); a
     /// partition without a commit is absent from the answer.
-    public func fetchOffsets(groupId: String, partitions: [TopicPartition]?) -> (ErrorCode, [TopicPartition: CommittedOffset]) {
-        let fetched = fetchOffsets(groupId: groupId, partitions: partitions, requireStable: false)
+    public func fetchOffsets(groupId: String, partitions: [TopicPartition]?) async -> (ErrorCode, [TopicPartition: CommittedOffset]) {
+        let fetched = await fetchOffsets(groupId: groupId, partitions: partitions, requireStable: false)
         return (fetched.error, fetched.offsets)
     }
 
@@ -61,8 +61,8 @@ extension GroupShard {
     /// `requireStable` a partition with a transactional offset still pending is answered as
     /// ``FetchedOffsets/unstable`` (UNSTABLE_OFFSET_COMMIT, no offset) so that the consumer
     /// retries once the transaction is over. Without it pending offsets are simply not seen.
-    public func fetchOffsets(groupId: String, partitions: [TopicPartition]?, requireStable: Bool) -> FetchedOffsets {
-        state.withLock { state in
+    public func fetchOffsets(groupId: String, partitions: [TopicPartition]?, requireStable: Bool) async -> FetchedOffsets {
+        await exclusively { state in
             guard !state.isShutDown else { return FetchedOffsets(error: .notCoordinator) }
             var selected = state.offsets.offsets(of: groupId)
             if let partitions {
@@ -78,8 +78,8 @@ extension GroupShard {
 
     /// OffsetDelete: removes committed offsets of partitions the group no longer consumes.
     /// Returns a group-level error, else an error per partition.
-    public func deleteOffsets(groupId: String, partitions: [TopicPartition]) -> (ErrorCode, [TopicPartition: ErrorCode]) {
-        state.withLock { state in
+    public func deleteOffsets(groupId: String, partitions: [TopicPartition]) async -> (ErrorCode, [TopicPartition: ErrorCode]) {
+        await exclusively { state in
             guard !state.isShutDown else { return (.notCoordinator, [:]) }
             let subscribed: (String) -> Bool
             let active: Bool
@@ -124,8 +124,8 @@ extension GroupShard {
     /// transaction. A group whose tombstones the log refuses keeps its offsets (and itself) in
     /// memory; the failure is logged at error with the count and the next pass tries again.
     @discardableResult
-    public func expireOffsets() -> OffsetExpiry {
-        state.withLock { state in
+    public func expireOffsets() async -> OffsetExpiry {
+        await exclusively { state in
             var pass = OffsetExpiry()
             guard !state.isShutDown else { return pass }
             let now = clock()

@@ -21,8 +21,8 @@ extension GroupShard {
         groupId: String, transactionalId: String, producerId: Int64, producerEpoch: Int16,
         memberId: String, groupInstanceId: String?, generationId: Int32,
         offsets: [(TopicPartition, CommittedOffset)]
-    ) -> [TopicPartition: ErrorCode] {
-        state.withLock { state in
+    ) async -> [TopicPartition: ErrorCode] {
+        await exclusively { state in
             let all = { (error: ErrorCode) in Dictionary(offsets.map { ($0.0, error) }, uniquingKeysWith: { a, _ in a }) }
             guard !state.isShutDown else { return all(.notCoordinator) }
             let now = clock()
@@ -63,8 +63,8 @@ extension GroupShard {
     /// ABORT marker is in this shard's log: committed pending offsets become visible (unless a
     /// plain commit written after them is already there), aborted ones are dropped. Markers of
     /// producers with nothing pending here, and repeated markers, change nothing.
-    public func completeTransaction(producerId: Int64, commit: Bool) {
-        state.withLock { state in
+    public func completeTransaction(producerId: Int64, commit: Bool) async {
+        await exclusively { state in
             state.offsets.completeTransaction(producerId: producerId, commit: commit)
         }
     }

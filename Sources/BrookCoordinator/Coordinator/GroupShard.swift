@@ -7,8 +7,10 @@ import Synchronization
 /// Owns the groups that hash to one partition of `__consumer_offsets`: their state machines,
 /// their committed offsets and the requests parked in JoinGroup and SyncGroup.
 ///
-/// One mutex serialises the shard; every change that must survive a restart is appended to the
-/// shard's log before the request is answered. Parked requests are resumed outside the lock.
+/// A ``ShardGate`` serialises the shard's work, so that requests waiting for a shard busy with
+/// its log suspend instead of blocking a thread; inside it, a mutex guards the state. Every
+/// change that must survive a restart is appended to the shard's log before the request is
+/// answered. Parked requests are resumed outside the lock.
 public final class GroupShard: Sendable {
     public let partition: Int32
     let log: any CoordinatorLog
@@ -16,6 +18,7 @@ public final class GroupShard: Sendable {
     let clock: @Sendable () -> Int64
     let logger: Logger
     let state = Mutex(ShardState())
+    let gate = ShardGate()
 
     struct WaiterKey: Hashable {
         var group: String
@@ -53,11 +56,18 @@ public final class GroupShard: Sendable {
         self.logger = logger
     }
 
+    /// Runs `body` on the state once the shard's earlier work is done.
+    func exclusively<T: Sendable>(_ body: (inout ShardState) -> T) async -> T {
+        await gate.run { state.withLock { body(&$0) } }
+    }
+
     // MARK: Classic protocol
 
     /// JoinGroup; returns when the member's join completes (possibly after a rebalance).
     public func join(groupId: String, _ parameters: JoinGroupParameters) async -> JoinGroupResult {
-        await withCheckedContinuation { (continuation: CheckedContinuation<JoinGroupResult, Never>) in
+        await gate.enter()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<JoinGroupResult, Never>) in
+            defer { gate.leave() }
             let resumptions = state.withLock { state -> [Resumption] in
                 guard !state.isShutDown else { return [.join(continuation, JoinGroupResult(error: .notCoordinator))] }
                 let now = clock()
@@ -122,7 +132,9 @@ public final class GroupShard: Sendable {
         groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,
         protocolType: String?, protocolName: String?, assignments: [String: ByteBuffer]
     ) async -> SyncGroupResult {
-        await withCheckedContinuation { (continuation: CheckedContinuation<SyncGroupResult, Never>) in
+        await gate.enter()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<SyncGroupResult, Never>) in
+            defer { gate.leave() }
             let resumptions = state.withLock { state -> [Resumption] in
                 guard !state.isShutDown else { return [.sync(continuation, SyncGroupResult(error: .notCoordinator))] }
                 guard var group = state.groups[groupId] else { return [.sync(continuation, SyncGroupResult(error: .unknownMemberId))] }
@@ -149,8 +161,8 @@ public final class GroupShard: Sendable {
     }
 
     /// Heartbeat.
-    public func heartbeat(groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32) -> ErrorCode {
-        state.withLock { state in
+    public func heartbeat(groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32) async -> ErrorCode {
+        await exclusively { state in
             guard !state.isShutDown else { return .notCoordinator }
             guard var group = state.groups[groupId] else { return .unknownMemberId }
             let error = group.heartbeat(memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId, now: clock())
@@ -162,8 +174,8 @@ public final class GroupShard: Sendable {
     /// LeaveGroup for a batch of members; one error per member, in order. When the group's
     /// metadata changed by the departures (the last member gone) cannot be stored, the whole
     /// request fails with the log's error, as in Kafka; the members are gone all the same.
-    public func leave(groupId: String, members: [(memberId: String, groupInstanceId: String?)]) -> (ErrorCode, [ErrorCode]) {
-        let (outcome, resumptions) = state.withLock { state -> ((ErrorCode, [ErrorCode]), [Resumption]) in
+    public func leave(groupId: String, members: [(memberId: String, groupInstanceId: String?)]) async -> (ErrorCode, [ErrorCode]) {
+        let (outcome, resumptions) = await exclusively { state -> ((ErrorCode, [ErrorCode]), [Resumption]) in
             guard !state.isShutDown else { return ((.notCoordinator, []), []) }
             guard var group = state.groups[groupId] else {
                 return ((.none, members.map { _ in ErrorCode.unknownMemberId }), [])
@@ -191,7 +203,21 @@ public final class GroupShard: Sendable {
     }
 
     /// Times out sessions and rebalance phases whose deadline has passed.
-    public func expireSessions() {
+    public func expireSessions() async {
+        await gate.enter()
+        expireSessionsEntered()
+    }
+
+    /// ``expireSessions()`` unless the shard is busy (the timer's next tick tries again), so
+    /// that one shard waiting on a slow disk does not hold up the others' timeouts.
+    func expireSessionsIfIdle() {
+        guard gate.tryEnter() else { return }
+        expireSessionsEntered()
+    }
+
+    /// Expires what is due; the caller has entered the gate, which this leaves.
+    private func expireSessionsEntered() {
+        defer { gate.leave() }
         let resumptions = state.withLock { state -> [Resumption] in
             guard !state.isShutDown else { return [] }
             let now = clock()

@@ -50,8 +50,8 @@ public final class TransactionCoordinator: Sendable {
         for shard in shards { await shard.completePreparedTransactions() }
     }
 
-    public func expireTransactionalIds() {
-        for shard in shards { shard.expireTransactionalIds() }
+    public func expireTransactionalIds() async {
+        for shard in shards { await shard.expireTransactionalIds() }
     }
 
     public func shutdown() {
@@ -63,8 +63,10 @@ public final class TransactionCoordinator: Sendable {
     /// (all when negative).
     public func listTransactions(
         states: Set<TransactionState>, producerIds: Set<Int64>, minimumDurationMs: Int64, now: Int64
-    ) -> [TransactionMetadata] {
-        shards.flatMap(\.transactions).filter { metadata in
+    ) async -> [TransactionMetadata] {
+        var all: [TransactionMetadata] = []
+        for shard in shards { all += await shard.transactions }
+        return all.filter { metadata in
             (states.isEmpty || states.contains(metadata.state))
                 && (producerIds.isEmpty || producerIds.contains(metadata.producerId))
                 && (minimumDurationMs < 0 || (metadata.startTimestamp >= 0 && now - metadata.startTimestamp >= minimumDurationMs))

@@ -7,8 +7,9 @@ import Synchronization
 
 /// Owns the transactional ids that hash to one partition of `__transaction_state`.
 ///
-/// One mutex serialises the shard; every state change is appended to the shard's log before it
-/// is kept or answered. Markers are written outside the lock while the transaction sits in
+/// A ``ShardGate`` serialises the shard's work (a request waiting for a shard busy with its log
+/// suspends instead of blocking a thread), and a mutex inside it guards the state; every state
+/// change is appended to the shard's log before it is kept or answered. Markers are written outside the lock while the transaction sits in
 /// PrepareCommit/PrepareAbort (requests for it meanwhile get CONCURRENT_TRANSACTIONS); a
 /// transaction whose markers could not all be written stays prepared and is finished by
 /// ``completePreparedTransactions()``.
@@ -23,6 +24,7 @@ public final class TransactionShard: Sendable {
     let clock: @Sendable () -> Int64
     let logger: Logger
     let state = Mutex(ShardState())
+    let gate = ShardGate()
 
     struct ShardState {
         var transactions: [String: TransactionMetadata] = [:]
@@ -46,6 +48,11 @@ public final class TransactionShard: Sendable {
         self.logger = logger
     }
 
+    /// Runs `body` on the state once the shard's earlier work is done.
+    func exclusively<T: Sendable>(_ body: (inout ShardState) -> T) async -> T {
+        await gate.run { state.withLock { body(&$0) } }
+    }
+
     // MARK: Producer requests
 
     /// InitProducerId with a transactional id: the id's producer id and a new epoch, which
@@ -64,7 +71,7 @@ public final class TransactionShard: Sendable {
         }
         // One pass aborts an open transaction; the second then bumps the epoch.
         for _ in 0..<2 {
-            let step = state.withLock { state -> Step in
+            let step = await exclusively { state -> Step in
                 guard !state.isShutDown else { return .done(.failure(TransactionError(.notCoordinator))) }
                 let now = clock()
                 var metadata: TransactionMetadata
@@ -116,8 +123,8 @@ public final class TransactionShard: Sendable {
     /// partitions to the producer's transaction, beginning one if none is open.
     public func addPartitions(
         transactionalId: String, producerId: Int64, epoch: Int16, partitions: Set<TopicPartition>
-    ) -> Result<Void, TransactionError> {
-        state.withLock { state in
+    ) async -> Result<Void, TransactionError> {
+        await exclusively { state in
             guard !state.isShutDown else { return .failure(TransactionError(.notCoordinator)) }
             guard var metadata = state.transactions[transactionalId] else {
                 return .failure(TransactionError(.invalidProducerIdMapping))
@@ -139,8 +146,8 @@ public final class TransactionShard: Sendable {
     /// not in the transaction gets INVALID_TXN_STATE.
     public func verifyPartitions(
         transactionalId: String, producerId: Int64, epoch: Int16, partitions: [TopicPartition]
-    ) -> [TopicPartition: ErrorCode] {
-        state.withLock { state in
+    ) async -> [TopicPartition: ErrorCode] {
+        await exclusively { state in
             func all(_ code: ErrorCode) -> [TopicPartition: ErrorCode] {
                 Dictionary(partitions.map { ($0, code) }, uniquingKeysWith: { first, _ in first })
             }
@@ -162,7 +169,7 @@ public final class TransactionShard: Sendable {
     /// in the log and the markers have been attempted; markers that failed are retried later,
     /// and the answer is still success, as the outcome is decided.
     public func endTransaction(transactionalId: String, producerId: Int64, epoch: Int16, commit: Bool) async -> ErrorCode {
-        let job = state.withLock { state -> Result<TransactionMarkers?, TransactionError> in
+        let job = await exclusively { state -> Result<TransactionMarkers?, TransactionError> in
             guard !state.isShutDown else { return .failure(TransactionError(.notCoordinator)) }
             guard var metadata = state.transactions[transactionalId] else {
                 return .failure(TransactionError(.invalidProducerIdMapping))
@@ -196,7 +203,7 @@ public final class TransactionShard: Sendable {
     /// Aborts every Ongoing transaction open longer than its timeout, bumping its producer's
     /// epoch so the producer is fenced, as Kafka does.
     public func abortTimedOutTransactions() async {
-        let jobs = state.withLock { state -> [TransactionMarkers] in
+        let jobs = await exclusively { state -> [TransactionMarkers] in
             guard !state.isShutDown else { return [] }
             let now = clock()
             var jobs: [TransactionMarkers] = []
@@ -218,7 +225,7 @@ public final class TransactionShard: Sendable {
     /// Writes the markers of every prepared transaction not being written now: after loading,
     /// and for markers that failed before.
     public func completePreparedTransactions() async {
-        let jobs = state.withLock { state -> [TransactionMarkers] in
+        let jobs = await exclusively { state -> [TransactionMarkers] in
             guard !state.isShutDown else { return [] }
             var jobs: [TransactionMarkers] = []
             for (transactionalId, metadata) in state.transactions
@@ -233,8 +240,8 @@ public final class TransactionShard: Sendable {
 
     /// Forgets transactional ids idle longer than `transactional.id.expiration.ms`, writing
     /// tombstones for them.
-    public func expireTransactionalIds() {
-        state.withLock { state in
+    public func expireTransactionalIds() async {
+        await exclusively { state in
             guard !state.isShutDown else { return }
             let now = clock()
             let expired = state.transactions.values.filter { metadata in
@@ -260,13 +267,13 @@ public final class TransactionShard: Sendable {
     // MARK: Queries
 
     /// The metadata of `transactionalId`, nil when the id is unknown.
-    public func transaction(_ transactionalId: String) -> TransactionMetadata? {
-        state.withLock { $0.transactions[transactionalId] }
+    public func transaction(_ transactionalId: String) async -> TransactionMetadata? {
+        await exclusively { $0.transactions[transactionalId] }
     }
 
     /// Every transactional id's metadata.
     public var transactions: [TransactionMetadata] {
-        state.withLock { Array($0.transactions.values) }
+        get async { await exclusively { Array($0.transactions.values) } }
     }
 
     // MARK: Markers and persistence
@@ -299,7 +306,7 @@ public final class TransactionShard: Sendable {
                 """)
         }
         let failed = results.filter { $0.value != .none && $0.value != .unknownTopicOrPartition && fenced[$0.key] == nil }
-        return state.withLock { state in
+        return await exclusively { state in
             state.writingMarkers.remove(job.transactionalId)
             guard failed.isEmpty else {
                 logger.warning("markers of \(job.transactionalId) not written to \(failed.count) partitions (\(failed.values.map { "\($0)" }.sorted().joined(separator: ", "))); will retry")
