@@ -27,6 +27,24 @@ private final class SyncWatch: StorageFaultInjector {
     }
 }
 
+/// Records, by file kind, the syncs made under a directory after it is armed.
+private final class SyncLedger: StorageFaultInjector {
+    let armed = Atomic<Bool>(false)
+    let syncs = Mutex<[String]>([])
+
+    func fault(for operation: StorageError.FileOperation, path: String) -> StorageFault? {
+        guard armed.load(ordering: .relaxed) else { return nil }
+        switch operation {
+        case .sync: syncs.withLock { $0.append(String(path.split(separator: ".").last ?? "")) }
+        case .syncDirectory: syncs.withLock { $0.append("directory") }
+        default: break
+        }
+        return nil
+    }
+
+    var kinds: [String] { syncs.withLock { $0 } }
+}
+
 /// acks=all on one node is answered once the records are fsynced (Brook's durable default),
 /// with one group fsync for every request waiting on a partition.
 @Suite struct DurableAcksTests {
@@ -37,7 +55,7 @@ private final class SyncWatch: StorageFaultInjector {
         let log = fixture.partition("t").log
         let answer = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["a", "b"]), acks: -1), version: 9).first
         #expect(answer.errorCode == ErrorCode.none.code)
-        #expect(log.recoveryPoint == 2, "the answer came after the fsync")
+        #expect(log.durableOffset == 2, "the answer came after the fsync")
     }
 
     @Test(arguments: [Int16(1), -1]) func acksOneAndWriteCachingAnswerFromThePageCache(acks: Int16) async throws {
@@ -46,7 +64,7 @@ private final class SyncWatch: StorageFaultInjector {
         try fixture.topic("t", configs: acks == -1 ? ["write.caching": "true"] : [:])
         let answer = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["a"]), acks: acks), version: 9).first
         #expect(answer.errorCode == ErrorCode.none.code)
-        #expect(fixture.partition("t").log.recoveryPoint == 0)
+        #expect(fixture.partition("t").log.durableOffset == 0)
     }
 
     @Test func theBrokerDefaultWriteCachingApplies() async throws {
@@ -54,7 +72,7 @@ private final class SyncWatch: StorageFaultInjector {
         defer { fixture.remove() }
         try fixture.topic("t")
         _ = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["a"]), acks: -1), version: 9)
-        #expect(fixture.partition("t").log.recoveryPoint == 0)
+        #expect(fixture.partition("t").log.durableOffset == 0)
     }
 
     @Test func oneFsyncCoversManyWaitingRequests() async throws {
@@ -76,9 +94,41 @@ private final class SyncWatch: StorageFaultInjector {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(codes.allSatisfy { $0 == ErrorCode.none.code })
-        #expect(fixture.partition("t").log.recoveryPoint == Int64(requests))
+        #expect(fixture.partition("t").log.durableOffset == Int64(requests))
         // Each fsync takes 50 ms while the other requests append: far fewer fsyncs than requests.
         #expect(watch.syncs.load(ordering: .relaxed) < requests / 2)
+    }
+
+    @Test func durableAcksSyncTheLogFileAloneAndTheDirectoryAfterARoll() async throws {
+        let fixture = try PartitionFixture()
+        defer { fixture.remove() }
+        try fixture.topic("t", configs: ["segment.bytes": "20000"])
+        let ledger = SyncLedger()
+        let fault = StorageFaults.install(ledger, under: fixture.directory)
+        defer { StorageFaults.remove(fault) }
+        let log = fixture.partition("t").log
+        _ = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["a"]), acks: -1), version: 9)
+        ledger.armed.store(true, ordering: .relaxed)
+        _ = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["b"]), acks: -1), version: 9)
+        _ = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["c"]), acks: -1), version: 9)
+        #expect(ledger.kinds == ["log", "log"], "no index or directory syncs without a new segment")
+        #expect(log.durableOffset == 3)
+        #expect(log.recoveryPoint < 3, "the recovery point is left to the regular flush")
+
+        ledger.syncs.withLock { $0 = [] }
+        // Over 20 000 bytes: the next append rolls to a new segment, whose directory entry the
+        // durable sync makes durable too.
+        _ = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make([String(repeating: "x", count: 20_000)]), acks: -1), version: 9)
+        _ = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["d"]), acks: -1), version: 9)
+        #expect(log.durableOffset == 5)
+        let kinds = ledger.kinds
+        #expect(!kinds.contains("index") && !kinds.contains("timeindex"), "\(kinds)")
+        // Both appends roll (the second because the 20 000-byte record filled the new segment).
+        // Each roll writes a producer state snapshot (a temporary file, synced, renamed, then the
+        // directory synced), and the durable sync after it syncs the directory once.
+        let rolls = kinds.filter { $0 == "tmp" }.count
+        #expect(rolls == 2, "\(kinds)")
+        #expect(kinds.filter { $0 == "directory" }.count == 2 * rolls, "\(kinds)")
     }
 
     @Test func aFailedFsyncAnswersKafkaStorageErrorToEveryWaiter() async throws {
@@ -91,6 +141,6 @@ private final class SyncWatch: StorageFaultInjector {
         defer { StorageFaults.remove(fault) }
         let answer = try await serve(fixture.handler, ProducedBatch.request("t", try ProducedBatch.make(["a"]), acks: -1), version: 9).first
         #expect(answer.errorCode == ErrorCode.kafkaStorageError.code)
-        #expect(fixture.partition("t").log.recoveryPoint == 0)
+        #expect(fixture.partition("t").log.durableOffset == 0)
     }
 }

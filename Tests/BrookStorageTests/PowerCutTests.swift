@@ -7,10 +7,11 @@ import Testing
 @testable import BrookStorage
 
 /// Power cuts at random points of a seeded workload, on the simulated disk of ``PowerCutDisk``:
-/// after each, the log reopens (an unclean start) with every record that was durable — below
-/// the recovery point the log reported — present and unchanged, every batch intact, and the
+/// after each, the log reopens (an unclean start, from recovery point 0 or the one the log
+/// reported) with every record that was durable — below the durable offset the log reported,
+/// after full flushes and data-only syncs — present and unchanged, every batch intact, and the
 /// offsets dense from zero. This is the guarantee durable acks (acks=all answered after the
-/// fsync) rely on.
+/// data sync) rely on.
 @Suite struct PowerCutTests {
     private static let seeds: [UInt64] = (0..<40).map { 0x5EED_0000 + $0 }
 
@@ -40,19 +41,22 @@ import Testing
                     values.append(record.value?.logTestBytes ?? [])
                 }
                 #expect(info.lastOffset == Int64(values.count) - 1)
-            case 7..<9:
+            case 7:
                 try log.flush()
+            case 8:
+                try log.syncData()
             default:
                 try log.roll()
             }
             // What the log promises is on disk now.
-            durable = max(durable, log.recoveryPoint)
+            durable = max(durable, log.durableOffset)
         }
+        let recoveryPoint = Bool.random(using: &random) ? log.recoveryPoint : 0
 
         let image = try LogTestDirectory("powercut-image")
         defer { image.remove() }
         try disk.powerCut(of: directory.path, into: image.path, tornWrites: Bool.random(using: &random), using: &random)
-        let recovered = try LogFixtures.open(image, overrides, recoveryPoint: 0, clean: false)
+        let recovered = try LogFixtures.open(image, overrides, recoveryPoint: recoveryPoint, clean: false)
         let batches = try LogFixtures.allBatches(recovered)
         var offset: Int64 = 0
         var recoveredValues: [[UInt8]] = []

@@ -3,8 +3,9 @@ import NIOPosix
 import Synchronization
 
 /// Group commit for acks=all on a partition without other in-sync replicas (`write.caching`
-/// false): a produce request is answered only once the log's recovery point has passed its
-/// records, i.e. once they are fsynced.
+/// false): a produce request is answered only once the log's durable offset has passed its
+/// records, i.e. once they are fsynced (``PartitionLog/syncData()``: the `.log` files, and the
+/// directory after a roll; the indexes are left to the regular flush, as recovery rebuilds them).
 ///
 /// At most one fsync runs per partition at a time, on threads of its own (never on Swift's
 /// cooperative pool). It covers the log as far as it reached when the fsync began, so every
@@ -42,7 +43,7 @@ final class DurableAcknowledger: Sendable {
 
     /// Returns once every offset below `endOffset` is durable; throws the fsync's failure.
     func waitUntilDurable(below endOffset: Int64) async throws {
-        guard log.recoveryPoint < endOffset else { return }
+        guard log.durableOffset < endOffset else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let start = state.withLock { state -> Bool in
                 state.waiters.append(Waiter(offset: endOffset, continuation: continuation))
@@ -68,14 +69,14 @@ final class DurableAcknowledger: Sendable {
     /// while anyone still waits.
     private func flushUntilNobodyWaits() {
         while true {
-            let before = log.recoveryPoint
+            let before = log.durableOffset
             do {
-                try log.flush()
+                try log.syncData()
             } catch {
                 fail(with: error)
                 return
             }
-            let durable = log.recoveryPoint
+            let durable = log.durableOffset
             let (released, keepGoing) = state.withLock { state -> ([Waiter], Bool) in
                 var released: [Waiter] = []
                 state.waiters.removeAll { waiter in

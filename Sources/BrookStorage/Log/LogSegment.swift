@@ -266,6 +266,11 @@ final class LogSegment: Sendable {
         }
     }
 
+    /// fdatasyncs the `.log` file alone (its indexes are rebuilt from it by recovery).
+    func syncLogFile() throws(StorageError) {
+        try log.sync()
+    }
+
     // MARK: Files
 
     /// Renames the files by adding `suffix` (".deleted"); readers keep the `.log`'s

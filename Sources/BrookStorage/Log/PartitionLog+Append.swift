@@ -219,6 +219,7 @@ extension PartitionLog {
         state.withLock {
             $0.segments = published
             $0.activeSize = 0
+            $0.segmentsCreated &+= 1
         }
         return segment
     }

@@ -53,6 +53,34 @@ extension PartitionLog {
             try view.segments[index].flush()
         }
         try FileIO.syncDirectory(directory)
+        state.withLock { $0.segmentsCreatedAtDirectorySync = max($0.segmentsCreatedAtDirectorySync, view.segmentsCreated) }
+    }
+
+    /// Makes the records up to the log end durable, cheaper than ``flush(upTo:)``: fdatasyncs
+    /// only the `.log` files holding offsets above ``durableOffset`` — not their indexes, which
+    /// recovery rebuilds from the log above the recovery point — and the directory only when a
+    /// segment was created since it was last synced. Moves ``durableOffset``, not the recovery
+    /// point. Durable acknowledgements wait for this; a failure takes the directory offline.
+    public func syncData() throws(StorageError) {
+        try health.guarding { () throws(StorageError) in
+            let view = self.view
+            let target = view.logEndOffset
+            let durable = max(view.recoveryPoint, view.dataSyncedOffset)
+            guard target > durable else { return }
+            let first = view.segments.floorIndex(of: durable) ?? 0
+            for index in first..<view.segments.count where view.segments[index].baseOffset < target {
+                try view.segments[index].syncLogFile()
+            }
+            if view.segmentsCreated != view.segmentsCreatedAtDirectorySync {
+                try FileIO.syncDirectory(directory)
+            }
+            state.withLock {
+                $0.segmentsCreatedAtDirectorySync = max($0.segmentsCreatedAtDirectorySync, view.segmentsCreated)
+                if $0.truncations == view.truncations {
+                    $0.dataSyncedOffset = max($0.dataSyncedOffset, target)
+                }
+            }
+        }
     }
 
     /// Closes the log cleanly: the active segment's final time index entry, indexes trimmed to

@@ -39,6 +39,7 @@ extension PartitionLog {
                 $0.activeSize = activeSize
                 $0.logStartOffset = min($0.logStartOffset, logEnd)
                 $0.recoveryPoint = min($0.recoveryPoint, logEnd)
+                $0.dataSyncedOffset = min($0.dataSyncedOffset, logEnd)
                 $0.truncations &+= 1
                 $0.pendingDeletions += pending
             }
@@ -76,6 +77,8 @@ extension PartitionLog {
             $0.logEndOffset = offset
             $0.activeSize = 0
             $0.recoveryPoint = offset
+            $0.dataSyncedOffset = offset
+            $0.segmentsCreated &+= 1
             $0.truncations &+= 1
             $0.pendingDeletions += pending
         }

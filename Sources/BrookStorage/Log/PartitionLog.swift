@@ -51,6 +51,13 @@ public final class PartitionLog: Sendable {
         /// Valid bytes of the active segment at ``logEndOffset``: readers never read past it.
         var activeSize: Int
         var recoveryPoint: Int64
+        /// Every offset below this (or below the recovery point, if higher) has its records on
+        /// stable storage, though perhaps not its index entries (see ``PartitionLog/syncData()``).
+        var dataSyncedOffset: Int64 = 0
+        /// Segments created since the log was opened, and how many of them the directory had
+        /// when it was last fsynced: a data sync must also sync the directory of a new segment.
+        var segmentsCreated: UInt64 = 0
+        var segmentsCreatedAtDirectorySync: UInt64 = 0
         var lastFlushMs: Int64
         /// Bumped by every truncation, so a flush that began before one does not move the
         /// recovery point past the new end.
@@ -88,8 +95,13 @@ public final class PartitionLog: Sendable {
     public var logStartOffset: Int64 { state.withLock { $0.logStartOffset } }
     /// The offset the next record will get.
     public var logEndOffset: Int64 { state.withLock { $0.logEndOffset } }
-    /// Every offset below this is known to be on stable storage.
+    /// Every offset below this is known to be on stable storage, records and indexes: recovery
+    /// after a crash starts here.
     public var recoveryPoint: Int64 { state.withLock { $0.recoveryPoint } }
+    /// Every offset below this has its records on stable storage: the recovery point, or the
+    /// further offset a ``syncData()`` reached. A crash loses none of them (recovery rebuilds
+    /// their indexes from the log).
+    public var durableOffset: Int64 { state.withLock { max($0.recoveryPoint, $0.dataSyncedOffset) } }
     /// The latest leader epoch that wrote to the log.
     public var latestEpoch: LeaderEpoch? { state.withLock { $0.epochCache.latest?.epoch } }
     /// The leader epoch cache, oldest epoch first.
