@@ -63,8 +63,8 @@ private final class SlowSyncs: StorageFaultInjector {
             ], timeoutMs: 5_000))
             #expect(created.topics.map(\.errorCode) == [0, 0])
 
-            // A partition's first append writes its leader epoch checkpoint (fsynced, on the
-            // append path, once per leader epoch): done before the disk turns slow.
+            // One append to each partition before the disk turns slow: only the durable produce
+            // requests below wait for slow fsyncs.
             for partition in 0..<4 {
                 #expect(try await produce(admin, topic: "slow", partition: Int32(partition), acks: 1) == 0)
             }
@@ -134,7 +134,7 @@ private final class SlowSyncs: StorageFaultInjector {
                 ])).responses[0].partitionResponses[0]
                 return (answer.errorCode, answer.baseOffset)
             }
-            _ = try await produce("first", acks: 1)  // the epoch checkpoint, before the disk turns slow
+            _ = try await produce("first", acks: 1)  // before the disk turns slow
             let syncs = SlowSyncs(marker: "/piped-", delay: .milliseconds(1500))
             let fault = StorageFaults.install(syncs, under: directory)
             defer { StorageFaults.remove(fault) }
@@ -214,8 +214,8 @@ private final class SlowWrites: StorageFaultInjector {
                 .init(name: "t", numPartitions: 1, replicationFactor: 1),
             ], timeoutMs: 5_000))
             #expect(created.topics.map(\.errorCode) == [0])
-            // Creates __consumer_offsets and writes each partition's first batch (and leader
-            // epoch checkpoint) before the disk turns slow; the other group joins (KIP-848).
+            // Creates __consumer_offsets and writes each partition's first batch before the disk
+            // turns slow; the other group joins (KIP-848).
             for group in slowGroups { #expect(try await commit(admin, group: group, offset: 1) == 0) }
             let joined = try await admin.send(ConsumerGroupHeartbeatRequest(
                 groupId: otherGroup, memberId: UUID().uuidString, memberEpoch: 0, rebalanceTimeoutMs: 30_000,

@@ -71,6 +71,9 @@ import Testing
         try log.append(LogFixtures.batch(count: 2), leaderEpoch: LeaderEpoch(0))
         try log.append(LogFixtures.batch(count: 2), leaderEpoch: LeaderEpoch(2))
         #expect(log.latestEpoch == LeaderEpoch(2))
+        // Appends leave the checkpoint to the flush that moves the recovery point past them.
+        #expect(!directory.exists(directory.file("leader-epoch-checkpoint")))
+        try log.flush()
         #expect(directory.bytes(directory.file("leader-epoch-checkpoint")) == Array("0\n2\n0 0\n2 4\n".utf8))
         try log.assignEpochStartOffset(LeaderEpoch(5))
         #expect(log.endOffset(forEpoch: LeaderEpoch(2)) == EpochEndOffset(epoch: LeaderEpoch(2), endOffset: 6))
@@ -86,6 +89,7 @@ import Testing
         let log = try LogFixtures.open(directory)
         try log.append(LogFixtures.batch(count: 2), leaderEpoch: LeaderEpoch(1))
         try log.append(LogFixtures.batch(count: 2), leaderEpoch: LeaderEpoch(4))
+        try log.flush()
         try FileIO.remove(directory.file("leader-epoch-checkpoint"))
         let reopened = try LogFixtures.open(directory, clean: false)
         #expect(reopened.epochEntries == entries([(1, 0), (4, 2)]))

@@ -53,7 +53,7 @@ extension PartitionLog {
                 batches, current: current, now: now, producers: producers != current.producers ? producers : nil, completed: completed)
             var cache = current.epochCache
             cache.assign(epoch: leaderEpoch.rawValue, startOffset: batches.batches[0].baseOffset)
-            try saveEpochCache(cache, previous: current.epochCache)
+            recordEpochCache(cache, previous: current.epochCache)
             if config.messageTimestampType == .logAppendTime {
                 outcome.info.logAppendTime = now
             }
@@ -84,7 +84,7 @@ extension PartitionLog {
             for batch in batches.batches {
                 cache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
             }
-            try saveEpochCache(cache, previous: current.epochCache)
+            recordEpochCache(cache, previous: current.epochCache)
             return outcome
         }
         try finish(outcome)
@@ -98,7 +98,7 @@ extension PartitionLog {
         try mutating { (current: LogState) throws(StorageError) in
             var cache = current.epochCache
             cache.assign(epoch: epoch.rawValue, startOffset: current.logEndOffset)
-            try saveEpochCache(cache, previous: current.epochCache)
+            recordEpochCache(cache, previous: current.epochCache)
         }
     }
 

@@ -18,6 +18,8 @@ extension PartitionLog {
         let target = min(offset ?? view.logEndOffset, view.logEndOffset)
         guard target > view.recoveryPoint else { return }
         try flushSegments(below: target, in: view)
+        // The epochs of the records below the new recovery point: recovery will not relearn them.
+        try saveEpochCheckpointIfChanged()
         let now = clock.nowMilliseconds()
         state.withLock {
             if $0.truncations == view.truncations {
@@ -98,7 +100,9 @@ extension PartitionLog {
             guard !current.isClosed else { return }
             try current.segments.active.deactivate()
             try flushSegments(below: .max, in: current)
-            try epochCheckpoint.write(current.epochCache.entries)
+            try checkpointLock.withLock { (_: inout Void) throws(StorageError) in
+                try epochCheckpoint.write(current.epochCache.entries)
+            }
             // A snapshot at the end spares the next open any scan for producer state.
             try ProducerStateSnapshot.write(current.producers, directory: directory, offset: current.logEndOffset)
             state.withLock {

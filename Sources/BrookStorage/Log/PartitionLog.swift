@@ -40,6 +40,9 @@ public final class PartitionLog: Sendable {
     /// failure in any of them takes all of them offline (see ``LogDirectoryHealth``).
     public let health: LogDirectoryHealth
     let writeLock = Mutex<Void>(())
+    /// Serialises writes of the leader epoch checkpoint (taken after the write lock, never
+    /// before it).
+    let checkpointLock = Mutex<Void>(())
     let state: Mutex<LogState>
 
     /// Everything readers need, published by the writer after each change.
@@ -63,6 +66,10 @@ public final class PartitionLog: Sendable {
         /// recovery point past the new end.
         var truncations: UInt64 = 0
         var epochCache: LeaderEpochCache
+        /// Bumped by every change of ``epochCache``; the checkpoint on disk holds the version
+        /// `savedEpochCacheVersion`.
+        var epochCacheVersion: UInt64 = 0
+        var savedEpochCacheVersion: UInt64 = 0
         /// Idempotent producers' recent batches and open transactions (see ``ProducerStateTable``).
         var producers = ProducerStateTable()
         var pendingDeletions: [PendingSegmentDeletion] = []
@@ -163,10 +170,40 @@ public final class PartitionLog: Sendable {
         }
     }
 
-    /// Writes the leader epoch cache if it changed and publishes it.
+    /// Writes the leader epoch cache if it changed and publishes it (truncations: the checkpoint
+    /// must not name epochs of records gone). Write lock held.
     func saveEpochCache(_ cache: LeaderEpochCache, previous: LeaderEpochCache) throws(StorageError) {
         guard cache != previous else { return }
-        try epochCheckpoint.write(cache.entries)
-        state.withLock { $0.epochCache = cache }
+        try checkpointLock.withLock { (_: inout Void) throws(StorageError) in
+            try epochCheckpoint.write(cache.entries)
+            state.withLock {
+                $0.epochCache = cache
+                $0.epochCacheVersion &+= 1
+                $0.savedEpochCacheVersion = $0.epochCacheVersion
+            }
+        }
+    }
+
+    /// Publishes the leader epoch cache if it changed, leaving the checkpoint to the next flush
+    /// (appends: Kafka too keeps the checkpoint's fsync off the append path). A crash before
+    /// that flush loses nothing: recovery relearns the epochs of every batch above the recovery
+    /// point, and the flush that moves the recovery point writes the checkpoint first.
+    /// Write lock held.
+    func recordEpochCache(_ cache: LeaderEpochCache, previous: LeaderEpochCache) {
+        guard cache != previous else { return }
+        state.withLock {
+            $0.epochCache = cache
+            $0.epochCacheVersion &+= 1
+        }
+    }
+
+    /// Writes the leader epoch checkpoint if the cache changed since it was last written.
+    func saveEpochCheckpointIfChanged() throws(StorageError) {
+        try checkpointLock.withLock { (_: inout Void) throws(StorageError) in
+            let (cache, version, saved) = state.withLock { ($0.epochCache, $0.epochCacheVersion, $0.savedEpochCacheVersion) }
+            guard version != saved else { return }
+            try epochCheckpoint.write(cache.entries)
+            state.withLock { $0.savedEpochCacheVersion = max($0.savedEpochCacheVersion, version) }
+        }
     }
 }
