@@ -95,6 +95,11 @@ public struct Broker: Sendable {
         )
         creator.onCreatePartitions = { topic, added in try Self.opening(topic, added, in: partitions) }
         creator.onDelete = { topic in partitions.remove(topic) }
+        // Handlers that block on disk run on threads of their own (Kafka's coordinator and
+        // request handler threads), never on the cooperative pool that produce and fetch need.
+        let coordinatorThreads = BlockingWorkThreads(name: "coordinator", threads: config.int("group.coordinator.threads"))
+        let adminThreads = BlockingWorkThreads(name: "admin", threads: config.int("num.io.threads"))
+        creator.threads = adminThreads
 
         let groups = GroupCoordinatorHost(
             settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger
@@ -107,10 +112,6 @@ public struct Broker: Sendable {
         )
         transactions.loadIfPresent()
 
-        // Handlers that block on disk run on threads of their own (Kafka's coordinator and
-        // request handler threads), never on the cooperative pool that produce and fetch need.
-        let coordinatorThreads = BlockingWorkThreads(name: "coordinator", threads: config.int("group.coordinator.threads"))
-        let adminThreads = BlockingWorkThreads(name: "admin", threads: config.int("num.io.threads"))
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))

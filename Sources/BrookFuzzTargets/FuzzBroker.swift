@@ -7,8 +7,9 @@ import NIOCore
 import ServiceLifecycle
 
 /// The broker the ``FuzzTarget/broker`` target talks to: started once per process on a
-/// temporary directory, served in-process through its ``RequestRouter`` (no sockets), removed
-/// at exit.
+/// temporary directory (in `/dev/shm` where there is one, so that the fsyncs durable produce
+/// requests wait for cost nothing and executions are not bound by the disk), served in-process
+/// through its ``RequestRouter`` (no sockets), removed at exit.
 ///
 /// A few requests are tamed before they are routed, so that a fuzz run measures handlers and
 /// not waiting or disk space: Fetch waits 0 ms, group timeouts are capped, and topic and
@@ -38,7 +39,7 @@ final class FuzzBroker: Sendable {
     var abandoned: Int { abandonedRequests.value }
 
     private init() throws(FuzzFailure) {
-        let directory = FileManager.default.temporaryDirectory
+        let directory = Self.scratchParent()
             .appendingPathComponent("brook-fuzz-\(ProcessInfo.processInfo.processIdentifier)").path
         try? FileManager.default.removeItem(atPath: directory)
         var quiet = Logger(label: "brook-fuzz")
@@ -67,6 +68,17 @@ final class FuzzBroker: Sendable {
         FuzzBrokerCleanup.directory = directory
         FuzzBrokerCleanup.abandoned = abandonedRequests
         atexit { FuzzBrokerCleanup.run() }
+    }
+
+    /// `/dev/shm` (memory) when it is a writable directory, else the temporary directory.
+    private static func scratchParent() -> URL {
+        let memory = "/dev/shm"
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: memory, isDirectory: &isDirectory), isDirectory.boolValue,
+           FileManager.default.isWritableFile(atPath: memory) {
+            return URL(fileURLWithPath: memory)
+        }
+        return FileManager.default.temporaryDirectory
     }
 
     /// Routes one frame and checks the response; false when the router closes the connection

@@ -15,11 +15,19 @@ struct TopicCreator: Sendable {
     var onCreatePartitions: @Sendable (MetadataImage.Topic, [MetadataImage.Partition]) async throws -> Void = { _, _ in }
     /// Called after a topic is deleted (it is no longer in the image), to drop its partition logs.
     var onDelete: @Sendable (MetadataImage.Topic) async -> Void = { _ in }
+    /// Where an auto-creation runs (it writes the metadata log and creates the logs, both
+    /// fsynced): the threads of the admin APIs, not the cooperative pool a Metadata request is
+    /// served on. Nil: where the caller runs (tests).
+    var threads: BlockingWorkThreads? = nil
 
     /// Creates `name` if auto-creation is enabled; returns the topic (also when another request
     /// created it first), or nil when it may not be created.
     func autoCreate(_ name: String) async -> MetadataImage.Topic? {
         guard enabled, !TopicName.internalTopics.contains(name) else { return nil }
+        return await withTaskExecutorPreference(threads) { await create(name) }
+    }
+
+    private func create(_ name: String) async -> MetadataImage.Topic? {
         do {
             let topic = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: replicationFactor)
             try await created(topic)
