@@ -142,10 +142,7 @@ public struct Broker: Sendable {
 
         _ = try config.connectionLimits  // a bad override stops start-up, naming the key
         let server = KafkaServer(listeners: bound, router: router, logger: logger) { [configStore] in
-            let current = configStore.current
-            // A dynamic update with a malformed override keeps the numeric limits.
-            return (try? current.connectionLimits) ?? ConnectionLimits(
-                maxConnections: current.int("max.connections"), maxConnectionsPerIp: current.int("max.connections.per.ip"))
+            configStore.current.connectionLimitsKeepingNumericOnes
         }
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)
         let directoryWatch = LogDirectoryFailureService(

@@ -11,6 +11,13 @@ extension BrokerConfig {
         }
     }
 
+    /// ``connectionLimits``, or, when the overrides do not parse (a dynamic update can store
+    /// them), the numeric limits alone.
+    var connectionLimitsKeepingNumericOnes: ConnectionLimits {
+        (try? connectionLimits) ?? ConnectionLimits(
+            maxConnections: int("max.connections"), maxConnectionsPerIp: int("max.connections.per.ip"))
+    }
+
     /// Parses Kafka's `address:limit,address:limit` (the last colon separates, so IPv6 works).
     static func parsePerIpOverrides(_ text: String) throws(InvalidConfig) -> [String: Int] {
         var overrides: [String: Int] = [:]
