@@ -1,6 +1,8 @@
 """KIP-848 consumer groups (`group.protocol=consumer`) with confluent-kafka against the real
 `brook` binary: the broker computes assignments, members reconcile through
 ConsumerGroupHeartbeat, and the AdminClient describes the group with ConsumerGroupDescribe."""
+import time
+
 import pytest
 from confluent_kafka import Consumer, ConsumerGroupState, ConsumerGroupType, KafkaError, TopicPartition
 
@@ -143,3 +145,46 @@ def test_kip848_regex_that_re2_refuses_is_a_fatal_invalid_regular_expression(kip
         assert error.code() == KafkaError._FATAL and "regular expression is not valid" in error.str(), error
     finally:
         consumer.close()
+
+
+def assignments(admin, group: str) -> dict[str, list[tuple[str, int]]]:
+    """Each member's assignment as the coordinator has it (ConsumerGroupDescribe)."""
+    described = admin.describe_consumer_groups([group])[group].result(timeout=TIMEOUT)
+    return {m.member_id: sorted((tp.topic, tp.partition) for tp in m.assignment.topic_partitions) for m in described.members}
+
+
+def test_a_second_static_member_with_a_live_members_instance_id_is_refused(kip848_broker):
+    """KIP-848 refuses the joining member with UNRELEASED_INSTANCE_ID (fatal for it) and the member
+    in place keeps its partitions; once that one closes (leaving for now, epoch -2), a restart
+    with the same instance id takes its partitions over."""
+    topic = "kip848-static"
+    create_topic(kip848_broker, topic, partitions=2)
+    admin = admin_client(kip848_broker)
+    first = Tracked(kip848_consumer(kip848_broker, "g848-static", **{"group.instance.id": "worker-1"}), [topic])
+    poll_until([first], lambda: first.partitions() == [0, 1], message="the first static member to own both partitions")
+    first_id = first.consumer.memberid()
+
+    second = kip848_consumer(kip848_broker, "g848-static", **{"group.instance.id": "worker-1"})
+    second.subscribe([topic])
+    error = None
+    deadline = time.monotonic() + TIMEOUT
+    while error is None and time.monotonic() < deadline:
+        message = second.poll(0.05)
+        if message is not None and message.error():
+            error = message.error()
+        first.poll()
+    assert error is not None, "the second member with instance id worker-1 got no error"
+    assert error.code() == KafkaError._FATAL and "instance ID is still used" in error.str(), error
+    assert second.assignment() == []
+    second.close()
+
+    # The first member was never disturbed: same member id, both partitions, nothing revoked.
+    poll_until([first], lambda: assignments(admin, "g848-static") == {first_id: [(topic, 0), (topic, 1)]},
+               message="the coordinator to keep the first member with both partitions")
+    assert first.partitions() == [0, 1] and first.revoked == [] and first.consumer.memberid() == first_id
+    first.consumer.close()
+
+    restarted = Tracked(kip848_consumer(kip848_broker, "g848-static", **{"group.instance.id": "worker-1"}), [topic])
+    poll_until([restarted], lambda: restarted.partitions() == [0, 1], message="the restarted static member to take both partitions over")
+    assert list(assignments(admin, "g848-static")) == [restarted.consumer.memberid()]
+    restarted.consumer.close()

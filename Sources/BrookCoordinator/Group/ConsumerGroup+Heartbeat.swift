@@ -35,29 +35,12 @@ extension ConsumerGroup {
                 return ConsumerHeartbeatResult(error: .unsupportedAssignor, errorMessage: "Unknown server assignor \(assignor)")
             }
             let memberId = request.memberId.isEmpty ? newMemberId() : request.memberId
-            member = ConsumerMember(
-                memberId: memberId, instanceId: request.instanceId, rackId: request.rackId, clientId: request.clientId,
-                clientHost: request.clientHost, rebalanceTimeoutMs: request.rebalanceTimeoutMs
-            )
-            if let instanceId = request.instanceId, let previousId = staticMembers[instanceId], let previous = members[previousId] {
-                // A restarted static member takes over its predecessor's assignment and epoch.
-                member.epoch = previous.epoch
-                member.assigned = previous.assigned
-                member.pendingRevocation = previous.pendingRevocation
-                member.subscribedTopicNames = previous.subscribedTopicNames
-                member.subscribedTopicRegex = previous.subscribedTopicRegex
-                member.serverAssignor = previous.serverAssignor
-                members[previousId] = nil
-                target[memberId] = target.removeValue(forKey: previousId)
-            } else if members[memberId] != nil {
-                remove(memberId)
-                epochBumped = true
-            } else {
-                guard members.count < configuration.maxSize else { return ConsumerHeartbeatResult(error: .groupMaxSizeReached) }
-                groupEpoch += 1
-                epochBumped = true
+            switch join(memberId, request, configuration: configuration) {
+            case .refused(let result): return result
+            case .joined(let joined, let bumped):
+                member = joined
+                epochBumped = bumped
             }
-            if let instanceId = request.instanceId { staticMembers[instanceId] = memberId }
         } else {
             guard let existing = members[request.memberId] else {
                 return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Member \(request.memberId) is not in group \(groupId)")
@@ -89,19 +72,6 @@ extension ConsumerGroup {
             result.assignment = member.assigned
             members[member.memberId]?.lastSentAssignment = member.assigned
         }
-        return result
-    }
-
-    private mutating func leave(_ request: ConsumerHeartbeat) -> ConsumerHeartbeatResult {
-        var result = ConsumerHeartbeatResult()
-        result.memberId = request.memberId
-        result.memberEpoch = request.memberEpoch
-        var memberId = request.memberId
-        if let instanceId = request.instanceId, let current = staticMembers[instanceId] { memberId = current }
-        guard members[memberId] != nil else {
-            return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Member \(request.memberId) is not in group \(groupId)")
-        }
-        remove(memberId)
         return result
     }
 

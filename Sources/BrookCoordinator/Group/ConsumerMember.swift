@@ -2,6 +2,13 @@ import BrookModel
 
 /// A member of a KIP-848 consumer group.
 public struct ConsumerMember: Sendable, Equatable {
+    /// The epoch of a heartbeat that leaves the group.
+    public static let leaveEpoch: Int32 = -1
+    /// The epoch of a static member that leaves for now (KIP-848): it keeps its instance id and
+    /// its partitions until its session expires, so that a restart with the same
+    /// `group.instance.id` takes them over without a rebalance.
+    public static let temporaryLeaveEpoch: Int32 = -2
+
     public var memberId: String
     public var instanceId: String?
     public var rackId: String?
@@ -15,7 +22,8 @@ public struct ConsumerMember: Sendable, Equatable {
     /// `subscribedTopicRegex` compiled once (nil when unset or not valid: it matches nothing).
     private(set) var compiledRegex: TopicRegex?
     public var serverAssignor: String?
-    /// The epoch of the assignment the member holds.
+    /// The epoch of the assignment the member holds (`temporaryLeaveEpoch` once a static member
+    /// has left for now).
     public var epoch: Int32 = 0
     /// Partitions the member owns in its epoch.
     public var assigned: Set<TopicPartition> = []
@@ -35,6 +43,9 @@ public struct ConsumerMember: Sendable, Equatable {
         self.clientHost = clientHost
         self.rebalanceTimeoutMs = rebalanceTimeoutMs
     }
+
+    /// Whether this is a static member that has left for now.
+    var hasLeftTemporarily: Bool { epoch == Self.temporaryLeaveEpoch }
 
     /// Whether the member subscribes to `topic`, by name or by regular expression.
     func subscribes(to topic: String) -> Bool {

@@ -16,11 +16,12 @@ extension ConsumerGroup {
         if old?.groupEpoch != groupEpoch {
             records.append(.metadata(group: groupId, ConsumerGroupMetadataValue(epoch: groupEpoch)))
         }
+        // A static member's restart takes its predecessor's target over without a new target epoch.
+        for (memberId, partitions) in target.sorted(by: { $0.key < $1.key }) where old?.target[memberId] != partitions {
+            records.append(.targetMember(group: groupId, memberId: memberId, ConsumerGroupTargetAssignmentMemberValue(
+                topicPartitions: Self.byTopicId(partitions, catalog).map { .init(topicId: $0.0, partitions: $0.1) })))
+        }
         if old?.assignmentEpoch != assignmentEpoch {
-            for (memberId, partitions) in target.sorted(by: { $0.key < $1.key }) where old?.target[memberId] != partitions {
-                records.append(.targetMember(group: groupId, memberId: memberId, ConsumerGroupTargetAssignmentMemberValue(
-                    topicPartitions: Self.byTopicId(partitions, catalog).map { .init(topicId: $0.0, partitions: $0.1) })))
-            }
             records.append(.targetMetadata(group: groupId, ConsumerGroupTargetAssignmentMetadataValue(assignmentEpoch: assignmentEpoch)))
         }
         for member in members.values.sorted(by: { $0.memberId < $1.memberId }) {
