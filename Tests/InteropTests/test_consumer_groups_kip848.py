@@ -1,11 +1,16 @@
 """KIP-848 consumer groups (`group.protocol=consumer`) with confluent-kafka against the real
 `brook` binary: the broker computes assignments, members reconcile through
 ConsumerGroupHeartbeat, and the AdminClient describes the group with ConsumerGroupDescribe."""
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, ConsumerGroupState, ConsumerGroupType, KafkaError, TopicPartition
 
+from conftest import wait_until
 from groups_support import Tracked, group_consumer, poll_until, split_evenly
 from records_support import TIMEOUT, admin_client, create_topic, produce_all, producer
 
@@ -147,6 +152,14 @@ def test_kip848_regex_that_re2_refuses_is_a_fatal_invalid_regular_expression(kip
         consumer.close()
 
 
+# Heartbeats every 3 s: long enough that a test decides what reaches the coordinator between two
+# of a member's regular heartbeats (joins, acknowledgements and new subscriptions are sent at once).
+SLOW_HEARTBEAT_S = 3.0
+SLOW_HEARTBEATS = (f"group.consumer.heartbeat.interval.ms={int(SLOW_HEARTBEAT_S * 1000)}",
+                   "group.consumer.session.timeout.ms=6000")
+SESSION_S = 6.0
+
+
 def assignments(admin, group: str) -> dict[str, list[tuple[str, int]]]:
     """Each member's assignment as the coordinator has it (ConsumerGroupDescribe)."""
     described = admin.describe_consumer_groups([group])[group].result(timeout=TIMEOUT)
@@ -188,3 +201,147 @@ def test_a_second_static_member_with_a_live_members_instance_id_is_refused(kip84
     poll_until([restarted], lambda: restarted.partitions() == [0, 1], message="the restarted static member to take both partitions over")
     assert list(assignments(admin, "g848-static")) == [restarted.consumer.memberid()]
     restarted.consumer.close()
+
+
+class MemberProcess:
+    """A member in a process of its own (kip848_member.py) that a test can kill -9: it joins when
+    told to, and its assignments as it prints them are collected."""
+
+    def __init__(self, broker, group: str, topic: str):
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "kip848_member.py"), broker.bootstrap, group, topic],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_until(lambda: "ready" in self.lines, timeout=TIMEOUT, message="the member process to start")
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.strip())
+
+    def subscribe(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write("subscribe\n")
+        self.process.stdin.flush()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def grant_then_take_back(broker, admin, group: str, mine: str, shared: str, next_member):
+    """Brings `stays` (subscribed to `mine` and `shared`) to where a coordinator that revokes
+    without looking at the owned partitions a heartbeat reports gets stuck: `stays` is granted
+    `shared` when its first owner leaves, in a regular heartbeat answered while `stays` has not
+    yet applied `mine`; another member joins for `shared` before `stays` acknowledges `mine`, so
+    `shared` is taken back in the heartbeat that acknowledges, and `stays` never took it.
+    `next_member()` starts that other member and returns its member id, or None if unknown."""
+    first = Tracked(kip848_consumer(broker, group), [shared])
+    poll_until([first], lambda: first.topic_partitions() == [(shared, 0)], message=f"the first member to own {shared}")
+    first_id = first.consumer.memberid()
+    wait_until(lambda: assignments(admin, group) == {first_id: [(shared, 0)]}, timeout=TIMEOUT,
+               message="the first member to be alone with its partition")
+
+    stays = Tracked(kip848_consumer(broker, group), [mine, shared])
+    # Not polled: the client cannot apply `mine` yet, and keeps any further assignment for later.
+    wait_until(lambda: assignments(admin, group).get(stays.consumer.memberid()) == [(mine, 0)], timeout=TIMEOUT,
+               message=f"the coordinator to give {mine} to the second member")
+    first.consumer.close()
+    wait_until(lambda: assignments(admin, group).get(stays.consumer.memberid()) == [(mine, 0), (shared, 0)],
+               timeout=TIMEOUT, message=f"the coordinator to grant {shared} to the member that stays")
+    other_id = next_member()
+    wait_until(lambda: len(assignments(admin, group)) == 2, timeout=TIMEOUT, message="the other member to join")
+    poll_until([stays], lambda: stays.topic_partitions() == [(mine, 0)], message=f"the member that stays to apply {mine}")
+    return stays, other_id
+
+
+@pytest.mark.parametrize("departure", ["leave heartbeat", "kill -9", "leave while revoking"])
+def test_the_partitions_of_a_member_that_goes_move_to_the_member_that_stays(broker_factory, departure):
+    """Whether the other member leaves (epoch -1), is killed (its session expires) or leaves while a
+    revocation is in flight, its partition moves to the member that stays within a heartbeat
+    interval or two (plus the session timeout when nothing tells the coordinator)."""
+    broker = broker_factory(*SLOW_HEARTBEATS)
+    group, mine, shared, elsewhere = "g848-departure", "kip848-mine", "kip848-shared", "kip848-elsewhere"
+    for topic in (mine, shared, elsewhere):
+        create_topic(broker, topic, partitions=1)
+    admin = admin_client(broker)
+    process = MemberProcess(broker, group, shared) if departure == "kill -9" else None
+    other: list[Tracked] = []
+
+    def join_other():
+        if process is not None:
+            process.subscribe()
+            return None
+        other.append(Tracked(kip848_consumer(broker, group), [shared]))
+        return other[0].consumer.memberid()
+
+    try:
+        stays, other_id = grant_then_take_back(broker, admin, group, mine, shared, join_other)
+        stays_id = stays.consumer.memberid()
+        assert stays.topic_partitions() == [(mine, 0)]
+
+        if departure == "leave heartbeat":
+            other[0].consumer.close()
+            deadline = 3 * SLOW_HEARTBEAT_S
+        elif departure == "kill -9":
+            process.kill()
+            deadline = SESSION_S + 3 * SLOW_HEARTBEAT_S
+        else:
+            # The other member takes the partition the one that stays never took, then moves to
+            # another topic: it is asked to give the partition up, and closes before it has (its
+            # callbacks run only when it polls).
+            poll_until(other + [stays], lambda: other[0].topic_partitions() == [(shared, 0)], timeout=4 * SLOW_HEARTBEAT_S,
+                       message=f"the other member to get {shared}")
+            other[0].subscribe([elsewhere])
+            wait_until(lambda: assignments(admin, group).get(other_id) == [], timeout=4 * SLOW_HEARTBEAT_S,
+                       message="the coordinator to ask the other member to revoke its partition")
+            assert other[0].topic_partitions() == [(shared, 0)]
+            other[0].consumer.close()
+            deadline = 3 * SLOW_HEARTBEAT_S
+        left = time.monotonic()
+        poll_until([stays], lambda: stays.topic_partitions() == [(mine, 0), (shared, 0)], timeout=deadline,
+                   message=f"the member that stays to get {shared} ({departure})")
+        took = time.monotonic() - left
+        assert list(assignments(admin, group)) == [stays_id]
+        print(f"{departure}: the partition moved after {took:.1f} s")
+        stays.consumer.close()
+    finally:
+        if process is not None:
+            process.kill()
+
+
+def test_a_topic_that_leaves_and_reenters_the_subscription_is_assigned_again(broker_factory):
+    """A consumer drops a topic from its subscription in the heartbeat that acknowledges an
+    earlier assignment, while a grant of that topic's partition waits unapplied in the client,
+    then subscribes to it again: it gets the partition back within a few heartbeats."""
+    broker = broker_factory(*SLOW_HEARTBEATS)
+    group, mine, shared = "g848-resubscribe", "kip848-resub-mine", "kip848-resub-shared"
+    for topic in (mine, shared):
+        create_topic(broker, topic, partitions=1)
+    admin = admin_client(broker)
+    first = Tracked(kip848_consumer(broker, group), [shared])
+    poll_until([first], lambda: first.topic_partitions() == [(shared, 0)], message=f"the first member to own {shared}")
+    first_id = first.consumer.memberid()
+    wait_until(lambda: assignments(admin, group) == {first_id: [(shared, 0)]}, timeout=TIMEOUT,
+               message="the first member to be alone with its partition")
+
+    member = Tracked(kip848_consumer(broker, group), [mine, shared])
+    member_id = member.consumer.memberid()
+    wait_until(lambda: assignments(admin, group).get(member_id) == [(mine, 0)], timeout=TIMEOUT,
+               message=f"the coordinator to give {mine} to the member")
+    first.consumer.close()
+    wait_until(lambda: assignments(admin, group).get(member_id) == [(mine, 0), (shared, 0)], timeout=TIMEOUT,
+               message=f"the coordinator to grant {shared} while the member has not applied {mine}")
+    # The new subscription goes out with the acknowledgement of `mine`.
+    member.subscribe([mine])
+    poll_until([member], lambda: member.topic_partitions() == [(mine, 0)], message=f"the member to apply {mine}")
+    wait_until(lambda: assignments(admin, group) == {member_id: [(mine, 0)]}, timeout=TIMEOUT,
+               message=f"the coordinator to take {shared} back")
+    member.subscribe([mine, shared])
+    poll_until([member], lambda: member.topic_partitions() == [(mine, 0), (shared, 0)], timeout=4 * SLOW_HEARTBEAT_S,
+               message=f"the member to get {shared} again")
+    poll_until([member], lambda: admin.describe_consumer_groups([group])[group].result(timeout=TIMEOUT).state
+               == ConsumerGroupState.STABLE, timeout=4 * SLOW_HEARTBEAT_S, message="the group to be Stable")
+    member.consumer.close()

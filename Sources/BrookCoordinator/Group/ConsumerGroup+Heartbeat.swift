@@ -48,21 +48,16 @@ extension ConsumerGroup {
             if let instanceId = request.instanceId, staticMembers[instanceId] != request.memberId {
                 return ConsumerHeartbeatResult(error: .fencedInstanceId)
             }
+            if let fenced = Self.epochError(request, member: existing) { return fenced }
             member = existing
-            let acceptsPrevious = request.memberEpoch < member.epoch && (request.ownedPartitions ?? []).isSubset(of: member.assigned)
-            guard request.memberEpoch == member.epoch || acceptsPrevious else {
-                return ConsumerHeartbeatResult(error: .fencedMemberEpoch, errorMessage: "The member epoch \(request.memberEpoch) is not the current \(member.epoch)")
-            }
         }
         if update(&member, with: request) && !epochBumped { groupEpoch += 1 }
         member.sessionDeadline = now + Int64(configuration.consumerSessionTimeoutMs)
-        if let owned = request.ownedPartitions, owned.isDisjoint(with: member.pendingRevocation) {
-            member.pendingRevocation = []
-            member.revocationDeadline = nil
-        }
         members[member.memberId] = member
         refreshTarget(catalog: catalog)
-        reconcile(member.memberId, now: now)
+        // A member that (re)joins owns nothing yet, whether or not it says so (Kafka insists on
+        // an empty list).
+        reconcile(member.memberId, owned: request.memberEpoch == 0 ? request.ownedPartitions ?? [] : request.ownedPartitions, now: now)
 
         member = members[member.memberId]!
         var result = ConsumerHeartbeatResult()
@@ -73,6 +68,25 @@ extension ConsumerGroup {
             members[member.memberId]?.lastSentAssignment = member.assigned
         }
         return result
+    }
+
+    /// Kafka's epoch check: a heartbeat ahead of the member's epoch is fenced; one behind it is
+    /// accepted only in the member's previous epoch and reporting owned partitions that are all
+    /// still assigned (the answer that moved the epoch on was lost), anything else is fenced.
+    static func epochError(_ request: ConsumerHeartbeat, member: ConsumerMember) -> ConsumerHeartbeatResult? {
+        if request.memberEpoch > member.epoch {
+            return ConsumerHeartbeatResult(
+                error: .fencedMemberEpoch,
+                errorMessage: "The member epoch \(request.memberEpoch) is ahead of the current \(member.epoch); the member must abandon its partitions and rejoin.")
+        }
+        if request.memberEpoch < member.epoch {
+            guard request.memberEpoch == member.previousEpoch, let owned = request.ownedPartitions, owned.isSubset(of: member.assigned) else {
+                return ConsumerHeartbeatResult(
+                    error: .fencedMemberEpoch,
+                    errorMessage: "The member epoch \(request.memberEpoch) is behind the current \(member.epoch); the member must abandon its partitions and rejoin.")
+            }
+        }
+        return nil
     }
 
     /// Applies the request's subscription fields; true when the subscription changed.
@@ -124,28 +138,5 @@ extension ConsumerGroup {
             for topic in topics { counts[topic] = catalog.topics[topic]?.partitionCount }
         }
         return counts
-    }
-
-    /// Moves a member one step towards its target: revoke first, then take the epoch and the
-    /// new partitions no one else still holds.
-    mutating func reconcile(_ memberId: String, now: Int64) {
-        guard var member = members[memberId] else { return }
-        let goal = target[memberId] ?? []
-        let revoke = member.assigned.subtracting(goal)
-        if !revoke.isEmpty {
-            member.assigned.subtract(revoke)
-            member.pendingRevocation.formUnion(revoke)
-            member.revocationDeadline = now + Int64(max(member.rebalanceTimeoutMs, 0))
-        }
-        if member.pendingRevocation.isEmpty {
-            var held = Set<TopicPartition>()
-            for other in members.values where other.memberId != memberId {
-                held.formUnion(other.assigned)
-                held.formUnion(other.pendingRevocation)
-            }
-            member.assigned.formUnion(goal.subtracting(held))
-            member.epoch = assignmentEpoch
-        }
-        members[memberId] = member
     }
 }
