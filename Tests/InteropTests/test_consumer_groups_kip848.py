@@ -1,6 +1,8 @@
 """KIP-848 consumer groups (`group.protocol=consumer`) with confluent-kafka against the real
 `brook` binary: the broker computes assignments, members reconcile through
 ConsumerGroupHeartbeat, and the AdminClient describes the group with ConsumerGroupDescribe."""
+import os
+import random
 import subprocess
 import sys
 import threading
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, ConsumerGroupState, ConsumerGroupType, KafkaError, TopicPartition
+from confluent_kafka.admin import NewTopic
 
 from conftest import wait_until
 from groups_support import Tracked, group_consumer, poll_until, split_evenly
@@ -345,3 +348,71 @@ def test_a_topic_that_leaves_and_reenters_the_subscription_is_assigned_again(bro
     poll_until([member], lambda: admin.describe_consumer_groups([group])[group].result(timeout=TIMEOUT).state
                == ConsumerGroupState.STABLE, timeout=4 * SLOW_HEARTBEAT_S, message="the group to be Stable")
     member.consumer.close()
+
+
+def test_rapid_subscription_changes_converge(kip848_broker):
+    """Two members of a group slide overlapping windows of 5 over 100 topics, re-subscribing every
+    few hundred milliseconds and now and then unsubscribing, each polled in turn for a random
+    while (partitions keep moving between them). After the last change every partition of their
+    subscriptions is owned by exactly one of them, each within its own subscription, within a
+    few heartbeats. The changes come from a seed, printed and named in the failure;
+    BROOK_INTEROP_SEED=<seed> replays the same changes."""
+    seed = int(os.environ.get("BROOK_INTEROP_SEED") or random.randrange(1 << 32))
+    print(f"seed {seed}")
+    random_ = random.Random(seed)
+    topics = [f"kip848-slide-{i:03d}" for i in range(100)]
+    create_topics(kip848_broker, topics)
+    base = random_.randrange(90)
+
+    def window() -> list[str]:
+        start = base + random_.randint(0, 3)
+        return topics[start:start + 5]
+
+    windows: list[list[str] | None] = [window(), window()]
+    members = [Tracked(kip848_consumer(kip848_broker, "g848-slide"), topics_) for topics_ in windows]
+    for _ in range(30):
+        base = (base + random_.randint(0, 2)) % 90
+        for index, member in enumerate(members):
+            if windows[index] is not None and random_.random() < 0.1:
+                member.consumer.unsubscribe()
+                windows[index] = None
+            else:
+                windows[index] = window()
+                member.subscribe(windows[index])
+        for member in random_.sample(members, len(members)):
+            until = time.monotonic() + random_.uniform(0.05, 0.4)
+            while time.monotonic() < until:
+                member.poll()
+    for index, member in enumerate(members):
+        if windows[index] is None:
+            windows[index] = window()
+            member.subscribe(windows[index])
+    expected = sorted({(topic, 0) for window in windows for topic in window})
+
+    admin = admin_client(kip848_broker)
+
+    def converged() -> bool:
+        owned = [member.topic_partitions() for member in members]
+        if sorted(p for partitions in owned for p in partitions) != expected \
+                or not all({topic for topic, _ in partitions} <= set(window) for partitions, window in zip(owned, windows)):
+            return False
+        # The coordinator agrees, and has nothing left to reconcile.
+        described = admin.describe_consumer_groups(["g848-slide"])["g848-slide"].result(timeout=TIMEOUT)
+        return described.state == ConsumerGroupState.STABLE and assignments(admin, "g848-slide") == {
+            member.consumer.memberid(): partitions for member, partitions in zip(members, owned)}
+
+    changed = time.monotonic()
+    poll_until(members, converged, timeout=15.0,
+               message=f"the assignments to match the last subscriptions {windows} (seed {seed})")
+    print(f"converged {time.monotonic() - changed:.1f} s after the last change")
+    for member in members:
+        member.consumer.close()
+
+
+def create_topics(broker, names: list[str]) -> None:
+    """Creates one-partition topics in one request and waits until metadata shows them all."""
+    admin = admin_client(broker)
+    for future in admin.create_topics([NewTopic(name, 1, 1) for name in names]).values():
+        future.result(timeout=TIMEOUT)
+    wait_until(lambda: set(names) <= set(admin.list_topics(timeout=TIMEOUT).topics), timeout=TIMEOUT,
+               message=f"{len(names)} topics in metadata")
