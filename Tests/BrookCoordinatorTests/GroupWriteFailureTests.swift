@@ -125,7 +125,7 @@ private var noDelay: GroupConfiguration {
 
         let b = await shard.consumerHeartbeat(groupId: "g", beat("b", epoch: 0, topics: ["orders"]), catalog: catalog)
         #expect(b.error == .none)
-        #expect(await try #require(await shard.describeConsumerGroup("g")).members.count == 2)
+        #expect(try #require(await shard.describeConsumerGroup("g")).members.count == 2)
     }
 
     @Test func aConsumerGroupThatCannotBeRemovedStaysWhenAClassicMemberJoins() async throws {
@@ -200,12 +200,12 @@ private var noDelay: GroupConfiguration {
         clock.advance(by: Int64(configuration.consumerSessionTimeoutMs))
         log.refuse(with: storageError)
         await shard.expireSessions()
-        #expect(await try #require(await shard.describeConsumerGroup("g")).members.count == 1)
+        #expect(try #require(await shard.describeConsumerGroup("g")).members.count == 1)
         await shard.expireSessions()
-        #expect(await try #require(await shard.describeConsumerGroup("g")).members.isEmpty)
+        #expect(try #require(await shard.describeConsumerGroup("g")).members.isEmpty)
         let reloaded = makeShard(log: log, clock: clock)
         try reloaded.load(catalog: catalog)
-        #expect(await try #require(await reloaded.describeConsumerGroup("g")).members.isEmpty)
+        #expect(try #require(await reloaded.describeConsumerGroup("g")).members.isEmpty)
     }
 
     @Test func offsetsWhoseTombstonesCannotBeStoredStayAndExpireAtTheNextPass() async throws {

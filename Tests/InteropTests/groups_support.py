@@ -39,7 +39,11 @@ class Tracked:
         self.records: list[tuple[int, int, bytes]] = []
         self.assigned: list[list[int]] = []
         self.revoked: list[list[int]] = []
-        consumer.subscribe(
+        self.subscribe(topics)
+
+    def subscribe(self, topics: list[str]) -> None:
+        """(Re)subscribes, recording the rebalance callbacks, which run only when the consumer polls."""
+        self.consumer.subscribe(
             topics,
             on_assign=lambda _, partitions: self.assigned.append(sorted(p.partition for p in partitions)),
             on_revoke=lambda _, partitions: self.revoked.append(sorted(p.partition for p in partitions)),
@@ -55,6 +59,9 @@ class Tracked:
 
     def partitions(self) -> list[int]:
         return sorted(p.partition for p in self.consumer.assignment())
+
+    def topic_partitions(self) -> list[tuple[str, int]]:
+        return sorted((p.topic, p.partition) for p in self.consumer.assignment())
 
 
 def poll_until(consumers: list[Tracked], predicate, timeout: float = TIMEOUT * 2, message: str = "condition"):

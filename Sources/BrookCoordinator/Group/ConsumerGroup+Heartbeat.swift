@@ -35,29 +35,12 @@ extension ConsumerGroup {
                 return ConsumerHeartbeatResult(error: .unsupportedAssignor, errorMessage: "Unknown server assignor \(assignor)")
             }
             let memberId = request.memberId.isEmpty ? newMemberId() : request.memberId
-            member = ConsumerMember(
-                memberId: memberId, instanceId: request.instanceId, rackId: request.rackId, clientId: request.clientId,
-                clientHost: request.clientHost, rebalanceTimeoutMs: request.rebalanceTimeoutMs
-            )
-            if let instanceId = request.instanceId, let previousId = staticMembers[instanceId], let previous = members[previousId] {
-                // A restarted static member takes over its predecessor's assignment and epoch.
-                member.epoch = previous.epoch
-                member.assigned = previous.assigned
-                member.pendingRevocation = previous.pendingRevocation
-                member.subscribedTopicNames = previous.subscribedTopicNames
-                member.subscribedTopicRegex = previous.subscribedTopicRegex
-                member.serverAssignor = previous.serverAssignor
-                members[previousId] = nil
-                target[memberId] = target.removeValue(forKey: previousId)
-            } else if members[memberId] != nil {
-                remove(memberId)
-                epochBumped = true
-            } else {
-                guard members.count < configuration.maxSize else { return ConsumerHeartbeatResult(error: .groupMaxSizeReached) }
-                groupEpoch += 1
-                epochBumped = true
+            switch join(memberId, request, configuration: configuration) {
+            case .refused(let result): return result
+            case .joined(let joined, let bumped):
+                member = joined
+                epochBumped = bumped
             }
-            if let instanceId = request.instanceId { staticMembers[instanceId] = memberId }
         } else {
             guard let existing = members[request.memberId] else {
                 return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Member \(request.memberId) is not in group \(groupId)")
@@ -65,21 +48,16 @@ extension ConsumerGroup {
             if let instanceId = request.instanceId, staticMembers[instanceId] != request.memberId {
                 return ConsumerHeartbeatResult(error: .fencedInstanceId)
             }
+            if let fenced = Self.epochError(request, member: existing) { return fenced }
             member = existing
-            let acceptsPrevious = request.memberEpoch < member.epoch && (request.ownedPartitions ?? []).isSubset(of: member.assigned)
-            guard request.memberEpoch == member.epoch || acceptsPrevious else {
-                return ConsumerHeartbeatResult(error: .fencedMemberEpoch, errorMessage: "The member epoch \(request.memberEpoch) is not the current \(member.epoch)")
-            }
         }
         if update(&member, with: request) && !epochBumped { groupEpoch += 1 }
         member.sessionDeadline = now + Int64(configuration.consumerSessionTimeoutMs)
-        if let owned = request.ownedPartitions, owned.isDisjoint(with: member.pendingRevocation) {
-            member.pendingRevocation = []
-            member.revocationDeadline = nil
-        }
         members[member.memberId] = member
         refreshTarget(catalog: catalog)
-        reconcile(member.memberId, now: now)
+        // A member that (re)joins owns nothing yet, whether or not it says so (Kafka insists on
+        // an empty list).
+        reconcile(member.memberId, owned: request.memberEpoch == 0 ? request.ownedPartitions ?? [] : request.ownedPartitions, now: now)
 
         member = members[member.memberId]!
         var result = ConsumerHeartbeatResult()
@@ -92,17 +70,23 @@ extension ConsumerGroup {
         return result
     }
 
-    private mutating func leave(_ request: ConsumerHeartbeat) -> ConsumerHeartbeatResult {
-        var result = ConsumerHeartbeatResult()
-        result.memberId = request.memberId
-        result.memberEpoch = request.memberEpoch
-        var memberId = request.memberId
-        if let instanceId = request.instanceId, let current = staticMembers[instanceId] { memberId = current }
-        guard members[memberId] != nil else {
-            return ConsumerHeartbeatResult(error: .unknownMemberId, errorMessage: "Member \(request.memberId) is not in group \(groupId)")
+    /// Kafka's epoch check: a heartbeat ahead of the member's epoch is fenced; one behind it is
+    /// accepted only in the member's previous epoch and reporting owned partitions that are all
+    /// still assigned (the answer that moved the epoch on was lost), anything else is fenced.
+    static func epochError(_ request: ConsumerHeartbeat, member: ConsumerMember) -> ConsumerHeartbeatResult? {
+        if request.memberEpoch > member.epoch {
+            return ConsumerHeartbeatResult(
+                error: .fencedMemberEpoch,
+                errorMessage: "The member epoch \(request.memberEpoch) is ahead of the current \(member.epoch); the member must abandon its partitions and rejoin.")
         }
-        remove(memberId)
-        return result
+        if request.memberEpoch < member.epoch {
+            guard request.memberEpoch == member.previousEpoch, let owned = request.ownedPartitions, owned.isSubset(of: member.assigned) else {
+                return ConsumerHeartbeatResult(
+                    error: .fencedMemberEpoch,
+                    errorMessage: "The member epoch \(request.memberEpoch) is behind the current \(member.epoch); the member must abandon its partitions and rejoin.")
+            }
+        }
+        return nil
     }
 
     /// Applies the request's subscription fields; true when the subscription changed.
@@ -154,28 +138,5 @@ extension ConsumerGroup {
             for topic in topics { counts[topic] = catalog.topics[topic]?.partitionCount }
         }
         return counts
-    }
-
-    /// Moves a member one step towards its target: revoke first, then take the epoch and the
-    /// new partitions no one else still holds.
-    mutating func reconcile(_ memberId: String, now: Int64) {
-        guard var member = members[memberId] else { return }
-        let goal = target[memberId] ?? []
-        let revoke = member.assigned.subtracting(goal)
-        if !revoke.isEmpty {
-            member.assigned.subtract(revoke)
-            member.pendingRevocation.formUnion(revoke)
-            member.revocationDeadline = now + Int64(max(member.rebalanceTimeoutMs, 0))
-        }
-        if member.pendingRevocation.isEmpty {
-            var held = Set<TopicPartition>()
-            for other in members.values where other.memberId != memberId {
-                held.formUnion(other.assigned)
-                held.formUnion(other.pendingRevocation)
-            }
-            member.assigned.formUnion(goal.subtracting(held))
-            member.epoch = assignmentEpoch
-        }
-        members[memberId] = member
     }
 }

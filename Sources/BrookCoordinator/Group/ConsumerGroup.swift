@@ -53,10 +53,10 @@ public struct ConsumerHeartbeatResult: Sendable, Equatable {
 /// A KIP-848 consumer group: the broker computes the assignment. A value-type state machine.
 ///
 /// Every membership or subscription change bumps the group epoch; the next heartbeat computes
-/// a target assignment for that epoch with the group's assignor. Each member then reconciles:
-/// it first gives up partitions it must revoke (keeping its epoch), and once it confirms, it
-/// moves to the target epoch and receives new partitions as soon as their previous owners have
-/// released them.
+/// a target assignment for that epoch with the group's assignor. Each member then reconciles
+/// (`reconcile(_:owned:now:)`): it first gives up partitions it must revoke (keeping its
+/// epoch), and once it confirms, it moves to the target epoch and receives new partitions as
+/// soon as their previous owners have released them.
 public struct ConsumerGroup: Sendable {
     public let groupId: String
     public internal(set) var groupEpoch: Int32 = 0
@@ -77,7 +77,7 @@ public struct ConsumerGroup: Sendable {
     public var stateName: String {
         if members.isEmpty { return "Empty" }
         if assignmentEpoch < groupEpoch { return "Assigning" }
-        let settled = members.values.allSatisfy { $0.epoch == assignmentEpoch && $0.pendingRevocation.isEmpty && $0.assigned == (target[$0.memberId] ?? []) }
+        let settled = members.values.allSatisfy { $0.state == .stable && $0.epoch == assignmentEpoch }
         return settled ? "Stable" : "Reconciling"
     }
 

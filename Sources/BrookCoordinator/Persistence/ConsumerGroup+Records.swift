@@ -16,16 +16,17 @@ extension ConsumerGroup {
         if old?.groupEpoch != groupEpoch {
             records.append(.metadata(group: groupId, ConsumerGroupMetadataValue(epoch: groupEpoch)))
         }
+        // A static member's restart takes its predecessor's target over without a new target epoch.
+        for (memberId, partitions) in target.sorted(by: { $0.key < $1.key }) where old?.target[memberId] != partitions {
+            records.append(.targetMember(group: groupId, memberId: memberId, ConsumerGroupTargetAssignmentMemberValue(
+                topicPartitions: Self.byTopicId(partitions, catalog).map { .init(topicId: $0.0, partitions: $0.1) })))
+        }
         if old?.assignmentEpoch != assignmentEpoch {
-            for (memberId, partitions) in target.sorted(by: { $0.key < $1.key }) where old?.target[memberId] != partitions {
-                records.append(.targetMember(group: groupId, memberId: memberId, ConsumerGroupTargetAssignmentMemberValue(
-                    topicPartitions: Self.byTopicId(partitions, catalog).map { .init(topicId: $0.0, partitions: $0.1) })))
-            }
             records.append(.targetMetadata(group: groupId, ConsumerGroupTargetAssignmentMetadataValue(assignmentEpoch: assignmentEpoch)))
         }
         for member in members.values.sorted(by: { $0.memberId < $1.memberId }) {
             let previous = old?.members[member.memberId]
-            if previous?.epoch != member.epoch || previous?.assigned != member.assigned || previous?.pendingRevocation != member.pendingRevocation {
+            if previous.map({ !$0.hasSameAssignment(as: member) }) ?? true {
                 records.append(.currentAssignment(group: groupId, memberId: member.memberId, currentAssignmentValue(member, catalog: catalog)))
             }
         }
@@ -45,9 +46,8 @@ extension ConsumerGroup {
     }
 
     private func currentAssignmentValue(_ member: ConsumerMember, catalog: TopicCatalog) -> ConsumerGroupCurrentMemberAssignmentValue {
-        let state: Int8 = !member.pendingRevocation.isEmpty ? 1 : (member.assigned == (target[member.memberId] ?? []) ? 0 : 2)
-        return ConsumerGroupCurrentMemberAssignmentValue(
-            memberEpoch: member.epoch, previousMemberEpoch: member.epoch, state: state,
+        ConsumerGroupCurrentMemberAssignmentValue(
+            memberEpoch: member.epoch, previousMemberEpoch: member.previousEpoch, state: member.state.rawValue,
             assignedPartitions: Self.byTopicId(member.assigned, catalog).map { .init(topicId: $0.0, partitions: $0.1) },
             partitionsPendingRevocation: Self.byTopicId(member.pendingRevocation, catalog).map { .init(topicId: $0.0, partitions: $0.1) }
         )
@@ -79,5 +79,11 @@ extension ConsumerMember {
 
     func hasSameMetadata(as other: ConsumerMember) -> Bool {
         metadataValue == other.metadataValue
+    }
+
+    /// Whether the current-assignment record of `other` would be this member's.
+    func hasSameAssignment(as other: ConsumerMember) -> Bool {
+        epoch == other.epoch && previousEpoch == other.previousEpoch && state == other.state
+            && assigned == other.assigned && pendingRevocation == other.pendingRevocation
     }
 }

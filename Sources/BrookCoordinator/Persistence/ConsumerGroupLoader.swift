@@ -46,11 +46,18 @@ struct ConsumerGroupLoader {
                 member.serverAssignor = metadata.serverAssignor.flatMap { $0.isEmpty ? nil : $0 }
                 if let current = stored.current[memberId] {
                     member.epoch = current.memberEpoch
+                    member.previousEpoch = current.previousMemberEpoch
                     member.assigned = ConsumerGroup.partitions(current.assignedPartitions.map { ($0.topicId, $0.partitions) }, catalog)
                     member.pendingRevocation = ConsumerGroup.partitions(
                         current.partitionsPendingRevocation.map { ($0.topicId, $0.partitions) }, catalog)
+                    // A state this version does not know: wait for the revocation if there is one.
+                    member.state = ConsumerMemberState(rawValue: current.state)
+                        ?? (member.pendingRevocation.isEmpty ? .unreleasedPartitions : .unrevokedPartitions)
                 }
                 member.sessionDeadline = now + Int64(configuration.consumerSessionTimeoutMs)
+                if member.state == .unrevokedPartitions {
+                    member.revocationDeadline = now + Int64(max(member.rebalanceTimeoutMs, 0))
+                }
                 group.members[memberId] = member
                 if let instanceId = member.instanceId { group.staticMembers[instanceId] = memberId }
                 if let target = stored.targets[memberId] {
