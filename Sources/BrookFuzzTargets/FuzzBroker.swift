@@ -126,8 +126,10 @@ final class FuzzBroker: Sendable {
             fetch.maxWaitMs = 0
             return fetch
         case var join as JoinGroupRequest:
-            join.rebalanceTimeoutMs = min(join.rebalanceTimeoutMs, 200)
-            join.sessionTimeoutMs = min(join.sessionTimeoutMs, 1000)
+            // A join or a follower's SyncGroup waits for the rebalance to complete or time out:
+            // short timeouts keep an input from waiting most of a second.
+            join.rebalanceTimeoutMs = min(join.rebalanceTimeoutMs, 20)
+            join.sessionTimeoutMs = min(join.sessionTimeoutMs, 100)
             return join
         case var create as CreateTopicsRequest:
             for index in create.topics.indices {
