@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "BrookProtocolTests",
             dependencies: [
-                "BrookProtocol", "BrookCodegenCore",
+                "BrookProtocol", "BrookCodegenCore", "BrookModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

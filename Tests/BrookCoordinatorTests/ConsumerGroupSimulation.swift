@@ -2,21 +2,6 @@
 import BrookModel
 import BrookProtocol
 
-/// A tiny seedable generator so that a failing simulation replays exactly from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A KIP-848 group driven by simulated consumers in a seeded random order: heartbeats, polls,
 /// subscription changes, joins, leaves (-1 and a static member's -2), kills followed by session
 /// expiry, long pauses, restarts of static members and second members with a live member's

@@ -1,3 +1,4 @@
+import BrookModel
 import Testing
 
 @testable import BrookStorage
@@ -132,7 +133,7 @@ import Testing
 
     @Test func activeSegmentIsNeverInTheRange() {
         // Whatever the inputs, the range ends at or before the active segment's base offset.
-        var rng = CheckpointSeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<500 {
             var segments: [SegmentSummary] = []
             var base: Int64 = Int64.random(in: 0...50, using: &rng)

@@ -1,3 +1,4 @@
+import BrookModel
 import BrookRecords
 import NIOCore
 import PropertyBased
@@ -322,7 +323,7 @@ import Testing
     /// had a horizon), at their original offsets, and every batch keeps its offset range.
     @Test func matchesTheLatestPerKeyModel() async {
         await propertyCheck(count: 120, input: Gen.uint64()) { seed in
-            var rng = CheckpointSeededGenerator(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var batches: [RecordBatch] = []
             var latest: [String: (offset: Int64, value: String?)] = [:]
             var offset = Int64.random(in: 0...1_000, using: &rng)

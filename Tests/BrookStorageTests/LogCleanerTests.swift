@@ -57,7 +57,7 @@ struct LogCleanerTests {
         defer { directory.remove() }
         let clock = ManualLogClock()
         let log = try LogFixtures.open(directory, CleaningFixtures.compacted, clock: clock)
-        var random = LogTestRandom(seed: 42)
+        var random = SplitMix64(seed: 42)
         var written: [CleaningFixtures.Seen] = []
         var checkpoint: Int64?
         let cleaner = LogCleaner(configuration: .init(offsetMapMemoryBytes: 1 << 16))

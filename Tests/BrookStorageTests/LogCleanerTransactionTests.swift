@@ -258,7 +258,7 @@ struct LogCleanerTransactionTests {
         let clock = ManualLogClock()
         let log = try open(directory, clock: clock)
         var writer = TransactionWriter(log, clock: clock)
-        var random = LogTestRandom(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         var model = TransactionModel()
         var checkpoint: Int64?
         var horizon: Int64?

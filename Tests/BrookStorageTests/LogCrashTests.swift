@@ -67,7 +67,7 @@ struct CrashScenario {
     }
 
     let seed: UInt64
-    var random: LogTestRandom
+    var random: SplitMix64
     let directory: LogTestDirectory
     let overrides: [String: String]
     let closed: Bool
@@ -78,7 +78,7 @@ struct CrashScenario {
 
     init(seed: UInt64) throws {
         self.seed = seed
-        random = LogTestRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         directory = try LogTestDirectory("crash")
         var overrides = [
             "segment.bytes": String(Int.random(in: 400...3_000, using: &random)),

@@ -72,7 +72,7 @@ struct LogModel {
 
 struct LogModelRun {
     let seed: UInt64
-    var random: LogTestRandom
+    var random: SplitMix64
     let directory: LogTestDirectory
     let clock = ManualLogClock()
     let overrides: [String: String]
@@ -85,7 +85,7 @@ struct LogModelRun {
 
     init(seed: UInt64) throws {
         self.seed = seed
-        random = LogTestRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         directory = try LogTestDirectory("model")
         var overrides = [
             "segment.bytes": String([300, 700, 1500, 5000].randomElement(using: &random)!),

@@ -59,19 +59,6 @@ final class ManualLogClock: LogClock {
     func advance(by milliseconds: Int64) { now.withLock { $0 += milliseconds } }
 }
 
-/// Reproducible randomness (SplitMix64) for tests driven by a seed.
-struct LogTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum LogFixtures {
     static let baseTime: Int64 = 1_700_000_000_000
 

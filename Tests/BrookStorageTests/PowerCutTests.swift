@@ -16,7 +16,7 @@ import Testing
     private static let seeds: [UInt64] = (0..<40).map { 0x5EED_0000 + $0 }
 
     @Test(arguments: seeds) func durableRecordsSurviveAPowerCutAtAnyPoint(seed: UInt64) throws {
-        var random = LogTestRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let directory = try LogTestDirectory("powercut")
         defer { directory.remove() }
         let disk = PowerCutDisk()

@@ -1,3 +1,4 @@
+import BrookModel
 import Testing
 
 @testable import BrookStorage
@@ -161,7 +162,7 @@ import Testing
     /// Random logs: deletions are always a prefix, never an empty active segment, never past the
     /// high watermark, and a roll is asked for exactly when the active segment is deleted.
     @Test func invariantsHoldOnRandomLogs() {
-        var rng = CheckpointSeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<1_000 {
             var segments: [SegmentSummary] = []
             var base = Int64.random(in: 0...100, using: &rng)

@@ -1,3 +1,4 @@
+import BrookModel
 import NIOCore
 
 /// Record values for the producer benchmark: pseudo-random upper-case letters, as
@@ -12,7 +13,7 @@ struct PayloadPool {
 
     init(recordSize: Int, seed: UInt64 = 0x5EED_B00C) {
         self.recordSize = recordSize
-        var generator = SplitMix64(state: seed)
+        var generator = SplitMix64(seed: seed)
         var letters = ByteBuffer()
         letters.reserveCapacity(recordSize + Self.spread)
         for _ in 0..<(recordSize + Self.spread) {
@@ -27,15 +28,3 @@ struct PayloadPool {
     }
 }
 
-/// Sebastiano Vigna's SplitMix64: a tiny, seedable generator.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import BrookModel
 import BrookCodegenCore
 import BrookProtocol
 import NIOCore
