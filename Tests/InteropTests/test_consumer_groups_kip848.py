@@ -34,6 +34,17 @@ def kip848_consumer(broker, group: str, **extra):
     return Consumer(settings)
 
 
+def sole_owner(broker, admin, group: str, topic: str) -> tuple:
+    """A member of `group` subscribed to `topic` alone, once it owns the topic's one partition
+    and is the group's only member; returns it (tracked) and its member id."""
+    first = Tracked(kip848_consumer(broker, group), [topic])
+    poll_until([first], lambda: first.topic_partitions() == [(topic, 0)], message=f"the first member to own {topic}")
+    first_id = first.consumer.memberid()
+    wait_until(lambda: assignments(admin, group) == {first_id: [(topic, 0)]}, timeout=TIMEOUT,
+               message="the first member to be alone with its partition")
+    return first, first_id
+
+
 def values(consumers: list[Tracked]) -> list[bytes]:
     return sorted(v for c in consumers for _, _, v in c.records)
 
@@ -241,11 +252,7 @@ def grant_then_take_back(broker, admin, group: str, mine: str, shared: str, next
     yet applied `mine`; another member joins for `shared` before `stays` acknowledges `mine`, so
     `shared` is taken back in the heartbeat that acknowledges, and `stays` never took it.
     `next_member()` starts that other member and returns its member id, or None if unknown."""
-    first = Tracked(kip848_consumer(broker, group), [shared])
-    poll_until([first], lambda: first.topic_partitions() == [(shared, 0)], message=f"the first member to own {shared}")
-    first_id = first.consumer.memberid()
-    wait_until(lambda: assignments(admin, group) == {first_id: [(shared, 0)]}, timeout=TIMEOUT,
-               message="the first member to be alone with its partition")
+    first, first_id = sole_owner(broker, admin, group, shared)
 
     stays = Tracked(kip848_consumer(broker, group), [mine, shared])
     # Not polled: the client cannot apply `mine` yet, and keeps any further assignment for later.
@@ -324,11 +331,7 @@ def test_a_topic_that_leaves_and_reenters_the_subscription_is_assigned_again(bro
     for topic in (mine, shared):
         create_topic(broker, topic, partitions=1)
     admin = admin_client(broker)
-    first = Tracked(kip848_consumer(broker, group), [shared])
-    poll_until([first], lambda: first.topic_partitions() == [(shared, 0)], message=f"the first member to own {shared}")
-    first_id = first.consumer.memberid()
-    wait_until(lambda: assignments(admin, group) == {first_id: [(shared, 0)]}, timeout=TIMEOUT,
-               message="the first member to be alone with its partition")
+    first, first_id = sole_owner(broker, admin, group, shared)
 
     member = Tracked(kip848_consumer(broker, group), [mine, shared])
     member_id = member.consumer.memberid()
