@@ -9,11 +9,15 @@ import Testing
 /// when the listener closes must be dropped cleanly, not trap (apple/swift-nio#2813).
 @Suite(.serialized) struct ServerShutdownTests {
     /// Opens and closes TCP connections to `port` as fast as it can until `stop` is set,
-    /// counting those that connected.
+    /// counting those that connected. Each connect gives up after 100 ms.
     static func hammer(port: Int, stop: borrowing Atomic<Bool>, opened: borrowing Atomic<Int>) {
         while !stop.load(ordering: .relaxed) {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { continue }
+            // A connect whose SYN met a full accept queue waits for the kernel's retransmits
+            // (1, 2, 4, 8 s...): bound it, so the thread sees `stop` soon after it is set.
+            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
