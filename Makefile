@@ -6,7 +6,7 @@ GENERATED := Sources/BrookProtocol/Generated
 APT_PACKAGES := zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev kcat
 PY_REQUIREMENTS := Tests/InteropTests/requirements.txt
 
-.PHONY: run test deps build generate check-generated bench fmt clean fuzz fuzz-build fuzz-seeds
+.PHONY: run test deps build generate check-generated bench fmt clean fuzz fuzz-build fuzz-seeds chaos
 
 ## Build and start a broker with zero configuration (127.0.0.1:9092, ./brook-data).
 run: deps-apt
@@ -38,6 +38,14 @@ deps-pip:
 
 build: deps-apt
 	$(SWIFT) build
+
+## The deterministic simulations over many more seeds than `make test` runs (CHAOS_SEEDS each):
+## the Raft quorum and KIP-848 groups. A failure prints the seed that replays it.
+CHAOS_SEEDS ?= 5000
+chaos:
+	$(SWIFT) build --build-tests
+	BROOK_SIMULATION_SEEDS=$(CHAOS_SEEDS) $(SWIFT) test --skip-build --disable-xctest \
+	  --filter 'RaftSimulationTests|ConsumerGroupSimulationTests'
 
 ## Regenerate the Kafka protocol messages from Apache Kafka's JSON definitions.
 generate:

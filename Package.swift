@@ -65,6 +65,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Raft quorum
+        .target(
+            name: "BrookRaft",
+            dependencies: ["BrookModel", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Coordinators
         .target(
             name: "BrookCoordinator",
@@ -158,6 +165,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrookRaftTests",
+            dependencies: ["BrookRaft", "BrookModel", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

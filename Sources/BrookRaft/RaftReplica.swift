@@ -1,0 +1,234 @@
+import BrookModel
+import NIOCore
+
+/// One replica of a KRaft quorum as a state machine: no I/O, no clock, no threads.
+///
+/// The driver feeds it messages (`receive`), the passing of time (`tick`), proposals (`propose`)
+/// and flushes of its log (`flushLog`); each call returns the actions to carry out, in order.
+/// Time is milliseconds on any monotonic clock. Voters elect a leader (with KIP-996 pre-vote),
+/// followers and observers pull the log from it with Fetch, and the leader commits an offset
+/// (moves the high watermark) once a majority of voters have it on stable storage.
+public struct RaftReplica<Log: RaftLog> {
+    public let id: BrokerID
+    public let voters: Set<BrokerID>
+    public let configuration: RaftConfiguration
+    public internal(set) var log: Log
+    public internal(set) var quorum: QuorumState
+    public internal(set) var role: RaftRole
+    /// Entries below this offset are committed: a majority of voters hold them durably.
+    public internal(set) var highWatermark = Offset(0)
+
+    var random: SplitMix64
+    /// When the role's timer fires: the election timeout of a replica without a leader, the
+    /// fetch timeout of a follower.
+    var deadline: Int64
+    /// When this replica last heard from its leader: a fetch answered, or BeginQuorumEpoch.
+    var lastLeaderContact: Int64 = .min
+    var pendingFetch: PendingFetch?
+    var nextFetchAt: Int64?
+    var nextCorrelation: UInt64 = 1
+    /// The voter an observer without a leader asks next.
+    var bootstrapCursor = 0
+    var outbox: [RaftAction] = []
+
+    struct PendingFetch {
+        var target: BrokerID
+        var correlation: UInt64
+        var fetchOffset: Offset
+        var sentAt: Int64
+    }
+
+    /// A replica starting from what it persisted (`QuorumState.initial` the first time).
+    ///
+    /// - Parameter seed: drives the random part of election timeouts, so that a simulation
+    ///   replays exactly.
+    public init(
+        id: BrokerID, voters: Set<BrokerID>, log: Log, state: QuorumState,
+        configuration: RaftConfiguration = RaftConfiguration(), seed: UInt64, now: Int64
+    ) {
+        self.id = id
+        self.voters = voters
+        self.configuration = configuration
+        self.log = log
+        self.quorum = state
+        self.random = SplitMix64(seed: seed)
+        // Answers to a previous run's fetches must not match this run's.
+        self.nextCorrelation = random.next()
+        self.deadline = now
+        // A leader that restarts has resigned: it may have lost its log's unflushed tail.
+        if state.leader == id {
+            role = .resigned
+        } else if let leader = state.leader {
+            role = .follower(leader: leader)
+        } else {
+            role = .unattached
+        }
+        if case .follower = role {
+            deadline = now + configuration.fetchTimeout
+        } else {
+            deadline = now + randomElectionTimeout()
+        }
+    }
+
+    public var isVoter: Bool { voters.contains(id) }
+    var majority: Int { voters.count / 2 + 1 }
+    public var isLeader: Bool { if case .leader = role { true } else { false } }
+
+    /// The leader this replica knows in its epoch, if it follows or is it.
+    public var knownLeader: BrokerID? {
+        switch role {
+        case .leader: id
+        case .follower(let leader): leader
+        default: nil
+        }
+    }
+
+    /// Starts the replica: a sole voter elects itself, a follower starts fetching.
+    public mutating func start(now: Int64) -> [RaftAction] {
+        if isVoter, voters.count == 1, !isLeader {
+            startElection(now: now)
+        } else if case .follower(let leader) = role {
+            sendFetch(to: leader, now: now)
+        }
+        return drainOutbox()
+    }
+
+    /// Appends `payloads` as entries of the leader's epoch. Returns the offset of the first, or
+    /// nil when this replica is not the leader.
+    public mutating func propose(_ payloads: [ByteBuffer]) -> Offset? {
+        guard isLeader else { return nil }
+        let first = log.endOffset
+        log.append(payloads.map { RaftEntry(epoch: quorum.epoch, payload: $0) })
+        return first
+    }
+
+    /// Makes the log durable; a leader may then commit further.
+    public mutating func flushLog(now: Int64) -> [RaftAction] {
+        log.flush()
+        if case .leader(var progress) = role {
+            advanceHighWatermark(&progress)
+            role = .leader(progress)
+        }
+        return drainOutbox()
+    }
+
+    /// Fires whatever timer is due.
+    public mutating func tick(now: Int64) -> [RaftAction] {
+        switch role {
+        case .leader(var progress):
+            tickLeader(&progress, now: now)
+        case .follower(let leader):
+            if now >= deadline {
+                loseLeader(now: now)
+            } else if fetchIsDue(now: now) {
+                sendFetch(to: leader, now: now)
+            }
+        case .unattached:
+            if isVoter {
+                if now >= deadline { startElection(now: now) }
+            } else if fetchIsDue(now: now) {
+                sendFetch(to: nextBootstrapVoter(), now: now)
+            }
+        case .prospective:
+            if now >= deadline { endPreVote(now: now) }
+        case .candidate, .resigned:
+            if now >= deadline { startElection(now: now) }
+        }
+        return drainOutbox()
+    }
+
+    /// Handles one message from `sender`.
+    public mutating func receive(_ message: RaftMessage, from sender: BrokerID, now: Int64) -> [RaftAction] {
+        switch message {
+        case .vote(let vote):
+            handleVote(vote, from: sender, now: now)
+        case .voteResult(let result):
+            handleVoteResult(result, from: sender, now: now)
+        case .beginEpoch(let begin):
+            handleBeginEpoch(begin, from: sender, now: now)
+        case .beginEpochResult(let result):
+            if result.epoch > quorum.epoch {
+                observeEpoch(result.epoch, leader: result.leader, now: now)
+            } else if result.epoch == quorum.epoch, case .leader(var progress) = role {
+                progress.acknowledged.insert(sender)
+                role = .leader(progress)
+            }
+        case .endEpoch(let end):
+            handleEndEpoch(end, now: now)
+        case .fetch(let fetch):
+            handleFetch(fetch, from: sender, now: now)
+        case .fetchResult(let result):
+            handleFetchResult(result, from: sender, now: now)
+        }
+        return drainOutbox()
+    }
+
+    // MARK: Shared steps
+
+    mutating func drainOutbox() -> [RaftAction] {
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
+    mutating func send(_ message: RaftMessage, to replica: BrokerID) {
+        outbox.append(.send(to: replica, message))
+    }
+
+    /// Records a new quorum state; the driver persists it before the sends that follow.
+    mutating func persist(_ state: QuorumState) {
+        guard state != quorum else { return }
+        quorum = state
+        outbox.append(.persist(state))
+    }
+
+    mutating func randomElectionTimeout() -> Int64 {
+        configuration.electionTimeout + Int64(random.next() % UInt64(max(1, configuration.electionTimeout)))
+    }
+
+    /// Moves to a higher epoch seen in a message: following `leader` when it names one.
+    mutating func observeEpoch(_ epoch: LeaderEpoch, leader: BrokerID?, now: Int64) {
+        guard epoch > quorum.epoch else { return }
+        persist(QuorumState(epoch: epoch, leader: leader))
+        if let leader, leader != id {
+            becomeFollower(of: leader, now: now)
+        } else {
+            becomeUnattached(now: now)
+        }
+    }
+
+    mutating func becomeUnattached(now: Int64) {
+        role = .unattached
+        pendingFetch = nil
+        nextFetchAt = nil
+        deadline = now + randomElectionTimeout()
+    }
+
+    mutating func becomeFollower(of leader: BrokerID, now: Int64) {
+        if quorum.leader != leader {
+            persist(QuorumState(epoch: quorum.epoch, leader: leader, votedFor: quorum.votedFor))
+        }
+        role = .follower(leader: leader)
+        deadline = now + configuration.fetchTimeout
+        pendingFetch = nil
+        sendFetch(to: leader, now: now)
+    }
+
+    /// A follower that stopped hearing from its leader: a voter stands for election, an observer
+    /// looks for the leader again.
+    mutating func loseLeader(now: Int64) {
+        if isVoter {
+            startElection(now: now)
+        } else {
+            role = .unattached
+            pendingFetch = nil
+            deadline = now + configuration.fetchTimeout
+            sendFetch(to: nextBootstrapVoter(), now: now)
+        }
+    }
+
+    mutating func nextBootstrapVoter() -> BrokerID {
+        let sorted = voters.sorted()
+        defer { bootstrapCursor = (bootstrapCursor + 1) % max(1, sorted.count) }
+        return sorted[bootstrapCursor % sorted.count]
+    }
+}

@@ -1,0 +1,334 @@
+import BrookModel
+import BrookRaft
+import NIOCore
+
+/// A seeded quorum of `RaftReplica`s on a simulated network, clock and disk.
+///
+/// Each step moves the clock 5 ms and may crash a replica (keeping or losing its log's
+/// unflushed tail), restart one, pause one (SIGSTOP: its messages wait), cut the network in two
+/// or heal it; messages are delayed at random (so they reorder), lost and duplicated. After
+/// every step it checks Raft's safety properties and records any breach in `failures`. Every
+/// choice comes from the seed, so a failing seed replays exactly.
+struct RaftSimulation {
+    struct Node {
+        var replica: RaftReplica<InMemoryRaftLog>?
+        var disk: InMemoryRaftLog
+        var persisted = QuorumState.initial
+        /// Committed data entries applied so far, in order.
+        var applied = 0
+        var restartAt: Int64?
+        var pausedUntil: Int64?
+    }
+
+    struct Envelope {
+        var deliverAt: Int64
+        var sequence: UInt64
+        var from: BrokerID
+        var to: BrokerID
+        var message: RaftMessage
+    }
+
+    struct Faults {
+        var crash = 0.004
+        var powerCut = 0.5
+        var pause = 0.003
+        var partition = 0.003
+        var heal = 0.01
+        var loss = 0.02
+        var duplicate = 0.02
+        var maxDelay: Int64 = 30
+        /// A broken disk, to show the checks catch what they claim to: a crash loses flushed
+        /// entries too.
+        var diskLosesFlushedEntries = false
+    }
+
+    let seed: UInt64
+    let voters: [BrokerID]
+    let observers: [BrokerID]
+    var configuration = RaftConfiguration()
+    var faults = Faults()
+    var random: SplitMix64
+    var now: Int64 = 0
+    var nodes: [BrokerID: Node] = [:]
+    var inFlight: [Envelope] = []
+    var sequence: UInt64 = 0
+    /// The side of the cut each node is on; nodes on different sides cannot talk.
+    var side: [BrokerID: Int] = [:]
+    var leaders: [LeaderEpoch: BrokerID] = [:]
+    /// The longest committed prefix any replica has applied.
+    var committed: [RaftEntry] = []
+    var proposed = 0
+    var failures: [String] = []
+    var trace: [String] = []
+
+    init(seed: UInt64, voterCount: Int = 3, observerCount: Int = 1, preVote: Bool = true) {
+        self.seed = seed
+        random = SplitMix64(seed: seed)
+        voters = (1...voterCount).map { BrokerID(Int32($0)) }
+        observers = (0..<observerCount).map { BrokerID(Int32(100 + $0)) }
+        configuration.electionTimeout = 200
+        configuration.fetchTimeout = 400
+        configuration.requestTimeout = 150
+        configuration.electionBackoffMax = 200
+        configuration.idleFetchBackoff = 20
+        configuration.maxFetchEntries = 16
+        configuration.preVote = preVote
+        for id in voters + observers {
+            nodes[id] = Node(disk: InMemoryRaftLog())
+            start(id)
+        }
+    }
+
+    var allNodes: [BrokerID] { voters + observers }
+
+    // MARK: Running
+
+    mutating func run(steps: Int) {
+        for _ in 0..<steps {
+            injectFaults()
+            step()
+        }
+    }
+
+    /// Heals every fault, then runs until a leader commits a new entry that every replica
+    /// applies; records a failure if that does not happen within `limit` ms.
+    mutating func settle(limit: Int64 = 20_000) {
+        faults.crash = 0
+        faults.pause = 0
+        faults.partition = 0
+        faults.heal = 0
+        faults.loss = 0
+        faults.duplicate = 0
+        side = [:]
+        for id in allNodes {
+            if nodes[id]!.replica == nil { start(id) }
+            nodes[id]!.pausedUntil = nil
+        }
+        let deadline = now + limit
+        let marker = ByteBuffer(string: "settle-\(seed)")
+        // Proposed once to each new leader: a leader that loses its epoch may lose it too.
+        var proposedIn: LeaderEpoch?
+        while now < deadline {
+            step(proposing: false)
+            if let leader = currentLeader(), nodes[leader]!.replica!.quorum.epoch != proposedIn {
+                proposedIn = nodes[leader]!.replica!.quorum.epoch
+                _ = nodes[leader]!.replica!.propose([marker])
+            }
+            if allNodes.allSatisfy({ applied(by: $0).contains { $0.payload == marker } }) {
+                return
+            }
+        }
+        fail("no entry committed and applied everywhere within \(limit) ms of healing: \(states)")
+    }
+
+    mutating func step(proposing: Bool = true) {
+        now += 5
+        for id in allNodes where nodes[id]!.replica == nil && (nodes[id]!.restartAt ?? .max) <= now {
+            start(id)
+        }
+        for id in allNodes where (nodes[id]!.pausedUntil ?? .max) <= now {
+            nodes[id]!.pausedUntil = nil
+            note("\(id) resumes")
+        }
+        deliverDueMessages()
+        for id in allNodes where isRunning(id) {
+            perform(nodes[id]!.replica!.tick(now: now), by: id)
+            if random.chance(0.5) { perform(nodes[id]!.replica!.flushLog(now: now), by: id) }
+        }
+        if proposing, random.chance(0.3) {
+            for id in allNodes where isRunning(id) && nodes[id]!.replica!.isLeader {
+                let count = 1 + Int(random.next() % 3)
+                let payloads = (0..<count).map { _ -> ByteBuffer in
+                    proposed += 1
+                    return ByteBuffer(string: "\(seed)-\(proposed)")
+                }
+                _ = nodes[id]!.replica!.propose(payloads)
+            }
+        }
+        check()
+    }
+
+    func isRunning(_ id: BrokerID) -> Bool {
+        nodes[id]!.replica != nil && nodes[id]!.pausedUntil == nil
+    }
+
+    func currentLeader() -> BrokerID? {
+        let running = allNodes.filter { isRunning($0) && nodes[$0]!.replica!.isLeader }
+        return running.max { nodes[$0]!.replica!.quorum.epoch < nodes[$1]!.replica!.quorum.epoch }
+    }
+
+    // MARK: Faults
+
+    mutating func injectFaults() {
+        let candidates = allNodes.filter { nodes[$0]!.replica != nil }
+        if random.chance(faults.crash), let victim = random.pick(candidates) {
+            crash(victim, losingUnflushedTail: random.chance(faults.powerCut))
+        }
+        if random.chance(faults.pause), let victim = random.pick(candidates.filter(isRunning)) {
+            nodes[victim]!.pausedUntil = now + 100 + Int64(random.next() % 1500)
+            note("\(victim) paused")
+        }
+        if random.chance(faults.partition) {
+            side = Dictionary(uniqueKeysWithValues: allNodes.map { ($0, Int(random.next() % 2)) })
+            note("partition \(allNodes.map { "\($0):\(side[$0]!)" }.joined(separator: " "))")
+        } else if !side.isEmpty, random.chance(faults.heal) {
+            side = [:]
+            note("network healed")
+        }
+    }
+
+    mutating func crash(_ id: BrokerID, losingUnflushedTail: Bool) {
+        guard var log = nodes[id]!.replica?.log else { return }
+        if losingUnflushedTail { log.loseUnflushedTail() }
+        if faults.diskLosesFlushedEntries {
+            log.truncate(to: Offset(max(0, log.endOffset.rawValue - Int64(random.next() % 20))))
+        }
+        nodes[id]!.disk = log
+        nodes[id]!.replica = nil
+        nodes[id]!.pausedUntil = nil
+        nodes[id]!.restartAt = now + 50 + Int64(random.next() % 2000)
+        note("\(id) crashes\(losingUnflushedTail ? ", losing its unflushed tail" : "") with log end \(log.endOffset)")
+    }
+
+    mutating func start(_ id: BrokerID) {
+        var node = nodes[id]!
+        node.replica = RaftReplica(
+            id: id, voters: Set(voters), log: node.disk, state: node.persisted,
+            configuration: configuration, seed: random.next(), now: now
+        )
+        node.applied = 0
+        node.restartAt = nil
+        nodes[id] = node
+        note("\(id) starts: \(node.persisted), log end \(node.disk.endOffset)")
+        perform(nodes[id]!.replica!.start(now: now), by: id)
+    }
+
+    // MARK: Network
+
+    mutating func perform(_ actions: [RaftAction], by id: BrokerID) {
+        for action in actions {
+            switch action {
+            case .persist(let state):
+                nodes[id]!.persisted = state
+            case .send(let to, let message):
+                if random.chance(faults.loss) { continue }
+                let copies = random.chance(faults.duplicate) ? 2 : 1
+                for _ in 0..<copies {
+                    sequence += 1
+                    let delay = 1 + Int64(random.next() % UInt64(faults.maxDelay))
+                    inFlight.append(Envelope(deliverAt: now + delay, sequence: sequence, from: id, to: to, message: message))
+                }
+            }
+        }
+    }
+
+    mutating func deliverDueMessages() {
+        inFlight.sort { ($0.deliverAt, $0.sequence) < ($1.deliverAt, $1.sequence) }
+        var waiting: [Envelope] = []
+        var due: [Envelope] = []
+        for envelope in inFlight {
+            if envelope.deliverAt <= now { due.append(envelope) } else { waiting.append(envelope) }
+        }
+        inFlight = waiting
+        for var envelope in due {
+            let (from, to) = (envelope.from, envelope.to)
+            // A message across the cut, or to a stopped process, is lost with its connection.
+            guard side[from] == side[to], nodes[to]!.replica != nil else { continue }
+            if let resume = nodes[to]!.pausedUntil {
+                envelope.deliverAt = resume
+                inFlight.append(envelope)
+                continue
+            }
+            perform(nodes[to]!.replica!.receive(envelope.message, from: from, now: now), by: to)
+        }
+    }
+
+    // MARK: Invariants
+
+    func applied(by id: BrokerID) -> [RaftEntry] {
+        guard let replica = nodes[id]!.replica else { return [] }
+        return replica.log.entries(from: Offset(0), limit: Int(replica.highWatermark.rawValue))
+    }
+
+    mutating func check() {
+        for id in allNodes {
+            guard let replica = nodes[id]!.replica else { continue }
+            if replica.isLeader {
+                let epoch = replica.quorum.epoch
+                if let other = leaders[epoch], other != id {
+                    fail("two leaders in epoch \(epoch): \(other) and \(id)")
+                } else if leaders[epoch] == nil {
+                    leaders[epoch] = id
+                    note("\(id) leads epoch \(epoch) from log end \(replica.log.endOffset)")
+                    // Leader completeness: a new leader holds every committed entry.
+                    let held = replica.log.entries(from: Offset(0), limit: committed.count)
+                    if held != committed {
+                        fail("leader \(id) of epoch \(epoch) lacks committed entries: holds \(held.count) of \(committed.count) or differs")
+                    }
+                }
+                if !voters.contains(id) { fail("observer \(id) became leader") }
+            }
+            let highWatermark = Int(replica.highWatermark.rawValue)
+            if replica.log.endOffset.rawValue < Int64(highWatermark) {
+                fail("\(id) truncated below its high watermark: log end \(replica.log.endOffset), high watermark \(highWatermark)")
+                continue
+            }
+            // Apply newly committed entries: each must be the committed entry at its offset.
+            var node = nodes[id]!
+            if highWatermark > node.applied {
+                let entries = replica.log.entries(from: Offset(Int64(node.applied)), limit: highWatermark - node.applied)
+                for (index, entry) in zip(node.applied..., entries) {
+                    if index < committed.count {
+                        if committed[index] != entry {
+                            fail("\(id) applies a different entry at committed offset \(index)")
+                            break
+                        }
+                    } else {
+                        committed.append(entry)
+                    }
+                }
+                node.applied = highWatermark
+                nodes[id] = node
+            }
+        }
+    }
+
+    // MARK: Reporting
+
+    mutating func fail(_ message: String) {
+        guard failures.count < 5 else { return }
+        failures.append("t=\(now) \(message)")
+    }
+
+    mutating func note(_ event: String) {
+        trace.append("t=\(now) \(event)")
+        if trace.count > 80 { trace.removeFirst(trace.count - 80) }
+    }
+
+    /// Each replica's role, quorum state, log end (with its last epoch) and high watermark.
+    var states: String {
+        allNodes.map { id in
+            guard let replica = nodes[id]!.replica else { return "\(id) down" }
+            return "\(id) \(replica.role.name) \(replica.quorum) end \(replica.log.endOffset)@\(replica.log.lastEpoch) hw \(replica.highWatermark)"
+        }.joined(separator: "; ")
+    }
+
+    var report: String {
+        """
+        seed \(seed): \(failures.joined(separator: "; "))
+        replay: BROOK_SIMULATION_SEED=\(seed) swift test --filter RaftSimulationTests
+        last events:
+        \(trace.joined(separator: "\n"))
+        """
+    }
+}
+
+extension SplitMix64 {
+    mutating func chance(_ probability: Double) -> Bool {
+        probability > 0 && Double(next() % 1_000_000) < probability * 1_000_000
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T? {
+        items.isEmpty ? nil : items[Int(next() % UInt64(items.count))]
+    }
+}
