@@ -58,6 +58,7 @@ struct RaftSimulation {
     /// The longest committed prefix any replica has applied.
     var committed: [RaftEntry] = []
     var proposed = 0
+    var checkStep = 0
     var failures: [String] = []
     var trace: [String] = []
 
@@ -251,6 +252,8 @@ struct RaftSimulation {
     }
 
     mutating func check() {
+        checkStep += 1
+        if checkStep % 50 == 0 { checkLogMatching() }
         for id in allNodes {
             guard let replica = nodes[id]!.replica else { continue }
             if replica.isLeader {
@@ -289,6 +292,20 @@ struct RaftSimulation {
                 }
                 node.applied = highWatermark
                 nodes[id] = node
+            }
+        }
+    }
+
+    /// Raft's log matching: where two logs hold an entry of the same epoch at one offset, they
+    /// hold the same entries up to it.
+    mutating func checkLogMatching() {
+        let logs = allNodes.compactMap { id in nodes[id]!.replica.map { (id, $0.log.storedEntries) } }
+        for (index, (first, a)) in logs.enumerated() {
+            for (second, b) in logs[(index + 1)...] {
+                guard let last = (0..<min(a.count, b.count)).last(where: { a[$0].epoch == b[$0].epoch }) else { continue }
+                if a[...last] != b[...last] {
+                    fail("logs of \(first) and \(second) agree on the epoch at offset \(last) but differ before it")
+                }
             }
         }
     }
