@@ -65,7 +65,7 @@ extension RaftReplica {
             advanceHighWatermark(&progress)
             role = .leader(progress)
         }
-        let entries = log.entries(from: fetch.fetchOffset, limit: configuration.maxFetchEntries)
+        let entries = log.entries(from: fetch.fetchOffset, below: log.endOffset, limit: configuration.maxFetchEntries)
         send(reply(.entries(entries), highWatermark), to: sender)
     }
 

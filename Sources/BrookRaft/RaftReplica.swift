@@ -93,12 +93,17 @@ public struct RaftReplica<Log: RaftLog> {
         return drainOutbox()
     }
 
-    /// Appends `payloads` as entries of the leader's epoch. Returns the offset of the first, or
-    /// nil when this replica is not the leader.
+    /// Appends `payloads` as entries of the leader's epoch, each taking one offset. Returns the
+    /// offset of the first, or nil when this replica is not the leader.
     public mutating func propose(_ payloads: [ByteBuffer]) -> Offset? {
+        propose(payloads.map { (payload: $0, recordCount: 1) })
+    }
+
+    /// Appends entries of `recordCount` offsets each (record batches) in the leader's epoch.
+    public mutating func propose(_ entries: [(payload: ByteBuffer, recordCount: Int)]) -> Offset? {
         guard isLeader else { return nil }
         let first = log.endOffset
-        log.append(payloads.map { RaftEntry(epoch: quorum.epoch, payload: $0) })
+        log.append(entries.map { RaftEntry(epoch: quorum.epoch, payload: $0.payload, recordCount: $0.recordCount) })
         return first
     }
 

@@ -14,8 +14,9 @@ struct RaftSimulation {
         var replica: RaftReplica<InMemoryRaftLog>?
         var disk: InMemoryRaftLog
         var persisted = QuorumState.initial
-        /// Committed data entries applied so far, in order.
+        /// How many committed entries it has applied, and the offset after them.
         var applied = 0
+        var appliedOffset = Offset(0)
         var restartAt: Int64?
         var pausedUntil: Int64?
     }
@@ -139,11 +140,11 @@ struct RaftSimulation {
         if proposing, random.chance(0.3) {
             for id in allNodes where isRunning(id) && nodes[id]!.replica!.isLeader {
                 let count = 1 + Int(random.next() % 3)
-                let payloads = (0..<count).map { _ -> ByteBuffer in
+                let batches = (0..<count).map { _ -> (payload: ByteBuffer, recordCount: Int) in
                     proposed += 1
-                    return ByteBuffer(string: "\(seed)-\(proposed)")
+                    return (ByteBuffer(string: "\(seed)-\(proposed)"), 1 + Int(random.next() % 4))
                 }
-                _ = nodes[id]!.replica!.propose(payloads)
+                _ = nodes[id]!.replica!.propose(batches)
             }
         }
         check()
@@ -198,6 +199,7 @@ struct RaftSimulation {
             configuration: configuration, seed: random.next(), now: now
         )
         node.applied = 0
+        node.appliedOffset = Offset(0)
         node.restartAt = nil
         nodes[id] = node
         note("\(id) starts: \(node.persisted), log end \(node.disk.endOffset)")
@@ -248,7 +250,7 @@ struct RaftSimulation {
 
     func applied(by id: BrokerID) -> [RaftEntry] {
         guard let replica = nodes[id]!.replica else { return [] }
-        return replica.log.entries(from: Offset(0), limit: Int(replica.highWatermark.rawValue))
+        return replica.log.entries(from: Offset(0), below: replica.highWatermark, limit: .max)
     }
 
     mutating func check() {
@@ -264,33 +266,33 @@ struct RaftSimulation {
                     leaders[epoch] = id
                     note("\(id) leads epoch \(epoch) from log end \(replica.log.endOffset)")
                     // Leader completeness: a new leader holds every committed entry.
-                    let held = replica.log.entries(from: Offset(0), limit: committed.count)
+                    let held = Array(replica.log.storedEntries.prefix(committed.count))
                     if held != committed {
                         fail("leader \(id) of epoch \(epoch) lacks committed entries: holds \(held.count) of \(committed.count) or differs")
                     }
                 }
                 if !voters.contains(id) { fail("observer \(id) became leader") }
             }
-            let highWatermark = Int(replica.highWatermark.rawValue)
-            if replica.log.endOffset.rawValue < Int64(highWatermark) {
+            let highWatermark = replica.highWatermark
+            if replica.log.endOffset < highWatermark {
                 fail("\(id) truncated below its high watermark: log end \(replica.log.endOffset), high watermark \(highWatermark)")
                 continue
             }
-            // Apply newly committed entries: each must be the committed entry at its offset.
+            // Apply newly committed entries: each must be the committed entry at its position.
             var node = nodes[id]!
-            if highWatermark > node.applied {
-                let entries = replica.log.entries(from: Offset(Int64(node.applied)), limit: highWatermark - node.applied)
-                for (index, entry) in zip(node.applied..., entries) {
-                    if index < committed.count {
-                        if committed[index] != entry {
-                            fail("\(id) applies a different entry at committed offset \(index)")
+            if highWatermark > node.appliedOffset {
+                for entry in replica.log.entries(from: node.appliedOffset, below: highWatermark, limit: .max) {
+                    if node.applied < committed.count {
+                        if committed[node.applied] != entry {
+                            fail("\(id) applies a different entry at committed offset \(node.appliedOffset)")
                             break
                         }
                     } else {
                         committed.append(entry)
                     }
+                    node.applied += 1
+                    node.appliedOffset = Offset(node.appliedOffset.rawValue + Int64(entry.recordCount))
                 }
-                node.applied = highWatermark
                 nodes[id] = node
             }
         }
