@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "BrookBroker",
             dependencies: [
-                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator",
+                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator", "BrookRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "BrookBrokerTests",
             dependencies: [
-                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel",
+                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel", "BrookRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
