@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "BrookBroker",
             dependencies: [
-                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator", "BrookRaft",
+                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator", "BrookRaft", "BrookClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),

@@ -21,6 +21,8 @@ public struct Broker: Sendable {
     let transactions: TransactionCoordinatorService
     let directoryWatch: LogDirectoryFailureService
     let threads: BlockingThreadsService
+    /// The metadata quorum's service, when `controller.quorum.voters` names a quorum.
+    let quorum: QuorumService?
 
     /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the
     /// coordinators stop first (parked group requests are answered), then the network stops,
@@ -28,7 +30,9 @@ public struct Broker: Sendable {
     /// directory watch throws when storage is lost; run the services with
     /// `failureTerminationBehavior: .gracefullyShutdownGroup` so that the rest then stops in
     /// that order.
-    public var services: [any Service] { [threads, storage, maintenance, server, groups, transactions, directoryWatch] }
+    public var services: [any Service] {
+        [threads, storage] + (quorum.map { [$0] } ?? []) + [maintenance, server, groups, transactions, directoryWatch]
+    }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
     public static func start(config: BrokerConfig, logger: Logger) async throws -> Broker {
@@ -70,10 +74,26 @@ public struct Broker: Sendable {
         let brokers = advertised.prefix(1).map {
             MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
         }
-        let metadata = try MetadataStore(
-            log: PartitionLogMetadataLog(log: metadataLog), clusterId: config.string("cluster.id") ?? "brook-cluster",
-            nodeId: nodeId, brokers: brokers
-        )
+        let clusterId = config.string("cluster.id") ?? "brook-cluster"
+        let metadata: MetadataStore
+        var quorum: QuorumDriver?
+        if let voters = try Self.quorumVoters(config) {
+            // The metadata quorum replicates __cluster_metadata-0; the image builds up as it commits.
+            let replicated = QuorumMetadataLog()
+            let driver = try QuorumDriver(
+                configuration: .init(localID: BrokerID(nodeId), voters: voters, clusterId: clusterId),
+                log: PartitionRaftLog(log: metadataLog, localID: BrokerID(nodeId), voters: Set(voters.map { $0.id })),
+                stateDirectory: metadataDirectory + "/" + "__cluster_metadata-0", logger: logger,
+                onCommitted: { replicated.deliver($0) }
+            )
+            metadata = MetadataStore(replicated: replicated, clusterId: clusterId, nodeId: nodeId, brokers: brokers)
+            replicated.connect(quorum: driver, store: metadata)
+            quorum = driver
+        } else {
+            metadata = try MetadataStore(
+                log: PartitionLogMetadataLog(log: metadataLog), clusterId: clusterId, nodeId: nodeId, brokers: brokers
+            )
+        }
         let configStore = BrokerConfigStore(config)
         let dynamic = try metadata.dynamicBrokerConfigs(broker: String(nodeId))
         for (key, value) in dynamic.sorted(by: { $0.key < $1.key }) {
@@ -87,6 +107,10 @@ public struct Broker: Sendable {
         let partitions = PartitionManager(logs: logs, config: configStore, logger: logger)
         try await partitions.load(image: metadata.image)
         partitions.followConfigChanges(of: metadata)
+        if let quorum {
+            partitions.openHostedPartitions(as: metadata.nodeId, following: metadata)
+            quorum.start()
+        }
 
         var creator = TopicCreator(
             metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
@@ -123,8 +147,14 @@ public struct Broker: Sendable {
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
-            maximumResponseBytes: max(1024, config.int("fetch.max.bytes"))
+            maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum
         ))
+        if let quorum {
+            router.register(VoteHandler(quorum: quorum))
+            router.register(BeginQuorumEpochHandler(quorum: quorum))
+            router.register(EndQuorumEpochHandler(quorum: quorum))
+            router.register(DescribeQuorumHandler(quorum: quorum))
+        }
         router.register(ListOffsetsHandler(partitions: partitions.table))
         router.register(WriteTxnMarkersHandler(
             partitions: partitions.table, groups: groups, highestCoordinatorEpoch: { transactions.highestCoordinatorEpoch }),
@@ -173,7 +203,8 @@ public struct Broker: Sendable {
         return Broker(
             config: configStore, metadata: metadata, server: server, boundListeners: bound.map(\.listener),
             storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService,
-            directoryWatch: directoryWatch, threads: BlockingThreadsService(pools: [coordinatorThreads, adminThreads])
+            directoryWatch: directoryWatch, threads: BlockingThreadsService(pools: [coordinatorThreads, adminThreads]),
+            quorum: quorum.map { QuorumService(quorum: $0) }
         )
     }
 

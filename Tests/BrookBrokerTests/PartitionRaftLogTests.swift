@@ -33,7 +33,7 @@ import Testing
 
     @Test func appendsReadsAndAnswersForEpochs() throws {
         let directory = try Directory()
-        var log = try directory.open()
+        let log = try directory.open()
         #expect(log.endOffset == Offset(0) && log.lastEpoch == .none && log.endOffset(forEpoch: LeaderEpoch(5)) == .unknown)
         log.append([
             RaftEntry(epoch: LeaderEpoch(1), payload: ByteBuffer(), isControl: true),
@@ -62,7 +62,7 @@ import Testing
 
         // A follower's copy, appended from these entries, is the same log.
         let followerDirectory = try Directory()
-        var follower = try followerDirectory.open()
+        let follower = try followerDirectory.open()
         follower.append(entries)
         #expect(follower.entries(from: Offset(0), below: Offset(6), limit: 10) == entries)
 
@@ -73,7 +73,7 @@ import Testing
     @Test func whatWasFlushedSurvivesARestart() throws {
         let directory = try Directory()
         do {
-            var log = try directory.open()
+            let log = try directory.open()
             log.append([RaftEntry(epoch: LeaderEpoch(2), payload: try Self.batch(["x"]))])
             #expect(log.durableEndOffset == Offset(0))
             log.flush()

@@ -1,4 +1,5 @@
 import BrookCoordinator
+import BrookModel
 import BrookProtocol
 
 /// DescribeTransactions (v0): the state, producer, timeout, start time and partitions of each

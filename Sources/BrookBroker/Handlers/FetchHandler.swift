@@ -15,6 +15,9 @@ struct FetchHandler: FramingRequestHandler {
     let metadata: MetadataStore
     let sessions: FetchSessionCache
     let maximumResponseBytes: Int
+    /// The metadata quorum, when this node is part of one: it answers fetches of
+    /// `__cluster_metadata-0` from other replicas.
+    var quorum: QuorumDriver? = nil
 
     /// One partition to read, with where the answer goes.
     private struct Target {
@@ -27,6 +30,9 @@ struct FetchHandler: FramingRequestHandler {
 
     func respond(to request: FetchRequest, context: RequestContext) async throws -> RoutedResponse {
         let version = context.apiVersion
+        if let quorum, RaftWire.isQuorumFetch(request) {
+            return try await quorumFetch(request, quorum: quorum, context: context)
+        }
         let image = metadata.image
         var unknownTopicIds: [FetchResponse.FetchableTopicResponse] = []
 

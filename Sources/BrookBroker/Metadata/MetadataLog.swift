@@ -26,3 +26,12 @@ public final class InMemoryMetadataLog: MetadataLog {
         records.withLock { $0 }
     }
 }
+
+/// The metadata log when the metadata quorum replicates it.
+protocol ReplicatedMetadataLog: Sendable {
+    /// Proposes the records of one change as one batch and returns once the quorum committed it
+    /// and this node applied it; blocks the calling thread meanwhile (admin and coordinator
+    /// threads call it, never the cooperative pool). Throws NOT_CONTROLLER when this node does
+    /// not lead the quorum, REQUEST_TIMED_OUT when no commit came in time.
+    func commit(_ records: [ByteBuffer]) throws(MetadataError)
+}

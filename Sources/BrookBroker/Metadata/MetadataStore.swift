@@ -26,6 +26,11 @@ public final class MetadataStore: Sendable {
     /// What readers see: the last stored image.
     private let published: Mutex<MetadataImage>
     private let log: any MetadataLog
+    /// Set when the metadata quorum replicates the log: changes are proposed to it, and the
+    /// image changes only as committed records arrive (`applyCommitted`).
+    let replicated: (any ReplicatedMetadataLog)?
+    /// Serialises replicated changes from validation until they are applied here.
+    let writer = Mutex(())
     public let nodeId: Int32
     /// Told about every committed change, after it took effect (to reconfigure logs).
     private let listeners = Mutex<[@Sendable ([MetadataRecord], MetadataImage) -> Void]>([])
@@ -41,7 +46,30 @@ public final class MetadataStore: Sendable {
         self.state = Mutex(image)
         self.published = Mutex(image)
         self.log = log
+        self.replicated = nil
         self.nodeId = nodeId
+    }
+
+    /// A store whose log the metadata quorum replicates. It starts empty; the records the quorum
+    /// commits, from the log's start, build the image (`applyCommitted`).
+    init(replicated: any ReplicatedMetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker]) {
+        let image = MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
+        self.state = Mutex(image)
+        self.published = Mutex(image)
+        self.log = InMemoryMetadataLog()
+        self.replicated = replicated
+        self.nodeId = nodeId
+    }
+
+    /// Applies records the quorum committed, in log order, and tells the listeners.
+    func applyCommitted(_ records: [MetadataRecord]) {
+        guard !records.isEmpty else { return }
+        let image = state.withLock { image in
+            for record in records { image.apply(record) }
+            publish(image)
+            return image
+        }
+        for listener in listeners.withLock({ $0 }) { listener(records, image) }
     }
 
     /// The current image.
@@ -132,6 +160,12 @@ public final class MetadataStore: Sendable {
         _ records: [MetadataRecord], validateOnly: Bool,
         precondition: (MetadataImage) throws(MetadataError) -> Void
     ) throws(MetadataError) -> MetadataImage {
+        if let replicated {
+            return try commitReplicated(replicated, validateOnly: validateOnly) { image throws(MetadataError) in
+                try precondition(image)
+                return records
+            }
+        }
         let result: Result<MetadataImage, MetadataError> = state.withLock { image in
             do {
                 try precondition(image)
@@ -157,6 +191,9 @@ public final class MetadataStore: Sendable {
 
     /// Writes one record computed from the current image under the lock, and applies it.
     private func commitAllocation(_ make: (MetadataImage) -> MetadataRecord) throws(MetadataError) -> MetadataImage {
+        if let replicated {
+            return try commitReplicated(replicated, validateOnly: false) { image throws(MetadataError) in [make(image)] }
+        }
         let result: Result<MetadataImage, MetadataError> = state.withLock { image in
             let record = make(image)
             do {
@@ -167,6 +204,30 @@ public final class MetadataStore: Sendable {
             image.apply(record)
             publish(image)
             return .success(image)
+        }
+        return try result.get()
+    }
+
+    /// A change through the quorum: validated against the image as applied here, proposed, and
+    /// returned once committed and applied. Changes wait for each other (`writer`), so each is
+    /// validated against every change before it.
+    private func commitReplicated(
+        _ replicated: any ReplicatedMetadataLog, validateOnly: Bool,
+        records make: (MetadataImage) throws(MetadataError) -> [MetadataRecord]
+    ) throws(MetadataError) -> MetadataImage {
+        let result: Result<MetadataImage, MetadataError> = writer.withLock { _ in
+            do {
+                let records = try make(state.withLock { $0 })
+                if validateOnly { return .success(state.withLock { $0 }) }
+                var encoded: [ByteBuffer] = []
+                for record in records { encoded.append(try record.encoded()) }
+                try replicated.commit(encoded)
+                return .success(state.withLock { $0 })
+            } catch let error as MetadataError {
+                return .failure(error)
+            } catch {
+                return .failure(MetadataError(.kafkaStorageError, "metadata record encoding failed: \(error)"))
+            }
         }
         return try result.get()
     }

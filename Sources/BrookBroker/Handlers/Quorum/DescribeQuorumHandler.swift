@@ -1,0 +1,42 @@
+import BrookModel
+import BrookProtocol
+import BrookRaft
+import BrookStorage
+
+/// DescribeQuorum (KIP-595): the metadata quorum's leader, epoch, high watermark and each
+/// voter's progress. Only the leader knows the progress: another node answers
+/// NOT_LEADER_OR_FOLLOWER, naming the leader it knows in the partition's LeaderId.
+struct DescribeQuorumHandler: RequestHandler {
+    let quorum: QuorumDriver
+    var versions: ClosedRange<Int16> { DescribeQuorumRequest.validVersions }
+
+    func handle(_ request: DescribeQuorumRequest, context: RequestContext) async throws -> DescribeQuorumResponse? {
+        guard request.topics.count == 1, request.topics[0].topicName == RaftWire.topicName,
+            request.topics[0].partitions.map(\.partitionIndex) == [0]
+        else {
+            return DescribeQuorumResponse(errorCode: ErrorCode.invalidRequest.rawValue, errorMessage: "DescribeQuorum serves \(RaftWire.topicName)-0 only")
+        }
+        let status = quorum.status
+        var partition = DescribeQuorumResponse.PartitionData(
+            partitionIndex: 0, leaderId: status.leader?.rawValue ?? -1, leaderEpoch: status.epoch.rawValue,
+            highWatermark: status.highWatermark.rawValue
+        )
+        if status.role != "leader" {
+            partition.errorCode = ErrorCode.notLeaderOrFollower.rawValue
+            partition.errorMessage = "node \(quorum.configuration.localID) is not the quorum's leader"
+        } else {
+            let now = QuorumDriver.now()
+            let wallNow = SystemLogClock().nowMilliseconds()
+            partition.currentVoters = status.voters.map { voter in
+                // Fetch times are on the monotonic clock; DescribeQuorum reports wall-clock times.
+                let lastFetch = voter.lastFetchMilliseconds.map { wallNow - (now - $0) } ?? wallNow
+                return DescribeQuorumResponse.ReplicaState(
+                    replicaId: voter.id.rawValue, logEndOffset: voter.logEndOffset.rawValue,
+                    lastFetchTimestamp: lastFetch,
+                    lastCaughtUpTimestamp: voter.logEndOffset >= status.highWatermark ? lastFetch : -1
+                )
+            }
+        }
+        return DescribeQuorumResponse(topics: [DescribeQuorumResponse.TopicData(topicName: RaftWire.topicName, partitions: [partition])])
+    }
+}

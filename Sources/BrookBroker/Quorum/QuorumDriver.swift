@@ -1,0 +1,380 @@
+import BrookModel
+import BrookProtocol
+import BrookRaft
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// Runs this node's replica of the metadata quorum (`RaftReplica` over `__cluster_metadata-0`)
+/// on a thread of its own, and connects it to the other voters.
+///
+/// Everything the replica does happens on that thread, in order: requests from other nodes
+/// (handed over by the Vote, BeginQuorumEpoch, EndQuorumEpoch and Fetch handlers, which wait
+/// for the answer), answers to this node's own requests, proposals, and a tick every
+/// `tickMilliseconds`. The quorum state is written (and fsynced) before anything that depends on
+/// it is sent; the log is flushed before the leader counts it. Committed entries are handed to
+/// `onCommitted` in order, then proposers waiting for them are released. A storage failure of
+/// the metadata log stops the quorum (`failure` says why), as Kafka halts on one.
+final class QuorumDriver: Sendable {
+    /// A voter of the static quorum (`controller.quorum.voters`: `id@host:port`).
+    struct Voter: Sendable, Equatable, CustomStringConvertible {
+        var id: BrokerID
+        var host: String
+        var port: Int
+
+        var description: String { "\(id)@\(host):\(port)" }
+
+        /// Parses Kafka's `controller.quorum.voters`: comma-separated `id@host:port`.
+        static func parse(_ text: String) throws -> [Voter] {
+            let voters = try text.split(separator: ",").map { entry -> Voter in
+                let entry = entry.trimmingCharacters(in: .whitespaces)
+                guard let at = entry.firstIndex(of: "@"), let colon = entry.lastIndex(of: ":"), at < colon,
+                    let id = Int32(entry[..<at]), id >= 0,
+                    let port = Int(entry[entry.index(after: colon)...]), (0...65_535).contains(port)
+                else {
+                    throw QuorumError("controller.quorum.voters entry '\(entry)' is not id@host:port")
+                }
+                var host = String(entry[entry.index(after: at)..<colon])
+                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                return Voter(id: BrokerID(id), host: host, port: port)
+            }
+            guard !voters.isEmpty else { throw QuorumError("controller.quorum.voters lists no voter") }
+            let ids = voters.map { $0.id }
+            guard Set(ids).count == ids.count else {
+                throw QuorumError("controller.quorum.voters names a node id twice: \(text)")
+            }
+            return voters
+        }
+    }
+
+    struct Configuration: Sendable {
+        var localID: BrokerID
+        var voters: [Voter]
+        var clusterId: String
+        var raft = RaftConfiguration()
+        var tickMilliseconds = 10
+    }
+
+    /// What DescribeQuorum and the tools show.
+    struct Status: Sendable {
+        struct Replica: Sendable {
+            var id: BrokerID
+            var logEndOffset: Offset
+            var lastFetchMilliseconds: Int64?
+        }
+
+        var role = "unattached"
+        var epoch = LeaderEpoch(0)
+        var leader: BrokerID?
+        var highWatermark = Offset(0)
+        var logEndOffset = Offset(0)
+        /// The voters' progress, as the leader knows it (only the leader fills it).
+        var voters: [Replica] = []
+        var failure: String?
+    }
+
+    let configuration: Configuration
+    private let core: Mutex<Core>
+    private let inbox = Mutex(Inbox())
+    private let wake = DispatchSemaphore(value: 0)
+    private let published = Mutex(Status())
+    private let links: [BrokerID: QuorumPeerLink]
+    private let stateFile: QuorumStateFile
+    private let logger: Logger
+    private let onCommitted: @Sendable ([RaftEntry]) -> Void
+    private let finished = DispatchSemaphore(value: 0)
+    /// Whether the thread was started and not yet waited for by `stop()`.
+    private let running = Mutex(false)
+
+    /// What waits for the quorum's thread; closed once the thread ends, so nothing is left
+    /// unanswered.
+    private struct Inbox {
+        var inputs: [Input] = []
+        var closed = false
+    }
+
+    private enum Input: Sendable {
+        case message(RaftMessage, from: BrokerID, reply: (@Sendable (RaftMessage?) -> Void)?)
+        case propose(ByteBuffer, recordCount: Int, done: @Sendable (Result<Offset, QuorumError>) -> Void)
+        case stop
+    }
+
+    private struct Core {
+        var replica: RaftReplica<PartitionRaftLog>
+        var applied = Offset(0)
+        var waiting: [(end: Offset, epoch: LeaderEpoch, done: @Sendable (Result<Offset, QuorumError>) -> Void)] = []
+    }
+
+    /// Reads the quorum state and prepares the replica; `start()` runs it.
+    init(
+        configuration: Configuration, log: sending PartitionRaftLog, stateDirectory: String, logger: Logger,
+        onCommitted: @escaping @Sendable ([RaftEntry]) -> Void
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.onCommitted = onCommitted
+        stateFile = QuorumStateFile(directory: stateDirectory)
+        let state = try stateFile.read() ?? .initial
+        let voterIDs = Set(configuration.voters.map(\.id))
+        let replica = RaftReplica(
+            id: configuration.localID, voters: voterIDs, log: log, state: state, configuration: configuration.raft,
+            seed: UInt64.random(in: .min ... .max), now: Self.now()
+        )
+        core = Mutex(Core(replica: replica))
+        var links: [BrokerID: QuorumPeerLink] = [:]
+        for voter in configuration.voters where voter.id != configuration.localID {
+            links[voter.id] = QuorumPeerLink(peer: voter, clusterId: configuration.clusterId, localID: configuration.localID)
+        }
+        self.links = links
+    }
+
+    static func now() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+
+    var status: Status { published.withLock { $0 } }
+
+    /// Starts the quorum's thread.
+    func start() {
+        running.withLock { $0 = true }
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "brook-quorum"
+        thread.start()
+    }
+
+    /// Stops the thread (waiting for it) and closes the connections to the other voters.
+    func stop() async {
+        guard running.withLock({ running in defer { running = false }; return running }) else { return }
+        submit(.stop)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.finished.wait()
+                done.resume()
+            }
+        }
+        for link in links.values { await link.close() }
+    }
+
+    /// Hands a request from `sender` to the replica and returns its answer (nil when the
+    /// replica has none, or the quorum has stopped).
+    func handle(_ message: RaftMessage, from sender: BrokerID) async -> RaftMessage? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<RaftMessage?, Never>) in
+            if !submit(.message(message, from: sender, reply: { continuation.resume(returning: $0) })) {
+                continuation.resume(returning: nil)
+            }
+        }
+    }
+
+    /// Appends `batch` (a record batch of `recordCount` records) if this node leads, and waits,
+    /// blocking the calling thread (never the quorum's or the cooperative pool's), until it is
+    /// committed and handed to `onCommitted`. Returns its offset.
+    func proposeAndWait(_ batch: ByteBuffer, recordCount: Int, timeout: Duration) throws(QuorumError) -> Offset {
+        let outcome = Mutex<Result<Offset, QuorumError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let submitted = submit(.propose(batch, recordCount: recordCount, done: { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }))
+        guard submitted else { throw QuorumError("the metadata quorum has stopped", code: .notController) }
+        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        guard done.wait(timeout: .now() + .milliseconds(milliseconds)) == .success,
+            let result = outcome.withLock({ $0 })
+        else { throw QuorumError("the metadata quorum did not commit the change within \(timeout)", code: .requestTimedOut) }
+        return try result.get()
+    }
+
+    // MARK: The quorum's thread
+
+    private func run() {
+        logger.info("metadata quorum starting: node \(configuration.localID), voters \(configuration.voters.map(\.description).joined(separator: ","))")
+        core.withLock { core in
+            perform(core.replica.start(now: Self.now()), in: &core, reply: nil)
+        }
+        while true {
+            _ = wake.wait(timeout: .now() + .milliseconds(configuration.tickMilliseconds))
+            let inputs = inbox.withLock { inbox in
+                defer { inbox.inputs.removeAll() }
+                return inbox.inputs
+            }
+            if inputs.contains(where: { if case .stop = $0 { true } else { false } }) {
+                answerLeftovers(inputs)
+                break
+            }
+            let keepRunning = core.withLock { core -> Bool in
+                step(&core, inputs: inputs)
+                return core.replica.log.failure == nil
+            }
+            if !keepRunning { break }
+        }
+        core.withLock { core in
+            for waiter in core.waiting { waiter.done(.failure(QuorumError("the metadata quorum stopped", code: .notController))) }
+            core.waiting.removeAll()
+        }
+        answerLeftovers(inbox.withLock { inbox in
+            inbox.closed = true
+            defer { inbox.inputs.removeAll() }
+            return inbox.inputs
+        })
+        logger.info("metadata quorum stopped")
+    }
+
+    private func answerLeftovers(_ inputs: [Input]) {
+        for input in inputs {
+            switch input {
+            case .message(_, _, let reply): reply?(nil)
+            case .propose(_, _, let done): done(.failure(QuorumError("the metadata quorum is stopping", code: .notController)))
+            case .stop: break
+            }
+        }
+    }
+
+    private func step(_ core: inout Core, inputs: [Input]) {
+        let now = Self.now()
+        for input in inputs {
+            switch input {
+            case .message(let message, let sender, let reply):
+                perform(core.replica.receive(message, from: sender, now: now), in: &core, reply: reply.map { (sender, $0) })
+            case .propose(let batch, let recordCount, let done):
+                guard let first = core.replica.propose([(payload: batch, recordCount: recordCount)]) else {
+                    done(.failure(QuorumError(
+                        "node \(configuration.localID) is not the active controller (leader: \(core.replica.knownLeader.map(String.init(describing:)) ?? "unknown"))",
+                        code: .notController)))
+                    continue
+                }
+                core.waiting.append((Offset(first.rawValue + Int64(recordCount)), core.replica.quorum.epoch, done))
+            case .stop:
+                break
+            }
+        }
+        perform(core.replica.tick(now: now), in: &core, reply: nil)
+        if core.replica.log.endOffset > core.replica.log.durableEndOffset, core.replica.isLeader {
+            perform(core.replica.flushLog(now: now), in: &core, reply: nil)
+        }
+        if let failure = core.replica.log.failure {
+            logger.critical("metadata log failed, stopping the quorum: \(failure)")
+            published.withLock { $0.failure = "\(failure)" }
+            return
+        }
+        deliverCommitted(&core)
+        publish(core)
+    }
+
+    /// Carries out the replica's actions: persist, then send. The answer to the request being
+    /// handled goes back through `reply`; other messages go over the peer links.
+    private func perform(_ actions: [RaftAction], in core: inout Core, reply: (BrokerID, @Sendable (RaftMessage?) -> Void)?) {
+        var answered = false
+        defer { if let (_, answer) = reply, !answered { answer(nil) } }
+        for action in actions {
+            switch action {
+            case .persist(let state):
+                do {
+                    try stateFile.write(state, clusterId: configuration.clusterId, voters: Set(configuration.voters.map(\.id)))
+                } catch {
+                    // Without its vote on disk the replica must not speak: stop, as Kafka does.
+                    logger.critical("cannot write the quorum state, stopping the quorum: \(error)")
+                    published.withLock { $0.failure = "\(error)" }
+                    submit(.stop)
+                    return
+                }
+            case .send(let target, let message):
+                if let (sender, answer) = reply, target == sender, !answered, message.isAnswer {
+                    answered = true
+                    answer(message)
+                } else if let link = links[target], !message.isAnswer {
+                    link.send(message, fetchMaxWaitMs: 0) { [weak self] result in self?.enqueue(result, from: target) }
+                }
+            }
+        }
+    }
+
+    private func enqueue(_ message: RaftMessage, from sender: BrokerID) {
+        submit(.message(message, from: sender, reply: nil))
+    }
+
+    /// Queues `input` for the quorum's thread and wakes it; false once the thread has ended.
+    @discardableResult
+    private func submit(_ input: Input) -> Bool {
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard !inbox.closed else { return false }
+            inbox.inputs.append(input)
+            return true
+        }
+        if accepted { wake.signal() }
+        return accepted
+    }
+
+    /// Hands newly committed entries to `onCommitted`, then releases the proposers they commit;
+    /// a proposer whose epoch ended before its entry was committed is told to retry.
+    private func deliverCommitted(_ core: inout Core) {
+        let highWatermark = core.replica.highWatermark
+        while core.applied < highWatermark {
+            let entries = core.replica.log.entries(from: core.applied, below: highWatermark, limit: 256)
+            guard let last = entries.last else { break }
+            onCommitted(entries)
+            core.applied = Offset(core.applied.rawValue + entries.reduce(0) { $0 + Int64($1.recordCount) })
+            _ = last
+        }
+        let epoch = core.replica.quorum.epoch
+        let isLeader = core.replica.isLeader
+        core.waiting.removeAll { waiter in
+            if waiter.end <= core.applied {
+                waiter.done(.success(Offset(waiter.end.rawValue)))
+                return true
+            }
+            if waiter.epoch != epoch || !isLeader {
+                waiter.done(.failure(QuorumError("leadership moved before the change was committed", code: .notController)))
+                return true
+            }
+            return false
+        }
+    }
+
+    private func publish(_ core: Core) {
+        let replica = core.replica
+        var status = Status(
+            role: replica.role.name, epoch: replica.quorum.epoch, leader: replica.knownLeader,
+            highWatermark: replica.highWatermark, logEndOffset: replica.log.endOffset
+        )
+        if case .leader(let progress) = replica.role {
+            status.voters = configuration.voters.map { voter in
+                voter.id == configuration.localID
+                    ? .init(id: voter.id, logEndOffset: replica.log.endOffset, lastFetchMilliseconds: nil)
+                    : .init(id: voter.id, logEndOffset: progress.voterEnd[voter.id] ?? Offset(0), lastFetchMilliseconds: progress.lastFetch[voter.id])
+            }
+        }
+        published.withLock { $0 = status }
+    }
+}
+
+/// Why the quorum refused or failed a request, with the Kafka error code to answer.
+struct QuorumError: Error, CustomStringConvertible {
+    var description: String
+    var code: ErrorCode
+
+    init(_ description: String, code: ErrorCode = .invalidConfig) {
+        self.description = description
+        self.code = code
+    }
+}
+
+extension RaftMessage {
+    /// Answers travel back as responses on the connection their request came in on.
+    var isAnswer: Bool {
+        switch self {
+        case .voteResult, .beginEpochResult, .fetchResult: true
+        case .vote, .beginEpoch, .endEpoch, .fetch: false
+        }
+    }
+}
+
+extension QuorumDriver {
+    /// INCONSISTENT_CLUSTER_ID when a quorum request names another cluster.
+    func refusal(clusterId: String?) -> ErrorCode? {
+        guard let clusterId, !clusterId.isEmpty, clusterId != configuration.clusterId else { return nil }
+        logger.warning("refusing a quorum request for cluster \(clusterId): this node belongs to \(configuration.clusterId)")
+        return .inconsistentClusterId
+    }
+}

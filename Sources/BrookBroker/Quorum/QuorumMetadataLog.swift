@@ -1,0 +1,59 @@
+import BrookModel
+import BrookProtocol
+import BrookRaft
+import BrookRecords
+import NIOCore
+import Synchronization
+
+/// The metadata store's log when the quorum replicates it: a change becomes one record batch
+/// proposed to the quorum, and committed batches come back to the store in log order.
+final class QuorumMetadataLog: ReplicatedMetadataLog {
+    private let quorum = Mutex<QuorumDriver?>(nil)
+    private let store = Mutex<MetadataStore?>(nil)
+    let commitTimeout: Duration
+
+    init(commitTimeout: Duration = .seconds(10)) {
+        self.commitTimeout = commitTimeout
+    }
+
+    /// Connects the two ends once both exist (the driver needs this log's `deliver`, the store
+    /// needs this log).
+    func connect(quorum: QuorumDriver, store: MetadataStore) {
+        self.quorum.withLock { $0 = quorum }
+        self.store.withLock { $0 = store }
+    }
+
+    func commit(_ records: [ByteBuffer]) throws(MetadataError) {
+        guard !records.isEmpty else { return }
+        guard let quorum = quorum.withLock({ $0 }) else {
+            throw MetadataError(.notController, "the metadata quorum is not running")
+        }
+        var builder = RecordBatchBuilder()
+        let now = Int64(QuorumDriver.now())
+        for record in records { builder.append(timestamp: now, key: nil, value: record) }
+        let batch: ByteBuffer
+        do { batch = try builder.build() } catch {
+            throw MetadataError(.unknownServerError, "cannot build the metadata batch: \(error)")
+        }
+        do {
+            _ = try quorum.proposeAndWait(batch, recordCount: records.count, timeout: commitTimeout)
+        } catch {
+            throw MetadataError(error.code, error.description)
+        }
+    }
+
+    /// Committed entries from the quorum, in order: their metadata records go to the store.
+    /// Control batches (the leaders' LeaderChangeMessage) carry none.
+    func deliver(_ entries: [RaftEntry]) {
+        guard let store = store.withLock({ $0 }) else { return }
+        var records: [MetadataRecord] = []
+        for entry in entries where !entry.isControl {
+            guard let batch = try? RecordBatch(entry.payload), let batchRecords = try? batch.records() else { continue }
+            for record in batchRecords {
+                guard let value = record.value, let decoded = try? MetadataRecord.decode(value) else { continue }
+                records.append(decoded)
+            }
+        }
+        store.applyCommitted(records)
+    }
+}

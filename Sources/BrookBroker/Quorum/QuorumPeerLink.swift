@@ -1,0 +1,105 @@
+import BrookClient
+import BrookModel
+import BrookProtocol
+import BrookRaft
+import Synchronization
+
+/// The connection from this node to one other voter, over which the quorum's requests go.
+///
+/// Connects on first use and again after a failure, at most once per `retryBackoff`; a message
+/// sent while the peer is unreachable is dropped, since Raft retries on its own timers.
+/// Responses are read against the request they answer and handed to `deliver`.
+final class QuorumPeerLink: Sendable {
+    let peer: QuorumDriver.Voter
+    let clusterId: String
+    let clientId: String
+    let retryBackoff: Duration = .milliseconds(200)
+
+    private enum State {
+        case idle
+        case connecting
+        case connected(BrokerConnection)
+        case failed(at: ContinuousClock.Instant)
+    }
+
+    private let state = Mutex<State>(.idle)
+
+    init(peer: QuorumDriver.Voter, clusterId: String, localID: BrokerID) {
+        self.peer = peer
+        self.clusterId = clusterId
+        self.clientId = "brook-quorum-\(localID)"
+    }
+
+    /// Sends `message` (a request kind) and delivers the peer's answer, if any, as a message.
+    func send(_ message: RaftMessage, fetchMaxWaitMs: Int32, deliver: @escaping @Sendable (RaftMessage) -> Void) {
+        Task {
+            guard let connection = await self.connection() else { return }
+            do {
+                switch message {
+                case .vote(let vote):
+                    let response = try await connection.send(RaftWire.request(vote, clusterId: clusterId, voter: peer.id))
+                    deliver(.voteResult(try RaftWire.voteResult(from: response, answering: vote)))
+                case .beginEpoch(let begin):
+                    let response = try await connection.send(RaftWire.request(begin, clusterId: clusterId, voter: peer.id))
+                    deliver(.beginEpochResult(try RaftWire.beginEpochResult(from: response)))
+                case .endEpoch(let end):
+                    _ = try await connection.send(RaftWire.request(end, clusterId: clusterId))
+                case .fetch(let fetch):
+                    let version = try connection.negotiatedVersion(of: FetchRequest.self)
+                    guard version >= 12 else { throw RaftWire.Malformed(description: "\(peer) speaks Fetch only up to v\(version)") }
+                    let request = RaftWire.request(fetch, version: version, clusterId: clusterId, maxWaitMs: 0, maxBytes: 8 << 20)
+                    let response = try await connection.send(request, version: version)
+                    deliver(.fetchResult(try RaftWire.fetchResult(from: response, answering: fetch)))
+                case .voteResult, .beginEpochResult, .fetchResult:
+                    break  // answers travel as responses, never as requests
+                }
+            } catch {
+                await self.drop(connection)
+            }
+        }
+    }
+
+    /// The open connection, opening one if none is and the last failure is old enough.
+    private func connection() async -> BrokerConnection? {
+        let attempt: Bool = state.withLock { state in
+            switch state {
+            case .connected, .connecting:
+                return false
+            case .failed(let at) where ContinuousClock.now - at < retryBackoff:
+                return false
+            case .idle, .failed:
+                state = .connecting
+                return true
+            }
+        }
+        if !attempt {
+            return state.withLock { if case .connected(let connection) = $0 { connection } else { nil } }
+        }
+        do {
+            let connection = try await BrokerConnection.connect(host: peer.host, port: peer.port, clientId: clientId)
+            state.withLock { $0 = .connected(connection) }
+            return connection
+        } catch {
+            state.withLock { $0 = .failed(at: .now) }
+            return nil
+        }
+    }
+
+    private func drop(_ connection: BrokerConnection) async {
+        let dropped: Bool = state.withLock { state in
+            guard case .connected(let current) = state, current === connection else { return false }
+            state = .failed(at: .now)
+            return true
+        }
+        if dropped { await connection.close() }
+    }
+
+    func close() async {
+        let open: BrokerConnection? = state.withLock { state in
+            defer { state = .failed(at: .now) }
+            if case .connected(let connection) = state { return connection }
+            return nil
+        }
+        await open?.close()
+    }
+}

@@ -1,0 +1,60 @@
+import BrookModel
+import BrookProtocol
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Keeps the metadata quorum's thread for the broker's lifetime: the broker starts it once its
+/// handlers exist, and this service stops it at shutdown, after the network and before storage
+/// closes the metadata log.
+struct QuorumService: Service {
+    let quorum: QuorumDriver
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await quorum.stop()
+    }
+}
+
+extension Broker {
+    /// The voters of the metadata quorum when `controller.quorum.voters` names them; nil for
+    /// the single node that keeps its metadata log to itself. This node must be one of them
+    /// (broker-only observers come with brokers that join a cluster).
+    static func quorumVoters(_ config: BrokerConfig) throws -> [QuorumDriver.Voter]? {
+        guard let text = config.string("controller.quorum.voters"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return nil
+        }
+        let voters = try QuorumDriver.Voter.parse(text)
+        guard voters.contains(where: { $0.id == BrokerID(config.nodeId) }) else {
+            throw QuorumError("node.id \(config.nodeId) is not among controller.quorum.voters (\(text))")
+        }
+        return voters
+    }
+}
+
+extension PartitionManager {
+    /// Opens the logs of the partitions this node hosts as the quorum commits them (at start
+    /// the image is empty and fills from the replicated log).
+    func openHostedPartitions(as nodeId: Int32, following metadata: MetadataStore) {
+        metadata.addListener { [self] records, image in
+            var touched: Set<String> = []
+            for record in records {
+                switch record {
+                case .topic(let topic): touched.insert(topic.name)
+                case .partition(let partition): if let name = image.topic(id: partition.topicId)?.name { touched.insert(name) }
+                default: break
+                }
+            }
+            for name in touched.sorted() {
+                guard let topic = image.topics[name] else { continue }
+                let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
+                guard !hosted.isEmpty else { continue }
+                do {
+                    try open(topic, partitions: hosted)
+                } catch {
+                    logger.error("could not open the logs of \(name): \(error)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+"""Starting several `brook` processes as one KRaft metadata quorum on 127.0.0.1 (each node its
+own port and data directory), and asking it who leads."""
+import re
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cli_support import brook
+from conftest import BrokerProcess, wait_until
+
+LEADER = re.compile(r"^LeaderId:\s+(-?\d+)$", re.M)
+EPOCH = re.compile(r"^LeaderEpoch:\s+(\d+)$", re.M)
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free now (bound to 0 and released): a quorum's voters must be named before start."""
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+class Quorum:
+    """Nodes 1..n, every one a voter of `controller.quorum.voters`."""
+
+    def __init__(self, count: int, extra: dict[int, list[str]] | None = None):
+        self.ports = free_ports(count)
+        self.voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.ports))
+        self.directories = [tempfile.TemporaryDirectory(prefix="brook-quorum-") for _ in range(count)]
+        self.nodes: dict[int, BrokerProcess] = {}
+        for index, port in enumerate(self.ports):
+            node_id = index + 1
+            overrides = [f"node.id={node_id}", f"controller.quorum.voters={self.voters}", *((extra or {}).get(node_id, []))]
+            node = BrokerProcess(Path(self.directories[index].name), overrides)
+            node.port = port
+            self.nodes[node_id] = node
+
+    def start(self) -> "Quorum":
+        for node in self.nodes.values():
+            node.start()
+        return self
+
+    def bootstrap(self, *node_ids: int) -> str:
+        ids = node_ids or tuple(self.nodes)
+        return ",".join(f"127.0.0.1:{self.nodes[i].port}" for i in ids)
+
+    def status(self, *node_ids: int) -> tuple[int, int] | None:
+        """(leader, epoch) as `brook metadata-quorum describe --status` prints them, or None."""
+        result = brook("metadata-quorum", "describe", "--bootstrap-server", self.bootstrap(*node_ids), "--status",
+                       "--timeout-ms", "5000", timeout=30)
+        if result.returncode != 0:
+            return None
+        leader, epoch = LEADER.search(result.stdout), EPOCH.search(result.stdout)
+        return (int(leader.group(1)), int(epoch.group(1))) if leader and epoch else None
+
+    def wait_for_leader(self, *node_ids: int, newer_than: int = 0, timeout: float = 30) -> tuple[int, int]:
+        return wait_until(
+            lambda: (s := self.status(*node_ids)) and s[1] > newer_than and s,
+            timeout=timeout, interval=0.1, message="a quorum leader",
+        )
+
+    def close(self) -> None:
+        for node in self.nodes.values():
+            if node.is_running():
+                node.stop()
+        for directory in self.directories:
+            directory.cleanup()
+
+
+@pytest.fixture
+def quorum_factory():
+    quorums: list[Quorum] = []
+
+    def make(count: int, extra: dict[int, list[str]] | None = None) -> Quorum:
+        quorum = Quorum(count, extra)
+        quorums.append(quorum)
+        return quorum.start()
+
+    yield make
+    for quorum in quorums:
+        quorum.close()

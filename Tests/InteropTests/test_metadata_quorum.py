@@ -1,0 +1,151 @@
+"""The KRaft metadata quorum across real `brook` processes: election, replication of the
+metadata log, failover after kill -9 and SIGSTOP, a majority lost and regained, and the
+refusals of a node from another cluster or with a broken configuration. Clients are real
+(confluent-kafka's AdminClient); the quorum is read with `brook metadata-quorum`."""
+import os
+import signal
+import subprocess
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from cli_support import brook, succeeded
+from conftest import brook_binary, wait_until
+from quorum_support import quorum_factory  # noqa: F401  (fixture)
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=10)[name].result(30)
+
+
+def topics_on(bootstrap: str) -> set[str]:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    return set(admin.list_topics(timeout=10).topics)
+
+
+def test_three_voters_elect_one_leader_and_replicate_what_it_commits(quorum_factory):
+    quorum = quorum_factory(3)
+    leader, epoch = quorum.wait_for_leader()
+    assert leader in (1, 2, 3) and epoch >= 1
+
+    create_topic(quorum.bootstrap(leader), "orders", partitions=3)
+    for node in quorum.nodes:
+        wait_until(lambda: "orders" in topics_on(quorum.bootstrap(node)), message=f"orders on node {node}")
+
+    # A follower refuses a change: only the active controller makes them.
+    follower = next(n for n in quorum.nodes if n != leader)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap(follower)})
+    error = None
+    try:
+        admin.create_topics([NewTopic("refused", 1, 1)], operation_timeout=10)["refused"].result(30)
+    except KafkaException as failure:
+        error = failure.args[0]
+    assert error is not None and error.name() == "NOT_CONTROLLER", error
+
+    # Every voter has the whole log: --replication shows them caught up.
+    def caught_up():
+        result = brook("metadata-quorum", "describe", "--bootstrap-server", quorum.bootstrap(), "--replication")
+        rows = [line.split() for line in succeeded(result).splitlines()[1:] if line.strip()]
+        return len(rows) == 3 and all(row[2] == "0" for row in rows) and rows
+    rows = wait_until(caught_up, message="every voter caught up")
+    assert sorted(row[5] for row in rows) == ["Follower", "Follower", "Leader"]
+
+
+def test_after_kill_9_of_the_leader_another_leads_with_the_metadata_and_the_old_one_catches_up(quorum_factory):
+    quorum = quorum_factory(3)
+    leader, epoch = quorum.wait_for_leader()
+    create_topic(quorum.bootstrap(leader), "before")
+
+    quorum.nodes[leader].kill()
+    survivors = [n for n in quorum.nodes if n != leader]
+    new_leader, new_epoch = quorum.wait_for_leader(*survivors, newer_than=epoch)
+    assert new_leader in survivors
+    assert "before" in topics_on(quorum.bootstrap(new_leader)), "a committed change survives its leader"
+    create_topic(quorum.bootstrap(new_leader), "after")
+
+    quorum.nodes[leader].start()
+    wait_until(lambda: {"before", "after"} <= topics_on(quorum.bootstrap(leader)), timeout=30,
+               message="the restarted node catching up")
+    assert quorum.status() == (new_leader, new_epoch), "the restarted node does not disturb the leader"
+
+
+def test_a_paused_leader_is_replaced_and_steps_down_when_it_resumes(quorum_factory):
+    quorum = quorum_factory(3)
+    leader, epoch = quorum.wait_for_leader()
+    paused = quorum.nodes[leader].process
+    os.kill(paused.pid, signal.SIGSTOP)
+    try:
+        survivors = [n for n in quorum.nodes if n != leader]
+        new_leader, _ = quorum.wait_for_leader(*survivors, newer_than=epoch)
+        create_topic(quorum.bootstrap(new_leader), "while-paused")
+    finally:
+        os.kill(paused.pid, signal.SIGCONT)
+    wait_until(lambda: "while-paused" in topics_on(quorum.bootstrap(leader)), timeout=30,
+               message="the resumed node following the new leader")
+    assert quorum.status()[0] == new_leader
+
+
+def test_five_voters_keep_going_without_a_minority_and_stop_without_a_majority(quorum_factory):
+    quorum = quorum_factory(5)
+    leader, epoch = quorum.wait_for_leader()
+    others = [n for n in quorum.nodes if n != leader]
+    for node in others[:2]:
+        quorum.nodes[node].kill()
+    create_topic(quorum.bootstrap(leader), "with-three-of-five")
+
+    quorum.nodes[others[2]].kill()
+    # Two of five cannot commit: the change times out or is refused, and nothing is invented.
+    live = [leader, others[3]]
+    try:
+        create_topic(quorum.bootstrap(leader), "with-two-of-five")
+        created = True
+    except KafkaException:
+        created = False
+    assert not created
+
+    quorum.nodes[others[2]].start()
+    new_leader, _ = quorum.wait_for_leader(leader, others[3], others[2], timeout=40)
+    create_topic(quorum.bootstrap(new_leader), "majority-again")
+    for node in live:
+        wait_until(lambda: {"with-three-of-five", "majority-again"} <= topics_on(quorum.bootstrap(node)),
+                   message=f"topics on node {node}")
+
+
+def test_a_node_of_another_cluster_is_refused(quorum_factory):
+    quorum = quorum_factory(3, extra={3: ["cluster.id=another-cluster"]})
+    leader, _ = quorum.wait_for_leader(1, 2)
+    assert leader in (1, 2)
+    create_topic(quorum.bootstrap(leader), "ours")
+    wait_until(lambda: any("this node belongs to another-cluster" in line for line in quorum.nodes[3].output),
+               message="node 3 refusing the quorum's requests")
+    assert "ours" not in topics_on(quorum.bootstrap(3))
+
+
+def start_failing(tmp_path, *overrides: str) -> str:
+    """Runs `brook server` expected to refuse to start; returns what it printed."""
+    args = [str(brook_binary()), "server", "--override", "listeners=PLAINTEXT://127.0.0.1:0",
+            "--override", f"log.dirs={tmp_path}"]
+    for override in overrides:
+        args += ["--override", override]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    for trace in ("Fatal error", "Stack dump", "Backtrace"):
+        assert trace not in output, output
+    return output
+
+
+def test_broken_quorum_configurations_are_refused_naming_the_cause(tmp_path):
+    assert "node.id 4 is not among controller.quorum.voters" in start_failing(
+        tmp_path / "a", "node.id=4", "controller.quorum.voters=1@127.0.0.1:1,2@127.0.0.1:2")
+    assert "names a node id twice" in start_failing(
+        tmp_path / "b", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1,1@127.0.0.1:2")
+    assert "is not id@host:port" in start_failing(
+        tmp_path / "c", "node.id=1", "controller.quorum.voters=1@127.0.0.1")
+
+    directory = tmp_path / "d" / "__cluster_metadata-0"
+    directory.mkdir(parents=True)
+    (directory / "quorum-state").write_text('{"leaderId":1,"leaderEpoch":-4,"votedId":2}')
+    output = start_failing(tmp_path / "d", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1")
+    assert "quorum state file" in output and "quorum-state" in output, output
