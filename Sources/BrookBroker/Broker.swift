@@ -1,6 +1,7 @@
 import BrookCoordinator
 import BrookModel
 import BrookProtocol
+import BrookRaft
 import BrookStorage
 import Logging
 import NIOCore
@@ -23,6 +24,8 @@ public struct Broker: Sendable {
     let threads: BlockingThreadsService
     /// The metadata quorum's service, when `controller.quorum.voters` names a quorum.
     let quorum: QuorumService?
+    /// This node's broker registration and heartbeats, in a cluster.
+    let lifecycle: BrokerLifecycleService?
 
     /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the
     /// coordinators stop first (parked group requests are answered), then the network stops,
@@ -31,7 +34,8 @@ public struct Broker: Sendable {
     /// `failureTerminationBehavior: .gracefullyShutdownGroup` so that the rest then stops in
     /// that order.
     public var services: [any Service] {
-        [threads, storage] + (quorum.map { [$0] } ?? []) + [maintenance, server, groups, transactions, directoryWatch]
+        [threads, storage] + (quorum.map { [$0] } ?? []) + [maintenance, server] + (lifecycle.map { [$0] } ?? [])
+            + [groups, transactions, directoryWatch]
     }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
@@ -80,8 +84,13 @@ public struct Broker: Sendable {
         if let voters = try Self.quorumVoters(config) {
             // The metadata quorum replicates __cluster_metadata-0; the image builds up as it commits.
             let replicated = QuorumMetadataLog()
+            var quorumConfiguration = QuorumDriver.Configuration(localID: BrokerID(nodeId), voters: voters, clusterId: clusterId)
+            quorumConfiguration.raft.electionTimeout = Int64(config.int("controller.quorum.election.timeout.ms"))
+            quorumConfiguration.raft.fetchTimeout = Int64(config.int("controller.quorum.fetch.timeout.ms"))
+            quorumConfiguration.raft.electionBackoffMax = Int64(config.int("controller.quorum.election.backoff.max.ms"))
+            quorumConfiguration.raft.requestTimeout = Int64(config.int("controller.quorum.request.timeout.ms"))
             let driver = try QuorumDriver(
-                configuration: .init(localID: BrokerID(nodeId), voters: voters, clusterId: clusterId),
+                configuration: quorumConfiguration,
                 log: PartitionRaftLog(log: metadataLog, localID: BrokerID(nodeId), voters: Set(voters.map { $0.id })),
                 stateDirectory: metadataDirectory + "/" + "__cluster_metadata-0", logger: logger,
                 onCommitted: { replicated.deliver($0) }
@@ -129,7 +138,18 @@ public struct Broker: Sendable {
             settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger
         )
         groups.loadIfPresent()
-        let producerIds = ProducerIdManager { count in try metadata.allocateProducerIds(count: count) }
+        let controllerClient = quorum.map { ControllerClient(quorum: $0) }
+        let producerIds = ProducerIdManager { count in
+            // In a cluster, blocks come from the active controller (AllocateProducerIds).
+            if let controllerClient, !controllerClient.isController {
+                let response = try controllerClient.sendBlocking(AllocateProducerIdsRequest(brokerId: nodeId, brokerEpoch: -1))
+                guard response.errorCode == 0, response.producerIdLen > 0 else {
+                    throw MetadataError(ErrorCode(rawValue: response.errorCode) ?? .unknownServerError, "the controller allocated no producer ids")
+                }
+                return response.producerIdStart..<(response.producerIdStart + Int64(response.producerIdLen))
+            }
+            return try metadata.allocateProducerIds(count: count)
+        }
         let transactions = TransactionCoordinatorHost(
             settings: Self.transactionSettings(config), metadata: metadata, partitions: partitions,
             markers: LocalMarkerWriter(partitions: partitions.table, groups: groups), producerIds: producerIds, logger: logger
@@ -142,20 +162,34 @@ public struct Broker: Sendable {
         router.register(framing: ProduceHandler(
             partitions: partitions.table,
             verifier: config.string("transaction.partition.verification.enable")?.lowercased() == "false"
-                ? nil : ProduceTransactionVerifier(transactions: transactions)
+                ? nil : ProduceTransactionVerifier(transactions: transactions),
+            metadata: metadata
         ))
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
             maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum
         ))
+        var lifecycle: BrokerLifecycleService?
         if let quorum {
+            let controller = ClusterController(
+                quorum: quorum, metadata: metadata, sessionTimeoutMs: Int64(config.int("broker.session.timeout.ms")))
+            router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
+            router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)
+            lifecycle = BrokerLifecycleService(
+                quorum: quorum, controller: controller, clusterId: clusterId, listeners: advertised,
+                rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
+                threads: adminThreads, logger: logger
+            )
+            if let controllerClient {
+                router.register(AllocateProducerIdsHandler(controller: controllerClient, metadata: metadata), on: adminThreads)
+            }
             router.register(VoteHandler(quorum: quorum))
             router.register(BeginQuorumEpochHandler(quorum: quorum))
             router.register(EndQuorumEpochHandler(quorum: quorum))
             router.register(DescribeQuorumHandler(quorum: quorum))
         }
-        router.register(ListOffsetsHandler(partitions: partitions.table))
+        router.register(ListOffsetsHandler(partitions: partitions.table, metadata: metadata))
         router.register(WriteTxnMarkersHandler(
             partitions: partitions.table, groups: groups, highestCoordinatorEpoch: { transactions.highestCoordinatorEpoch }),
             on: coordinatorThreads)
@@ -204,7 +238,7 @@ public struct Broker: Sendable {
             config: configStore, metadata: metadata, server: server, boundListeners: bound.map(\.listener),
             storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService,
             directoryWatch: directoryWatch, threads: BlockingThreadsService(pools: [coordinatorThreads, adminThreads]),
-            quorum: quorum.map { QuorumService(quorum: $0) }
+            quorum: quorum.map { QuorumService(quorum: $0) }, lifecycle: lifecycle
         )
     }
 

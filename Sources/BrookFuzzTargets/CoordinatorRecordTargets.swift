@@ -77,6 +77,9 @@ extension FuzzTarget {
         case .config: roundTripped = try RoundTrip.check(ConfigRecord.self, body: body, version: version) != nil
         case .removeTopic: roundTripped = try RoundTrip.check(RemoveTopicRecord.self, body: body, version: version) != nil
         case .producerIds: roundTripped = try RoundTrip.check(ProducerIdsRecord.self, body: body, version: version) != nil
+        case .registerBroker: roundTripped = try RoundTrip.check(RegisterBrokerRecord.self, body: body, version: version) != nil
+        case .fenceBroker: roundTripped = try RoundTrip.check(FenceBrokerRecord.self, body: body, version: version) != nil
+        case .unfenceBroker: roundTripped = try RoundTrip.check(UnfenceBrokerRecord.self, body: body, version: version) != nil
         }
         try fuzzCheck(roundTripped, "MetadataRecord accepted a record its own type rejects")
         // At the highest version an unknown tagged field of an older version may be a known one,
@@ -109,5 +112,10 @@ private func hasUnknownTaggedFields(_ record: MetadataRecord) -> Bool {
     case .config(let record): !record.unknownTaggedFields.isEmpty
     case .removeTopic(let record): !record.unknownTaggedFields.isEmpty
     case .producerIds(let record): !record.unknownTaggedFields.isEmpty
+    case .registerBroker(let record):
+        !record.unknownTaggedFields.isEmpty || record.endPoints.contains { !$0.unknownTaggedFields.isEmpty }
+            || record.features.contains { !$0.unknownTaggedFields.isEmpty }
+    case .fenceBroker(let record): !record.unknownTaggedFields.isEmpty
+    case .unfenceBroker(let record): !record.unknownTaggedFields.isEmpty
     }
 }

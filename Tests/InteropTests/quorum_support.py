@@ -28,14 +28,18 @@ def free_ports(count: int) -> list[int]:
 class Quorum:
     """Nodes 1..n, every one a voter of `controller.quorum.voters`."""
 
-    def __init__(self, count: int, extra: dict[int, list[str]] | None = None):
-        self.ports = free_ports(count)
-        self.voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.ports))
-        self.directories = [tempfile.TemporaryDirectory(prefix="brook-quorum-") for _ in range(count)]
+    def __init__(self, count: int, extra: dict[int, list[str]] | None = None, brokers: int = 0):
+        self.ports = free_ports(count + brokers)
+        self.voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.ports[:count]))
+        self.directories = [tempfile.TemporaryDirectory(prefix="brook-quorum-") for _ in self.ports]
         self.nodes: dict[int, BrokerProcess] = {}
         for index, port in enumerate(self.ports):
             node_id = index + 1
-            overrides = [f"node.id={node_id}", f"controller.quorum.voters={self.voters}", *((extra or {}).get(node_id, []))]
+            roles = ["process.roles=broker"] if index >= count else []
+            # Brokers register within a fraction of a second (Kafka's default beat is 2 s).
+            overrides = [f"node.id={node_id}", f"controller.quorum.voters={self.voters}", *roles,
+                         "broker.heartbeat.interval.ms=200",
+                         *((extra or {}).get(node_id, []))]
             node = BrokerProcess(Path(self.directories[index].name), overrides)
             node.port = port
             self.nodes[node_id] = node
@@ -64,6 +68,15 @@ class Quorum:
             timeout=timeout, interval=0.1, message="a quorum leader",
         )
 
+    def wait_for_brokers(self, count: int, *node_ids: int, timeout: float = 30) -> set[int]:
+        """Waits until Metadata (asked of `node_ids`) lists `count` unfenced brokers."""
+        from confluent_kafka.admin import AdminClient
+
+        def brokers():
+            found = set(AdminClient({"bootstrap.servers": self.bootstrap(*node_ids)}).list_topics(timeout=10).brokers)
+            return len(found) == count and found
+        return wait_until(brokers, timeout=timeout, interval=0.1, message=f"{count} registered brokers")
+
     def close(self) -> None:
         for node in self.nodes.values():
             if node.is_running():
@@ -76,10 +89,10 @@ class Quorum:
 def quorum_factory():
     quorums: list[Quorum] = []
 
-    def make(count: int, extra: dict[int, list[str]] | None = None) -> Quorum:
-        quorum = Quorum(count, extra)
+    def make(count: int, extra: dict[int, list[str]] | None = None, brokers: int = 0, start: bool = True) -> Quorum:
+        quorum = Quorum(count, extra, brokers)
         quorums.append(quorum)
-        return quorum.start()
+        return quorum.start() if start else quorum
 
     yield make
     for quorum in quorums:

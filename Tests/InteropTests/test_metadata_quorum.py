@@ -4,11 +4,13 @@ refusals of a node from another cluster or with a broken configuration. Clients 
 (confluent-kafka's AdminClient); the quorum is read with `brook metadata-quorum`."""
 import os
 import signal
+import struct
 import subprocess
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+import kafka_wire
 from cli_support import brook, succeeded
 from conftest import brook_binary, wait_until
 from quorum_support import quorum_factory  # noqa: F401  (fixture)
@@ -24,24 +26,39 @@ def topics_on(bootstrap: str) -> set[str]:
     return set(admin.list_topics(timeout=10).topics)
 
 
+NOT_CONTROLLER = 41
+
+
+def raw_create_topic_error(bootstrap: str, name: str) -> int:
+    """CreateTopics v0 sent to exactly this broker, bypassing a client's routing; its error code."""
+    encoded = name.encode()
+    body = (struct.pack(">i", 1) + struct.pack(">h", len(encoded)) + encoded + struct.pack(">ihii", 1, 1, 0, 0)
+            + struct.pack(">i", 10_000))
+    with kafka_wire.connect(bootstrap) as sock:
+        sock.sendall(kafka_wire.request_frame(19, 0, 7, body))
+        response = kafka_wire.read_frame(sock)
+    # correlation id, topic count, topic name, error code
+    length = struct.unpack(">h", response[8:10])[0]
+    return struct.unpack(">h", response[10 + length:12 + length])[0]
+
+
 def test_three_voters_elect_one_leader_and_replicate_what_it_commits(quorum_factory):
     quorum = quorum_factory(3)
     leader, epoch = quorum.wait_for_leader()
     assert leader in (1, 2, 3) and epoch >= 1
+    quorum.wait_for_brokers(3)
 
     create_topic(quorum.bootstrap(leader), "orders", partitions=3)
     for node in quorum.nodes:
         wait_until(lambda: "orders" in topics_on(quorum.bootstrap(node)), message=f"orders on node {node}")
 
-    # A follower refuses a change: only the active controller makes them.
+    # A follower refuses a change (only the active controller makes them); clients read the
+    # controller from Metadata and send their changes there.
     follower = next(n for n in quorum.nodes if n != leader)
-    admin = AdminClient({"bootstrap.servers": quorum.bootstrap(follower)})
-    error = None
-    try:
-        admin.create_topics([NewTopic("refused", 1, 1)], operation_timeout=10)["refused"].result(30)
-    except KafkaException as failure:
-        error = failure.args[0]
-    assert error is not None and error.name() == "NOT_CONTROLLER", error
+    assert AdminClient({"bootstrap.servers": quorum.bootstrap(follower)}).list_topics(timeout=10).controller_id == leader
+    assert raw_create_topic_error(quorum.bootstrap(follower), "refused") == NOT_CONTROLLER
+    create_topic(quorum.bootstrap(follower), "routed-to-the-controller")
+    assert "refused" not in topics_on(quorum.bootstrap(leader))
 
     # Every voter has the whole log: --replication shows them caught up.
     def caught_up():
@@ -55,6 +72,7 @@ def test_three_voters_elect_one_leader_and_replicate_what_it_commits(quorum_fact
 def test_after_kill_9_of_the_leader_another_leads_with_the_metadata_and_the_old_one_catches_up(quorum_factory):
     quorum = quorum_factory(3)
     leader, epoch = quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
     create_topic(quorum.bootstrap(leader), "before")
 
     quorum.nodes[leader].kill()
@@ -73,6 +91,7 @@ def test_after_kill_9_of_the_leader_another_leads_with_the_metadata_and_the_old_
 def test_a_paused_leader_is_replaced_and_steps_down_when_it_resumes(quorum_factory):
     quorum = quorum_factory(3)
     leader, epoch = quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
     paused = quorum.nodes[leader].process
     os.kill(paused.pid, signal.SIGSTOP)
     try:
@@ -89,6 +108,7 @@ def test_a_paused_leader_is_replaced_and_steps_down_when_it_resumes(quorum_facto
 def test_five_voters_keep_going_without_a_minority_and_stop_without_a_majority(quorum_factory):
     quorum = quorum_factory(5)
     leader, epoch = quorum.wait_for_leader()
+    quorum.wait_for_brokers(5)
     others = [n for n in quorum.nodes if n != leader]
     for node in others[:2]:
         quorum.nodes[node].kill()
@@ -116,6 +136,7 @@ def test_a_node_of_another_cluster_is_refused(quorum_factory):
     quorum = quorum_factory(3, extra={3: ["cluster.id=another-cluster"]})
     leader, _ = quorum.wait_for_leader(1, 2)
     assert leader in (1, 2)
+    quorum.wait_for_brokers(2, 1, 2)
     create_topic(quorum.bootstrap(leader), "ours")
     wait_until(lambda: any("this node belongs to another-cluster" in line for line in quorum.nodes[3].output),
                message="node 3 refusing the quorum's requests")

@@ -157,7 +157,7 @@ struct FetchHandler: FramingRequestHandler {
         for target in targets {
             var data = FetchResponse.PartitionData(partitionIndex: target.key.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
             guard let partition = partitions.partition(target.key) else {
-                data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                data.errorCode = MetadataImage.missingPartitionError(target.key, in: metadata).rawValue
                 reads.hasError = true
                 reads.results.append((data, nil, nil))
                 continue

@@ -13,6 +13,8 @@ struct ListOffsetsHandler: RequestHandler {
     typealias Request = ListOffsetsRequest
     let versions: ClosedRange<Int16> = 0...10
     let partitions: PartitionTable
+    /// In a cluster: tells a partition another broker hosts from one that does not exist.
+    var metadata: MetadataStore? = nil
 
     func handle(_ request: ListOffsetsRequest, context: RequestContext) async throws -> ListOffsetsResponse? {
         let version = context.apiVersion
@@ -29,7 +31,8 @@ struct ListOffsetsHandler: RequestHandler {
     ) -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         var response = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: requested.partitionIndex)
         guard let partition = partitions.partition(TopicPartition(topic: topic, partition: requested.partitionIndex)) else {
-            response.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+            response.errorCode = MetadataImage.missingPartitionError(
+                TopicPartition(topic: topic, partition: requested.partitionIndex), in: metadata).rawValue
             return response
         }
         if requested.currentLeaderEpoch >= 0 && requested.currentLeaderEpoch != partition.leaderEpoch {

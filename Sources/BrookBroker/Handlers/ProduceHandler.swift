@@ -17,6 +17,9 @@ struct ProduceHandler: RequestHandler {
     let versions: ClosedRange<Int16> = 0...11
     let partitions: PartitionTable
     var verifier: ProduceTransactionVerifier? = nil
+    /// In a cluster: tells a partition another broker hosts (NOT_LEADER_OR_FOLLOWER) from one
+    /// that does not exist.
+    var metadata: MetadataStore? = nil
 
     /// An append that answers only once its records are fsynced: where its answer sits
     /// (topic and partition index in the response), the partition, and the offset to reach.
@@ -55,7 +58,8 @@ struct ProduceHandler: RequestHandler {
                     continue
                 }
                 guard let partition = partitions.partition(TopicPartition(topic: topic.name, partition: data.index)) else {
-                    results.append(Self.failure(data.index, .unknownTopicOrPartition))
+                    results.append(Self.failure(data.index, MetadataImage.missingPartitionError(
+                        TopicPartition(topic: topic.name, partition: data.index), in: metadata)))
                     continue
                 }
                 guard let records = data.records else {

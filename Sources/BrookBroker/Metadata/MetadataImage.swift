@@ -1,3 +1,4 @@
+import BrookModel
 import BrookProtocol
 
 /// The cluster's metadata as the broker serves it: brokers, topics, partitions and their configs.
@@ -29,9 +30,25 @@ public struct MetadataImage: Sendable {
         public var isInternal: Bool { TopicName.internalTopics.contains(name) }
     }
 
+    /// A broker as the quorum registered it (RegisterBrokerRecord), fenced until the controller
+    /// sees it caught up, and again when its session expires.
+    public struct Registration: Sendable, Equatable {
+        public var nodeId: Int32
+        /// The broker epoch: a new one on every registration, so a stale process is told apart.
+        public var epoch: Int64
+        public var incarnation: Uuid
+        public var endpoints: [Broker]
+        public var rack: String?
+        public var fenced: Bool
+        public var inControlledShutdown: Bool
+    }
+
     public var clusterId: String
     public var controllerId: Int32
+    /// The brokers clients are told about: in a cluster, the registered ones not fenced.
     public var brokers: [Broker]
+    /// Every broker the quorum registered (a cluster only; empty on a single node).
+    public internal(set) var registrations: [Int32: Registration] = [:]
     public private(set) var topics: [String: Topic] = [:]
     public private(set) var topicNamesById: [Uuid: String] = [:]
     /// The first producer id no block has handed out yet (KRaft's ProducerIdsRecord).
@@ -56,5 +73,47 @@ public struct MetadataImage: Sendable {
     mutating func remove(topic name: String) {
         guard let topic = topics.removeValue(forKey: name) else { return }
         topicNamesById[topic.id] = nil
+    }
+}
+
+extension MetadataImage {
+    /// The registered brokers that may lead partitions: not fenced, not shutting down.
+    public var usableBrokers: [Registration] {
+        registrations.values.filter { !$0.fenced && !$0.inControlledShutdown }.sorted { $0.nodeId < $1.nodeId }
+    }
+
+    mutating func register(_ record: RegisterBrokerRecord) {
+        let endpoints = record.endPoints.map { Broker(nodeId: record.brokerId, host: $0.host, port: Int32($0.port), rack: record.rack) }
+        registrations[record.brokerId] = Registration(
+            nodeId: record.brokerId, epoch: record.brokerEpoch, incarnation: record.incarnationId, endpoints: endpoints,
+            rack: record.rack.flatMap { $0.isEmpty ? nil : $0 }, fenced: record.fenced, inControlledShutdown: record.inControlledShutdown
+        )
+        brokersFromRegistrations()
+    }
+
+    /// Fences (or unfences) the broker `id` if `epoch` is its current registration's.
+    mutating func setFenced(_ fenced: Bool, broker id: Int32, epoch: Int64) {
+        guard var registration = registrations[id], registration.epoch == epoch else { return }
+        registration.fenced = fenced
+        if !fenced { registration.inControlledShutdown = false }
+        registrations[id] = registration
+        brokersFromRegistrations()
+    }
+
+    private mutating func brokersFromRegistrations() {
+        brokers = registrations.values.filter { !$0.fenced }.sorted { $0.nodeId < $1.nodeId }.compactMap { $0.endpoints.first }
+    }
+}
+
+
+extension MetadataImage {
+    /// The error for a partition this broker does not host: NOT_LEADER_OR_FOLLOWER when the
+    /// cluster has it on another broker (the client refreshes its metadata and goes there),
+    /// UNKNOWN_TOPIC_OR_PARTITION when it does not exist.
+    static func missingPartitionError(_ key: TopicPartition, in metadata: MetadataStore?) -> ErrorCode {
+        guard let metadata, metadata.replicated != nil,
+            metadata.image.topics[key.topic]?.partitions.contains(where: { $0.index == key.partition }) == true
+        else { return .unknownTopicOrPartition }
+        return .notLeaderOrFollower
     }
 }

@@ -9,6 +9,9 @@ package enum MetadataRecord: Sendable, Equatable {
     case config(ConfigRecord)
     case removeTopic(RemoveTopicRecord)
     case producerIds(ProducerIdsRecord)
+    case registerBroker(RegisterBrokerRecord)
+    case fenceBroker(FenceBrokerRecord)
+    case unfenceBroker(UnfenceBrokerRecord)
 
     static let frameVersion: UInt64 = 1
 
@@ -27,6 +30,9 @@ package enum MetadataRecord: Sendable, Equatable {
         case .config(let record): try Self.write(record, key: ConfigRecord.recordApiKey, into: &buffer)
         case .removeTopic(let record): try Self.write(record, key: RemoveTopicRecord.recordApiKey, into: &buffer)
         case .producerIds(let record): try Self.write(record, key: ProducerIdsRecord.recordApiKey, into: &buffer)
+        case .registerBroker(let record): try Self.write(record, key: RegisterBrokerRecord.recordApiKey, into: &buffer)
+        case .fenceBroker(let record): try Self.write(record, key: FenceBrokerRecord.recordApiKey, into: &buffer)
+        case .unfenceBroker(let record): try Self.write(record, key: UnfenceBrokerRecord.recordApiKey, into: &buffer)
         }
         return buffer
     }
@@ -52,6 +58,9 @@ package enum MetadataRecord: Sendable, Equatable {
         case ConfigRecord.recordApiKey: return .config(try ConfigRecord(from: &buffer, version: version))
         case RemoveTopicRecord.recordApiKey: return .removeTopic(try RemoveTopicRecord(from: &buffer, version: version))
         case ProducerIdsRecord.recordApiKey: return .producerIds(try ProducerIdsRecord(from: &buffer, version: version))
+        case RegisterBrokerRecord.recordApiKey: return .registerBroker(try RegisterBrokerRecord(from: &buffer, version: version))
+        case FenceBrokerRecord.recordApiKey: return .fenceBroker(try FenceBrokerRecord(from: &buffer, version: version))
+        case UnfenceBrokerRecord.recordApiKey: return .unfenceBroker(try UnfenceBrokerRecord(from: &buffer, version: version))
         default: return nil
         }
     }

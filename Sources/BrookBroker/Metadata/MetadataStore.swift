@@ -61,6 +61,14 @@ public final class MetadataStore: Sendable {
         self.nodeId = nodeId
     }
 
+    /// Records the quorum's new leader as the cluster's active controller.
+    func applyControllerChange(_ leaderId: Int32) {
+        state.withLock { image in
+            image.controllerId = leaderId
+            publish(image)
+        }
+    }
+
     /// Applies records the quorum committed, in log order, and tells the listeners.
     func applyCommitted(_ records: [MetadataRecord]) {
         guard !records.isEmpty else { return }
@@ -86,15 +94,16 @@ public final class MetadataStore: Sendable {
         guard replicationFactor > 0 else {
             throw MetadataError(.invalidReplicationFactor, "Replication factor must be larger than 0.")
         }
-        let brokerCount = image.brokers.count
+        let current = image
+        let brokerCount = replicated == nil ? current.brokers.count : current.usableBrokers.count
         guard Int(replicationFactor) <= brokerCount else {
             throw MetadataError(.invalidReplicationFactor, "Unable to replicate the partition \(replicationFactor) time(s): The target replication factor of \(replicationFactor) cannot be reached because only \(brokerCount) broker(s) are registered.")
         }
         var records: [MetadataRecord] = [.topic(TopicRecord(name: name, topicId: topicId))]
-        for index in 0..<partitions {
+        for (index, replicas) in zip(0..<partitions, placement(0..<partitions, replicationFactor: replicationFactor, in: current)) {
             records.append(.partition(PartitionRecord(
-                partitionId: index, topicId: topicId, replicas: [nodeId], isr: [nodeId],
-                leader: nodeId, leaderEpoch: 0, partitionEpoch: 0
+                partitionId: index, topicId: topicId, replicas: replicas, isr: replicas,
+                leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
             )))
         }
         for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
@@ -105,6 +114,20 @@ public final class MetadataStore: Sendable {
         return try commit(records, validateOnly: validateOnly) { image throws(MetadataError) in
             if image.topics[name] != nil { throw MetadataError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
         }.topics[name] ?? MetadataImage.Topic(name: name, id: topicId, partitions: [], configs: configs)
+    }
+
+    /// Commits broker membership records (the cluster controller's).
+    func commitBrokerRecords(_ records: [MetadataRecord]) throws(MetadataError) {
+        _ = try commit(records, validateOnly: false) { _ throws(MetadataError) in }
+    }
+
+    /// Replica lists for new partitions: this node alone on a single node; in a cluster, spread
+    /// over the usable brokers (`PartitionPlacement`).
+    private func placement(_ indexes: Range<Int32>, replicationFactor: Int16, in image: MetadataImage) -> [[Int32]] {
+        guard replicated != nil else { return indexes.map { _ in [nodeId] } }
+        let brokers = image.usableBrokers
+        return PartitionPlacement.assign(
+            indexes, replicationFactor: Int(replicationFactor), brokers: brokers, start: Int.random(in: 0..<max(1, brokers.count)))
     }
 
     /// Deletes a topic.
@@ -129,10 +152,15 @@ public final class MetadataStore: Sendable {
         guard totalCount > current else {
             throw MetadataError(.invalidPartitions, "Topic currently has \(current) partitions, which is higher than the requested \(totalCount).")
         }
-        let records = (current..<totalCount).map { index in
+        let replicationFactor = Int16(clamping: topic.partitions.first?.replicas.count ?? 1)
+        if replicated != nil, Int(replicationFactor) > image.usableBrokers.count {
+            throw MetadataError(.invalidReplicationFactor, "Unable to replicate the new partitions \(replicationFactor) time(s): only \(image.usableBrokers.count) broker(s) are usable.")
+        }
+        let placed = placement(current..<totalCount, replicationFactor: replicationFactor, in: image)
+        let records = zip(current..<totalCount, placed).map { index, replicas in
             MetadataRecord.partition(PartitionRecord(
-                partitionId: index, topicId: topic.id, replicas: [nodeId], isr: [nodeId],
-                leader: nodeId, leaderEpoch: 0, partitionEpoch: 0
+                partitionId: index, topicId: topic.id, replicas: replicas, isr: replicas,
+                leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
             ))
         }
         _ = try commit(records, validateOnly: validateOnly) { image throws(MetadataError) in
@@ -341,6 +369,12 @@ extension MetadataImage {
             if let name = topicNamesById[removal.topicId] { remove(topic: name) }
         case .producerIds(let record):
             nextProducerId = max(nextProducerId, record.nextProducerId)
+        case .registerBroker(let record):
+            register(record)
+        case .fenceBroker(let record):
+            setFenced(true, broker: record.id, epoch: record.epoch)
+        case .unfenceBroker(let record):
+            setFenced(false, broker: record.id, epoch: record.epoch)
         }
     }
 }

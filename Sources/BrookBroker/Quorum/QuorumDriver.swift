@@ -70,6 +70,8 @@ final class QuorumDriver: Sendable {
         var leader: BrokerID?
         var highWatermark = Offset(0)
         var logEndOffset = Offset(0)
+        /// The end of what this node has applied of the committed log.
+        var appliedOffset = Offset(0)
         /// The voters' progress, as the leader knows it (only the leader fills it).
         var voters: [Replica] = []
         var failure: String?
@@ -336,7 +338,7 @@ final class QuorumDriver: Sendable {
         let replica = core.replica
         var status = Status(
             role: replica.role.name, epoch: replica.quorum.epoch, leader: replica.knownLeader,
-            highWatermark: replica.highWatermark, logEndOffset: replica.log.endOffset
+            highWatermark: replica.highWatermark, logEndOffset: replica.log.endOffset, appliedOffset: core.applied
         )
         if case .leader(let progress) = replica.role {
             status.voters = configuration.voters.map { voter in

@@ -47,8 +47,20 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
     func deliver(_ entries: [RaftEntry]) {
         guard let store = store.withLock({ $0 }) else { return }
         var records: [MetadataRecord] = []
-        for entry in entries where !entry.isControl {
+        for entry in entries {
             guard let batch = try? RecordBatch(entry.payload), let batchRecords = try? batch.records() else { continue }
+            if entry.isControl {
+                // A leader's epoch-start batch: it is the active controller from here on.
+                store.applyCommitted(records)
+                records.removeAll()
+                for record in batchRecords {
+                    guard let key = record.key, (try? ControlRecordKey(decoding: key))?.type == .leaderChange,
+                        var value = record.value, let change = try? LeaderChangeMessage(from: &value, version: 0)
+                    else { continue }
+                    store.applyControllerChange(change.leaderId)
+                }
+                continue
+            }
             for record in batchRecords {
                 guard let value = record.value, let decoded = try? MetadataRecord.decode(value) else { continue }
                 records.append(decoded)

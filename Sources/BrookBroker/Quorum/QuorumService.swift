@@ -18,15 +18,29 @@ struct QuorumService: Service {
 
 extension Broker {
     /// The voters of the metadata quorum when `controller.quorum.voters` names them; nil for
-    /// the single node that keeps its metadata log to itself. This node must be one of them
-    /// (broker-only observers come with brokers that join a cluster).
+    /// the single node that keeps its metadata log to itself. A node with the controller role
+    /// must be one of them; a broker-only node (`process.roles=broker`) must not, and follows
+    /// the log as an observer.
     static func quorumVoters(_ config: BrokerConfig) throws -> [QuorumDriver.Voter]? {
         guard let text = config.string("controller.quorum.voters"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
             return nil
         }
         let voters = try QuorumDriver.Voter.parse(text)
-        guard voters.contains(where: { $0.id == BrokerID(config.nodeId) }) else {
+        let roles = Set((config.string("process.roles") ?? "broker,controller").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        })
+        guard !roles.isEmpty, roles.isSubset(of: ["broker", "controller"]) else {
+            throw QuorumError("process.roles must be broker, controller or broker,controller, not \(config.string("process.roles") ?? "")")
+        }
+        let isVoter = voters.contains { $0.id == BrokerID(config.nodeId) }
+        if roles.contains("controller"), !isVoter {
             throw QuorumError("node.id \(config.nodeId) is not among controller.quorum.voters (\(text))")
+        }
+        if !roles.contains("controller"), isVoter {
+            throw QuorumError("node.id \(config.nodeId) is a voter in controller.quorum.voters but process.roles has no controller")
+        }
+        if !roles.contains("broker") {
+            throw QuorumError("controller-only nodes (process.roles=controller) are not supported yet; use broker,controller")
         }
         return voters
     }

@@ -1,0 +1,137 @@
+"""Brook as a cluster of brokers (KIP-631): each node registers with the active controller and
+heartbeats; partitions of a new topic spread over the brokers that are not fenced; real clients
+(confluent-kafka, kafka-python, kcat) produce and consume across them; a broker that stops
+heartbeating is fenced, one that shuts down is fenced at once, and a broker that joins takes
+new partitions."""
+import subprocess
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaPythonPartition
+
+from conftest import wait_until
+from quorum_support import quorum_factory  # noqa: F401  (fixture)
+
+FAST = ["broker.heartbeat.interval.ms=200"]
+
+
+def metadata(bootstrap: str):
+    return AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
+
+
+def live_brokers(bootstrap: str) -> set[int]:
+    return set(metadata(bootstrap).brokers)
+
+
+def leaders(bootstrap: str, topic: str) -> dict[int, int]:
+    return {p.id: p.leader for p in metadata(bootstrap).topics[topic].partitions.values()}
+
+
+def create_on_controller(bootstrap: str, topic: str, partitions: int) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=10)[topic].result(30)
+
+
+def every_node(quorum, extra=FAST):
+    return {node: list(extra) for node in quorum}
+
+
+def test_partitions_spread_over_three_brokers_and_real_clients_use_them_all(quorum_factory):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
+    leader, _ = quorum.wait_for_leader()
+    wait_until(lambda: live_brokers(quorum.bootstrap(1)) == {1, 2, 3}, timeout=30, message="three registered brokers")
+    assert metadata(quorum.bootstrap(2)).controller_id == leader
+
+    create_on_controller(quorum.bootstrap(), "spread", 6)
+    placed = wait_until(lambda: len(l := leaders(quorum.bootstrap(3), "spread")) == 6 and l, message="six partitions")
+    assert sorted(placed.values()) == [1, 1, 2, 2, 3, 3], placed
+
+    # confluent-kafka produces through one broker and consumes through another.
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(2)})
+    for i in range(600):
+        producer.produce("spread", value=b"c%d" % i, partition=i % 6)
+    assert producer.flush(30) == 0
+    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(3), "group.id": "unused", "enable.auto.commit": False})
+    consumer.assign([TopicPartition("spread", p, 0) for p in range(6)])
+    values = set()
+    deadline = time.monotonic() + 30
+    while len(values) < 600 and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and not message.error():
+            values.add(message.value())
+    consumer.close()
+    assert values == {b"c%d" % i for i in range(600)}
+
+    # kafka-python does the same through the third broker.
+    kp = KafkaProducer(bootstrap_servers=quorum.bootstrap(1))
+    for i in range(60):
+        kp.send("spread", value=b"k%d" % i, partition=i % 6)
+    kp.flush(30)
+    kp.close()
+    kc = KafkaConsumer(bootstrap_servers=quorum.bootstrap(1), enable_auto_commit=False, consumer_timeout_ms=10_000)
+    kc.assign([KafkaPythonPartition("spread", p) for p in range(6)])
+    kc.seek_to_beginning()
+    seen = {record.value for record in kc if record.value.startswith(b"k")}
+    kc.close()
+    assert seen == {b"k%d" % i for i in range(60)}
+
+    # kcat lists every broker and which one leads each partition.
+    listing = subprocess.run(["kcat", "-b", quorum.bootstrap(1), "-L", "-t", "spread"],
+                             capture_output=True, text=True, timeout=30).stdout
+    assert " 3 brokers:" in listing, listing
+    for node in (1, 2, 3):
+        assert f"leader {node}," in listing, listing
+
+
+def test_a_silent_broker_is_fenced_and_a_stopping_one_at_once(quorum_factory):
+    quorum = quorum_factory(3, extra={
+        1: ["broker.heartbeat.interval.ms=200", "broker.session.timeout.ms=2000"],
+        2: ["broker.heartbeat.interval.ms=200", "broker.session.timeout.ms=2000"],
+        3: ["broker.heartbeat.interval.ms=200", "broker.session.timeout.ms=2000"],
+    })
+    leader, _ = quorum.wait_for_leader()
+    wait_until(lambda: live_brokers(quorum.bootstrap(leader)) == {1, 2, 3}, timeout=30, message="three brokers")
+
+    others = [n for n in (1, 2, 3) if n != leader]
+    quorum.nodes[others[0]].kill()
+    wait_until(lambda: others[0] not in live_brokers(quorum.bootstrap(leader)), timeout=15,
+               message="the killed broker fenced after its session")
+
+    quorum.nodes[others[0]].start()
+    wait_until(lambda: live_brokers(quorum.bootstrap(leader)) == {1, 2, 3}, timeout=30,
+               message="the restarted broker unfenced")
+
+
+def test_controlled_shutdown_fences_before_the_session_would_expire(quorum_factory):
+    slow_expiry = ["broker.heartbeat.interval.ms=200", "broker.session.timeout.ms=60000"]
+    quorum = quorum_factory(3, extra={1: slow_expiry, 2: slow_expiry, 3: slow_expiry})
+    leader, _ = quorum.wait_for_leader()
+    wait_until(lambda: live_brokers(quorum.bootstrap(leader)) == {1, 2, 3}, timeout=30, message="three brokers")
+    stopping = next(n for n in (1, 2, 3) if n != leader)
+    quorum.nodes[stopping].stop()
+    # Fenced long before its 60 s session could expire.
+    wait_until(lambda: stopping not in live_brokers(quorum.bootstrap(leader)), timeout=10,
+               message="the stopped broker fenced by its controlled shutdown")
+
+
+def test_a_broker_that_joins_takes_new_partitions(quorum_factory):
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3, 4)}, brokers=1, start=False)
+    for node in (1, 2, 3):
+        quorum.nodes[node].start()
+    quorum.wait_for_leader(1, 2, 3)
+    wait_until(lambda: live_brokers(quorum.bootstrap(1)) == {1, 2, 3}, timeout=30, message="three brokers")
+    create_on_controller(quorum.bootstrap(1, 2, 3), "before-join", 3)
+
+    quorum.nodes[4].start()  # process.roles=broker: an observer of the quorum
+    wait_until(lambda: live_brokers(quorum.bootstrap(4)) == {1, 2, 3, 4}, timeout=30, message="the new broker")
+    assert "before-join" in metadata(quorum.bootstrap(4)).topics, "the observer has the metadata log"
+    create_on_controller(quorum.bootstrap(1, 2, 3), "after-join", 8)
+    placed = wait_until(lambda: len(l := leaders(quorum.bootstrap(4), "after-join")) == 8 and l, message="eight partitions")
+    assert sorted(placed.values()) == [1, 1, 2, 2, 3, 3, 4, 4], placed
+
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(4)})
+    for i in range(80):
+        producer.produce("after-join", value=b"%d" % i, partition=i % 8)
+    assert producer.flush(30) == 0
