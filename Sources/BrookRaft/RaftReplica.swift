@@ -25,13 +25,15 @@ public struct RaftReplica<Log: RaftLog> {
     /// When this replica last heard from its leader: a fetch answered, or BeginQuorumEpoch.
     var lastLeaderContact: Int64 = .min
     var pendingFetch: PendingFetch?
+    /// When an unreachable leader last started a pre-vote (`peerUnreachable`).
+    var lastUnreachableElection: Int64 = .min / 2
     var nextFetchAt: Int64?
     var nextCorrelation: UInt64 = 1
     /// The voter an observer without a leader asks next.
     var bootstrapCursor = 0
     var outbox: [RaftAction] = []
 
-    struct PendingFetch {
+    struct PendingFetch: Sendable {
         var target: BrokerID
         var correlation: UInt64
         var fetchOffset: Offset
@@ -114,6 +116,20 @@ public struct RaftReplica<Log: RaftLog> {
             advanceHighWatermark(&progress)
             role = .leader(progress)
         }
+        return drainOutbox()
+    }
+
+    /// The driver could not reach `peer`: its connection was refused or reset, as when the
+    /// process is gone. A voter following it stops waiting out the fetch timeout and asks for
+    /// pre-votes at once (at most once per election timeout); the others grant them only if
+    /// they have lost the leader too, so a leader still alive for a majority is not disturbed.
+    /// Without pre-vote this does nothing: a real election on a hint would be disruptive.
+    public mutating func peerUnreachable(_ peer: BrokerID, now: Int64) -> [RaftAction] {
+        guard configuration.preVote, isVoter, case .follower(let leader) = role, leader == peer,
+            now - lastUnreachableElection >= configuration.electionTimeout
+        else { return drainOutbox() }
+        lastUnreachableElection = now
+        startElection(now: now)
         return drainOutbox()
     }
 
@@ -237,3 +253,5 @@ public struct RaftReplica<Log: RaftLog> {
         return sorted[bootstrapCursor % sorted.count]
     }
 }
+
+extension RaftReplica: Sendable where Log: Sendable {}

@@ -9,7 +9,7 @@ import NIOCore
 /// or heal it; messages are delayed at random (so they reorder), lost and duplicated. After
 /// every step it checks Raft's safety properties and records any breach in `failures`. Every
 /// choice comes from the seed, so a failing seed replays exactly.
-struct RaftSimulation {
+struct RaftSimulation: Sendable {
     struct Node {
         var replica: RaftReplica<InMemoryRaftLog>?
         var disk: InMemoryRaftLog
@@ -235,8 +235,13 @@ struct RaftSimulation {
         inFlight = waiting
         for var envelope in due {
             let (from, to) = (envelope.from, envelope.to)
-            // A message across the cut, or to a stopped process, is lost with its connection.
-            guard side[from] == side[to], nodes[to]!.replica != nil else { continue }
+            // A message across the cut is lost (the connection hangs); one to a stopped process
+            // is refused, which its sender learns.
+            guard side[from] == side[to] else { continue }
+            guard nodes[to]!.replica != nil else {
+                if isRunning(from) { perform(nodes[from]!.replica!.peerUnreachable(to, now: now), by: from) }
+                continue
+            }
             if let resume = nodes[to]!.pausedUntil {
                 envelope.deliverAt = resume
                 inFlight.append(envelope)

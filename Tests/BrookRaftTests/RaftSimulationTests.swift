@@ -14,32 +14,48 @@ import Testing
     }()
 
     @Test(arguments: seeds)
-    func threeVotersAndAnObserverStaySafeAndRecover(seed: UInt64) {
-        var simulation = RaftSimulation(seed: seed, voterCount: 3, observerCount: 1)
-        simulation.run(steps: 3000)
-        simulation.settle()
+    func threeVotersAndAnObserverStaySafeAndRecover(seed: UInt64) async {
+        let simulation = await onOwnThread {
+            var simulation = RaftSimulation(seed: seed, voterCount: 3, observerCount: 1)
+            simulation.run(steps: 3000)
+            simulation.settle()
+            return simulation
+        }
         #expect(simulation.failures.isEmpty, Comment(rawValue: simulation.report))
         #expect(simulation.committed.count > 20, "seed \(seed): only \(simulation.committed.count) entries committed")
     }
 
     @Test(arguments: seeds.prefix(20))
-    func fiveVotersStaySafeAndRecover(seed: UInt64) {
-        var simulation = RaftSimulation(seed: seed &+ 1_000_000, voterCount: 5, observerCount: 1)
-        simulation.run(steps: 3000)
-        simulation.settle()
+    func fiveVotersStaySafeAndRecover(seed: UInt64) async {
+        let simulation = await onOwnThread {
+            var simulation = RaftSimulation(seed: seed &+ 1_000_000, voterCount: 5, observerCount: 1)
+            simulation.run(steps: 3000)
+            simulation.settle()
+            return simulation
+        }
         #expect(simulation.failures.isEmpty, Comment(rawValue: simulation.report))
     }
 
     /// The checks are not vacuous: a disk that loses flushed entries is caught within a few
     /// seeds.
-    @Test func aDiskThatLosesFlushedEntriesIsCaught() {
-        let caught = (UInt64(1)...20).filter { seed in
-            var simulation = RaftSimulation(seed: seed)
-            simulation.faults.crash = 0.02
-            simulation.faults.diskLosesFlushedEntries = true
-            simulation.run(steps: 1500)
-            return !simulation.failures.isEmpty
+    @Test func aDiskThatLosesFlushedEntriesIsCaught() async {
+        let caught = await onOwnThread {
+            (UInt64(1)...20).filter { seed in
+                var simulation = RaftSimulation(seed: seed)
+                simulation.faults.crash = 0.02
+                simulation.faults.diskLosesFlushedEntries = true
+                simulation.run(steps: 1500)
+                return !simulation.failures.isEmpty
+            }
         }
         #expect(!caught.isEmpty)
+    }
+}
+
+/// Runs `work` on a thread of its own: a long simulation must not hold one of the cooperative
+/// pool's few threads, which the suite's async tests need.
+func onOwnThread<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
     }
 }

@@ -34,4 +34,7 @@ protocol ReplicatedMetadataLog: Sendable {
     /// threads call it, never the cooperative pool). Throws NOT_CONTROLLER when this node does
     /// not lead the quorum, REQUEST_TIMED_OUT when no commit came in time.
     func commit(_ records: [ByteBuffer]) throws(MetadataError)
+    /// Returns once this node is the active controller and has applied everything committed
+    /// before its epoch; throws NOT_CONTROLLER when another node leads.
+    func awaitActive() throws(MetadataError)
 }

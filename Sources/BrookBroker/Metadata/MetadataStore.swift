@@ -94,26 +94,38 @@ public final class MetadataStore: Sendable {
         guard replicationFactor > 0 else {
             throw MetadataError(.invalidReplicationFactor, "Replication factor must be larger than 0.")
         }
-        let current = image
-        let brokerCount = replicated == nil ? current.brokers.count : current.usableBrokers.count
-        guard Int(replicationFactor) <= brokerCount else {
-            throw MetadataError(.invalidReplicationFactor, "Unable to replicate the partition \(replicationFactor) time(s): The target replication factor of \(replicationFactor) cannot be reached because only \(brokerCount) broker(s) are registered.")
+        // The records depend on the brokers the image holds: in a cluster they are made from
+        // the image the change is validated against, once this node is the active controller.
+        let build = { (current: MetadataImage) throws(MetadataError) -> [MetadataRecord] in
+            if current.topics[name] != nil { throw MetadataError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
+            let brokerCount = self.replicated == nil ? current.brokers.count : current.usableBrokers.count
+            guard Int(replicationFactor) <= brokerCount else {
+                throw MetadataError(.invalidReplicationFactor, "Unable to replicate the partition \(replicationFactor) time(s): The target replication factor of \(replicationFactor) cannot be reached because only \(brokerCount) broker(s) are registered.")
+            }
+            var records: [MetadataRecord] = [.topic(TopicRecord(name: name, topicId: topicId))]
+            let placed = self.placement(0..<partitions, replicationFactor: replicationFactor, in: current)
+            for (index, replicas) in zip(0..<partitions, placed) {
+                records.append(.partition(PartitionRecord(
+                    partitionId: index, topicId: topicId, replicas: replicas, isr: replicas,
+                    leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
+                )))
+            }
+            for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
+                records.append(.config(ConfigRecord(
+                    resourceType: MetadataRecord.ConfigResourceType.topic.rawValue, resourceName: name, name: key, value: value
+                )))
+            }
+            return records
         }
-        var records: [MetadataRecord] = [.topic(TopicRecord(name: name, topicId: topicId))]
-        for (index, replicas) in zip(0..<partitions, placement(0..<partitions, replicationFactor: replicationFactor, in: current)) {
-            records.append(.partition(PartitionRecord(
-                partitionId: index, topicId: topicId, replicas: replicas, isr: replicas,
-                leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
-            )))
+        let created: MetadataImage
+        if let replicated {
+            created = try commitReplicated(replicated, validateOnly: validateOnly, records: build)
+        } else {
+            created = try commit(try build(image), validateOnly: validateOnly) { image throws(MetadataError) in
+                if image.topics[name] != nil { throw MetadataError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
+            }
         }
-        for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
-            records.append(.config(ConfigRecord(
-                resourceType: MetadataRecord.ConfigResourceType.topic.rawValue, resourceName: name, name: key, value: value
-            )))
-        }
-        return try commit(records, validateOnly: validateOnly) { image throws(MetadataError) in
-            if image.topics[name] != nil { throw MetadataError(.topicAlreadyExists, "Topic '\(name)' already exists.") }
-        }.topics[name] ?? MetadataImage.Topic(name: name, id: topicId, partitions: [], configs: configs)
+        return created.topics[name] ?? MetadataImage.Topic(name: name, id: topicId, partitions: [], configs: configs)
     }
 
     /// Commits broker membership records (the cluster controller's).
@@ -145,26 +157,33 @@ public final class MetadataStore: Sendable {
 
     /// Grows a topic to `totalCount` partitions.
     public func createPartitions(topic name: String, totalCount: Int32, validateOnly: Bool) throws(MetadataError) {
-        guard let topic = image.topics[name] else {
-            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+        let build = { (image: MetadataImage) throws(MetadataError) -> [MetadataRecord] in
+            guard let topic = image.topics[name] else {
+                throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+            }
+            let current = Int32(topic.partitions.count)
+            guard totalCount > current else {
+                throw MetadataError(.invalidPartitions, "Topic currently has \(current) partitions, which is higher than the requested \(totalCount).")
+            }
+            let replicationFactor = Int16(clamping: topic.partitions.first?.replicas.count ?? 1)
+            if self.replicated != nil, Int(replicationFactor) > image.usableBrokers.count {
+                throw MetadataError(.invalidReplicationFactor, "Unable to replicate the new partitions \(replicationFactor) time(s): only \(image.usableBrokers.count) broker(s) are usable.")
+            }
+            let placed = self.placement(current..<totalCount, replicationFactor: replicationFactor, in: image)
+            return zip(current..<totalCount, placed).map { index, replicas in
+                MetadataRecord.partition(PartitionRecord(
+                    partitionId: index, topicId: topic.id, replicas: replicas, isr: replicas,
+                    leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
+                ))
+            }
         }
-        let current = Int32(topic.partitions.count)
-        guard totalCount > current else {
-            throw MetadataError(.invalidPartitions, "Topic currently has \(current) partitions, which is higher than the requested \(totalCount).")
+        if let replicated {
+            _ = try commitReplicated(replicated, validateOnly: validateOnly, records: build)
+            return
         }
-        let replicationFactor = Int16(clamping: topic.partitions.first?.replicas.count ?? 1)
-        if replicated != nil, Int(replicationFactor) > image.usableBrokers.count {
-            throw MetadataError(.invalidReplicationFactor, "Unable to replicate the new partitions \(replicationFactor) time(s): only \(image.usableBrokers.count) broker(s) are usable.")
-        }
-        let placed = placement(current..<totalCount, replicationFactor: replicationFactor, in: image)
-        let records = zip(current..<totalCount, placed).map { index, replicas in
-            MetadataRecord.partition(PartitionRecord(
-                partitionId: index, topicId: topic.id, replicas: replicas, isr: replicas,
-                leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
-            ))
-        }
-        _ = try commit(records, validateOnly: validateOnly) { image throws(MetadataError) in
-            if image.topics[name]?.partitions.count != Int(current) {
+        let before = image.topics[name]?.partitions.count
+        _ = try commit(try build(image), validateOnly: validateOnly) { image throws(MetadataError) in
+            if image.topics[name]?.partitions.count != before {
                 throw MetadataError(.invalidPartitions, "Topic \(name) changed concurrently.")
             }
         }
@@ -245,6 +264,7 @@ public final class MetadataStore: Sendable {
     ) throws(MetadataError) -> MetadataImage {
         let result: Result<MetadataImage, MetadataError> = writer.withLock { _ in
             do {
+                try replicated.awaitActive()
                 let records = try make(state.withLock { $0 })
                 if validateOnly { return .success(state.withLock { $0 }) }
                 var encoded: [ByteBuffer] = []

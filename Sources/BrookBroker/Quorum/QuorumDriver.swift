@@ -72,6 +72,9 @@ final class QuorumDriver: Sendable {
         var logEndOffset = Offset(0)
         /// The end of what this node has applied of the committed log.
         var appliedOffset = Offset(0)
+        /// The leader's epoch-start entry (the leader only): once it is applied, everything
+        /// committed before this epoch is too.
+        var epochStartOffset: Offset?
         /// The voters' progress, as the leader knows it (only the leader fills it).
         var voters: [Replica] = []
         var failure: String?
@@ -100,6 +103,8 @@ final class QuorumDriver: Sendable {
     private enum Input: Sendable {
         case message(RaftMessage, from: BrokerID, reply: (@Sendable (RaftMessage?) -> Void)?)
         case propose(ByteBuffer, recordCount: Int, done: @Sendable (Result<Offset, QuorumError>) -> Void)
+        /// A peer refused or dropped the connection.
+        case unreachable(BrokerID)
         case stop
     }
 
@@ -188,6 +193,27 @@ final class QuorumDriver: Sendable {
         return try result.get()
     }
 
+    /// Waits until this node is the active controller with the whole committed log applied (a
+    /// new leader first commits its epoch-start entry, which commits everything before it), so
+    /// that a change is validated against the latest metadata. Blocks the calling thread;
+    /// throws NOT_CONTROLLER at once when another node leads.
+    func awaitActive(timeout: Duration) throws(QuorumError) {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let status = self.status
+            guard status.role == "leader" else {
+                throw QuorumError(
+                    "node \(configuration.localID) is not the active controller (leader: \(status.leader.map(String.init(describing:)) ?? "unknown"))",
+                    code: .notController)
+            }
+            if let start = status.epochStartOffset, status.appliedOffset > start { return }
+            guard ContinuousClock.now < deadline else {
+                throw QuorumError("the new active controller has not caught up within \(timeout)", code: .requestTimedOut)
+            }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
     // MARK: The quorum's thread
 
     private func run() {
@@ -228,7 +254,7 @@ final class QuorumDriver: Sendable {
             switch input {
             case .message(_, _, let reply): reply?(nil)
             case .propose(_, _, let done): done(.failure(QuorumError("the metadata quorum is stopping", code: .notController)))
-            case .stop: break
+            case .unreachable, .stop: break
             }
         }
     }
@@ -247,6 +273,8 @@ final class QuorumDriver: Sendable {
                     continue
                 }
                 core.waiting.append((Offset(first.rawValue + Int64(recordCount)), core.replica.quorum.epoch, done))
+            case .unreachable(let peer):
+                perform(core.replica.peerUnreachable(peer, now: now), in: &core, reply: nil)
             case .stop:
                 break
             }
@@ -286,7 +314,11 @@ final class QuorumDriver: Sendable {
                     answered = true
                     answer(message)
                 } else if let link = links[target], !message.isAnswer {
-                    link.send(message, fetchMaxWaitMs: 0) { [weak self] result in self?.enqueue(result, from: target) }
+                    link.send(
+                        message, fetchMaxWaitMs: 0,
+                        deliver: { [weak self] result in self?.enqueue(result, from: target) },
+                        unreachable: { [weak self] in self?.submit(.unreachable(target)) }
+                    )
                 }
             }
         }
@@ -341,6 +373,7 @@ final class QuorumDriver: Sendable {
             highWatermark: replica.highWatermark, logEndOffset: replica.log.endOffset, appliedOffset: core.applied
         )
         if case .leader(let progress) = replica.role {
+            status.epochStartOffset = progress.epochStartOffset
             status.voters = configuration.voters.map { voter in
                 voter.id == configuration.localID
                     ? .init(id: voter.id, logEndOffset: replica.log.endOffset, lastFetchMilliseconds: nil)

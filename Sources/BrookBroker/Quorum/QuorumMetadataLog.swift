@@ -23,6 +23,13 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
         self.store.withLock { $0 = store }
     }
 
+    func awaitActive() throws(MetadataError) {
+        guard let quorum = quorum.withLock({ $0 }) else {
+            throw MetadataError(.notController, "the metadata quorum is not running")
+        }
+        do { try quorum.awaitActive(timeout: commitTimeout) } catch { throw MetadataError(error.code, error.description) }
+    }
+
     func commit(_ records: [ByteBuffer]) throws(MetadataError) {
         guard !records.isEmpty else { return }
         guard let quorum = quorum.withLock({ $0 }) else {

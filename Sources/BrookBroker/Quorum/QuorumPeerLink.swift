@@ -30,10 +30,17 @@ final class QuorumPeerLink: Sendable {
         self.clientId = "brook-quorum-\(localID)"
     }
 
-    /// Sends `message` (a request kind) and delivers the peer's answer, if any, as a message.
-    func send(_ message: RaftMessage, fetchMaxWaitMs: Int32, deliver: @escaping @Sendable (RaftMessage) -> Void) {
+    /// Sends `message` (a request kind) and delivers the peer's answer, if any, as a message;
+    /// calls `unreachable` when the peer cannot be connected to or the connection fails.
+    func send(
+        _ message: RaftMessage, fetchMaxWaitMs: Int32, deliver: @escaping @Sendable (RaftMessage) -> Void,
+        unreachable: @escaping @Sendable () -> Void
+    ) {
         Task {
-            guard let connection = await self.connection() else { return }
+            guard let connection = await self.connection() else {
+                unreachable()
+                return
+            }
             do {
                 switch message {
                 case .vote(let vote):
@@ -55,6 +62,7 @@ final class QuorumPeerLink: Sendable {
                 }
             } catch {
                 await self.drop(connection)
+                if (error as? ClientError)?.isConnectionFailure == true { unreachable() }
             }
         }
     }
