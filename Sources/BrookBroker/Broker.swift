@@ -114,7 +114,11 @@ public struct Broker: Sendable {
         }
 
         let partitions = PartitionManager(logs: logs, config: configStore, logger: logger)
-        try await partitions.load(image: metadata.image)
+        if quorum == nil {
+            try await partitions.load(image: metadata.image)
+        } else {
+            try await partitions.loadEveryLogOnDisk()
+        }
         partitions.followConfigChanges(of: metadata)
         if let quorum {
             partitions.openHostedPartitions(as: metadata.nodeId, following: metadata)

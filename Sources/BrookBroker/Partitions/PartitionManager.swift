@@ -33,6 +33,16 @@ final class PartitionManager: Sendable {
         return try LogConfig(overrides: values)
     }
 
+    /// In a cluster, before the quorum has replayed the metadata: opens every log found on disk
+    /// with the broker's default log config, recovering those an unclean stop left, so that the
+    /// partitions the replayed metadata then names (`openHostedPartitions`) are opened as they
+    /// were left. Topic overrides apply once their records are replayed.
+    func loadEveryLogOnDisk() async throws {
+        let defaults = try logConfig(for: MetadataImage.Topic(name: "", id: .zero, partitions: [], configs: [:]))
+        // The quorum's own log is not a partition: the quorum opens it.
+        try await logs.loadLogs(config: { $0.topic == "__cluster_metadata" ? nil : defaults }, topicId: { _ in nil })
+    }
+
     /// Opens the logs found on disk for the topics in `image`, then creates any that are missing.
     func load(image: MetadataImage) async throws {
         let topics = image.topics
