@@ -101,6 +101,12 @@ extension RaftReplica {
 
     mutating func handleVote(_ vote: RaftMessage.Vote, from sender: BrokerID, now: Int64) {
         var granted = false
+        // Only a voter can stand: a request from anyone else changes nothing (Kafka answers
+        // INCONSISTENT_VOTER_SET).
+        guard voters.contains(vote.candidate) else {
+            send(.voteResult(.init(epoch: quorum.epoch, leader: knownLeader, granted: false, preVote: vote.preVote)), to: sender)
+            return
+        }
         if vote.preVote {
             // A pre-vote changes nothing here; it is refused while a leader is known to be alive.
             granted = isVoter && vote.epoch > quorum.epoch && candidateLogIsCurrent(vote) && !hearsFromLeader(now: now)
@@ -161,6 +167,10 @@ extension RaftReplica {
     }
 
     mutating func handleBeginEpoch(_ begin: RaftMessage.BeginEpoch, from sender: BrokerID, now: Int64) {
+        guard voters.contains(begin.leader) else {
+            send(.beginEpochResult(.init(epoch: quorum.epoch, leader: knownLeader)), to: sender)
+            return
+        }
         if begin.epoch > quorum.epoch {
             observeEpoch(begin.epoch, leader: begin.leader, now: now)
         } else if begin.epoch == quorum.epoch, begin.leader != id, knownLeader == nil {
@@ -173,6 +183,7 @@ extension RaftReplica {
     }
 
     mutating func handleEndEpoch(_ end: RaftMessage.EndEpoch, now: Int64) {
+        guard voters.contains(end.leader) else { return }
         if end.epoch > quorum.epoch {
             observeEpoch(end.epoch, leader: nil, now: now)
         }

@@ -146,4 +146,14 @@ import Testing
         let replica = Self.replica(1, state: QuorumState(epoch: LeaderEpoch(4), leader: BrokerID(1), votedFor: BrokerID(1)))
         #expect(replica.role == .resigned)
     }
+
+    @Test func aNodeOutsideTheVoterSetCanNeitherStandNorLead() {
+        var voter = Self.replica(2)
+        let vote = RaftMessage.Vote(epoch: LeaderEpoch(9), candidate: BrokerID(99), lastEpoch: LeaderEpoch(9), endOffset: Offset(1_000), preVote: false)
+        let refused = Self.sends(voter.receive(.vote(vote), from: BrokerID(99), now: 1))
+        #expect(refused.first?.1 == .voteResult(.init(epoch: LeaderEpoch(0), leader: nil, granted: false, preVote: false)))
+        _ = voter.receive(.beginEpoch(.init(epoch: LeaderEpoch(9), leader: BrokerID(99))), from: BrokerID(99), now: 2)
+        _ = voter.receive(.endEpoch(.init(epoch: LeaderEpoch(9), leader: BrokerID(99), preferredSuccessors: [])), from: BrokerID(99), now: 3)
+        #expect(voter.quorum == .initial, "neither moved its epoch nor made it follow")
+    }
 }
