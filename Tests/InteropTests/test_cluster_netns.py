@@ -1,0 +1,59 @@
+"""The quorum on real links: three `brook` processes, each in its own network namespace with its
+own address, joined by a bridge (see netns_support). Cutting a node's link (no refused
+connection, just silence, as when a host drops off the network) and healing it."""
+from cli_support import succeeded
+from conftest import wait_until
+from netns_support import netns_cluster  # noqa: F401  (fixture)
+
+
+def topics(cluster, node: int) -> set[str]:
+    result = cluster.brook("topics", "list", "--bootstrap-server", cluster.bootstrap(node), "--timeout-ms", "5000")
+    return set(result.stdout.split()) if result.returncode == 0 else set()
+
+
+def registered(cluster, node: int) -> int:
+    """How many brokers `brook cluster describe` lists (0 while it cannot say)."""
+    result = cluster.brook("cluster", "describe", "--bootstrap-server", cluster.bootstrap(node), "--timeout-ms", "3000")
+    return len(result.stdout.splitlines()) - 3 if result.returncode == 0 else 0
+
+
+def create(cluster, node: int, topic: str) -> None:
+    succeeded(cluster.brook("topics", "create", "--bootstrap-server", cluster.bootstrap(node), "--topic", topic,
+                            "--partitions", "3", "--replication-factor", "1"))
+
+
+def test_a_leader_cut_off_is_replaced_and_rejoins_as_a_follower_when_its_link_returns(netns_cluster):
+    cluster = netns_cluster(3)
+    for node in (1, 2, 3):
+        cluster.start(node)
+    leader, epoch = cluster.wait_for_leader()
+    wait_until(lambda: registered(cluster, leader) == 3, timeout=30, message="three registered brokers")
+    create(cluster, leader, "before-the-cut")
+
+    cluster.set_link(leader, up=False)
+    survivors = [n for n in (1, 2, 3) if n != leader]
+    new_leader, new_epoch = cluster.wait_for_leader(*survivors, newer_than=epoch)
+    assert new_leader in survivors
+    assert "before-the-cut" in topics(cluster, new_leader)
+    create(cluster, new_leader, "during-the-cut")
+
+    cluster.set_link(leader, up=True)
+    wait_until(lambda: {"before-the-cut", "during-the-cut"} <= topics(cluster, leader), timeout=40,
+               message="the old leader catching up once its link is back")
+    assert cluster.status() == (new_leader, new_epoch), "the returning node does not take leadership back"
+
+
+def test_a_follower_cut_off_does_not_stop_the_quorum(netns_cluster):
+    cluster = netns_cluster(3)
+    for node in (1, 2, 3):
+        cluster.start(node)
+    leader, epoch = cluster.wait_for_leader()
+    wait_until(lambda: registered(cluster, leader) == 3, timeout=30, message="three registered brokers")
+    follower = next(n for n in (1, 2, 3) if n != leader)
+    cluster.set_link(follower, up=False)
+    create(cluster, leader, "without-one-follower")
+    assert cluster.status(*[n for n in (1, 2, 3) if n != follower]) == (leader, epoch)
+    cluster.set_link(follower, up=True)
+    wait_until(lambda: "without-one-follower" in topics(cluster, follower), timeout=40,
+               message="the follower catching up")
+    assert cluster.status() == (leader, epoch), "pre-vote: the returning follower did not disturb the leader"
