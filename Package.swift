@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "BrookFuzzTargets",
             dependencies: [
-                "BrookBroker", "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel",
+                "BrookBroker", "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel", "BrookRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -28,6 +28,7 @@ public enum FuzzSeeds {
             FuzzTarget.decompress.name: try decompression(records),
             FuzzTarget.coordinatorRecord.name: try coordinatorRecords(),
             FuzzTarget.metadataRecord.name: try metadataRecords(),
+            FuzzTarget.quorum.name: try quorum(),
         ]
     }
 

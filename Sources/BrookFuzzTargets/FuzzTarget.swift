@@ -27,7 +27,7 @@ public struct FuzzTarget: Sendable {
 
     /// Every target, in the order `make fuzz` runs them.
     public static let all: [FuzzTarget] = [
-        .frames, .request, .broker, .recordBatch, .messageSet, .decompress, .coordinatorRecord, .metadataRecord,
+        .frames, .request, .broker, .recordBatch, .messageSet, .decompress, .coordinatorRecord, .metadataRecord, .quorum,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? {

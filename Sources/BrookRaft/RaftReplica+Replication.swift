@@ -128,6 +128,16 @@ extension RaftReplica {
             log.truncate(to: min(leaders.endOffset, ours.endOffset))
             sendFetch(to: sender, now: now)
         case .entries(let entries):
+            // Entries come from leaders of this epoch or earlier, in epoch order after ours;
+            // anything else is a corrupt or byzantine answer, not appended.
+            var last = log.lastEpoch
+            for entry in entries {
+                guard entry.epoch >= last, entry.epoch <= quorum.epoch, entry.epoch >= LeaderEpoch(0) else {
+                    nextFetchAt = now + configuration.idleFetchBackoff
+                    return
+                }
+                last = entry.epoch
+            }
             log.append(entries)
             highWatermark = max(highWatermark, min(result.highWatermark, log.endOffset))
             if entries.isEmpty {

@@ -72,6 +72,9 @@ public struct RaftReplica<Log: RaftLog> {
         }
     }
 
+    /// The correlation of the fetch this replica has in flight, if any.
+    public var pendingFetchCorrelation: UInt64? { pendingFetch?.correlation }
+
     public var isVoter: Bool { voters.contains(id) }
     var majority: Int { voters.count / 2 + 1 }
     public var isLeader: Bool { if case .leader = role { true } else { false } }

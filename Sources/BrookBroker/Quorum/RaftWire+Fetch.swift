@@ -8,7 +8,7 @@ extension RaftWire {
     /// A follower's or observer's fetch of `__cluster_metadata-0` at `version` (12 or later:
     /// LastFetchedEpoch came in v12). The replica id goes in ReplicaId up to v14 and in
     /// ReplicaState from v15; the topic by name up to v12 and by id from v13.
-    static func request(
+    package static func request(
         _ fetch: RaftMessage.Fetch, version: Int16, clusterId: String, maxWaitMs: Int32, maxBytes: Int32
     ) -> FetchRequest {
         FetchRequest(
@@ -27,12 +27,12 @@ extension RaftWire {
 
     /// True when a Fetch request is a quorum replica's (or observer's) fetch of the metadata log,
     /// which the quorum answers rather than the partition's fetch path.
-    static func isQuorumFetch(_ request: FetchRequest) -> Bool {
+    package static func isQuorumFetch(_ request: FetchRequest) -> Bool {
         guard request.topics.count == 1, let topic = request.topics.first else { return false }
         return topic.topic == topicName || topic.topicId == topicId
     }
 
-    static func fetch(from request: FetchRequest, correlation: UInt64) throws(Malformed) -> RaftMessage.Fetch {
+    package static func fetch(from request: FetchRequest, correlation: UInt64) throws(Malformed) -> RaftMessage.Fetch {
         guard isQuorumFetch(request), let partition = request.topics[0].partitions.first,
             request.topics[0].partitions.count == 1, partition.partition == 0
         else { throw Malformed(description: "a quorum fetch must name \(topicName)-0 alone") }
@@ -49,7 +49,7 @@ extension RaftWire {
     /// The leader's (or a non-leader's) answer. Entries travel as the record batches they are
     /// stored as; a refusal says why: the fetcher's epoch is behind (FENCED_LEADER_EPOCH), ahead
     /// (UNKNOWN_LEADER_EPOCH), or this replica does not lead (NOT_LEADER_OR_FOLLOWER).
-    static func response(_ result: RaftMessage.FetchResult, answering fetch: RaftMessage.Fetch, version: Int16) -> FetchResponse {
+    package static func response(_ result: RaftMessage.FetchResult, answering fetch: RaftMessage.Fetch, version: Int16) -> FetchResponse {
         var partition = FetchResponse.PartitionData(
             partitionIndex: 0, highWatermark: result.highWatermark.rawValue,
             currentLeader: FetchResponse.LeaderIdAndEpoch(leaderId: result.leader?.rawValue ?? -1, leaderEpoch: result.epoch.rawValue)
@@ -77,7 +77,7 @@ extension RaftWire {
 
     /// Reads the answer to `fetch`. Record batches must be whole, pass their CRC, and follow one
     /// another from the fetch offset; each becomes one entry.
-    static func fetchResult(from response: FetchResponse, answering fetch: RaftMessage.Fetch) throws(Malformed) -> RaftMessage.FetchResult {
+    package static func fetchResult(from response: FetchResponse, answering fetch: RaftMessage.Fetch) throws(Malformed) -> RaftMessage.FetchResult {
         guard response.errorCode == 0 else {
             throw Malformed(description: "the leader answered \(ErrorCode(rawValue: response.errorCode).map(String.init(describing:)) ?? String(response.errorCode))")
         }
@@ -104,7 +104,7 @@ extension RaftWire {
 
     /// Splits fetched records into entries, one per batch, checking each batch and that they
     /// continue one another from `offset`.
-    static func entries(_ records: ByteBuffer, from offset: Offset) throws(Malformed) -> [RaftEntry] {
+    package static func entries(_ records: ByteBuffer, from offset: Offset) throws(Malformed) -> [RaftEntry] {
         var reader = RecordBatchReader(records)
         var entries: [RaftEntry] = []
         var next = offset.rawValue

@@ -9,25 +9,25 @@ import NIOCore
 /// A response is read against the request it answers (the connection pairs them by correlation
 /// id), which supplies what KRaft's responses leave out: whether a vote was a pre-vote, and
 /// where a fetch started.
-enum RaftWire {
-    static let topicName = "__cluster_metadata"
+package enum RaftWire {
+    package static let topicName = "__cluster_metadata"
     /// KRaft's fixed topic id for the metadata log (`Uuid.METADATA_TOPIC_ID`).
-    static let topicId = Uuid(mostSignificantBits: 0, leastSignificantBits: 1)
+    package static let topicId = Uuid(mostSignificantBits: 0, leastSignificantBits: 1)
     /// The tag that carries KIP-996's PreVote flag in a VoteRequest partition. VoteRequest v2
     /// makes it a field; the definitions Brook generates from stop at v1, so it travels as a
     /// tagged field, which a voter that does not know it ignores (and then answers a real vote).
-    static let preVoteTag: UInt32 = 10_000
+    package static let preVoteTag: UInt32 = 10_000
 
     /// A request or response that is not about `__cluster_metadata-0`, or cannot be read as one.
-    struct Malformed: Error, CustomStringConvertible {
-        var description: String
+    package struct Malformed: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    static func leader(_ id: Int32) -> BrokerID? { id >= 0 ? BrokerID(id) : nil }
+    package static func leader(_ id: Int32) -> BrokerID? { id >= 0 ? BrokerID(id) : nil }
 
     // MARK: Vote
 
-    static func request(_ vote: RaftMessage.Vote, clusterId: String, voter: BrokerID) -> VoteRequest {
+    package static func request(_ vote: RaftMessage.Vote, clusterId: String, voter: BrokerID) -> VoteRequest {
         var partition = VoteRequest.PartitionData(
             partitionIndex: 0, candidateEpoch: vote.epoch.rawValue, candidateId: vote.candidate.rawValue,
             lastOffsetEpoch: vote.lastEpoch.rawValue, lastOffset: vote.endOffset.rawValue
@@ -41,7 +41,7 @@ enum RaftWire {
         )
     }
 
-    static func vote(from request: VoteRequest) throws(Malformed) -> RaftMessage.Vote {
+    package static func vote(from request: VoteRequest) throws(Malformed) -> RaftMessage.Vote {
         guard request.topics.count == 1, let topic = request.topics.first, topic.topicName == topicName,
             topic.partitions.count == 1, let partition = topic.partitions.first, partition.partitionIndex == 0
         else { throw Malformed(description: "a Vote request must name \(topicName)-0 alone") }
@@ -52,14 +52,14 @@ enum RaftWire {
         )
     }
 
-    static func response(_ result: RaftMessage.VoteResult) -> VoteResponse {
+    package static func response(_ result: RaftMessage.VoteResult) -> VoteResponse {
         VoteResponse(topics: [VoteResponse.TopicData(topicName: topicName, partitions: [VoteResponse.PartitionData(
             partitionIndex: 0, leaderId: result.leader?.rawValue ?? -1, leaderEpoch: result.epoch.rawValue,
             voteGranted: result.granted
         )])])
     }
 
-    static func voteResult(from response: VoteResponse, answering vote: RaftMessage.Vote) throws(Malformed) -> RaftMessage.VoteResult {
+    package static func voteResult(from response: VoteResponse, answering vote: RaftMessage.Vote) throws(Malformed) -> RaftMessage.VoteResult {
         let partition = try onlyPartition(response.topics.map { ($0.topicName, $0.partitions) }, errorCode: response.errorCode)
         return RaftMessage.VoteResult(
             epoch: LeaderEpoch(partition.leaderEpoch), leader: leader(partition.leaderId),
@@ -69,7 +69,7 @@ enum RaftWire {
 
     // MARK: BeginQuorumEpoch
 
-    static func request(_ begin: RaftMessage.BeginEpoch, clusterId: String, voter: BrokerID) -> BeginQuorumEpochRequest {
+    package static func request(_ begin: RaftMessage.BeginEpoch, clusterId: String, voter: BrokerID) -> BeginQuorumEpochRequest {
         BeginQuorumEpochRequest(
             clusterId: clusterId, voterId: voter.rawValue,
             topics: [BeginQuorumEpochRequest.TopicData(topicName: topicName, partitions: [BeginQuorumEpochRequest.PartitionData(
@@ -78,7 +78,7 @@ enum RaftWire {
         )
     }
 
-    static func beginEpoch(from request: BeginQuorumEpochRequest) throws(Malformed) -> RaftMessage.BeginEpoch {
+    package static func beginEpoch(from request: BeginQuorumEpochRequest) throws(Malformed) -> RaftMessage.BeginEpoch {
         guard request.topics.count == 1, let topic = request.topics.first, topic.topicName == topicName,
             topic.partitions.count == 1, let partition = topic.partitions.first, partition.partitionIndex == 0,
             partition.leaderId >= 0
@@ -86,20 +86,20 @@ enum RaftWire {
         return RaftMessage.BeginEpoch(epoch: LeaderEpoch(partition.leaderEpoch), leader: BrokerID(partition.leaderId))
     }
 
-    static func response(_ result: RaftMessage.BeginEpochResult) -> BeginQuorumEpochResponse {
+    package static func response(_ result: RaftMessage.BeginEpochResult) -> BeginQuorumEpochResponse {
         BeginQuorumEpochResponse(topics: [BeginQuorumEpochResponse.TopicData(topicName: topicName, partitions: [
             BeginQuorumEpochResponse.PartitionData(partitionIndex: 0, leaderId: result.leader?.rawValue ?? -1, leaderEpoch: result.epoch.rawValue)
         ])])
     }
 
-    static func beginEpochResult(from response: BeginQuorumEpochResponse) throws(Malformed) -> RaftMessage.BeginEpochResult {
+    package static func beginEpochResult(from response: BeginQuorumEpochResponse) throws(Malformed) -> RaftMessage.BeginEpochResult {
         let partition = try onlyPartition(response.topics.map { ($0.topicName, $0.partitions) }, errorCode: response.errorCode)
         return RaftMessage.BeginEpochResult(epoch: LeaderEpoch(partition.leaderEpoch), leader: leader(partition.leaderId))
     }
 
     // MARK: EndQuorumEpoch
 
-    static func request(_ end: RaftMessage.EndEpoch, clusterId: String) -> EndQuorumEpochRequest {
+    package static func request(_ end: RaftMessage.EndEpoch, clusterId: String) -> EndQuorumEpochRequest {
         EndQuorumEpochRequest(
             clusterId: clusterId,
             topics: [EndQuorumEpochRequest.TopicData(topicName: topicName, partitions: [EndQuorumEpochRequest.PartitionData(
@@ -112,7 +112,7 @@ enum RaftWire {
 
     /// Reads the successors from v0's PreferredSuccessors or v1's PreferredCandidates, whichever
     /// the version carried.
-    static func endEpoch(from request: EndQuorumEpochRequest) throws(Malformed) -> RaftMessage.EndEpoch {
+    package static func endEpoch(from request: EndQuorumEpochRequest) throws(Malformed) -> RaftMessage.EndEpoch {
         guard request.topics.count == 1, let topic = request.topics.first, topic.topicName == topicName,
             topic.partitions.count == 1, let partition = topic.partitions.first, partition.partitionIndex == 0,
             partition.leaderId >= 0
@@ -125,7 +125,7 @@ enum RaftWire {
         )
     }
 
-    static func response(endEpochOf epoch: LeaderEpoch, leader: BrokerID?) -> EndQuorumEpochResponse {
+    package static func response(endEpochOf epoch: LeaderEpoch, leader: BrokerID?) -> EndQuorumEpochResponse {
         EndQuorumEpochResponse(topics: [EndQuorumEpochResponse.TopicData(topicName: topicName, partitions: [
             EndQuorumEpochResponse.PartitionData(partitionIndex: 0, leaderId: leader?.rawValue ?? -1, leaderEpoch: epoch.rawValue)
         ])])
@@ -134,7 +134,7 @@ enum RaftWire {
     // MARK: Shared
 
     /// The single `__cluster_metadata-0` partition of a quorum response.
-    static func onlyPartition<Partition>(_ topics: [(String, [Partition])], errorCode: Int16) throws(Malformed) -> Partition {
+    package static func onlyPartition<Partition>(_ topics: [(String, [Partition])], errorCode: Int16) throws(Malformed) -> Partition {
         guard errorCode == 0 else {
             throw Malformed(description: "the voter answered \(ErrorCode(rawValue: errorCode).map(String.init(describing:)) ?? String(errorCode))")
         }
