@@ -4,6 +4,7 @@ import BrookModel
 import BrookProtocol
 import Foundation
 import Logging
+import NIOPosix
 import Testing
 
 /// A coordinator whose topic holds data is replayed in the background: requests meanwhile get
@@ -23,8 +24,17 @@ import Testing
         #expect(first.topics[0].partitions[0].errorCode == ErrorCode.none.code)
         try groups.coordinator().shutdown()
 
-        // After a "restart" the topic exists: the first request starts the replay and is told to retry.
-        let restarted = fixture.groups()
+        // After a "restart" the topic exists: the first request starts the replay and is told to
+        // retry. The replay gets a thread of its own: in the full suite the process-wide load
+        // threads are shared with every other test's brokers, and on a loaded 2-core machine their
+        // queue outlasted this test's deadline.
+        let loadThread = NIOThreadPool(numberOfThreads: 1)
+        loadThread.start()
+        var settings = GroupCoordinatorHost.Settings()
+        settings.group.offsetsTopicPartitions = 1
+        let restarted = GroupCoordinatorHost(
+            settings: settings, metadata: fixture.metadata, partitions: fixture.manager, logger: Logger(label: "test"),
+            loadThreads: loadThread)
         let fetch = OffsetFetchRequest(groupId: "g", topics: [.init(name: "t", partitionIndexes: [0])])
         let handler = OffsetFetchHandler(groups: restarted)
         let during = try await serve(handler, fetch, version: 5)
@@ -41,6 +51,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(offset == 42)
+        try await loadThread.shutdownGracefully()
     }
 
     @Test func findCoordinatorAnswersWhileLoading() async throws {

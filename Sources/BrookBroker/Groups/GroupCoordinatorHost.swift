@@ -1,6 +1,7 @@
 import BrookCoordinator
 import BrookModel
 import Logging
+import NIOPosix
 import Synchronization
 
 /// Starts the group coordinator on first use, as Kafka does: the first FindCoordinator (or
@@ -22,12 +23,18 @@ final class GroupCoordinatorHost: Sendable {
     let logger: Logger
     private let loader: CoordinatorLoader<GroupCoordinator>
 
-    init(settings: Settings, metadata: MetadataStore, partitions: PartitionManager, logger: Logger) {
+    /// - Parameter loadThreads: where the coordinator's topic is replayed (the process-wide
+    ///   load threads unless a test gives it threads of its own).
+    init(
+        settings: Settings, metadata: MetadataStore, partitions: PartitionManager, logger: Logger,
+        loadThreads: NIOThreadPool = CoordinatorLoader<GroupCoordinator>.loadThreads
+    ) {
         self.settings = settings
         self.metadata = metadata
         self.partitions = partitions
         self.logger = logger
         self.loader = CoordinatorLoader(
+            pool: loadThreads,
             load: { try Self.start(settings: settings, metadata: metadata, partitions: partitions, logger: logger) },
             shutdown: { $0.shutdown() },
             reportFailure: { logger.error("the group coordinator could not be loaded (the next request retries): \($0)") })
