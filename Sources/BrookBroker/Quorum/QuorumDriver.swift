@@ -346,10 +346,9 @@ final class QuorumDriver: Sendable {
         let highWatermark = core.replica.highWatermark
         while core.applied < highWatermark {
             let entries = core.replica.log.entries(from: core.applied, below: highWatermark, limit: 256)
-            guard let last = entries.last else { break }
+            guard !entries.isEmpty else { break }
             onCommitted(entries)
             core.applied = Offset(core.applied.rawValue + entries.reduce(0) { $0 + Int64($1.recordCount) })
-            _ = last
         }
         let epoch = core.replica.quorum.epoch
         let isLeader = core.replica.isLeader
