@@ -125,13 +125,24 @@ public struct Broker: Sendable {
             quorum.start()
         }
 
-        var creator = TopicCreator(
-            metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
-            replicationFactor: config.defaultReplicationFactor,
-            onCreate: { topic in try Self.opening(topic, topic.partitions, in: partitions) }
-        )
-        creator.onCreatePartitions = { topic, added in try Self.opening(topic, added, in: partitions) }
-        creator.onDelete = { topic in partitions.remove(topic) }
+        let controllerClient = quorum.map { ControllerClient(quorum: $0) }
+        var creator: TopicCreator
+        if let controllerClient {
+            // In a cluster each broker opens and drops the logs of the partitions it hosts as the
+            // quorum commits the changes (`openHostedPartitions`), whoever made them.
+            creator = TopicCreator(
+                metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
+                replicationFactor: config.defaultReplicationFactor, onCreate: { _ in })
+            creator.controller = controllerClient
+        } else {
+            creator = TopicCreator(
+                metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
+                replicationFactor: config.defaultReplicationFactor,
+                onCreate: { topic in try Self.opening(topic, topic.partitions, in: partitions) }
+            )
+            creator.onCreatePartitions = { topic, added in try Self.opening(topic, added, in: partitions) }
+            creator.onDelete = { topic in partitions.remove(topic) }
+        }
         // Handlers that block on disk run on threads of their own (Kafka's coordinator and
         // request handler threads), never on the cooperative pool that produce and fetch need.
         let coordinatorThreads = BlockingWorkThreads(name: "coordinator", threads: config.int("group.coordinator.threads"))
@@ -139,10 +150,10 @@ public struct Broker: Sendable {
         creator.threads = adminThreads
 
         let groups = GroupCoordinatorHost(
-            settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger
+            settings: Self.groupSettings(config), metadata: metadata, partitions: partitions, logger: logger,
+            controller: controllerClient
         )
         groups.loadIfPresent()
-        let controllerClient = quorum.map { ControllerClient(quorum: $0) }
         let producerIds = ProducerIdManager { count in
             // In a cluster, blocks come from the active controller (AllocateProducerIds).
             if let controllerClient, !controllerClient.isController {
@@ -154,9 +165,13 @@ public struct Broker: Sendable {
             }
             return try metadata.allocateProducerIds(count: count)
         }
+        // In a cluster, markers and transaction checks reach the other brokers over these links.
+        let brokerLinks = quorum.map { _ in NodeLinks(clientId: "brook-broker-\(nodeId)") }
+        let localMarkers = LocalMarkerWriter(partitions: partitions.table, groups: groups)
         let transactions = TransactionCoordinatorHost(
             settings: Self.transactionSettings(config), metadata: metadata, partitions: partitions,
-            markers: LocalMarkerWriter(partitions: partitions.table, groups: groups), producerIds: producerIds, logger: logger
+            markers: brokerLinks.map { ClusterMarkerWriter(local: localMarkers, metadata: metadata, links: $0) } ?? localMarkers,
+            producerIds: producerIds, logger: logger, controller: controllerClient
         )
         transactions.loadIfPresent()
 
@@ -166,7 +181,7 @@ public struct Broker: Sendable {
         router.register(framing: ProduceHandler(
             partitions: partitions.table,
             verifier: config.string("transaction.partition.verification.enable")?.lowercased() == "false"
-                ? nil : ProduceTransactionVerifier(transactions: transactions),
+                ? nil : ProduceTransactionVerifier(transactions: transactions, links: brokerLinks),
             metadata: metadata
         ))
         router.register(framing: FetchHandler(
@@ -200,7 +215,7 @@ public struct Broker: Sendable {
         router.register(OffsetForLeaderEpochHandler(partitions: partitions.table))
         router.register(DeleteRecordsHandler(partitions: partitions.table))
         router.register(DescribeLogDirsHandler(logs: logs))
-        router.registerAdminHandlers(context, on: adminThreads)
+        router.registerAdminHandlers(context, on: adminThreads, controller: controllerClient)
         router.registerGroupHandlers(groups, transactions: transactions, metadata: metadata, on: coordinatorThreads)
         router.registerTransactionHandlers(
             transactions, groups: groups, metadata: metadata, producerIds: producerIds, partitions: partitions.table,

@@ -26,7 +26,7 @@ def topics_on(bootstrap: str) -> set[str]:
     return set(admin.list_topics(timeout=10).topics)
 
 
-NOT_CONTROLLER = 41
+TOPIC_ALREADY_EXISTS = 36
 
 
 def raw_create_topic_error(bootstrap: str, name: str) -> int:
@@ -52,13 +52,14 @@ def test_three_voters_elect_one_leader_and_replicate_what_it_commits(quorum_fact
     for node in quorum.nodes:
         wait_until(lambda: "orders" in topics_on(quorum.bootstrap(node)), message=f"orders on node {node}")
 
-    # A follower refuses a change (only the active controller makes them); clients read the
-    # controller from Metadata and send their changes there.
+    # Only the active controller makes changes: a follower sent one forwards it there and hands
+    # back the controller's answer; clients read the controller from Metadata.
     follower = next(n for n in quorum.nodes if n != leader)
     assert AdminClient({"bootstrap.servers": quorum.bootstrap(follower)}).list_topics(timeout=10).controller_id == leader
-    assert raw_create_topic_error(quorum.bootstrap(follower), "refused") == NOT_CONTROLLER
+    assert raw_create_topic_error(quorum.bootstrap(follower), "forwarded") == 0
+    assert "forwarded" in topics_on(quorum.bootstrap(leader))
+    assert raw_create_topic_error(quorum.bootstrap(follower), "forwarded") == TOPIC_ALREADY_EXISTS
     create_topic(quorum.bootstrap(follower), "routed-to-the-controller")
-    assert "refused" not in topics_on(quorum.bootstrap(leader))
 
     # Every voter has the whole log: --replication shows them caught up.
     def caught_up():

@@ -135,6 +135,15 @@ final class CoordinatorLoader<Coordinator: Sendable>: Sendable {
         state.withLock { $0 = .closed }
     }
 
+    /// ``close()``, returning the loaded coordinator for the caller to shut down.
+    func retire() -> Coordinator? {
+        state.withLock { state in
+            defer { state = .closed }
+            if case .ready(let coordinator) = state { return coordinator }
+            return nil
+        }
+    }
+
     private func startLoading() {
         pool.submit { [self] _ in
             let outcome = Result { try load() }

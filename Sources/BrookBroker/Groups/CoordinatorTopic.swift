@@ -1,5 +1,6 @@
 import BrookCoordinator
 import BrookModel
+import BrookProtocol
 import Logging
 
 /// An internal compacted topic that backs a coordinator (`__consumer_offsets`,
@@ -15,10 +16,7 @@ struct CoordinatorTopic {
     func logs(metadata: MetadataStore, partitionManager: PartitionManager) throws -> [any CoordinatorLog] {
         var topic = metadata.image.topics[name]
         if topic == nil {
-            let created = try metadata.createTopic(
-                name: name, partitions: partitions, replicationFactor: 1,
-                configs: ["cleanup.policy": "compact", "segment.bytes": String(segmentBytes), "compression.type": "producer"]
-            )
+            let created = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: 1, configs: configs)
             try partitionManager.open(created, partitions: created.partitions)
             topic = created
             partitionManager.logger.info("created \(name) with \(created.partitions.count) partitions")
@@ -29,6 +27,54 @@ struct CoordinatorTopic {
                 throw CoordinatorTopicMissing()
             }
             return OffsetsTopicLog(partition: hosted)
+        }
+    }
+}
+
+extension CoordinatorTopic {
+    /// The configs the topic is created with: compacted, batches kept as the coordinator wrote them.
+    var configs: [String: String] {
+        ["cleanup.policy": "compact", "segment.bytes": String(segmentBytes), "compression.type": "producer"]
+    }
+
+    /// In a cluster: the topic as coordinator logs, one per partition in partition order, those
+    /// this broker does not lead (by `ownership`) standing in empty. Their logs open as the
+    /// quorum's records arrive; until then the load fails and the next request tries again.
+    func logs(for ownership: CoordinatorOwnership, metadata: MetadataStore, partitionManager: PartitionManager) throws -> [any CoordinatorLog] {
+        guard let topic = metadata.image.topics[name] else { throw CoordinatorTopicMissing() }
+        return try topic.partitions.sorted { $0.index < $1.index }.map { partition -> any CoordinatorLog in
+            guard ownership.owns(partition.index) else { return UnownedCoordinatorLog() }
+            guard let hosted = partitionManager.table.partition(TopicPartition(topic: name, partition: partition.index)) else {
+                throw CoordinatorTopicMissing()
+            }
+            return OffsetsTopicLog(partition: hosted)
+        }
+    }
+
+    /// In a cluster, creates the topic on first use, spread over the brokers like any other:
+    /// here when this node is the active controller, else by asking it (CreateTopics). Blocks;
+    /// call it from a coordinator thread. Failures are logged: the next lookup asks again.
+    func requestCreation(metadata: MetadataStore, controller: ControllerClient, logger: Logger) {
+        do {
+            if controller.isController {
+                _ = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: 1, configs: configs)
+                return
+            }
+            let request = CreateTopicsRequest(
+                topics: [.init(
+                    name: name, numPartitions: partitions, replicationFactor: 1,
+                    configs: configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) })],
+                timeoutMs: 30_000)
+            let answer = try controller.sendBlocking(request)
+            if let result = answer.topics.first, result.errorCode != ErrorCode.none.rawValue,
+                result.errorCode != ErrorCode.topicAlreadyExists.rawValue
+            {
+                logger.warning("the controller did not create \(name): \(result.errorMessage ?? "error \(result.errorCode)")")
+            }
+        } catch let error as MetadataError where error.code == .topicAlreadyExists {
+            return
+        } catch {
+            logger.warning("could not create \(name): \(error)")
         }
     }
 }

@@ -25,6 +25,7 @@ struct GroupCoordinatorService: Service {
             } catch {
                 break
             }
+            host.followOwnership()
             guard let coordinator = host.started else { continue }
             coordinator.expireSessions()
             sinceRetentionCheck += tick

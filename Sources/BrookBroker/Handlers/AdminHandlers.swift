@@ -1,17 +1,43 @@
+import BrookProtocol
+
 extension RequestRouter {
     /// Registers the administrative APIs: topics, partitions, configs, cluster description. Those
     /// that change metadata (written and fsynced to the metadata log, logs created or deleted)
     /// are served on `threads`.
-    mutating func registerAdminHandlers(_ context: BrokerContext, on threads: BlockingWorkThreads) {
+    mutating func registerAdminHandlers(_ context: BrokerContext, on threads: BlockingWorkThreads, controller: ControllerClient? = nil) {
         let alterer = ConfigAlterer(config: context.config, metadata: context.metadata)
-        register(CreateTopicsHandler(config: context.config, metadata: context.metadata, topicCreator: context.topicCreator), on: threads)
-        register(DeleteTopicsHandler(config: context.config, metadata: context.metadata, topicCreator: context.topicCreator), on: threads)
-        register(CreatePartitionsHandler(metadata: context.metadata, topicCreator: context.topicCreator), on: threads)
+        registerChange(CreateTopicsHandler(config: context.config, metadata: context.metadata, topicCreator: context.topicCreator),
+                       on: threads, controller: controller)
+        registerChange(DeleteTopicsHandler(config: context.config, metadata: context.metadata, topicCreator: context.topicCreator),
+                       on: threads, controller: controller)
+        registerChange(CreatePartitionsHandler(metadata: context.metadata, topicCreator: context.topicCreator),
+                       on: threads, controller: controller)
+        // Topic configs live in the cluster's metadata; a broker's own dynamic configs are its own.
+        let topic = ConfigResourceType.topic.rawValue
+        registerChange(AlterConfigsHandler(alterer: alterer), on: threads, controller: controller) { request in
+            request.resources.allSatisfy { $0.resourceType == topic }
+        }
+        registerChange(IncrementalAlterConfigsHandler(alterer: alterer), on: threads, controller: controller) { request in
+            request.resources.allSatisfy { $0.resourceType == topic }
+        }
         register(DescribeConfigsHandler(config: context.config, metadata: context.metadata))
         register(AlterConfigsHandler(alterer: alterer), on: threads)
         register(IncrementalAlterConfigsHandler(alterer: alterer), on: threads)
         register(DescribeClusterHandler(metadata: context.metadata))
         register(ElectLeadersHandler(metadata: context.metadata))
         register(DescribeTopicPartitionsHandler(metadata: context.metadata))
+    }
+
+    /// Registers a handler of metadata changes; in a cluster, wrapped to forward what
+    /// `needsController` selects to the active controller.
+    private mutating func registerChange<Handler: RequestHandler>(
+        _ handler: Handler, on threads: BlockingWorkThreads, controller: ControllerClient?,
+        needsController: @escaping @Sendable (Handler.Request) -> Bool = { _ in true }
+    ) {
+        guard let controller else {
+            register(handler, on: threads)
+            return
+        }
+        register(ForwardedToController(inner: handler, controller: controller, needsController: needsController), on: threads)
     }
 }

@@ -1,8 +1,13 @@
+import BrookCoordinator
 import BrookProtocol
 
 /// FindCoordinator: on one node every group and transactional id is coordinated here. A lookup
 /// starts the group coordinator (creating `__consumer_offsets`) or the transaction coordinator
 /// (creating `__transaction_state`) on first use. v0–v3 ask for one key, v4+ for a batch.
+///
+/// In a cluster the coordinator is the broker that leads the key's partition of the topic, as
+/// in Kafka; while the topic is being created, or the partition has no live leader, the answer
+/// is COORDINATOR_NOT_AVAILABLE, which clients retry.
 struct FindCoordinatorHandler: RequestHandler {
     typealias Request = FindCoordinatorRequest
     let versions: ClosedRange<Int16> = 0...6
@@ -40,7 +45,7 @@ struct FindCoordinatorHandler: RequestHandler {
                 return failed(answer, .invalidRequest, "Group id must not be empty")
             }
             do {
-                _ = try groups.coordinator()
+                if isCoordinator(topic: GroupCoordinatorHost.topicName, key: key) { _ = try groups.coordinator() }
             } catch .loadInProgress {
                 // This node is the coordinator; the group requests that follow wait for the load.
             } catch {
@@ -51,7 +56,7 @@ struct FindCoordinatorHandler: RequestHandler {
                 return failed(answer, .invalidRequest, "Transactional id must not be empty")
             }
             do {
-                _ = try transactions.coordinator()
+                if isCoordinator(topic: TransactionCoordinatorHost.topicName, key: key) { _ = try transactions.coordinator() }
             } catch .loadInProgress {
                 // This node is the coordinator; the transactional requests that follow wait for the load.
             } catch {
@@ -61,7 +66,16 @@ struct FindCoordinatorHandler: RequestHandler {
             return failed(answer, .invalidRequest, "Unknown coordinator key type \(keyType)")
         }
         let image = metadata.image
-        guard let broker = image.brokers.first(where: { $0.nodeId == metadata.nodeId }) else {
+        var coordinatorId = metadata.nodeId
+        if metadata.replicated != nil {
+            let topicName = keyType == KeyType.group.rawValue ? GroupCoordinatorHost.topicName : TransactionCoordinatorHost.topicName
+            guard let topic = image.topics[topicName], !topic.partitions.isEmpty else {
+                return failed(answer, .coordinatorNotAvailable, "The coordinator is not available")
+            }
+            let index = GroupCoordinator.partition(for: key, partitions: Int32(topic.partitions.count))
+            coordinatorId = topic.partitions.first { $0.index == index }?.leader ?? -1
+        }
+        guard let broker = image.brokers.first(where: { $0.nodeId == coordinatorId }) else {
             return failed(answer, .coordinatorNotAvailable, "The coordinator is not available")
         }
         answer.nodeId = broker.nodeId
@@ -69,6 +83,14 @@ struct FindCoordinatorHandler: RequestHandler {
         answer.port = broker.port
         answer.errorMessage = nil
         return answer
+    }
+
+    /// Whether this broker coordinates `key`: always on one node; in a cluster when it leads the
+    /// key's partition of `topic`, or when the topic is missing (the host then asks for it).
+    private func isCoordinator(topic name: String, key: String) -> Bool {
+        guard metadata.replicated != nil, let topic = metadata.image.topics[name], !topic.partitions.isEmpty else { return true }
+        let index = GroupCoordinator.partition(for: key, partitions: Int32(topic.partitions.count))
+        return topic.partitions.first { $0.index == index }?.leader == metadata.nodeId
     }
 
     private func failed(

@@ -5,7 +5,8 @@ import BrookProtocol
 /// A null topic list (v1+) or an empty one at v0 means every topic. Unknown topics are created
 /// when the request allows it (always before v4) and `auto.create.topics.enable` is set;
 /// otherwise they come back with UNKNOWN_TOPIC_OR_PARTITION, and illegal names with
-/// INVALID_TOPIC_EXCEPTION.
+/// INVALID_TOPIC_EXCEPTION. In a cluster, a broker that is not the active controller asks the
+/// controller to create the topic and answers LEADER_NOT_AVAILABLE until its image has it.
 struct MetadataHandler: RequestHandler {
     typealias Request = MetadataRequest
     let versions: ClosedRange<Int16> = 0...12
@@ -37,10 +38,13 @@ struct MetadataHandler: RequestHandler {
                     topics.append(.init(errorCode: ErrorCode.invalidTopicException.rawValue, name: name))
                     continue
                 }
-                if allowCreation, let created = await topicCreator.autoCreate(name) {
+                switch allowCreation ? await topicCreator.autoCreation(of: name) : .refused {
+                case .created(let created):
                     image = metadata.image
                     topics.append(Self.describe(created))
-                } else {
+                case .requested:
+                    topics.append(.init(errorCode: ErrorCode.leaderNotAvailable.rawValue, name: name, isInternal: false))
+                case .refused:
                     topics.append(.init(errorCode: ErrorCode.unknownTopicOrPartition.rawValue, name: name, topicId: entry.topicId))
                 }
             }
@@ -59,7 +63,8 @@ struct MetadataHandler: RequestHandler {
             errorCode: ErrorCode.none.rawValue, name: topic.name, topicId: topic.id, isInternal: topic.isInternal,
             partitions: topic.partitions.map { partition in
                 MetadataResponse.MetadataResponsePartition(
-                    errorCode: ErrorCode.none.rawValue, partitionIndex: partition.index, leaderId: partition.leader,
+                    errorCode: (partition.leader < 0 ? ErrorCode.leaderNotAvailable : .none).rawValue,
+                    partitionIndex: partition.index, leaderId: partition.leader,
                     leaderEpoch: partition.leaderEpoch, replicaNodes: partition.replicas, isrNodes: partition.isr,
                     offlineReplicas: []
                 )

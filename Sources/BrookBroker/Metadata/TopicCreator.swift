@@ -19,12 +19,44 @@ struct TopicCreator: Sendable {
     /// fsynced): the threads of the admin APIs, not the cooperative pool a Metadata request is
     /// served on. Nil: where the caller runs (tests).
     var threads: BlockingWorkThreads? = nil
+    /// In a cluster, the active controller, which a broker that is not it asks to create topics.
+    var controller: ControllerClient? = nil
 
     /// Creates `name` if auto-creation is enabled; returns the topic (also when another request
     /// created it first), or nil when it may not be created.
     func autoCreate(_ name: String) async -> MetadataImage.Topic? {
-        guard enabled, !TopicName.internalTopics.contains(name) else { return nil }
-        return await withTaskExecutorPreference(threads) { await create(name) }
+        guard case .created(let topic) = await autoCreation(of: name) else { return nil }
+        return topic
+    }
+
+    /// What asking to create `name` on first use led to.
+    enum AutoCreation: Equatable {
+        case created(MetadataImage.Topic)
+        /// The active controller took the request; this broker's image has yet to show the
+        /// topic (Kafka answers LEADER_NOT_AVAILABLE meanwhile, and clients ask again).
+        case requested
+        /// Not created: auto-creation is off, the name is internal, or it failed.
+        case refused
+    }
+
+    /// Creates `name` if auto-creation is enabled, here or, on a broker of a cluster that is not
+    /// the active controller, by asking the controller (CreateTopics with this broker's defaults).
+    func autoCreation(of name: String) async -> AutoCreation {
+        guard enabled, !TopicName.internalTopics.contains(name) else { return .refused }
+        if let controller, !controller.isController {
+            return await requestCreation(of: name, from: controller)
+        }
+        return await withTaskExecutorPreference(threads) { await create(name) }.map { .created($0) } ?? .refused
+    }
+
+    private func requestCreation(of name: String, from controller: ControllerClient) async -> AutoCreation {
+        let request = CreateTopicsRequest(
+            topics: [.init(name: name, numPartitions: partitions, replicationFactor: replicationFactor)], timeoutMs: 30_000)
+        guard let answer = try? await controller.send(request), let result = answer.topics.first,
+            result.errorCode == ErrorCode.none.rawValue || result.errorCode == ErrorCode.topicAlreadyExists.rawValue
+        else { return .refused }
+        if let topic = metadata.image.topics[name] { return .created(topic) }
+        return .requested
     }
 
     private func create(_ name: String) async -> MetadataImage.Topic? {

@@ -77,7 +77,15 @@ final class PartitionManager: Sendable {
 
     /// Drops a deleted topic's logs.
     func remove(_ topic: MetadataImage.Topic) {
-        let keys = topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.index) }
+        remove(topic.partitions.map { TopicPartition(topic: topic.name, partition: $0.index) })
+    }
+
+    /// Drops the logs of the topic with id `topicId` that this broker has open.
+    func remove(topicId: Uuid) {
+        remove(table.all.filter { $0.topicId == topicId }.map(\.topicPartition))
+    }
+
+    private func remove(_ keys: [TopicPartition]) {
         table.update { table in
             for key in keys { table[key] = nil }
         }

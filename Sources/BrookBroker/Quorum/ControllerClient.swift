@@ -5,47 +5,29 @@ import Dispatch
 import Synchronization
 
 /// This broker's requests to the active controller (AllocateProducerIds, and what a broker
-/// forwards), over one connection replaced when the controller moves.
+/// forwards), over a connection replaced when the controller moves.
 final class ControllerClient: Sendable {
     let quorum: QuorumDriver
-    private let link = Mutex<(voter: QuorumDriver.Voter, connection: BrokerConnection)?>(nil)
+    private let links: NodeLinks
 
     init(quorum: QuorumDriver) {
         self.quorum = quorum
+        self.links = NodeLinks(clientId: "brook-broker-\(quorum.configuration.localID)")
     }
 
     /// Whether this node is the active controller (then callers act locally).
     var isController: Bool { quorum.status.role == "leader" }
 
-    /// Sends `request` to the active controller and returns its answer.
-    func send<Request: KafkaRequest>(_ request: Request) async throws -> Request.Response {
+    /// Sends `request` to the active controller (at `version`, else the highest both speak) and
+    /// returns its answer; REQUEST_TIMED_OUT when none came within `timeout`.
+    func send<Request: KafkaRequest>(
+        _ request: Request, version: Int16? = nil, timeout: Duration = .seconds(30)
+    ) async throws -> Request.Response {
         guard let leader = quorum.status.leader,
             let voter = quorum.configuration.voters.first(where: { $0.id == leader })
         else { throw MetadataError(.notController, "the metadata quorum has no active controller yet") }
-        let connection: BrokerConnection
-        if let current = link.withLock({ $0 }), current.voter == voter {
-            connection = current.connection
-        } else {
-            connection = try await BrokerConnection.connect(host: voter.host, port: voter.port, clientId: "brook-broker-\(quorum.configuration.localID)")
-            let replaced = link.withLock { link in
-                defer { link = (voter, connection) }
-                return link?.connection
-            }
-            await replaced?.close()
-        }
-        do {
-            return try await connection.send(request)
-        } catch {
-            let dropped = link.withLock { link -> BrokerConnection? in
-                guard let current = link, current.connection === connection else { return nil }
-                link = nil
-                return current.connection
-            }
-            await dropped?.close()
-            throw error
-        }
+        return try await links.send(request, host: voter.host, port: voter.port, version: version, timeout: timeout)
     }
-
     /// `send`, for a caller on a thread that may block (the admin and coordinator threads),
     /// waiting at most `timeout`.
     func sendBlocking<Request: KafkaRequest>(_ request: Request, timeout: Duration = .seconds(15)) throws -> Request.Response {
@@ -65,7 +47,6 @@ final class ControllerClient: Sendable {
     }
 
     func close() async {
-        let open = link.withLock { link in defer { link = nil }; return link?.connection }
-        await open?.close()
+        await links.close()
     }
 }

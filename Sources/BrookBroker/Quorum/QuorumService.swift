@@ -48,7 +48,7 @@ extension Broker {
 
 extension PartitionManager {
     /// Opens the logs of the partitions this node hosts as the quorum commits them (at start
-    /// the image is empty and fills from the replicated log).
+    /// the image is empty and fills from the replicated log), and drops those of deleted topics.
     func openHostedPartitions(as nodeId: Int32, following metadata: MetadataStore) {
         metadata.addListener { [self] records, image in
             var touched: Set<String> = []
@@ -56,6 +56,7 @@ extension PartitionManager {
                 switch record {
                 case .topic(let topic): touched.insert(topic.name)
                 case .partition(let partition): if let name = image.topic(id: partition.topicId)?.name { touched.insert(name) }
+                case .removeTopic(let removal): remove(topicId: removal.topicId)
                 default: break
                 }
             }

@@ -11,8 +11,13 @@ import NIOCore
 /// partition was added to that open transaction. A late write from a producer whose transaction
 /// has already ended (which would otherwise open a transaction no coordinator knows, holding the
 /// last stable offset forever) is refused.
+///
+/// In a cluster the coordinator may live on another broker: it is asked with an
+/// AddPartitionsToTxn v4 request that only verifies (`verifyOnly`), as Kafka's brokers do.
 struct ProduceTransactionVerifier: Sendable {
     let transactions: TransactionCoordinatorHost
+    /// In a cluster, connections to the other brokers' coordinators.
+    var links: NodeLinks? = nil
 
     /// A partition of a Produce request, by its place in the request.
     struct Place: Hashable {
@@ -44,15 +49,18 @@ struct ProduceTransactionVerifier: Sendable {
 
     /// The error to refuse `batch` with on `partition`, nil to write it.
     private func refusal(of batch: RecordBatch, transactionalId: String, partition: Partition) async -> ErrorCode? {
-        let shard: TransactionShard
-        switch transactions.shard(for: transactionalId) {
-        case .success(let found): shard = found
-        case .failure(let error): return error.code
-        }
         let topicPartition = partition.topicPartition
-        let code = await shard.verifyPartitions(
-            transactionalId: transactionalId, producerId: batch.producerId, epoch: batch.producerEpoch,
-            partitions: [topicPartition])[topicPartition] ?? .invalidTxnState
+        let code: ErrorCode
+        switch transactions.shard(for: transactionalId) {
+        case .success(let shard):
+            code = await shard.verifyPartitions(
+                transactionalId: transactionalId, producerId: batch.producerId, epoch: batch.producerEpoch,
+                partitions: [topicPartition])[topicPartition] ?? .invalidTxnState
+        case .failure(let error) where error.code == .notCoordinator && links != nil:
+            code = await verifyRemotely(transactionalId: transactionalId, batch: batch, partition: topicPartition)
+        case .failure(let error):
+            return error.code
+        }
         switch code {
         case .none: return nil
         // Producers retry NOT_ENOUGH_REPLICAS; few retry CONCURRENT_TRANSACTIONS on Produce (as Kafka does).
@@ -61,5 +69,27 @@ struct ProduceTransactionVerifier: Sendable {
         case .notCoordinator, .coordinatorNotAvailable: return .notEnoughReplicas
         default: return .invalidTxnState
         }
+    }
+
+    /// Asks the broker leading the transactional id's partition of `__transaction_state`
+    /// whether `partition` is in the producer's open transaction.
+    private func verifyRemotely(transactionalId: String, batch: RecordBatch, partition: TopicPartition) async -> ErrorCode {
+        let image = transactions.metadata.image
+        guard let links, let state = image.topics[TransactionCoordinatorHost.topicName] else { return .coordinatorNotAvailable }
+        let index = GroupCoordinator.partition(for: transactionalId, partitions: Int32(state.partitions.count))
+        guard let leader = state.partitions.first(where: { $0.index == index })?.leader,
+            let broker = image.brokers.first(where: { $0.nodeId == leader })
+        else { return .coordinatorNotAvailable }
+        let request = AddPartitionsToTxnRequest(transactions: [.init(
+            transactionalId: transactionalId, producerId: batch.producerId, producerEpoch: batch.producerEpoch, verifyOnly: true,
+            topics: [.init(name: partition.topic, partitions: [partition.partition])])])
+        guard let answer = try? await links.send(request, host: broker.host, port: Int(broker.port), version: 4, timeout: .seconds(10)) else {
+            return .coordinatorNotAvailable
+        }
+        if answer.errorCode != 0 { return ErrorCode(rawValue: answer.errorCode) ?? .unknownServerError }
+        let result = answer.resultsByTransaction.first { $0.transactionalId == transactionalId }?
+            .topicResults.first { $0.name == partition.topic }?
+            .resultsByPartition.first { $0.partitionIndex == partition.partition }
+        return result.map { ErrorCode(rawValue: $0.partitionErrorCode) ?? .unknownServerError } ?? .invalidTxnState
     }
 }

@@ -27,6 +27,7 @@ struct TransactionCoordinatorService: Service {
             } catch {
                 break
             }
+            host.followOwnership()
             guard let coordinator = host.started else { continue }
             await coordinator.completePreparedTransactions()
             sinceAbortCheck += step
