@@ -78,7 +78,7 @@ public struct Broker: Sendable {
         let brokers = advertised.prefix(1).map {
             MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
         }
-        let clusterId = config.string("cluster.id") ?? "brook-cluster"
+        let clusterId = try StorageFormat.verify(config, inQuorum: Self.quorumVoters(config) != nil).description
         let metadata: MetadataStore
         var quorum: QuorumDriver?
         if let voters = try Self.quorumVoters(config) {

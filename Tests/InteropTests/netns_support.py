@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import brook_binary, wait_until
+from quorum_support import format_storage, random_cluster_id
 
 PREFIX = "brookit"
 SUBNET = "10.77.0"
@@ -60,6 +61,7 @@ class NetnsCluster:
         self.processes: dict[int, subprocess.Popen] = {}
         self.outputs: dict[int, list[str]] = {}
         self.voters = ",".join(f"{n}@{self.address(n)}:{port}" for n in range(1, count + 1))
+        self.cluster_id = random_cluster_id()
 
     def address(self, node: int) -> str:
         return f"{SUBNET}.{node}"
@@ -87,6 +89,8 @@ class NetnsCluster:
         return self
 
     def start(self, node: int, *overrides: str) -> None:
+        if not (Path(self.directories[node].name) / "meta.properties").exists():
+            format_storage(self.directories[node].name, node, self.cluster_id)
         args = ["ip", "netns", "exec", self.node_namespace(node), str(brook_binary()), "server",
                 "--override", f"node.id={node}",
                 "--override", f"listeners=PLAINTEXT://{self.address(node)}:{self.port}",

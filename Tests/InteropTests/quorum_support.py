@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import brook
+from cli_support import brook, succeeded
 from conftest import BrokerProcess, wait_until
 
 LEADER = re.compile(r"^LeaderId:\s+(-?\d+)$", re.M)
@@ -25,6 +25,16 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+def random_cluster_id() -> str:
+    return succeeded(brook("storage", "random-uuid")).strip()
+
+
+def format_storage(directory: str, node_id: int, cluster_id: str) -> None:
+    """`brook storage format` for a node's log directory, as an operator does before a cluster's first start."""
+    succeeded(brook("storage", "format", "--override", f"log.dirs={directory}", "--override", f"node.id={node_id}",
+                    "--cluster-id", cluster_id))
+
+
 class Quorum:
     """Nodes 1..n, every one a voter of `controller.quorum.voters`."""
 
@@ -33,6 +43,7 @@ class Quorum:
         self.voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.ports[:count]))
         self.directories = [tempfile.TemporaryDirectory(prefix="brook-quorum-") for _ in self.ports]
         self.nodes: dict[int, BrokerProcess] = {}
+        self.cluster_id = random_cluster_id()
         for index, port in enumerate(self.ports):
             node_id = index + 1
             roles = ["process.roles=broker"] if index >= count else []
@@ -43,6 +54,9 @@ class Quorum:
             node = BrokerProcess(Path(self.directories[index].name), overrides)
             node.port = port
             self.nodes[node_id] = node
+            # A quorum's nodes are formatted for one cluster before their first start.
+            cluster_id = next((o.split("=", 1)[1] for o in overrides if o.startswith("cluster.id=")), self.cluster_id)
+            format_storage(self.directories[index].name, node_id, cluster_id)
 
     def start(self) -> "Quorum":
         for node in self.nodes.values():

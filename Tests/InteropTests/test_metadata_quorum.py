@@ -11,9 +11,9 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import kafka_wire
-from cli_support import brook, succeeded
+from cli_support import brook, failed_with, succeeded
 from conftest import brook_binary, wait_until
-from quorum_support import quorum_factory  # noqa: F401  (fixture)
+from quorum_support import format_storage, quorum_factory, random_cluster_id  # noqa: F401  (fixture)
 
 
 def create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
@@ -134,12 +134,13 @@ def test_five_voters_keep_going_without_a_minority_and_stop_without_a_majority(q
 
 
 def test_a_node_of_another_cluster_is_refused(quorum_factory):
-    quorum = quorum_factory(3, extra={3: ["cluster.id=another-cluster"]})
+    another = random_cluster_id()
+    quorum = quorum_factory(3, extra={3: [f"cluster.id={another}"]})
     leader, _ = quorum.wait_for_leader(1, 2)
     assert leader in (1, 2)
     quorum.wait_for_brokers(2, 1, 2)
     create_topic(quorum.bootstrap(leader), "ours")
-    wait_until(lambda: any("this node belongs to another-cluster" in line for line in quorum.nodes[3].output),
+    wait_until(lambda: any(f"this node belongs to {another}" in line for line in quorum.nodes[3].output),
                message="node 3 refusing the quorum's requests")
     assert "ours" not in topics_on(quorum.bootstrap(3))
 
@@ -169,5 +170,29 @@ def test_broken_quorum_configurations_are_refused_naming_the_cause(tmp_path):
     directory = tmp_path / "d" / "__cluster_metadata-0"
     directory.mkdir(parents=True)
     (directory / "quorum-state").write_text('{"leaderId":1,"leaderEpoch":-4,"votedId":2}')
-    output = start_failing(tmp_path / "d", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1")
+    output = start_failing(tmp_path / "d", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1",
+                           f"cluster.id={random_cluster_id()}")
     assert "quorum state file" in output and "quorum-state" in output, output
+
+
+def test_storage_is_formatted_for_one_cluster_and_one_node(tmp_path):
+    # A quorum's node refuses to start on unformatted storage, saying how to format it.
+    output = start_failing(tmp_path / "raw", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1")
+    assert "is not formatted" in output and "brook storage format" in output, output
+
+    cluster = random_cluster_id()
+    assert len(cluster) == 22 and cluster != random_cluster_id()
+    directory = tmp_path / "formatted"
+    format_storage(str(directory), 1, cluster)
+    properties = (directory / "meta.properties").read_text()
+    assert f"cluster.id={cluster}" in properties and "node.id=1" in properties and "version=1" in properties
+    failed_with(brook("storage", "format", "--override", f"log.dirs={directory}", "--override", "node.id=1",
+                      "--cluster-id", cluster), "already formatted")
+    failed_with(brook("storage", "format", "--override", f"log.dirs={tmp_path / 'other'}", "--cluster-id", "not-a-uuid"),
+                "does not appear to be a valid UUID")
+    info = succeeded(brook("storage", "info", "--override", f"log.dirs={directory},{tmp_path / 'empty'}"))
+    assert f"cluster.id={cluster} node.id=1" in info and "not formatted" in info, info
+
+    # Another node id, or another cluster id, never opens this storage.
+    assert "belongs to node 1, not node.id 2" in start_failing(directory, "node.id=2")
+    assert f"belongs to cluster {cluster}" in start_failing(directory, "node.id=1", f"cluster.id={random_cluster_id()}")

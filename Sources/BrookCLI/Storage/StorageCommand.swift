@@ -1,0 +1,96 @@
+import ArgumentParser
+import BrookBroker
+import BrookModel
+import BrookStorage
+import Foundation
+
+/// `brook storage`: a node's storage identity, as kafka-storage.sh: `random-uuid` makes a
+/// cluster id, `format` writes it (with the node's id) to each of the node's log directories
+/// before a cluster's first start, `info` prints what they hold.
+struct StorageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage",
+        abstract: "Format a node's log directories for a cluster, or make a cluster id.",
+        subcommands: [RandomUuid.self, Format.self, Info.self]
+    )
+}
+
+extension StorageCommand {
+    /// The node's configuration, read as `brook server` reads it.
+    struct ConfigOptions: ParsableArguments {
+        @Option(name: .long, help: "The server.properties file the node runs with (brook server --config).")
+        var config: String?
+
+        @Option(name: .long, help: "Set one configuration key (key=value); repeatable, wins over --config.")
+        var override: [String] = []
+
+        func load() throws -> BrokerConfig {
+            var properties = ""
+            if let config {
+                guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                    throw ValidationError("cannot read configuration file \(config)")
+                }
+                properties = text
+            }
+            do {
+                return try BrokerConfig(properties: properties, overrides: override)
+            } catch {
+                throw ValidationError("invalid configuration: \(error)")
+            }
+        }
+    }
+
+    /// `brook storage random-uuid`: a new cluster id.
+    struct RandomUuid: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "random-uuid", abstract: "Print a new random cluster id.")
+
+        func run() throws {
+            print(KafkaUUID.random())
+        }
+    }
+
+    /// `brook storage format --config F --cluster-id ID`.
+    struct Format: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "format", abstract: "Write meta.properties (cluster id, node id) to each of the node's log directories.")
+
+        @OptionGroup var node: ConfigOptions
+
+        @Option(name: [.customShort("t"), .customLong("cluster-id")], help: "The cluster id (brook storage random-uuid).")
+        var clusterId: String
+
+        @Flag(name: [.customShort("g"), .customLong("ignore-formatted")], help: "Leave directories already formatted as they are.")
+        var ignoreFormatted = false
+
+        func run() throws {
+            let config = try node.load()
+            let id = try StorageFormat.clusterId(parsing: clusterId)
+            let written = try StorageFormat.format(config, clusterId: id, ignoreFormatted: ignoreFormatted)
+            for directory in written {
+                print("Formatted \(directory) for cluster \(id), node \(config.nodeId)")
+            }
+        }
+    }
+
+    /// `brook storage info --config F`: what each log directory's meta.properties holds.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Print each log directory's meta.properties.")
+
+        @OptionGroup var node: ConfigOptions
+
+        func run() throws {
+            let config = try node.load()
+            let directories = StorageFormat.directories(of: config)
+            let ensemble = try MetaPropertiesEnsemble.load(
+                logDirectories: directories.filter { FileManager.default.fileExists(atPath: $0) })
+            for directory in directories {
+                guard let properties = ensemble.properties[directory] else {
+                    print("\(directory): not formatted")
+                    continue
+                }
+                print("\(directory): cluster.id=\(properties.clusterID) node.id=\(properties.nodeID.rawValue) "
+                    + "directory.id=\(properties.directoryID.map(\.description) ?? "-")")
+            }
+        }
+    }
+}
