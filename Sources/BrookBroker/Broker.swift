@@ -78,10 +78,11 @@ public struct Broker: Sendable {
         let brokers = advertised.prefix(1).map {
             MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
         }
-        let clusterId = try StorageFormat.verify(config, inQuorum: Self.quorumVoters(config) != nil).description
+        let quorumVoters = try Self.quorumVoters(config)
+        let clusterId = try StorageFormat.verify(config, inQuorum: quorumVoters != nil).description
         let metadata: MetadataStore
         var quorum: QuorumDriver?
-        if let voters = try Self.quorumVoters(config) {
+        if let voters = quorumVoters {
             // The metadata quorum replicates __cluster_metadata-0; the image builds up as it commits.
             let replicated = QuorumMetadataLog()
             var quorumConfiguration = QuorumDriver.Configuration(localID: BrokerID(nodeId), voters: voters, clusterId: clusterId)
