@@ -90,13 +90,27 @@ public struct Broker: Sendable {
             quorumConfiguration.raft.fetchTimeout = Int64(config.int("controller.quorum.fetch.timeout.ms"))
             quorumConfiguration.raft.electionBackoffMax = Int64(config.int("controller.quorum.election.backoff.max.ms"))
             quorumConfiguration.raft.requestTimeout = Int64(config.int("controller.quorum.request.timeout.ms"))
+            // The latest snapshot holds the image up to its offset; only the log after it is replayed.
+            let quorumDirectory = metadataDirectory + "/" + "__cluster_metadata-0"
+            let empty = MetadataImage(clusterId: clusterId, controllerId: -1, brokers: brokers)
+            let snapshot = try MetadataSnapshot.loadLatest(directory: quorumDirectory, onto: empty, atMost: metadataLog.logEndOffset)
+            if let snapshot {
+                logger.info("loaded metadata snapshot \(snapshot.id.fileName): \(snapshot.image.topics.count) topics, \(snapshot.image.registrations.count) brokers")
+            }
+            var snapshotSettings = MetadataSnapshotter.Settings()
+            snapshotSettings.maxBytesBetween = Int(clamping: config.int64("metadata.log.max.record.bytes.between.snapshots") ?? 20_971_520)
+            snapshotSettings.maxIntervalMs = config.int64("metadata.log.max.snapshot.interval.ms") ?? 3_600_000
+            replicated.snapshot(with: MetadataSnapshotter(
+                directory: quorumDirectory, settings: snapshotSettings, latest: snapshot?.id, logger: logger,
+                durableEnd: { metadataLog.durableOffset }))
             let driver = try QuorumDriver(
                 configuration: quorumConfiguration,
                 log: PartitionRaftLog(log: metadataLog, localID: BrokerID(nodeId), voters: Set(voters.map { $0.id })),
-                stateDirectory: metadataDirectory + "/" + "__cluster_metadata-0", logger: logger,
-                onCommitted: { replicated.deliver($0) }
+                stateDirectory: quorumDirectory, logger: logger,
+                appliedFrom: Offset(snapshot?.id.endOffset ?? 0), onCommitted: { replicated.deliver($0, end: $1) }
             )
-            metadata = MetadataStore(replicated: replicated, clusterId: clusterId, nodeId: nodeId, brokers: brokers)
+            metadata = MetadataStore(
+                replicated: replicated, clusterId: clusterId, nodeId: nodeId, brokers: brokers, image: snapshot?.image)
             replicated.connect(quorum: driver, store: metadata)
             quorum = driver
         } else {
@@ -119,6 +133,11 @@ public struct Broker: Sendable {
             try await partitions.load(image: metadata.image)
         } else {
             try await partitions.loadEveryLogOnDisk()
+            // The partitions a loaded snapshot names; those committed after it open as they apply.
+            for topic in metadata.image.topics.values {
+                let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
+                if !hosted.isEmpty { try partitions.open(topic, partitions: hosted) }
+            }
         }
         partitions.followConfigChanges(of: metadata)
         if let quorum {

@@ -1,12 +1,15 @@
 """The KRaft metadata quorum across real `brook` processes: election, replication of the
-metadata log, failover after kill -9 and SIGSTOP, a majority lost and regained, and the
-refusals of a node from another cluster or with a broken configuration. Clients are real
+metadata log, failover after kill -9 and SIGSTOP, a majority lost and regained, snapshots loaded
+at restart, formatted storage, and the refusals of a node from another cluster, with a broken
+configuration or a damaged snapshot. Clients are real
 (confluent-kafka's AdminClient); the quorum is read with `brook metadata-quorum`."""
 import os
 import signal
 import struct
 import subprocess
+from pathlib import Path
 
+import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -196,3 +199,42 @@ def test_storage_is_formatted_for_one_cluster_and_one_node(tmp_path):
     # Another node id, or another cluster id, never opens this storage.
     assert "belongs to node 1, not node.id 2" in start_failing(directory, "node.id=2")
     assert f"belongs to cluster {cluster}" in start_failing(directory, "node.id=1", f"cluster.id={random_cluster_id()}")
+
+
+def snapshots(quorum, node: int) -> list:
+    return sorted((Path(quorum.directories[node - 1].name) / "__cluster_metadata-0").glob("*.checkpoint"))
+
+
+def test_a_restart_loads_the_latest_snapshot_and_a_corrupt_one_stops_it(quorum_factory):
+    small = ["metadata.log.max.record.bytes.between.snapshots=2000"]
+    quorum = quorum_factory(3, extra={n: small for n in (1, 2, 3)})
+    leader, _ = quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    names = [f"snap-{i}" for i in range(20)]
+    for name in names:
+        create_topic(quorum.bootstrap(leader), name, partitions=3)
+    for node in quorum.nodes:
+        wait_until(lambda: snapshots(quorum, node), message=f"a snapshot on node {node}")
+
+    # A restarted node starts from its snapshot and replays only the log after it.
+    follower = next(n for n in quorum.nodes if n != leader)
+    quorum.nodes[follower].stop()
+    quorum.nodes[follower].start()
+    assert any("loaded metadata snapshot" in line for line in quorum.nodes[follower].output), quorum.nodes[follower].output
+    wait_until(lambda: set(names) <= topics_on(quorum.bootstrap(follower)), timeout=30, message="topics after the restart")
+    create_topic(quorum.bootstrap(leader), "after-restart")
+    wait_until(lambda: "after-restart" in topics_on(quorum.bootstrap(follower)), message="a later topic on the node")
+
+    # A damaged snapshot stops the start, naming the file; without it the node replays its log.
+    quorum.nodes[follower].stop()
+    latest = snapshots(quorum, follower)[-1]
+    data = bytearray(latest.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    latest.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError) as refused:
+        quorum.nodes[follower].start()
+    assert "is corrupt" in str(refused.value) and latest.name in str(refused.value), refused.value
+    latest.rename(latest.with_suffix(".damaged"))
+    quorum.nodes[follower].start()
+    wait_until(lambda: set(names) | {"after-restart"} <= topics_on(quorum.bootstrap(follower)), timeout=30,
+               message="every topic from the log alone")

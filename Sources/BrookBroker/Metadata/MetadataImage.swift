@@ -5,7 +5,7 @@ import BrookProtocol
 ///
 /// A value type; the ``MetadataStore`` owns the current image and publishes new ones, so readers
 /// (Metadata, DescribeConfigs, ...) work on a consistent snapshot without locks.
-public struct MetadataImage: Sendable {
+public struct MetadataImage: Sendable, Equatable {
     public struct Broker: Sendable, Equatable {
         public var nodeId: Int32
         public var host: String
@@ -28,6 +28,22 @@ public struct MetadataImage: Sendable {
         /// Topic-level config overrides (not the defaults).
         public var configs: [String: String]
         public var isInternal: Bool { TopicName.internalTopics.contains(name) }
+
+        /// Adds or replaces a partition, keeping them ordered by index (a partition usually sits
+        /// at its index, so that is looked at first).
+        mutating func put(_ partition: Partition) {
+            let position = Int(partition.index)
+            if partitions.indices.contains(position), partitions[position].index == partition.index {
+                partitions[position] = partition
+            } else if let existing = partitions.firstIndex(where: { $0.index == partition.index }) {
+                partitions[existing] = partition
+            } else {
+                partitions.append(partition)
+                if partitions.count > 1, partitions[partitions.count - 2].index > partition.index {
+                    partitions.sort { $0.index < $1.index }
+                }
+            }
+        }
     }
 
     /// A broker as the quorum registered it (RegisterBrokerRecord), fenced until the controller
@@ -38,6 +54,9 @@ public struct MetadataImage: Sendable {
         public var epoch: Int64
         public var incarnation: Uuid
         public var endpoints: [Broker]
+        /// The listener name and security protocol id of each endpoint.
+        public var listenerNames: [String] = []
+        public var securityProtocols: [Int16] = []
         public var rack: String?
         public var fenced: Bool
         public var inControlledShutdown: Bool
@@ -49,7 +68,7 @@ public struct MetadataImage: Sendable {
     public var brokers: [Broker]
     /// Every broker the quorum registered (a cluster only; empty on a single node).
     public internal(set) var registrations: [Int32: Registration] = [:]
-    public private(set) var topics: [String: Topic] = [:]
+    public internal(set) var topics: [String: Topic] = [:]
     public private(set) var topicNamesById: [Uuid: String] = [:]
     /// The first producer id no block has handed out yet (KRaft's ProducerIdsRecord).
     public internal(set) var nextProducerId: Int64 = 0
@@ -86,7 +105,7 @@ extension MetadataImage {
         let endpoints = record.endPoints.map { Broker(nodeId: record.brokerId, host: $0.host, port: Int32($0.port), rack: record.rack) }
         registrations[record.brokerId] = Registration(
             nodeId: record.brokerId, epoch: record.brokerEpoch, incarnation: record.incarnationId, endpoints: endpoints,
-            rack: record.rack.flatMap { $0.isEmpty ? nil : $0 }, fenced: record.fenced, inControlledShutdown: record.inControlledShutdown
+            listenerNames: record.endPoints.map(\.name), securityProtocols: record.endPoints.map(\.securityProtocol), rack: record.rack.flatMap { $0.isEmpty ? nil : $0 }, fenced: record.fenced, inControlledShutdown: record.inControlledShutdown
         )
         brokersFromRegistrations()
     }

@@ -52,8 +52,12 @@ public final class MetadataStore: Sendable {
 
     /// A store whose log the metadata quorum replicates. It starts empty; the records the quorum
     /// commits, from the log's start, build the image (`applyCommitted`).
-    init(replicated: any ReplicatedMetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker]) {
-        let image = MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
+    /// `image`: the image of a snapshot loaded at start, which the committed records continue.
+    init(
+        replicated: any ReplicatedMetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker],
+        image snapshot: MetadataImage? = nil
+    ) {
+        let image = snapshot ?? MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
         self.state = Mutex(image)
         self.published = Mutex(image)
         self.log = InMemoryMetadataLog()
@@ -368,18 +372,12 @@ extension MetadataImage {
         case .topic(let topic):
             put(Topic(name: topic.name, id: topic.topicId, partitions: [], configs: [:]))
         case .partition(let partition):
-            guard var topic = self.topic(id: partition.topicId) else { return }
-            let entry = Partition(
+            guard let name = topicNamesById[partition.topicId] else { return }
+            // Changed in place in the dictionary: a copy would copy every partition each time.
+            topics[name]?.put(Partition(
                 index: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch,
                 replicas: partition.replicas, isr: partition.isr
-            )
-            if let existing = topic.partitions.firstIndex(where: { $0.index == partition.partitionId }) {
-                topic.partitions[existing] = entry
-            } else {
-                topic.partitions.append(entry)
-                topic.partitions.sort { $0.index < $1.index }
-            }
-            put(topic)
+            ))
         case .config(let config):
             guard config.resourceType == MetadataRecord.ConfigResourceType.topic.rawValue,
                   var topic = topics[config.resourceName] else { return }

@@ -88,7 +88,7 @@ final class QuorumDriver: Sendable {
     private let links: [BrokerID: QuorumPeerLink]
     private let stateFile: QuorumStateFile
     private let logger: Logger
-    private let onCommitted: @Sendable ([RaftEntry]) -> Void
+    private let onCommitted: @Sendable ([RaftEntry], Offset) -> Void
     private let finished = DispatchSemaphore(value: 0)
     /// Whether the thread was started and not yet waited for by `stop()`.
     private let running = Mutex(false)
@@ -117,7 +117,7 @@ final class QuorumDriver: Sendable {
     /// Reads the quorum state and prepares the replica; `start()` runs it.
     init(
         configuration: Configuration, log: sending PartitionRaftLog, stateDirectory: String, logger: Logger,
-        onCommitted: @escaping @Sendable ([RaftEntry]) -> Void
+        appliedFrom: Offset = Offset(0), onCommitted: @escaping @Sendable ([RaftEntry], Offset) -> Void
     ) throws {
         self.configuration = configuration
         self.logger = logger
@@ -129,7 +129,10 @@ final class QuorumDriver: Sendable {
             id: configuration.localID, voters: voterIDs, log: log, state: state, configuration: configuration.raft,
             seed: UInt64.random(in: .min ... .max), now: Self.now()
         )
-        core = Mutex(Core(replica: replica))
+        var initial = Core(replica: replica)
+        // What a snapshot loaded at start already holds is not handed out again.
+        initial.applied = appliedFrom
+        core = Mutex(initial)
         var links: [BrokerID: QuorumPeerLink] = [:]
         for voter in configuration.voters where voter.id != configuration.localID {
             links[voter.id] = QuorumPeerLink(peer: voter, clusterId: configuration.clusterId, localID: configuration.localID)
@@ -347,8 +350,8 @@ final class QuorumDriver: Sendable {
         while core.applied < highWatermark {
             let entries = core.replica.log.entries(from: core.applied, below: highWatermark, limit: 256)
             guard !entries.isEmpty else { break }
-            onCommitted(entries)
             core.applied = Offset(core.applied.rawValue + entries.reduce(0) { $0 + Int64($1.recordCount) })
+            onCommitted(entries, core.applied)
         }
         let epoch = core.replica.quorum.epoch
         let isLeader = core.replica.isLeader

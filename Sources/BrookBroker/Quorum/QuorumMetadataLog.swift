@@ -10,10 +10,16 @@ import Synchronization
 final class QuorumMetadataLog: ReplicatedMetadataLog {
     private let quorum = Mutex<QuorumDriver?>(nil)
     private let store = Mutex<MetadataStore?>(nil)
+    private let snapshotter = Mutex<MetadataSnapshotter?>(nil)
     let commitTimeout: Duration
 
     init(commitTimeout: Duration = .seconds(10)) {
         self.commitTimeout = commitTimeout
+    }
+
+    /// Has `snapshotter` see every image the committed records make (before the quorum starts).
+    func snapshot(with snapshotter: MetadataSnapshotter) {
+        self.snapshotter.withLock { $0 = snapshotter }
     }
 
     /// Connects the two ends once both exist (the driver needs this log's `deliver`, the store
@@ -49,10 +55,22 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
         }
     }
 
-    /// Committed entries from the quorum, in order: their metadata records go to the store.
-    /// Control batches (the leaders' LeaderChangeMessage) carry none.
-    func deliver(_ entries: [RaftEntry]) {
+    /// Committed entries from the quorum, in order, ending at `end`: their metadata records go
+    /// to the store, and the snapshotter sees the image they make. Control batches (the leaders'
+    /// LeaderChangeMessage) carry none.
+    func deliver(_ entries: [RaftEntry], end: Offset) {
         guard let store = store.withLock({ $0 }) else { return }
+        defer {
+            // The leader may have changed in entries a loaded snapshot covers: the quorum knows it.
+            if let leader = quorum.withLock({ $0 })?.status.leader?.rawValue, store.image.controllerId != leader {
+                store.applyControllerChange(leader)
+            }
+            if let last = entries.last, let snapshotter = snapshotter.withLock({ $0 }) {
+                snapshotter.applied(
+                    bytes: entries.reduce(0) { $0 + $1.payload.readableBytes }, endOffset: end.rawValue,
+                    epoch: last.epoch.rawValue, image: store.image)
+            }
+        }
         var records: [MetadataRecord] = []
         for entry in entries {
             guard let batch = try? RecordBatch(entry.payload), let batchRecords = try? batch.records() else { continue }
