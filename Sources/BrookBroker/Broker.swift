@@ -216,7 +216,8 @@ public struct Broker: Sendable {
             router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
             router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)
             lifecycle = BrokerLifecycleService(
-                quorum: quorum, controller: controller, clusterId: clusterId, listeners: advertised,
+                quorum: quorum, controller: controller, controllerClient: controllerClient ?? ControllerClient(quorum: quorum),
+                isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: advertised,
                 rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
                 threads: adminThreads, logger: logger
             )

@@ -13,7 +13,9 @@ import Testing
     static func image() -> MetadataImage {
         var image = MetadataImage(clusterId: "c", controllerId: 1, brokers: [])
         for id: Int32 in 1...3 {
-            image.apply(.registerBroker(RegisterBrokerRecord(brokerId: id, brokerEpoch: Int64(id), fenced: false)))
+            image.apply(.registerBroker(RegisterBrokerRecord(
+                brokerId: id, brokerEpoch: Int64(id),
+                endPoints: [.init(name: "PLAINTEXT", host: "127.0.0.1", port: UInt16(9090 + id), securityProtocol: 0)], fenced: false)))
         }
         let topicId = Uuid(mostSignificantBits: 1, leastSignificantBits: 2)
         image.apply(.topic(TopicRecord(name: "t", topicId: topicId)))
@@ -69,6 +71,17 @@ import Testing
         for record in ClusterController.leadersMoved(awayFrom: 1, in: moved) { moved.apply(record) }
         #expect(CoordinatorOwnership.of("t", in: moved, nodeId: 1) == CoordinatorOwnership(ledEpochs: [:]))
         #expect(CoordinatorOwnership.of("t", in: moved, nodeId: 2) == CoordinatorOwnership(ledEpochs: [1: 4, 3: 5]))
+    }
+
+    @Test func clientsAreToldALiveBrokerWhenTheControllerIsNotOne() {
+        var image = Self.image()
+        image.controllerId = 2
+        #expect(image.controllerIdForClients(asking: 1) == 2, "a controller that is a live broker is named")
+        image.controllerId = 9
+        #expect(image.controllerIdForClients(asking: 3) == 3, "a controller-only node: the broker answering")
+        #expect(image.controllerIdForClients(asking: 9) == 1, "asked of the controller itself: the lowest live broker")
+        let single = MetadataImage(clusterId: "c", controllerId: 1, brokers: [])
+        #expect(single.controllerIdForClients(asking: 1) == 1, "one node without registrations names itself")
     }
 
     /// A coordinator stand-in that counts its shutdowns.

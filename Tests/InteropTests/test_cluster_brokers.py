@@ -26,7 +26,9 @@ def live_brokers(bootstrap: str) -> set[int]:
 
 
 def leaders(bootstrap: str, topic: str) -> dict[int, int]:
-    return {p.id: p.leader for p in metadata(bootstrap).topics[topic].partitions.values()}
+    """Each partition's leader; empty while the broker asked does not know the topic yet."""
+    found = metadata(bootstrap).topics.get(topic)
+    return {p.id: p.leader for p in found.partitions.values()} if found else {}
 
 
 def create_on_controller(bootstrap: str, topic: str, partitions: int) -> None:
@@ -153,3 +155,43 @@ def test_a_broker_that_joins_takes_new_partitions(quorum_factory):
     for i in range(80):
         producer.produce("after-join", value=b"%d" % i, partition=i % 8)
     assert producer.flush(30) == 0
+
+
+def test_controller_only_nodes_run_the_quorum_and_brokers_hold_the_data(quorum_factory):
+    # Nodes 1-3 are controllers only (process.roles=controller); 4 and 5 are brokers only.
+    quorum = quorum_factory(3, brokers=2, extra={n: ["process.roles=controller"] for n in (1, 2, 3)})
+    leader, epoch = quorum.wait_for_leader(1, 2, 3)
+    assert quorum.wait_for_brokers(2, 4) == {4, 5}
+    create_on_controller(quorum.bootstrap(4), "data", 6)
+    placed = wait_until(lambda: len(l := leaders(quorum.bootstrap(5), "data")) == 6 and l, message="six partitions")
+    assert sorted(placed.values()) == [4, 4, 4, 5, 5, 5], placed
+
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(4, 5)})
+    for i in range(60):
+        producer.produce("data", value=b"d%d" % i, partition=i % 6)
+    assert producer.flush(30) == 0
+    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(5), "group.id": "readers", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["data"])
+    values = set()
+    deadline = time.monotonic() + 60
+    while len(values) < 60 and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and not message.error():
+            values.add(message.value())
+    consumer.close()
+    assert values == {b"d%d" % i for i in range(60)}
+
+    # The active controller killed: another controller takes over and the brokers carry on.
+    quorum.nodes[leader].kill()
+    survivors = [n for n in (1, 2, 3) if n != leader]
+    quorum.wait_for_leader(*survivors, newer_than=epoch)
+    wait_until(lambda: _created(quorum.bootstrap(4), "after-failover"), timeout=30, message="a topic after the failover")
+    assert quorum.wait_for_brokers(2, 5) == {4, 5}
+
+
+def _created(bootstrap: str, topic: str) -> bool:
+    try:
+        create_on_controller(bootstrap, topic, 2)
+        return True
+    except Exception:  # noqa: BLE001  (the new controller is still being found)
+        return topic in metadata(bootstrap).topics

@@ -38,7 +38,7 @@ struct DescribeClusterHandler: RequestHandler {
             response.errorMessage = "Unsupported endpoint type \(request.endpointType)"
             return response
         }
-        response.controllerId = image.controllerId
+        response.controllerId = image.controllerIdForClients(asking: metadata.nodeId)
         response.brokers = image.brokers.map {
             DescribeClusterResponse.DescribeClusterBroker(brokerId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
         }

@@ -54,7 +54,7 @@ struct MetadataHandler: RequestHandler {
         }
         return MetadataResponse(
             throttleTimeMs: 0, brokers: brokers, clusterId: image.clusterId,
-            controllerId: image.controllerId, topics: topics
+            controllerId: image.controllerIdForClients(asking: metadata.nodeId), topics: topics
         )
     }
 

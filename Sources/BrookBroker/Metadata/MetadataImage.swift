@@ -136,3 +136,17 @@ extension MetadataImage {
         return .notLeaderOrFollower
     }
 }
+
+extension MetadataImage {
+    /// The controller id clients are told (Metadata, DescribeCluster): the active controller when
+    /// it is a live broker, else, as KRaft brokers answer, a live broker (`asking`, the broker
+    /// answering, when it is one), which forwards what only the controller can do. Clients
+    /// cannot reach a controller-only node.
+    func controllerIdForClients(asking nodeId: Int32) -> Int32 {
+        let live = brokers.map(\.nodeId)
+        if live.contains(controllerId) || registrations.isEmpty { return controllerId }
+        if live.contains(nodeId) { return nodeId }
+        return live.min() ?? controllerId
+    }
+}
+

@@ -103,6 +103,24 @@ final class ClusterController: Sendable {
         return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: false)
     }
 
+    /// BrokerRegistration's answer: the new broker epoch, or the error.
+    func answer(_ request: BrokerRegistrationRequest) -> BrokerRegistrationResponse {
+        do {
+            return BrokerRegistrationResponse(brokerEpoch: try register(request))
+        } catch {
+            return BrokerRegistrationResponse(errorCode: error.code.rawValue)
+        }
+    }
+
+    /// BrokerHeartbeat's answer, or the error.
+    func answer(_ request: BrokerHeartbeatRequest) -> BrokerHeartbeatResponse {
+        do {
+            return try heartbeat(request)
+        } catch {
+            return BrokerHeartbeatResponse(errorCode: error.code.rawValue)
+        }
+    }
+
     /// Fences the brokers whose session expired; does nothing on a node that does not lead.
     func fenceExpiredSessions() {
         guard let epoch = try? leading() else { return }

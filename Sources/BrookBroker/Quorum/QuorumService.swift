@@ -20,15 +20,14 @@ extension Broker {
     /// The voters of the metadata quorum when `controller.quorum.voters` names them; nil for
     /// the single node that keeps its metadata log to itself. A node with the controller role
     /// must be one of them; a broker-only node (`process.roles=broker`) must not, and follows
-    /// the log as an observer.
+    /// the log as an observer; a controller-only node (`process.roles=controller`) votes and
+    /// controls but never registers as a broker, so it hosts no partitions.
     static func quorumVoters(_ config: BrokerConfig) throws -> [QuorumDriver.Voter]? {
         guard let text = config.string("controller.quorum.voters"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
             return nil
         }
         let voters = try QuorumDriver.Voter.parse(text)
-        let roles = Set((config.string("process.roles") ?? "broker,controller").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        })
+        let roles = processRoles(config)
         guard !roles.isEmpty, roles.isSubset(of: ["broker", "controller"]) else {
             throw QuorumError("process.roles must be broker, controller or broker,controller, not \(config.string("process.roles") ?? "")")
         }
@@ -39,10 +38,14 @@ extension Broker {
         if !roles.contains("controller"), isVoter {
             throw QuorumError("node.id \(config.nodeId) is a voter in controller.quorum.voters but process.roles has no controller")
         }
-        if !roles.contains("broker") {
-            throw QuorumError("controller-only nodes (process.roles=controller) are not supported yet; use broker,controller")
-        }
         return voters
+    }
+
+    /// `process.roles` as a set (`broker,controller` when unset).
+    static func processRoles(_ config: BrokerConfig) -> Set<String> {
+        Set((config.string("process.roles") ?? "broker,controller").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        })
     }
 }
 

@@ -7,10 +7,6 @@ struct BrokerHeartbeatHandler: RequestHandler {
     var versions: ClosedRange<Int16> { BrokerHeartbeatRequest.validVersions }
 
     func handle(_ request: BrokerHeartbeatRequest, context: RequestContext) async throws -> BrokerHeartbeatResponse? {
-        do {
-            return try controller.heartbeat(request)
-        } catch {
-            return BrokerHeartbeatResponse(errorCode: error.code.rawValue)
-        }
+        controller.answer(request)
     }
 }

@@ -7,10 +7,6 @@ struct BrokerRegistrationHandler: RequestHandler {
     var versions: ClosedRange<Int16> { BrokerRegistrationRequest.validVersions }
 
     func handle(_ request: BrokerRegistrationRequest, context: RequestContext) async throws -> BrokerRegistrationResponse? {
-        do {
-            return BrokerRegistrationResponse(brokerEpoch: try controller.register(request))
-        } catch {
-            return BrokerRegistrationResponse(errorCode: error.code.rawValue)
-        }
+        controller.answer(request)
     }
 }
