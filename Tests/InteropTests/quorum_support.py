@@ -87,7 +87,10 @@ class Quorum:
         from confluent_kafka.admin import AdminClient
 
         def brokers():
-            found = set(AdminClient({"bootstrap.servers": self.bootstrap(*node_ids)}).list_topics(timeout=10).brokers)
+            try:
+                found = set(AdminClient({"bootstrap.servers": self.bootstrap(*node_ids)}).list_topics(timeout=10).brokers)
+            except Exception:  # noqa: BLE001  (librdkafka's "partial response" while no broker is unfenced yet)
+                return False
             return len(found) == count and found
         return wait_until(brokers, timeout=timeout, interval=0.1, message=f"{count} registered brokers")
 
