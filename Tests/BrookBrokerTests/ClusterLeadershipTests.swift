@@ -33,7 +33,7 @@ import Testing
     @Test func fencingMovesLeadershipToAnotherInSyncReplicaOrOffline() {
         var image = Self.image()
         image.apply(.fenceBroker(FenceBrokerRecord(id: 1, epoch: 1)))
-        let moves = ClusterController.leadersMoved(awayFrom: 1, in: image)
+        let moves = PartitionLeadership.movedAway(from: 1, in: image)
         for record in moves { image.apply(record) }
         #expect(moves.count == 2)
         #expect(Self.leaders(image) == [-1, 2, 3, 2])
@@ -43,21 +43,21 @@ import Testing
 
     @Test func unfencingElectsTheBrokerForItsOfflinePartitionsInANewEpoch() {
         var image = Self.image()
-        for record in ClusterController.leadersMoved(awayFrom: 1, in: image) { image.apply(record) }
-        for record in ClusterController.leadersMoved(awayFrom: 3, in: image) { image.apply(record) }
+        for record in PartitionLeadership.movedAway(from: 1, in: image) { image.apply(record) }
+        for record in PartitionLeadership.movedAway(from: 3, in: image) { image.apply(record) }
         #expect(Self.leaders(image) == [-1, 2, -1, 2])
-        let elected = ClusterController.leadersElected(on: 1, in: image)
+        let elected = PartitionLeadership.elected(on: 1, in: image)
         for record in elected { image.apply(record) }
         #expect(elected.count == 1, "partition 3 has a leader; partition 2 is not 1's")
         #expect(Self.leaders(image) == [1, 2, -1, 2])
         #expect(Self.epochs(image) == [6, 4, 5, 5])
-        #expect(ClusterController.leadersElected(on: 1, in: image).isEmpty, "electing again changes nothing")
+        #expect(PartitionLeadership.elected(on: 1, in: image).isEmpty, "electing again changes nothing")
     }
 
     @Test func aBrokerWithNothingToLeadMovesNothing() {
         let image = Self.image()
-        #expect(ClusterController.leadersMoved(awayFrom: 9, in: image).isEmpty)
-        #expect(ClusterController.leadersElected(on: 2, in: image).isEmpty)
+        #expect(PartitionLeadership.movedAway(from: 9, in: image).isEmpty)
+        #expect(PartitionLeadership.elected(on: 2, in: image).isEmpty)
     }
 
     @Test func ownershipIsThePartitionsLedHereWithTheirEpochs() {
@@ -68,7 +68,7 @@ import Testing
         #expect(CoordinatorOwnership.of("missing", in: image, nodeId: 1) == nil)
         #expect(CoordinatorOwnership.everything.owns(42))
         var moved = image
-        for record in ClusterController.leadersMoved(awayFrom: 1, in: moved) { moved.apply(record) }
+        for record in PartitionLeadership.movedAway(from: 1, in: moved) { moved.apply(record) }
         #expect(CoordinatorOwnership.of("t", in: moved, nodeId: 1) == CoordinatorOwnership(ledEpochs: [:]))
         #expect(CoordinatorOwnership.of("t", in: moved, nodeId: 2) == CoordinatorOwnership(ledEpochs: [1: 4, 3: 5]))
     }

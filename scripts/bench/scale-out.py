@@ -32,6 +32,17 @@ def brokers_registered(cluster: NetnsCluster) -> int:
     return sum(1 for line in result.stdout.splitlines()[3:] if line.strip()) if result.returncode == 0 else 0
 
 
+def placement(cluster: NetnsCluster) -> dict[int, int]:
+    """Partition -> leader of the benchmark topic, as `brook topics describe` prints it."""
+    result = cluster.brook("topics", "describe", "--bootstrap-server", cluster.bootstrap(), "--topic", "scale")
+    leaders = {}
+    for line in result.stdout.splitlines():
+        match = re.search(r"Partition: (\d+)\s+Leader: (-?\d+)", line)
+        if match:
+            leaders[int(match.group(1))] = int(match.group(2))
+    return leaders
+
+
 def run(count: int, records: int, size: int, rdkperf: str) -> float:
     cluster = NetnsCluster(count).build()
     try:
@@ -39,9 +50,11 @@ def run(count: int, records: int, size: int, rdkperf: str) -> float:
             cluster.start(node)
         cluster.wait_for_leader()
         wait_until(lambda: brokers_registered(cluster) == count, timeout=60, interval=0.2, message=f"{count} brokers")
-        created = cluster.brook("topics", "create", "--bootstrap-server", cluster.bootstrap(), "--topic", "scale",
-                                "--partitions", "6")
-        assert created.returncode == 0, created.stderr
+        # Registered brokers are fenced until caught up: creation succeeds once all are usable.
+        wait_until(lambda: cluster.brook("topics", "create", "--bootstrap-server", cluster.bootstrap(), "--topic", "scale",
+                                         "--partitions", "6", "--if-not-exists").returncode == 0
+                   and len(set(placement(cluster).values())) == count,
+                   timeout=60, interval=0.5, message="the topic on every broker")
         out = subprocess.run(
             ["ip", "netns", "exec", cluster.client, rdkperf, "-P", "-t", "scale", "-s", str(size), "-c", str(records),
              "-b", cluster.bootstrap(), "-X", "acks=1", "-X", "linger.ms=5", "-X", "message.send.max.retries=2147483647",

@@ -61,7 +61,7 @@ final class ClusterController: Sendable {
         }
         let brokerEpoch = quorum.status.logEndOffset.rawValue
         // A new incarnation starts fenced: what the old one led goes offline until it is unfenced.
-        try metadata.commitBrokerRecords(Self.leadersMoved(awayFrom: request.brokerId, in: metadata.image) + [.registerBroker(RegisterBrokerRecord(
+        try metadata.commitBrokerRecords(PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image) + [.registerBroker(RegisterBrokerRecord(
             brokerId: request.brokerId, incarnationId: request.incarnationId, brokerEpoch: brokerEpoch,
             endPoints: request.listeners.map {
                 .init(name: $0.name, host: $0.host, port: $0.port, securityProtocol: $0.securityProtocol)
@@ -89,7 +89,7 @@ final class ClusterController: Sendable {
             if !fenced {
                 try metadata.commitBrokerRecords(
                     [.fenceBroker(FenceBrokerRecord(id: request.brokerId, epoch: registration.epoch))]
-                        + Self.leadersMoved(awayFrom: request.brokerId, in: metadata.image))
+                        + PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image))
                 fenced = true
             }
             return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true)
@@ -97,7 +97,7 @@ final class ClusterController: Sendable {
         if fenced, caughtUp, !request.wantFence {
             try metadata.commitBrokerRecords(
                 [.unfenceBroker(UnfenceBrokerRecord(id: request.brokerId, epoch: registration.epoch))]
-                    + Self.leadersElected(on: request.brokerId, in: metadata.image))
+                    + PartitionLeadership.elected(on: request.brokerId, in: metadata.image))
             fenced = false
         }
         return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: false)
@@ -140,45 +140,7 @@ final class ClusterController: Sendable {
         var records: [MetadataRecord] = expired.map { .fenceBroker(FenceBrokerRecord(id: $0.nodeId, epoch: $0.epoch)) }
         var image = metadata.image
         for record in records { image.apply(record) }
-        for registration in expired { records += Self.leadersMoved(awayFrom: registration.nodeId, in: image) }
+        for registration in expired { records += PartitionLeadership.movedAway(from: registration.nodeId, in: image) }
         _ = try? metadata.commitBrokerRecords(records)
-    }
-
-    /// The partitions `broker` leads, each given to another in-sync replica that is usable, or
-    /// to none (leader -1, offline, as Kafka leaves a partition whose last replica is fenced),
-    /// in a new leader epoch: clients stop sending to the fenced broker, and the coordinators
-    /// and fetchers of the partition see the change.
-    static func leadersMoved(awayFrom broker: Int32, in image: MetadataImage) -> [MetadataRecord] {
-        let usable = Set(image.usableBrokers.map(\.nodeId)).subtracting([broker])
-        return partitionChanges(in: image) { partition in
-            guard partition.leader == broker else { return nil }
-            return partition.isr.first { usable.contains($0) } ?? -1
-        }
-    }
-
-    /// The offline partitions `broker` is an in-sync replica of, led by it again in a new
-    /// leader epoch, now that it is unfenced.
-    static func leadersElected(on broker: Int32, in image: MetadataImage) -> [MetadataRecord] {
-        partitionChanges(in: image) { partition in
-            partition.leader < 0 && partition.isr.contains(broker) ? broker : nil
-        }
-    }
-
-    /// PartitionRecords for the partitions `newLeader` gives a leader for (nil: unchanged).
-    private static func partitionChanges(
-        in image: MetadataImage, newLeader: (MetadataImage.Partition) -> Int32?
-    ) -> [MetadataRecord] {
-        var records: [MetadataRecord] = []
-        for topic in image.topics.values.sorted(by: { $0.name < $1.name }) {
-            for partition in topic.partitions {
-                guard let leader = newLeader(partition) else { continue }
-                let (epoch, overflow) = partition.leaderEpoch.addingReportingOverflow(1)
-                guard !overflow else { continue }
-                records.append(.partition(PartitionRecord(
-                    partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: partition.isr,
-                    leader: leader, leaderEpoch: epoch, partitionEpoch: epoch)))
-            }
-        }
-        return records
     }
 }
