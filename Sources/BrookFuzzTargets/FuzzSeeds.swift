@@ -29,6 +29,7 @@ public enum FuzzSeeds {
             FuzzTarget.coordinatorRecord.name: try coordinatorRecords(),
             FuzzTarget.metadataRecord.name: try metadataRecords(),
             FuzzTarget.quorum.name: try quorum(),
+            FuzzTarget.metadataImage.name: try metadataImage(),
         ]
     }
 

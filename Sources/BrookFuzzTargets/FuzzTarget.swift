@@ -28,6 +28,7 @@ public struct FuzzTarget: Sendable {
     /// Every target, in the order `make fuzz` runs them.
     public static let all: [FuzzTarget] = [
         .frames, .request, .broker, .recordBatch, .messageSet, .decompress, .coordinatorRecord, .metadataRecord, .quorum,
+        .metadataImage,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? {

@@ -14,13 +14,13 @@ import NIOCore
 /// A node loads its latest snapshot at start and replays only the log after it. A snapshot that
 /// does not read back whole (a bad CRC, no footer) stops the start with the file's name: it is
 /// never half-applied, and a node never invents metadata.
-struct MetadataSnapshot: Sendable {
+package struct MetadataSnapshot: Sendable {
     /// Where the snapshot ends in the log (exclusive) and the epoch of its last entry.
-    struct Id: Hashable, Comparable, Sendable, CustomStringConvertible {
-        var endOffset: Int64
-        var epoch: Int32
+    package struct Id: Hashable, Comparable, Sendable, CustomStringConvertible {
+        package var endOffset: Int64
+        package var epoch: Int32
 
-        static func < (lhs: Id, rhs: Id) -> Bool { (lhs.endOffset, lhs.epoch) < (rhs.endOffset, rhs.epoch) }
+        package static func < (lhs: Id, rhs: Id) -> Bool { (lhs.endOffset, lhs.epoch) < (rhs.endOffset, rhs.epoch) }
 
         var fileName: String {
             String(repeating: "0", count: max(0, 20 - String(endOffset).count)) + String(endOffset) + "-"
@@ -37,19 +37,19 @@ struct MetadataSnapshot: Sendable {
             self.init(endOffset: end, epoch: epoch)
         }
 
-        init(endOffset: Int64, epoch: Int32) {
+        package init(endOffset: Int64, epoch: Int32) {
             self.endOffset = endOffset
             self.epoch = epoch
         }
 
-        var description: String { "(end offset \(endOffset), epoch \(epoch))" }
+        package var description: String { "(end offset \(endOffset), epoch \(epoch))" }
     }
 
     /// A snapshot file that cannot be used.
-    struct Corrupt: Error, CustomStringConvertible {
-        var file: String
-        var reason: String
-        var description: String {
+    package struct Corrupt: Error, CustomStringConvertible {
+        package var file: String
+        package var reason: String
+        package var description: String {
             "metadata snapshot \(file) is corrupt (\(reason)); move it away to replay the metadata log from its start instead"
         }
     }
@@ -58,7 +58,7 @@ struct MetadataSnapshot: Sendable {
     static let batchRecords = 1_000
 
     /// The records that rebuild `image` when applied to an empty one, in a stable order.
-    static func records(of image: MetadataImage) -> [MetadataRecord] {
+    package static func records(of image: MetadataImage) -> [MetadataRecord] {
         var records: [MetadataRecord] = []
         for registration in image.registrations.values.sorted(by: { $0.nodeId < $1.nodeId }) {
             records.append(.registerBroker(RegisterBrokerRecord(
@@ -91,7 +91,7 @@ struct MetadataSnapshot: Sendable {
     }
 
     /// The snapshot file's bytes for `image` at `id`.
-    static func encode(_ image: MetadataImage, id: Id, lastContainedTimestamp: Int64) throws -> ByteBuffer {
+    package static func encode(_ image: MetadataImage, id: Id, lastContainedTimestamp: Int64) throws -> ByteBuffer {
         var file = ByteBuffer()
         var offset: Int64 = 0
         func control(_ type: ControlRecordType, _ value: ByteBuffer) throws {
@@ -130,7 +130,7 @@ struct MetadataSnapshot: Sendable {
 
     /// Applies the snapshot in `bytes` to `base` (the image a store starts from); throws
     /// ``Corrupt`` naming `file` unless every batch is whole and the footer ends it.
-    static func decode(_ bytes: ByteBuffer, onto base: MetadataImage, file: String) throws(Corrupt) -> MetadataImage {
+    package static func decode(_ bytes: ByteBuffer, onto base: MetadataImage, file: String) throws(Corrupt) -> MetadataImage {
         let batches: [RecordBatch]
         do {
             batches = try RecordBatchReader.batches(in: bytes)

@@ -367,7 +367,7 @@ extension MetadataStore {
 
 extension MetadataImage {
     /// Applies one record to the image.
-    mutating func apply(_ record: MetadataRecord) {
+    package mutating func apply(_ record: MetadataRecord) {
         switch record {
         case .topic(let topic):
             put(Topic(name: topic.name, id: topic.topicId, partitions: [], configs: [:]))
