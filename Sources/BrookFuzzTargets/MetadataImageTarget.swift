@@ -58,7 +58,7 @@ extension FuzzTarget {
         do {
             let bytes = try MetadataSnapshot.encode(image, id: id, lastContainedTimestamp: 0)
             let read = try MetadataSnapshot.decode(bytes, onto: empty, file: "fuzz")
-            try fuzzCheck(read == image, "the snapshot read back another image")
+            try fuzzCheck(read == image, "the snapshot read back another image: \(image) VERSUS \(read)")
         } catch let failure as FuzzFailure {
             throw failure
         } catch {

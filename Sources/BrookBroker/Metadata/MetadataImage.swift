@@ -83,8 +83,11 @@ public struct MetadataImage: Sendable, Equatable {
         topicNamesById[id].flatMap { topics[$0] }
     }
 
+    /// Adds or replaces a topic. A topic is its id, as in KRaft's image: a name taken by another
+    /// id, or an id known under another name, leaves the old topic behind.
     mutating func put(_ topic: Topic) {
         if let previous = topics[topic.name], previous.id != topic.id { topicNamesById[previous.id] = nil }
+        if let previousName = topicNamesById[topic.id], previousName != topic.name { topics[previousName] = nil }
         topics[topic.name] = topic
         topicNamesById[topic.id] = topic.name
     }
