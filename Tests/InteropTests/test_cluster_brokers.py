@@ -11,8 +11,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaPythonPartition
 
-from conftest import wait_until
-from quorum_support import quorum_factory  # noqa: F401  (fixture)
+from conftest import BrokerProcess, wait_until
+from quorum_support import format_storage, quorum_factory  # noqa: F401  (fixture)
 
 FAST = ["broker.heartbeat.interval.ms=200"]
 
@@ -195,3 +195,21 @@ def _created(bootstrap: str, topic: str) -> bool:
         return True
     except Exception:  # noqa: BLE001  (the new controller is still being found)
         return topic in metadata(bootstrap).topics
+
+
+def test_a_second_broker_with_a_live_brokers_node_id_is_refused(quorum_factory, tmp_path):
+    quorum = quorum_factory(3, brokers=1)
+    quorum.wait_for_leader(1, 2, 3)
+    quorum.wait_for_brokers(4, 1)
+    format_storage(str(tmp_path), 4, quorum.cluster_id)
+    duplicate = BrokerProcess(tmp_path, ["node.id=4", f"controller.quorum.voters={quorum.voters}", "process.roles=broker",
+                                         "broker.heartbeat.interval.ms=200"])
+    duplicate.start()
+    try:
+        wait_until(lambda: any("another live broker is registered with node.id 4" in line for line in duplicate.output),
+                   timeout=30, message="the duplicate refused")
+        # The first broker 4 keeps its place: its address is the one clients are given.
+        brokers = metadata(quorum.bootstrap(1)).brokers
+        assert set(brokers) == {1, 2, 3, 4} and brokers[4].port == quorum.nodes[4].port, brokers
+    finally:
+        duplicate.stop()

@@ -82,7 +82,7 @@ def test_five_nodes_ride_out_a_killed_leader_and_a_stopped_node_and_wait_for_a_m
     assert new_leader in live
     create(cluster, new_leader, "three-of-five")
 
-    # Two more cut off: no majority can talk, and nothing is committed meanwhile.
+    # Two more cut off: no majority can talk, and a change is refused.
     cut = [n for n in live if n != new_leader][:2]
     for node in cut:
         cluster.set_link(node, up=False)
@@ -99,6 +99,7 @@ def test_five_nodes_ride_out_a_killed_leader_and_a_stopped_node_and_wait_for_a_m
     for node in nodes:
         wait_until(lambda: {"five-before", "three-of-five"} <= topics(cluster, node), timeout=60,
                    message=f"node {node} caught up")
+
     # The leader's replication view: all five voters caught up with it.
     def caught_up():
         result = cluster.brook("metadata-quorum", "describe", "--bootstrap-server", cluster.bootstrap(), "--replication",
