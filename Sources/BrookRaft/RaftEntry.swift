@@ -25,20 +25,3 @@ public struct RaftEntry: Equatable, Sendable {
         self.isControl = isControl
     }
 }
-
-/// The largest epoch at or below a requested one and the offset where it ends (exclusive):
-/// what OffsetForLeaderEpoch answers and what a follower truncates to when its log diverges.
-public struct EpochEndOffset: Equatable, Sendable, CustomStringConvertible {
-    public var epoch: LeaderEpoch
-    public var endOffset: Offset
-
-    public init(epoch: LeaderEpoch, endOffset: Offset) {
-        self.epoch = epoch
-        self.endOffset = endOffset
-    }
-
-    /// No epoch at or below the requested one: the log must be read from its start.
-    public static let unknown = EpochEndOffset(epoch: .none, endOffset: Offset(0))
-
-    public var description: String { "(epoch \(epoch), end \(endOffset))" }
-}

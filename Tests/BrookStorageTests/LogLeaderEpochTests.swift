@@ -25,10 +25,10 @@ import Testing
         #expect(changed5)
         #expect(cache.entries == entries([(1, 0), (3, 10), (6, 25)]))
 
-        #expect(cache.endOffset(for: LeaderEpoch(6), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(6), endOffset: 40))
-        #expect(cache.endOffset(for: LeaderEpoch(3), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(3), endOffset: 25))
-        #expect(cache.endOffset(for: LeaderEpoch(4), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(3), endOffset: 25))
-        #expect(cache.endOffset(for: LeaderEpoch(0), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(0), endOffset: 0))
+        #expect(cache.endOffset(for: LeaderEpoch(6), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(6), endOffset: Offset(40)))
+        #expect(cache.endOffset(for: LeaderEpoch(3), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(3), endOffset: Offset(25)))
+        #expect(cache.endOffset(for: LeaderEpoch(4), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(3), endOffset: Offset(25)))
+        #expect(cache.endOffset(for: LeaderEpoch(0), logEndOffset: 40) == EpochEndOffset(epoch: LeaderEpoch(0), endOffset: Offset(0)))
         #expect(cache.endOffset(for: LeaderEpoch(7), logEndOffset: 40) == nil)
         #expect(cache.epoch(forOffset: 24) == LeaderEpoch(3))
         #expect(cache.epoch(forOffset: 25) == LeaderEpoch(6))
@@ -76,11 +76,11 @@ import Testing
         try log.flush()
         #expect(directory.bytes(directory.file("leader-epoch-checkpoint")) == Array("0\n2\n0 0\n2 4\n".utf8))
         try log.assignEpochStartOffset(LeaderEpoch(5))
-        #expect(log.endOffset(forEpoch: LeaderEpoch(2)) == EpochEndOffset(epoch: LeaderEpoch(2), endOffset: 6))
+        #expect(log.endOffset(forEpoch: LeaderEpoch(2)) == EpochEndOffset(epoch: LeaderEpoch(2), endOffset: Offset(6)))
         try log.close()
         let reopened = try LogFixtures.open(directory)
         #expect(reopened.epochEntries == entries([(0, 0), (2, 4), (5, 6)]))
-        #expect(reopened.endOffset(forEpoch: LeaderEpoch(5)) == EpochEndOffset(epoch: LeaderEpoch(5), endOffset: 6))
+        #expect(reopened.endOffset(forEpoch: LeaderEpoch(5)) == EpochEndOffset(epoch: LeaderEpoch(5), endOffset: Offset(6)))
     }
 
     @Test func recoveryRelearnsEpochsFromTheBatches() throws {

@@ -34,7 +34,7 @@ import Testing
         // Appends continue at the new end, in the truncated segment.
         let info = try log.append(LogFixtures.batch(count: 2), leaderEpoch: LeaderEpoch(7))
         #expect(info.firstOffset == 30)
-        #expect(log.endOffset(forEpoch: LeaderEpoch(1)) == EpochEndOffset(epoch: LeaderEpoch(1), endOffset: 30))
+        #expect(log.endOffset(forEpoch: LeaderEpoch(1)) == EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(30)))
         try log.truncate(to: 24)
         #expect(log.logEndOffset == 24)
         try log.close()

@@ -27,7 +27,7 @@ struct OffsetForLeaderEpochHandler: RequestHandler {
                 }
                 if let found = partition.log.endOffset(forEpoch: LeaderEpoch(requested.leaderEpoch)) {
                     result.leaderEpoch = found.epoch.rawValue
-                    result.endOffset = found.endOffset
+                    result.endOffset = found.endOffset.rawValue
                 }
                 return result
             })

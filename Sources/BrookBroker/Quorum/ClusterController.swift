@@ -33,7 +33,7 @@ final class ClusterController: Sendable {
     /// The leader epoch when this node leads, else NOT_CONTROLLER.
     private func leading() throws(MetadataError) -> LeaderEpoch {
         let status = quorum.status
-        guard status.role == "leader" else {
+        guard status.isLeader else {
             throw MetadataError(.notController, "node \(quorum.configuration.localID) is not the active controller")
         }
         return status.epoch

@@ -16,7 +16,7 @@ final class ControllerClient: Sendable {
     }
 
     /// Whether this node is the active controller (then callers act locally).
-    var isController: Bool { quorum.status.role == "leader" }
+    var isController: Bool { quorum.status.isLeader }
 
     /// Sends `request` to the active controller (at `version`, else the highest both speak) and
     /// returns its answer; REQUEST_TIMED_OUT when none came within `timeout`.

@@ -59,13 +59,13 @@ final class PartitionRaftLog: RaftLog {
         return entries
     }
 
-    func endOffset(forEpoch epoch: LeaderEpoch) -> BrookRaft.EpochEndOffset {
+    func endOffset(forEpoch epoch: LeaderEpoch) -> EpochEndOffset {
         if let found = log.endOffset(forEpoch: epoch), found.epoch >= LeaderEpoch(0) {
-            return BrookRaft.EpochEndOffset(epoch: found.epoch, endOffset: Offset(found.endOffset))
+            return found
         }
         // Above the latest epoch: the whole log is at or below it.
         if let latest = log.latestEpoch, latest <= epoch, log.logEndOffset > log.logStartOffset {
-            return BrookRaft.EpochEndOffset(epoch: latest, endOffset: endOffset)
+            return EpochEndOffset(epoch: latest, endOffset: endOffset)
         }
         return .unknown
     }

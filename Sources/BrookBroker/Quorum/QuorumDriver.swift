@@ -65,7 +65,10 @@ final class QuorumDriver: Sendable {
             var lastFetchMilliseconds: Int64?
         }
 
+        /// The role's name (`leader`, `follower`, ...), for logs and DescribeQuorum.
         var role = "unattached"
+        /// Whether this node leads the quorum: the active controller.
+        var isLeader = false
         var epoch = LeaderEpoch(0)
         var leader: BrokerID?
         var highWatermark = Offset(0)
@@ -204,7 +207,7 @@ final class QuorumDriver: Sendable {
         let deadline = ContinuousClock.now + timeout
         while true {
             let status = self.status
-            guard status.role == "leader" else {
+            guard status.isLeader else {
                 throw QuorumError(
                     "node \(configuration.localID) is not the active controller (leader: \(status.leader.map(String.init(describing:)) ?? "unknown"))",
                     code: .notController)
@@ -371,7 +374,7 @@ final class QuorumDriver: Sendable {
     private func publish(_ core: Core) {
         let replica = core.replica
         var status = Status(
-            role: replica.role.name, epoch: replica.quorum.epoch, leader: replica.knownLeader,
+            role: replica.role.name, isLeader: replica.isLeader, epoch: replica.quorum.epoch, leader: replica.knownLeader,
             highWatermark: replica.highWatermark, logEndOffset: replica.log.endOffset, appliedOffset: core.applied
         )
         if case .leader(let progress) = replica.role {

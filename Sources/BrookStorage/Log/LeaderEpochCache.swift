@@ -13,18 +13,6 @@ public struct EpochEntry: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(epoch.rawValue) \(startOffset)" }
 }
 
-/// OffsetForLeaderEpoch's answer: the epoch found and the offset where it ends.
-public struct EpochEndOffset: Sendable, Equatable {
-    public var epoch: LeaderEpoch
-    /// The first offset after the epoch (the log end offset for the latest epoch).
-    public var endOffset: Int64
-
-    public init(epoch: LeaderEpoch, endOffset: Int64) {
-        self.epoch = epoch
-        self.endOffset = endOffset
-    }
-}
-
 /// Which leader epoch wrote which offsets: entries with increasing epochs and start offsets,
 /// learnt from the partitionLeaderEpoch of appended batches. Answers OffsetForLeaderEpoch and
 /// tells a follower where to truncate.
@@ -84,9 +72,9 @@ struct LeaderEpochCache: Sendable, Equatable {
     /// epoch above the latest, or when nothing is known.
     func endOffset(for epoch: LeaderEpoch, logEndOffset: Int64) -> EpochEndOffset? {
         guard let latest else { return nil }
-        if epoch == latest.epoch { return EpochEndOffset(epoch: epoch, endOffset: logEndOffset) }
+        if epoch == latest.epoch { return EpochEndOffset(epoch: epoch, endOffset: Offset(logEndOffset)) }
         guard let higher = entries.first(where: { $0.epoch > epoch }) else { return nil }
         let floor = entries.last { $0.epoch <= epoch }
-        return EpochEndOffset(epoch: floor?.epoch ?? epoch, endOffset: higher.startOffset)
+        return EpochEndOffset(epoch: floor?.epoch ?? epoch, endOffset: Offset(higher.startOffset))
     }
 }

@@ -21,7 +21,7 @@ struct DescribeQuorumHandler: RequestHandler {
             partitionIndex: 0, leaderId: status.leader?.rawValue ?? -1, leaderEpoch: status.epoch.rawValue,
             highWatermark: status.highWatermark.rawValue
         )
-        if status.role != "leader" {
+        if !status.isLeader {
             partition.errorCode = ErrorCode.notLeaderOrFollower.rawValue
             partition.errorMessage = "node \(quorum.configuration.localID) is not the quorum's leader"
         } else {
