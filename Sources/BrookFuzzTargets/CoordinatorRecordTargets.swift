@@ -80,6 +80,8 @@ extension FuzzTarget {
         case .registerBroker: roundTripped = try RoundTrip.check(RegisterBrokerRecord.self, body: body, version: version) != nil
         case .fenceBroker: roundTripped = try RoundTrip.check(FenceBrokerRecord.self, body: body, version: version) != nil
         case .unfenceBroker: roundTripped = try RoundTrip.check(UnfenceBrokerRecord.self, body: body, version: version) != nil
+        case .brokerRegistrationChange:
+            roundTripped = try RoundTrip.check(BrokerRegistrationChangeRecord.self, body: body, version: version) != nil
         }
         try fuzzCheck(roundTripped, "MetadataRecord accepted a record its own type rejects")
         // At the highest version an unknown tagged field of an older version may be a known one,
@@ -117,5 +119,6 @@ private func hasUnknownTaggedFields(_ record: MetadataRecord) -> Bool {
             || record.features.contains { !$0.unknownTaggedFields.isEmpty }
     case .fenceBroker(let record): !record.unknownTaggedFields.isEmpty
     case .unfenceBroker(let record): !record.unknownTaggedFields.isEmpty
+    case .brokerRegistrationChange(let record): !record.unknownTaggedFields.isEmpty
     }
 }

@@ -104,7 +104,13 @@ extension FuzzTarget {
         case 6:
             return .removeTopic(RemoveTopicRecord(topicId: topicId))
         default:
-            return .producerIds(ProducerIdsRecord(brokerId: 0, brokerEpoch: 0, nextProducerId: Int64(input.uint16()) - 100))
+            let value = input.byte()
+            if value % 2 == 0 {
+                return .producerIds(ProducerIdsRecord(brokerId: 0, brokerEpoch: 0, nextProducerId: Int64(input.uint16()) - 100))
+            }
+            return .brokerRegistrationChange(BrokerRegistrationChangeRecord(
+                brokerId: Int32(value % 6), brokerEpoch: Int64(input.byte()), fenced: Int8(Int(value / 2 % 3) - 1),
+                inControlledShutdown: Int8(value / 8 % 2)))
         }
     }
 }

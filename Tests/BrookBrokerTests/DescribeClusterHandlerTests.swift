@@ -1,4 +1,5 @@
 @testable import BrookBroker
+import BrookClient
 import BrookProtocol
 import Testing
 
@@ -27,5 +28,31 @@ import Testing
         #expect(controllers.brokers.isEmpty)
         let unknown = try await serve(handler, DescribeClusterRequest(endpointType: 7), version: 1)
         #expect(unknown.errorCode == ErrorCode.unsupportedEndpointType.code)
+    }
+
+    @Test func brookAsksForEveryRegisteredBrokerWithItsState() async throws {
+        let fixture = try AdminFixture()
+        fixture.metadata.applyCommitted((1...3).map { id in
+            .registerBroker(RegisterBrokerRecord(
+                brokerId: id, brokerEpoch: 5, endPoints: [.init(name: "PLAINTEXT", host: "h\(id)", port: 9092, securityProtocol: 0)],
+                fenced: id == 2))
+        } + [.brokerRegistrationChange(BrokerRegistrationChangeRecord(brokerId: 3, brokerEpoch: 5, fenced: 1, inControlledShutdown: 1))])
+        let handler = DescribeClusterHandler(metadata: fixture.metadata)
+
+        let plain = try await serve(handler, DescribeClusterRequest(), version: 1)
+        #expect(plain.brokers.map(\.brokerId) == [1], "Kafka's answer: the brokers that are not fenced")
+        var request = DescribeClusterRequest()
+        request.unknownTaggedFields = [DescribeClusterStates.request]
+        let all = try await serve(handler, request, version: 1)
+        #expect(all.brokers.map(\.brokerId) == [1, 2, 3])
+        #expect(all.brokers.map(DescribeClusterStates.state(of:)) == [.registered, .fenced, .controlledShutdown])
+
+        // A change for another epoch is stale; unfencing ends the controlled shutdown.
+        fixture.metadata.applyCommitted([
+            .brokerRegistrationChange(BrokerRegistrationChangeRecord(brokerId: 2, brokerEpoch: 4, fenced: -1)),
+            .brokerRegistrationChange(BrokerRegistrationChangeRecord(brokerId: 3, brokerEpoch: 5, fenced: -1)),
+        ])
+        let after = try await serve(handler, request, version: 1)
+        #expect(after.brokers.map(DescribeClusterStates.state(of:)) == [.registered, .fenced, .registered])
     }
 }

@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaPythonPartition
 
+from cli_support import brook, succeeded
 from conftest import BrokerProcess, wait_until
 from quorum_support import format_storage, quorum_factory  # noqa: F401  (fixture)
 
@@ -29,6 +30,12 @@ def leaders(bootstrap: str, topic: str) -> dict[int, int]:
     """Each partition's leader; empty while the broker asked does not know the topic yet."""
     found = metadata(bootstrap).topics.get(topic)
     return {p.id: p.leader for p in found.partitions.values()} if found else {}
+
+
+def states(bootstrap: str) -> dict[int, str]:
+    """Each registered broker's state as `brook cluster describe` prints it."""
+    rows = succeeded(brook("cluster", "describe", "--bootstrap-server", bootstrap)).splitlines()[3:]
+    return {int(row.split()[0]): row.split()[-1] for row in rows if row.strip()}
 
 
 def create_on_controller(bootstrap: str, topic: str, partitions: int) -> None:
@@ -118,6 +125,7 @@ def test_a_silent_broker_is_fenced_and_a_stopping_one_at_once(quorum_factory):
     quorum.nodes[others[0]].kill()
     wait_until(lambda: others[0] not in live_brokers(quorum.bootstrap(leader)), timeout=15,
                message="the killed broker fenced after its session")
+    assert states(quorum.bootstrap(leader)) == {n: "fenced" if n == others[0] else "registered" for n in (1, 2, 3)}
 
     quorum.nodes[others[0]].start()
     wait_until(lambda: live_brokers(quorum.bootstrap(leader)) == {1, 2, 3}, timeout=30,
@@ -134,6 +142,11 @@ def test_controlled_shutdown_fences_before_the_session_would_expire(quorum_facto
     # Fenced long before its 60 s session could expire.
     wait_until(lambda: stopping not in live_brokers(quorum.bootstrap(leader)), timeout=10,
                message="the stopped broker fenced by its controlled shutdown")
+    assert states(quorum.bootstrap(leader))[stopping] == "controlled-shutdown"
+    # Back again: registered anew, serving.
+    quorum.nodes[stopping].start()
+    wait_until(lambda: states(quorum.bootstrap(leader)) == {1: "registered", 2: "registered", 3: "registered"},
+               timeout=30, message="the returning broker registered")
 
 
 def test_a_broker_that_joins_takes_new_partitions(quorum_factory):

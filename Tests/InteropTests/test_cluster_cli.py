@@ -14,8 +14,9 @@ def test_cluster_describe_matches_what_confluent_sees(broker):
     described = succeeded(brook("cluster", "describe", "--bootstrap-server", broker.bootstrap)).splitlines()
     assert described[0] == f"Cluster ID: {cluster.cluster_id}"
     assert described[1] == f"Controller ID: {cluster.controller.id}"
-    assert described[2].split() == ["BROKER-ID", "HOST", "PORT", "RACK"]
-    assert [line.split() for line in described[3:]] == [[str(node.id), node.host, str(node.port), "-"] for node in cluster.nodes]
+    assert described[2].split() == ["BROKER-ID", "HOST", "PORT", "RACK", "STATE"]
+    assert [line.split() for line in described[3:]] == [[str(node.id), node.host, str(node.port), "-", "registered"]
+                                                       for node in cluster.nodes]
     assert succeeded(brook("cluster", "cluster-id", "--bootstrap-server", broker.bootstrap)) == f"Cluster ID: {cluster.cluster_id}\n"
 
 

@@ -16,9 +16,10 @@ def topics(cluster, node: int) -> set[str]:
 
 
 def registered(cluster, node: int) -> int:
-    """How many brokers `brook cluster describe` lists (0 while it cannot say)."""
+    """How many brokers `brook cluster describe` lists as registered and serving (0 while it cannot say)."""
     result = cluster.brook("cluster", "describe", "--bootstrap-server", cluster.bootstrap(node), "--timeout-ms", "3000")
-    return len(result.stdout.splitlines()) - 3 if result.returncode == 0 else 0
+    rows = result.stdout.splitlines()[3:] if result.returncode == 0 else []
+    return sum(1 for row in rows if row.split()[-1:] == ["registered"])
 
 
 def create(cluster, node: int, topic: str) -> None:

@@ -29,7 +29,8 @@ SUMMARY = re.compile(r"(\d+) msgs/s and ([0-9.]+) MB/s")
 
 def brokers_registered(cluster: NetnsCluster) -> int:
     result = cluster.brook("cluster", "describe", "--bootstrap-server", cluster.bootstrap(), "--timeout-ms", "3000")
-    return sum(1 for line in result.stdout.splitlines()[3:] if line.strip()) if result.returncode == 0 else 0
+    rows = result.stdout.splitlines()[3:] if result.returncode == 0 else []
+    return sum(1 for row in rows if row.split()[-1:] == ["registered"])
 
 
 def placement(cluster: NetnsCluster) -> dict[int, int]:

@@ -1,3 +1,4 @@
+import BrookClient
 import BrookProtocol
 
 /// DescribeCluster: the cluster id, the controller and the brokers.
@@ -7,6 +8,8 @@ import BrookProtocol
 /// with MISMATCHED_ENDPOINT_TYPE and an unknown endpoint type with UNSUPPORTED_ENDPOINT_TYPE
 /// (INVALID_REQUEST in v0). Without an authorizer every cluster operation is allowed, so the
 /// authorized operations (when asked) are all those Kafka defines for the cluster resource.
+/// Asked with Brook's tag (``DescribeClusterStates``), a cluster lists every registered broker,
+/// fenced or shutting down too, with its state.
 struct DescribeClusterHandler: RequestHandler {
     typealias Request = DescribeClusterRequest
     let versions: ClosedRange<Int16> = 0...1
@@ -39,8 +42,21 @@ struct DescribeClusterHandler: RequestHandler {
             return response
         }
         response.controllerId = image.controllerIdForClients(asking: metadata.nodeId)
-        response.brokers = image.brokers.map {
-            DescribeClusterResponse.DescribeClusterBroker(brokerId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
+        if DescribeClusterStates.isAsked(in: request), !image.registrations.isEmpty {
+            // Brook's extension: every registered broker, with its state.
+            response.brokers = image.registrations.values.sorted { $0.nodeId < $1.nodeId }.compactMap { registration in
+                guard let endpoint = registration.endpoints.first else { return nil }
+                var broker = DescribeClusterResponse.DescribeClusterBroker(
+                    brokerId: registration.nodeId, host: endpoint.host, port: endpoint.port, rack: endpoint.rack)
+                let state: ClusterAdmin.BrokerState = registration.inControlledShutdown
+                    ? .controlledShutdown : registration.fenced ? .fenced : .registered
+                broker.unknownTaggedFields = [DescribeClusterStates.field(state)]
+                return broker
+            }
+        } else {
+            response.brokers = image.brokers.map {
+                DescribeClusterResponse.DescribeClusterBroker(brokerId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
+            }
         }
         if request.includeClusterAuthorizedOperations {
             response.clusterAuthorizedOperations = Self.clusterOperations

@@ -122,6 +122,20 @@ extension MetadataImage {
         brokersFromRegistrations()
     }
 
+    /// A change of the broker `record` names, if `record`'s epoch is its current registration's:
+    /// fenced (1) or unfenced (-1), and entering controlled shutdown (1).
+    mutating func changeRegistration(_ record: BrokerRegistrationChangeRecord) {
+        guard var registration = registrations[record.brokerId], registration.epoch == record.brokerEpoch else { return }
+        if record.fenced == 1 { registration.fenced = true }
+        if record.fenced == -1 {
+            registration.fenced = false
+            registration.inControlledShutdown = false
+        }
+        if record.inControlledShutdown == 1 { registration.inControlledShutdown = true }
+        registrations[record.brokerId] = registration
+        brokersFromRegistrations()
+    }
+
     private mutating func brokersFromRegistrations() {
         brokers = registrations.values.filter { !$0.fenced }.sorted { $0.nodeId < $1.nodeId }.compactMap { $0.endpoints.first }
     }

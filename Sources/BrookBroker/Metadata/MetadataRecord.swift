@@ -12,6 +12,7 @@ package enum MetadataRecord: Sendable, Equatable {
     case registerBroker(RegisterBrokerRecord)
     case fenceBroker(FenceBrokerRecord)
     case unfenceBroker(UnfenceBrokerRecord)
+    case brokerRegistrationChange(BrokerRegistrationChangeRecord)
 
     static let frameVersion: UInt64 = 1
 
@@ -33,6 +34,8 @@ package enum MetadataRecord: Sendable, Equatable {
         case .registerBroker(let record): try Self.write(record, key: RegisterBrokerRecord.recordApiKey, into: &buffer)
         case .fenceBroker(let record): try Self.write(record, key: FenceBrokerRecord.recordApiKey, into: &buffer)
         case .unfenceBroker(let record): try Self.write(record, key: UnfenceBrokerRecord.recordApiKey, into: &buffer)
+        case .brokerRegistrationChange(let record):
+            try Self.write(record, key: BrokerRegistrationChangeRecord.recordApiKey, into: &buffer)
         }
         return buffer
     }
@@ -61,6 +64,8 @@ package enum MetadataRecord: Sendable, Equatable {
         case RegisterBrokerRecord.recordApiKey: return .registerBroker(try RegisterBrokerRecord(from: &buffer, version: version))
         case FenceBrokerRecord.recordApiKey: return .fenceBroker(try FenceBrokerRecord(from: &buffer, version: version))
         case UnfenceBrokerRecord.recordApiKey: return .unfenceBroker(try UnfenceBrokerRecord(from: &buffer, version: version))
+        case BrokerRegistrationChangeRecord.recordApiKey:
+            return .brokerRegistrationChange(try BrokerRegistrationChangeRecord(from: &buffer, version: version))
         default: return nil
         }
     }

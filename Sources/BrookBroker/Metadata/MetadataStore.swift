@@ -393,6 +393,8 @@ extension MetadataImage {
             setFenced(true, broker: record.id, epoch: record.epoch)
         case .unfenceBroker(let record):
             setFenced(false, broker: record.id, epoch: record.epoch)
+        case .brokerRegistrationChange(let record):
+            changeRegistration(record)
         }
     }
 }

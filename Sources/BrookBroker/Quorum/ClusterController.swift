@@ -87,8 +87,10 @@ final class ClusterController: Sendable {
         var fenced = registration.fenced
         if request.wantShutDown {
             if !fenced {
+                // Kafka's controlled shutdown: fenced, and marked as shutting down.
                 try metadata.commitBrokerRecords(
-                    [.fenceBroker(FenceBrokerRecord(id: request.brokerId, epoch: registration.epoch))]
+                    [.brokerRegistrationChange(BrokerRegistrationChangeRecord(
+                        brokerId: request.brokerId, brokerEpoch: registration.epoch, fenced: 1, inControlledShutdown: 1))]
                         + PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image))
                 fenced = true
             }

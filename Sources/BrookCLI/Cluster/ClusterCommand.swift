@@ -16,10 +16,12 @@ extension ClusterCommand {
     ///
     ///     Cluster ID: MkU3OEVBNTcwNTJENDM2Qg
     ///     Controller ID: 1
-    ///     BROKER-ID  HOST       PORT  RACK
-    ///     1          127.0.0.1  9092  -
+    ///     BROKER-ID  HOST       PORT  RACK  STATE
+    ///     1          127.0.0.1  9092  -     registered
     ///
     /// `Controller ID: none` when the cluster names no controller, `-` for a broker without rack.
+    /// A Brook cluster lists every registered broker with its state: `registered` (serving),
+    /// `fenced` (not caught up, or its session expired) or `controlled-shutdown`.
     struct DescribeCluster: AsyncParsableCommand, Sendable {
         static let configuration = CommandConfiguration(commandName: "describe", abstract: "Print the cluster id, the controller and the brokers.")
 
@@ -29,8 +31,8 @@ extension ClusterCommand {
             let description = try await connection.withCluster { try await ClusterAdmin(cluster: $0).describe() }
             print("Cluster ID: \(description.clusterId)")
             print("Controller ID: \(description.controllerId.map(String.init) ?? "none")")
-            print(TextTable(header: ["BROKER-ID", "HOST", "PORT", "RACK"], rows: description.brokers.map {
-                [String($0.id), $0.host, String($0.port), $0.rack ?? "-"]
+            print(TextTable(header: ["BROKER-ID", "HOST", "PORT", "RACK", "STATE"], rows: description.brokers.map {
+                [String($0.id), $0.host, String($0.port), $0.rack ?? "-", $0.state.description]
             }).rendered)
         }
     }
