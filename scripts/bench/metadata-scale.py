@@ -3,7 +3,10 @@
 100) on a one-voter quorum node, and its start-up with that metadata as a ratio to an empty
 node's start-up, in one run.
 
-    python3 scripts/bench/metadata-scale.py [PARTITIONS]
+    python3 scripts/bench/metadata-scale.py [PARTITIONS] [--override key=value ...]
+
+With `--override metadata.log.max.record.bytes.between.snapshots=N` small enough, the restart
+loads a snapshot (`.checkpoint`) and replays only the log after it.
 
 Uses the `brook` that the interop tests use (BROOK_BINARY, else .build/debug or .build/release).
 Start-up is from process launch until the node has replayed its metadata and lists every topic
@@ -47,9 +50,11 @@ def start_until(node, bootstrap_check) -> float:
 
 
 def main() -> None:
-    partitions = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = sys.argv[1:]
+    partitions = int(args.pop(0)) if args and args[0].isdigit() else 10_000
+    overrides = [args[i + 1] for i in range(len(args)) if args[i] == "--override"]
     per_topic = 100
-    quorum = Quorum(1).start()
+    quorum = Quorum(1, extra={1: overrides}).start()
     try:
         quorum.wait_for_leader()
         quorum.wait_for_brokers(1)
@@ -73,8 +78,10 @@ def main() -> None:
         node.stop()
         full_start = start_until(node, lambda: topics(bootstrap) == partitions)
         restarted_rss = rss_mib(node.process)
+        loaded = [line.strip() for line in node.output if "loaded metadata snapshot" in line]
         print(f"create {partitions} partitions: {created:.2f} s ({partitions / created:.0f} partitions/s)")
         print(f"resident memory: empty {empty_rss:.1f} MiB, with them {full_rss:.1f} MiB, after restart {restarted_rss:.1f} MiB")
+        print(f"snapshot at restart: {loaded[-1].split('loaded metadata snapshot ')[-1] if loaded else 'none (whole log replayed)'}")
         print(f"start-up: empty {empty_start * 1000:.0f} ms, with {partitions} partitions {full_start * 1000:.0f} ms "
               f"(ratio {full_start / empty_start:.2f})")
     finally:

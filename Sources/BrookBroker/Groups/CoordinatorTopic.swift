@@ -6,7 +6,7 @@ import Logging
 /// An internal compacted topic that backs a coordinator (`__consumer_offsets`,
 /// `__transaction_state`): found or created with its partitions opened, one coordinator log per
 /// partition in partition order.
-struct CoordinatorTopic {
+struct CoordinatorTopic: Sendable {
     var name: String
     var partitions: Int32
     var segmentBytes: Int

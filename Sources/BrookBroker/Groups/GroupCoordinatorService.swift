@@ -25,7 +25,7 @@ struct GroupCoordinatorService: Service {
             } catch {
                 break
             }
-            host.followOwnership()
+            host.hosting.followOwnership()
             guard let coordinator = host.started else { continue }
             coordinator.expireSessions()
             sinceRetentionCheck += tick

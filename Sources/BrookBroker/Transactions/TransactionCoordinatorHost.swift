@@ -23,10 +23,10 @@ final class TransactionCoordinatorHost: Sendable {
     let markers: any TransactionMarkerWriter
     let producerIds: ProducerIdManager
     let logger: Logger
-    /// In a cluster, the active controller (which creates the state topic); nil on one node.
-    let controller: ControllerClient?
-    private let loaders: OwnedCoordinatorLoader<TransactionCoordinator>
+    /// Which partitions of `__transaction_state` this broker coordinates, and their coordinator.
+    let hosting: CoordinatorHosting<TransactionCoordinator>
 
+    /// - Parameter controller: in a cluster, the active controller (which creates the state topic).
     init(
         settings: Settings, metadata: MetadataStore, partitions: PartitionManager, markers: any TransactionMarkerWriter,
         producerIds: ProducerIdManager, logger: Logger, controller: ControllerClient? = nil
@@ -37,13 +37,15 @@ final class TransactionCoordinatorHost: Sendable {
         self.markers = markers
         self.producerIds = producerIds
         self.logger = logger
-        self.controller = controller
-        self.loaders = OwnedCoordinatorLoader(
-            make: { ownership in
+        let topic = CoordinatorTopic(
+            name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes)
+        self.hosting = CoordinatorHosting(
+            topic: topic, metadata: metadata, controller: controller, logger: logger,
+            loader: { ownership in
                 CoordinatorLoader(
                     load: {
                         try Self.start(
-                            settings: settings, metadata: metadata, partitions: partitions, markers: markers,
+                            topic, settings: settings, metadata: metadata, partitions: partitions, markers: markers,
                             producerIds: producerIds, ownership: ownership, logger: logger)
                     },
                     shutdown: { $0.shutdown() },
@@ -52,53 +54,18 @@ final class TransactionCoordinatorHost: Sendable {
             shutdown: { $0.shutdown() })
     }
 
-    private var topic: CoordinatorTopic {
-        CoordinatorTopic(name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes)
-    }
-
-    /// The partitions this broker coordinates: all on one node; in a cluster those it leads,
-    /// nil while the state topic does not exist.
-    var ownership: CoordinatorOwnership? {
-        guard controller != nil else { return .everything }
-        return CoordinatorOwnership.of(Self.topicName, in: metadata.image, nodeId: metadata.nodeId)
-    }
-
     /// The coordinator once loaded.
-    var started: TransactionCoordinator? { loaders.ready }
+    var started: TransactionCoordinator? { hosting.started }
 
     /// The coordinator; creates the state topic (and loads the empty coordinator at once) when
-    /// missing, or starts replaying it and throws ``CoordinatorUnavailable/loadInProgress``. In
-    /// a cluster, a missing topic is asked of the controller and COORDINATOR_NOT_AVAILABLE
-    /// answered until it exists; the coordinator reloads when the partitions led here change.
-    func coordinator() throws(CoordinatorUnavailable) -> TransactionCoordinator {
-        guard let ownership else {
-            requestTopic()
-            throw .failed("\(Self.topicName) is being created")
-        }
-        return try loaders.loader(for: ownership).coordinator(inline: controller == nil && metadata.image.topics[Self.topicName] == nil)
-    }
-
-    /// In a cluster, asks for the state topic if it does not exist yet.
-    func requestTopic() {
-        guard let controller, metadata.image.topics[Self.topicName] == nil else { return }
-        topic.requestCreation(metadata: metadata, controller: controller, logger: logger)
-    }
-
-    /// Retires a coordinator loaded for partitions this broker no longer leads (the service's
-    /// timer calls it).
-    func followOwnership() {
-        guard controller != nil, let ownership else { return }
-        _ = loaders.loader(for: ownership)
-    }
+    /// missing, or starts replaying it and throws ``CoordinatorUnavailable/loadInProgress``
+    /// (see ``CoordinatorHosting`` for a cluster).
+    func coordinator() throws(CoordinatorUnavailable) -> TransactionCoordinator { try hosting.coordinator() }
 
     /// The shard owning `transactionalId`, or the error to answer with: in a cluster,
     /// NOT_COORDINATOR when another broker leads its partition.
     func shard(for transactionalId: String) -> Result<TransactionShard, TransactionError> {
-        if controller != nil, let ownership, let count = metadata.image.topics[Self.topicName]?.partitions.count,
-            !ownership.owns(GroupCoordinator.partition(for: transactionalId, partitions: Int32(count)))
-        {
-            return .failure(TransactionError(.notCoordinator))
-        }
+        guard hosting.coordinates(transactionalId) else { return .failure(TransactionError(.notCoordinator)) }
         do throws(CoordinatorUnavailable) {
             return .success(try coordinator().shard(for: transactionalId))
         } catch .loadInProgress {
@@ -110,20 +77,14 @@ final class TransactionCoordinatorHost: Sendable {
     }
 
     /// Starts replaying the state topic in the background if it exists (broker start-up).
-    func loadIfPresent() {
-        guard metadata.image.topics[Self.topicName] != nil, let ownership else { return }
-        loaders.loader(for: ownership).loadInBackground()
-    }
+    func loadIfPresent() { hosting.loadIfPresent() }
 
     /// Loads the coordinator on this thread (tests).
     @discardableResult
-    func loadNow() throws -> TransactionCoordinator {
-        guard let ownership else { throw CoordinatorTopicMissing() }
-        return try loaders.loader(for: ownership).loadNow()
-    }
+    func loadNow() throws -> TransactionCoordinator { try hosting.loadNow() }
 
     /// Stops handing the coordinator out (shutdown).
-    func close() { loaders.close() }
+    func close() { hosting.close() }
 
     /// The highest coordinator epoch a transaction coordinator of this cluster has had: the
     /// highest leader epoch of the `__transaction_state` partitions (0 before the topic exists).
@@ -138,11 +99,9 @@ final class TransactionCoordinatorHost: Sendable {
     /// takes them from do); in a cluster the controller's elections grow them, and the
     /// coordinator takes those of the partitions it leads.
     private static func start(
-        settings: Settings, metadata: MetadataStore, partitions: PartitionManager, markers: any TransactionMarkerWriter,
-        producerIds: ProducerIdManager, ownership: CoordinatorOwnership, logger: Logger
+        _ topic: CoordinatorTopic, settings: Settings, metadata: MetadataStore, partitions: PartitionManager,
+        markers: any TransactionMarkerWriter, producerIds: ProducerIdManager, ownership: CoordinatorOwnership, logger: Logger
     ) throws -> TransactionCoordinator {
-        let topic = CoordinatorTopic(
-            name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes)
         let logs: [any CoordinatorLog]
         let epochs: [Int32]
         if let led = ownership.ledEpochs {

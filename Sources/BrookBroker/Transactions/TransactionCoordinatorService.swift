@@ -27,7 +27,7 @@ struct TransactionCoordinatorService: Service {
             } catch {
                 break
             }
-            host.followOwnership()
+            host.hosting.followOwnership()
             guard let coordinator = host.started else { continue }
             await coordinator.completePreparedTransactions()
             sinceAbortCheck += step

@@ -15,11 +15,7 @@ extension GroupCoordinatorHost {
     /// In a cluster, a group whose partition another broker leads is answered NOT_COORDINATOR
     /// (the client looks its coordinator up again).
     func shard(for groupId: String) -> Result<GroupShard, GroupLookupError> {
-        if controller != nil, let ownership, let count = metadata.image.topics[Self.topicName]?.partitions.count,
-            !ownership.owns(GroupCoordinator.partition(for: groupId, partitions: Int32(count)))
-        {
-            return .failure(GroupLookupError(code: .notCoordinator))
-        }
+        guard hosting.coordinates(groupId) else { return .failure(GroupLookupError(code: .notCoordinator)) }
         do throws(CoordinatorUnavailable) {
             return .success(try coordinator().shard(for: groupId))
         } catch .loadInProgress {
