@@ -78,7 +78,8 @@ final class MetadataSnapshotter: Sendable {
         }
     }
 
-    /// Waits for a snapshot being written (shutdown, tests).
+    /// Waits for a snapshot being written (tests; a write cut short by a stop leaves no file, as
+    /// it is renamed into place only once whole).
     func drain() {
         writer.sync {}
     }
