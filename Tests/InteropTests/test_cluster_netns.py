@@ -27,12 +27,18 @@ def create(cluster, node: int, topic: str) -> None:
                             "--partitions", "3", "--replication-factor", "1"))
 
 
-def test_a_leader_cut_off_is_replaced_and_rejoins_as_a_follower_when_its_link_returns(netns_cluster):
-    cluster = netns_cluster(3)
-    for node in (1, 2, 3):
+def started(netns_cluster, count: int, timeout: float):
+    """`count` nodes started, a leader elected and every node registered as a broker."""
+    cluster = netns_cluster(count)
+    for node in range(1, count + 1):
         cluster.start(node)
     leader, epoch = cluster.wait_for_leader()
-    wait_until(lambda: registered(cluster, leader) == 3, timeout=30, message="three registered brokers")
+    wait_until(lambda: registered(cluster, leader) == count, timeout=timeout, message=f"{count} registered brokers")
+    return cluster, leader, epoch
+
+
+def test_a_leader_cut_off_is_replaced_and_rejoins_as_a_follower_when_its_link_returns(netns_cluster):
+    cluster, leader, epoch = started(netns_cluster, 3, timeout=30)
     create(cluster, leader, "before-the-cut")
 
     cluster.set_link(leader, up=False)
@@ -49,11 +55,7 @@ def test_a_leader_cut_off_is_replaced_and_rejoins_as_a_follower_when_its_link_re
 
 
 def test_a_follower_cut_off_does_not_stop_the_quorum(netns_cluster):
-    cluster = netns_cluster(3)
-    for node in (1, 2, 3):
-        cluster.start(node)
-    leader, epoch = cluster.wait_for_leader()
-    wait_until(lambda: registered(cluster, leader) == 3, timeout=30, message="three registered brokers")
+    cluster, leader, epoch = started(netns_cluster, 3, timeout=30)
     follower = next(n for n in (1, 2, 3) if n != leader)
     cluster.set_link(follower, up=False)
     create(cluster, leader, "without-one-follower")
@@ -65,12 +67,8 @@ def test_a_follower_cut_off_does_not_stop_the_quorum(netns_cluster):
 
 
 def test_five_nodes_ride_out_a_killed_leader_and_a_stopped_node_and_wait_for_a_majority(netns_cluster):
-    cluster = netns_cluster(5)
+    cluster, leader, epoch = started(netns_cluster, 5, timeout=40)
     nodes = (1, 2, 3, 4, 5)
-    for node in nodes:
-        cluster.start(node)
-    leader, epoch = cluster.wait_for_leader()
-    wait_until(lambda: registered(cluster, leader) == 5, timeout=40, message="five registered brokers")
     create(cluster, leader, "five-before")
 
     # kill -9 of the leader and SIGSTOP of a follower: three of five still elect and commit.
