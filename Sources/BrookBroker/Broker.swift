@@ -134,10 +134,7 @@ public struct Broker: Sendable {
         } else {
             try await partitions.loadEveryLogOnDisk()
             // The partitions a loaded snapshot names; those committed after it open as they apply.
-            for topic in metadata.image.topics.values {
-                let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
-                if !hosted.isEmpty { try partitions.open(topic, partitions: hosted) }
-            }
+            for topic in metadata.image.topics.values { try partitions.openHosted(topic, as: nodeId) }
         }
         partitions.followConfigChanges(of: metadata)
         if let quorum {
@@ -146,20 +143,15 @@ public struct Broker: Sendable {
         }
 
         let controllerClient = quorum.map { ControllerClient(quorum: $0) }
-        var creator: TopicCreator
+        var creator = TopicCreator(
+            metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
+            replicationFactor: config.defaultReplicationFactor, onCreate: { _ in })
         if let controllerClient {
             // In a cluster each broker opens and drops the logs of the partitions it hosts as the
             // quorum commits the changes (`openHostedPartitions`), whoever made them.
-            creator = TopicCreator(
-                metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
-                replicationFactor: config.defaultReplicationFactor, onCreate: { _ in })
             creator.controller = controllerClient
         } else {
-            creator = TopicCreator(
-                metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
-                replicationFactor: config.defaultReplicationFactor,
-                onCreate: { topic in try Self.opening(topic, topic.partitions, in: partitions) }
-            )
+            creator.onCreate = { topic in try Self.opening(topic, topic.partitions, in: partitions) }
             creator.onCreatePartitions = { topic, added in try Self.opening(topic, added, in: partitions) }
             creator.onDelete = { topic in partitions.remove(topic) }
         }
@@ -210,20 +202,18 @@ public struct Broker: Sendable {
             maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum
         ))
         var lifecycle: BrokerLifecycleService?
-        if let quorum {
+        if let quorum, let controllerClient {
             let controller = ClusterController(
                 quorum: quorum, metadata: metadata, sessionTimeoutMs: Int64(config.int("broker.session.timeout.ms")))
             router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
             router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)
             lifecycle = BrokerLifecycleService(
-                quorum: quorum, controller: controller, controllerClient: controllerClient ?? ControllerClient(quorum: quorum),
+                quorum: quorum, controller: controller, controllerClient: controllerClient,
                 isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: advertised,
                 rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
                 threads: adminThreads, logger: logger
             )
-            if let controllerClient {
-                router.register(AllocateProducerIdsHandler(controller: controllerClient, metadata: metadata), on: adminThreads)
-            }
+            router.register(AllocateProducerIdsHandler(controller: controllerClient, metadata: metadata), on: adminThreads)
             router.register(VoteHandler(quorum: quorum))
             router.register(BeginQuorumEpochHandler(quorum: quorum))
             router.register(EndQuorumEpochHandler(quorum: quorum))

@@ -12,11 +12,7 @@ struct ServerCommand: AsyncParsableCommand {
         abstract: "Run a Brook broker. With no arguments it listens on 127.0.0.1:9092 and keeps data in ./brook-data."
     )
 
-    @Option(name: .long, help: "A server.properties file with Kafka's configuration keys.")
-    var config: String?
-
-    @Option(name: .long, help: "Set one configuration key (key=value); repeatable, wins over --config.")
-    var override: [String] = []
+    @OptionGroup var node: BrokerConfigOptions
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -25,19 +21,7 @@ struct ServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "brook")
-        var properties = ""
-        if let config {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw ValidationError("cannot read configuration file \(config)")
-            }
-            properties = text
-        }
-        let brokerConfig: BrokerConfig
-        do {
-            brokerConfig = try BrokerConfig(properties: properties, overrides: override)
-        } catch {
-            throw ValidationError("invalid configuration: \(error)")
-        }
+        let brokerConfig = try node.load()
         for key in brokerConfig.unknownKeys {
             logger.warning("unknown configuration key \(key) is ignored")
         }

@@ -1,4 +1,3 @@
-import BrookCoordinator
 import Logging
 
 /// What the group and the transaction coordinator hosts share: which partitions of their topic
@@ -37,10 +36,11 @@ final class CoordinatorHosting<Coordinator: Sendable>: Sendable {
     }
 
     /// Whether this broker coordinates `key` (a group or transactional id): in a cluster, false
-    /// when another broker leads its partition (NOT_COORDINATOR).
+    /// when another broker leads its partition (NOT_COORDINATOR); true on one node, and while the
+    /// topic does not exist (the lookup then asks for it).
     func coordinates(_ key: String) -> Bool {
-        guard controller != nil, let ownership, let count = metadata.image.topics[topic.name]?.partitions.count else { return true }
-        return ownership.owns(GroupCoordinator.partition(for: key, partitions: Int32(count)))
+        guard controller != nil, let leader = metadata.image.coordinatorLeader(of: key, in: topic.name) else { return true }
+        return leader == metadata.nodeId
     }
 
     /// The coordinator once loaded.

@@ -60,16 +60,8 @@ extension CoordinatorTopic {
                 _ = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: 1, configs: configs)
                 return
             }
-            let request = CreateTopicsRequest(
-                topics: [.init(
-                    name: name, numPartitions: partitions, replicationFactor: 1,
-                    configs: configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) })],
-                timeoutMs: 30_000)
-            let answer = try controller.sendBlocking(request)
-            if let result = answer.topics.first, result.errorCode != ErrorCode.none.rawValue,
-                result.errorCode != ErrorCode.topicAlreadyExists.rawValue
-            {
-                logger.warning("the controller did not create \(name): \(result.errorMessage ?? "error \(result.errorCode)")")
+            try controller.blocking {
+                try await controller.createTopic(name, partitions: partitions, replicationFactor: 1, configs: configs)
             }
         } catch let error as MetadataError where error.code == .topicAlreadyExists {
             return

@@ -1,4 +1,3 @@
-import BrookCoordinator
 import BrookProtocol
 
 /// FindCoordinator: on one node every group and transactional id is coordinated here. A lookup
@@ -45,7 +44,7 @@ struct FindCoordinatorHandler: RequestHandler {
                 return failed(answer, .invalidRequest, "Group id must not be empty")
             }
             do {
-                if isCoordinator(topic: GroupCoordinatorHost.topicName, key: key) { _ = try groups.coordinator() }
+                if groups.hosting.coordinates(key) { _ = try groups.coordinator() }
             } catch .loadInProgress {
                 // This node is the coordinator; the group requests that follow wait for the load.
             } catch {
@@ -56,7 +55,7 @@ struct FindCoordinatorHandler: RequestHandler {
                 return failed(answer, .invalidRequest, "Transactional id must not be empty")
             }
             do {
-                if isCoordinator(topic: TransactionCoordinatorHost.topicName, key: key) { _ = try transactions.coordinator() }
+                if transactions.hosting.coordinates(key) { _ = try transactions.coordinator() }
             } catch .loadInProgress {
                 // This node is the coordinator; the transactional requests that follow wait for the load.
             } catch {
@@ -66,14 +65,10 @@ struct FindCoordinatorHandler: RequestHandler {
             return failed(answer, .invalidRequest, "Unknown coordinator key type \(keyType)")
         }
         let image = metadata.image
-        var coordinatorId = metadata.nodeId
+        var coordinatorId: Int32? = metadata.nodeId
         if metadata.replicated != nil {
             let topicName = keyType == KeyType.group.rawValue ? GroupCoordinatorHost.topicName : TransactionCoordinatorHost.topicName
-            guard let topic = image.topics[topicName], !topic.partitions.isEmpty else {
-                return failed(answer, .coordinatorNotAvailable, "The coordinator is not available")
-            }
-            let index = GroupCoordinator.partition(for: key, partitions: Int32(topic.partitions.count))
-            coordinatorId = topic.partitions.first { $0.index == index }?.leader ?? -1
+            coordinatorId = image.coordinatorLeader(of: key, in: topicName)
         }
         guard let broker = image.brokers.first(where: { $0.nodeId == coordinatorId }) else {
             return failed(answer, .coordinatorNotAvailable, "The coordinator is not available")
@@ -83,14 +78,6 @@ struct FindCoordinatorHandler: RequestHandler {
         answer.port = broker.port
         answer.errorMessage = nil
         return answer
-    }
-
-    /// Whether this broker coordinates `key`: always on one node; in a cluster when it leads the
-    /// key's partition of `topic`, or when the topic is missing (the host then asks for it).
-    private func isCoordinator(topic name: String, key: String) -> Bool {
-        guard metadata.replicated != nil, let topic = metadata.image.topics[name], !topic.partitions.isEmpty else { return true }
-        let index = GroupCoordinator.partition(for: key, partitions: Int32(topic.partitions.count))
-        return topic.partitions.first { $0.index == index }?.leader == metadata.nodeId
     }
 
     private func failed(

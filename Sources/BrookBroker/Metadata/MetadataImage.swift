@@ -1,3 +1,4 @@
+import BrookCoordinator
 import BrookModel
 import BrookProtocol
 
@@ -164,6 +165,18 @@ extension MetadataImage {
         if live.contains(controllerId) || registrations.isEmpty { return controllerId }
         if live.contains(nodeId) { return nodeId }
         return live.min() ?? controllerId
+    }
+}
+
+extension MetadataImage {
+    /// The leader of the partition of the coordinator topic `topic` that `key` (a group or
+    /// transactional id) belongs to, by Kafka's `abs(key.hashCode) % partitions`: the broker that
+    /// coordinates `key` in a cluster (-1 while that partition is offline); nil while the topic
+    /// has no partitions.
+    func coordinatorLeader(of key: String, in topic: String) -> Int32? {
+        guard let partitions = topics[topic]?.partitions, !partitions.isEmpty else { return nil }
+        let index = GroupCoordinator.partition(for: key, partitions: Int32(partitions.count))
+        return partitions.first { $0.index == index }?.leader ?? -1
     }
 }
 

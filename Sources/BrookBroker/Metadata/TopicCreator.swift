@@ -9,7 +9,7 @@ struct TopicCreator: Sendable {
     let partitions: Int32
     let replicationFactor: Int16
     /// Called after a topic is created, to open its partition logs.
-    let onCreate: @Sendable (MetadataImage.Topic) async throws -> Void
+    var onCreate: @Sendable (MetadataImage.Topic) async throws -> Void
     /// Called after partitions are added to a topic, with the updated topic and the new
     /// partitions only, to open their logs.
     var onCreatePartitions: @Sendable (MetadataImage.Topic, [MetadataImage.Partition]) async throws -> Void = { _, _ in }
@@ -50,11 +50,11 @@ struct TopicCreator: Sendable {
     }
 
     private func requestCreation(of name: String, from controller: ControllerClient) async -> AutoCreation {
-        let request = CreateTopicsRequest(
-            topics: [.init(name: name, numPartitions: partitions, replicationFactor: replicationFactor)], timeoutMs: 30_000)
-        guard let answer = try? await controller.send(request), let result = answer.topics.first,
-            result.errorCode == ErrorCode.none.rawValue || result.errorCode == ErrorCode.topicAlreadyExists.rawValue
-        else { return .refused }
+        do {
+            try await controller.createTopic(name, partitions: partitions, replicationFactor: replicationFactor)
+        } catch {
+            return .refused
+        }
         if let topic = metadata.image.topics[name] { return .created(topic) }
         return .requested
     }

@@ -28,14 +28,41 @@ final class ControllerClient: Sendable {
         else { throw MetadataError(.notController, "the metadata quorum has no active controller yet") }
         return try await links.send(request, host: voter.host, port: voter.port, version: version, timeout: timeout)
     }
+    /// Asks the active controller to create one topic; returns once it did, or once it
+    /// answered that the topic exists. Any other answer is thrown as its error code.
+    func createTopic(
+        _ name: String, partitions: Int32, replicationFactor: Int16, configs: [String: String] = [:]
+    ) async throws {
+        let request = CreateTopicsRequest(
+            topics: [.init(
+                name: name, numPartitions: partitions, replicationFactor: replicationFactor,
+                configs: configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) })],
+            timeoutMs: 30_000)
+        guard let result = try await send(request).topics.first else {
+            throw MetadataError(.unknownServerError, "the controller answered CreateTopics for no topic")
+        }
+        guard result.errorCode == ErrorCode.none.rawValue || result.errorCode == ErrorCode.topicAlreadyExists.rawValue else {
+            throw MetadataError(
+                ErrorCode(rawValue: result.errorCode) ?? .unknownServerError, result.errorMessage ?? "error \(result.errorCode)")
+        }
+    }
+
     /// `send`, for a caller on a thread that may block (the admin and coordinator threads),
     /// waiting at most `timeout`.
     func sendBlocking<Request: KafkaRequest>(_ request: Request, timeout: Duration = .seconds(15)) throws -> Request.Response {
-        let outcome = Mutex<Result<Request.Response, any Error>?>(nil)
+        try blocking(timeout: timeout) { try await self.send(request) }
+    }
+
+    /// Runs `work` (a conversation with the controller) for a caller on a thread that may
+    /// block, waiting at most `timeout`: REQUEST_TIMED_OUT after that.
+    func blocking<Value: Sendable>(
+        timeout: Duration = .seconds(15), _ work: @escaping @Sendable () async throws -> Value
+    ) throws -> Value {
+        let outcome = Mutex<Result<Value, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {
-            let result: Result<Request.Response, any Error>
-            do { result = .success(try await send(request)) } catch { result = .failure(error) }
+            let result: Result<Value, any Error>
+            do { result = .success(try await work()) } catch { result = .failure(error) }
             outcome.withLock { $0 = result }
             done.signal()
         }

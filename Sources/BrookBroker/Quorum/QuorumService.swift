@@ -65,14 +65,18 @@ extension PartitionManager {
             }
             for name in touched.sorted() {
                 guard let topic = image.topics[name] else { continue }
-                let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
-                guard !hosted.isEmpty else { continue }
                 do {
-                    try open(topic, partitions: hosted)
+                    try openHosted(topic, as: nodeId)
                 } catch {
                     logger.error("could not open the logs of \(name): \(error)")
                 }
             }
         }
+    }
+
+    /// Opens the logs of the partitions of `topic` that `nodeId` is a replica of.
+    func openHosted(_ topic: MetadataImage.Topic, as nodeId: Int32) throws {
+        let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
+        if !hosted.isEmpty { try open(topic, partitions: hosted) }
     }
 }

@@ -75,9 +75,7 @@ struct ProduceTransactionVerifier: Sendable {
     /// whether `partition` is in the producer's open transaction.
     private func verifyRemotely(transactionalId: String, batch: RecordBatch, partition: TopicPartition) async -> ErrorCode {
         let image = transactions.metadata.image
-        guard let links, let state = image.topics[TransactionCoordinatorHost.topicName] else { return .coordinatorNotAvailable }
-        let index = GroupCoordinator.partition(for: transactionalId, partitions: Int32(state.partitions.count))
-        guard let leader = state.partitions.first(where: { $0.index == index })?.leader,
+        guard let links, let leader = image.coordinatorLeader(of: transactionalId, in: TransactionCoordinatorHost.topicName),
             let broker = image.brokers.first(where: { $0.nodeId == leader })
         else { return .coordinatorNotAvailable }
         let request = AddPartitionsToTxnRequest(transactions: [.init(

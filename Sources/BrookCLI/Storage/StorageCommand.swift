@@ -16,30 +16,6 @@ struct StorageCommand: ParsableCommand {
 }
 
 extension StorageCommand {
-    /// The node's configuration, read as `brook server` reads it.
-    struct ConfigOptions: ParsableArguments {
-        @Option(name: .long, help: "The server.properties file the node runs with (brook server --config).")
-        var config: String?
-
-        @Option(name: .long, help: "Set one configuration key (key=value); repeatable, wins over --config.")
-        var override: [String] = []
-
-        func load() throws -> BrokerConfig {
-            var properties = ""
-            if let config {
-                guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                    throw ValidationError("cannot read configuration file \(config)")
-                }
-                properties = text
-            }
-            do {
-                return try BrokerConfig(properties: properties, overrides: override)
-            } catch {
-                throw ValidationError("invalid configuration: \(error)")
-            }
-        }
-    }
-
     /// `brook storage random-uuid`: a new cluster id.
     struct RandomUuid: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "random-uuid", abstract: "Print a new random cluster id.")
@@ -54,7 +30,7 @@ extension StorageCommand {
         static let configuration = CommandConfiguration(
             commandName: "format", abstract: "Write meta.properties (cluster id, node id) to each of the node's log directories.")
 
-        @OptionGroup var node: ConfigOptions
+        @OptionGroup var node: BrokerConfigOptions
 
         @Option(name: [.customShort("t"), .customLong("cluster-id")], help: "The cluster id (brook storage random-uuid).")
         var clusterId: String
@@ -76,7 +52,7 @@ extension StorageCommand {
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "info", abstract: "Print each log directory's meta.properties.")
 
-        @OptionGroup var node: ConfigOptions
+        @OptionGroup var node: BrokerConfigOptions
 
         func run() throws {
             let config = try node.load()
