@@ -64,8 +64,10 @@ public struct Broker: Sendable {
         let metadataDirectory = config.string("metadata.log.dir") ?? config.logDirs[0]
         let metadataHealth = logs.health[metadataDirectory] ?? LogDirectoryHealth(
             directory: metadataDirectory, onOffline: { directory, error in reportFailure.yield((directory, error)) })
+        var metadataLogConfig = LogConfig()
+        metadataLogConfig.segmentBytes = config.int("metadata.log.segment.bytes")
         let metadataLog = try PartitionLog.open(
-            directory: metadataDirectory + "/" + "__cluster_metadata-0", config: LogConfig(),
+            directory: metadataDirectory + "/" + "__cluster_metadata-0", config: metadataLogConfig,
             recoveryPoint: 0, hadCleanShutdown: false, health: metadataHealth
         )
 
@@ -90,8 +92,12 @@ public struct Broker: Sendable {
             quorumConfiguration.raft.fetchTimeout = Int64(config.int("controller.quorum.fetch.timeout.ms"))
             quorumConfiguration.raft.electionBackoffMax = Int64(config.int("controller.quorum.election.backoff.max.ms"))
             quorumConfiguration.raft.requestTimeout = Int64(config.int("controller.quorum.request.timeout.ms"))
-            // The latest snapshot holds the image up to its offset; only the log after it is replayed.
+            quorumConfiguration.retentionBytes = config.int64("metadata.max.retention.bytes") ?? 104_857_600
+            quorumConfiguration.retentionMs = config.int64("metadata.max.retention.ms") ?? 604_800_000
+            // The log first agrees with its snapshots (a start below them, an install cut short).
             let quorumDirectory = metadataDirectory + "/" + "__cluster_metadata-0"
+            let raftLog = try PartitionRaftLog(log: metadataLog, localID: BrokerID(nodeId), voters: Set(voters.map { $0.id }))
+            // The latest snapshot holds the image up to its offset; only the log after it is replayed.
             let empty = MetadataImage(clusterId: clusterId, controllerId: -1, brokers: brokers)
             let snapshot = try MetadataSnapshot.loadLatest(directory: quorumDirectory, onto: empty, atMost: metadataLog.logEndOffset)
             if let snapshot {
@@ -100,15 +106,16 @@ public struct Broker: Sendable {
             var snapshotSettings = MetadataSnapshotter.Settings()
             snapshotSettings.maxBytesBetween = Int(clamping: config.int64("metadata.log.max.record.bytes.between.snapshots") ?? 20_971_520)
             snapshotSettings.maxIntervalMs = config.int64("metadata.log.max.snapshot.interval.ms") ?? 3_600_000
-            replicated.snapshot(with: MetadataSnapshotter(
+            let snapshotter = MetadataSnapshotter(
                 directory: quorumDirectory, settings: snapshotSettings, latest: snapshot?.id, logger: logger,
-                durableEnd: { metadataLog.durableOffset }))
+                durableEnd: { metadataLog.durableOffset })
+            replicated.snapshot(with: snapshotter, base: empty)
             let driver = try QuorumDriver(
-                configuration: quorumConfiguration,
-                log: PartitionRaftLog(log: metadataLog, localID: BrokerID(nodeId), voters: Set(voters.map { $0.id })),
-                stateDirectory: quorumDirectory, logger: logger,
-                appliedFrom: Offset(snapshot?.id.endOffset ?? 0), onCommitted: { replicated.deliver($0, end: $1) }
+                configuration: quorumConfiguration, log: raftLog, stateDirectory: quorumDirectory, logger: logger,
+                appliedFrom: Offset(snapshot?.id.endOffset ?? 0), onCommitted: { replicated.deliver($0, end: $1) },
+                onSnapshotInstalled: { try replicated.install($0) }
             )
+            snapshotter.whenWritten { [weak driver] id in driver?.snapshotWritten(id.epochEndOffset) }
             metadata = MetadataStore(
                 replicated: replicated, clusterId: clusterId, nodeId: nodeId, brokers: brokers, image: snapshot?.image)
             replicated.connect(quorum: driver, store: metadata)
@@ -217,6 +224,7 @@ public struct Broker: Sendable {
             router.register(VoteHandler(quorum: quorum))
             router.register(BeginQuorumEpochHandler(quorum: quorum))
             router.register(EndQuorumEpochHandler(quorum: quorum))
+            router.register(FetchSnapshotHandler(quorum: quorum))
             router.register(DescribeQuorumHandler(quorum: quorum))
         }
         router.register(ListOffsetsHandler(partitions: partitions.table, metadata: metadata))

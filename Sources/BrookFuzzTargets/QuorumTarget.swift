@@ -13,10 +13,14 @@ extension FuzzTarget {
     /// epochs never decrease, whatever the others send.
     public static let quorum = FuzzTarget(
         name: "quorum",
-        summary: "KRaft Vote/BeginQuorumEpoch/EndQuorumEpoch/Fetch requests and answers fed to a Raft voter"
+        summary: "KRaft Vote/BeginQuorumEpoch/EndQuorumEpoch/Fetch/FetchSnapshot requests and answers fed to a Raft voter"
     ) { bytes throws(FuzzFailure) in
         var input = FuzzInput(bytes)
-        let log = InMemoryRaftLog(entries: [1, 1, 2].map { RaftEntry(epoch: LeaderEpoch($0), payload: ByteBuffer(string: "e")) })
+        var log = InMemoryRaftLog(entries: [1, 1, 2].map { RaftEntry(epoch: LeaderEpoch($0), payload: ByteBuffer(string: "e")) })
+        // A snapshot stands for the first two entries, so fetches below offset 2 get it.
+        let snapshot = EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(2))
+        log.storeSnapshot(snapshot, bytes: ByteBuffer(string: "snapshot"))
+        log.deletePrefix(upTo: snapshot)
         let start = input.byte() % 3
         let state = [
             QuorumState(epoch: LeaderEpoch(2)),
@@ -55,7 +59,7 @@ extension FuzzTarget {
         kind: UInt8, version: Int16, body: inout ByteBuffer, replica: RaftReplica<InMemoryRaftLog>
     ) -> (RaftMessage, BrokerID)? {
         do {
-            switch kind % 7 {
+            switch kind % 9 {
             case 0:
                 let vote = try RaftWire.vote(from: VoteRequest(from: &body, version: version))
                 return (.vote(vote), vote.candidate)
@@ -75,6 +79,19 @@ extension FuzzTarget {
             case 5:
                 let result = try RaftWire.beginEpochResult(from: BeginQuorumEpochResponse(from: &body, version: version))
                 return (.beginEpochResult(result), BrokerID(2 + Int32(version % 2)))
+            case 7:
+                let fetch = try RaftWire.fetchSnapshot(from: FetchSnapshotRequest(from: &body, version: version % 2), correlation: 1)
+                return (.fetchSnapshot(fetch), fetch.replica)
+            case 8:
+                // A piece of the snapshot this replica may be fetching.
+                guard case .follower(let leader) = replica.role else { return nil }
+                let response = try FetchSnapshotResponse(from: &body, version: version % 2)
+                guard let partition = response.topics.first?.partitions.first else { return nil }
+                let fetch = RaftMessage.FetchSnapshot(
+                    epoch: replica.quorum.epoch, replica: replica.id,
+                    snapshot: EpochEndOffset(epoch: LeaderEpoch(partition.snapshotId.epoch), endOffset: Offset(partition.snapshotId.endOffset)),
+                    position: partition.position, correlation: replica.pendingFetchCorrelation ?? 0)
+                return (.fetchSnapshotResult(try RaftWire.fetchSnapshotResult(from: response, answering: fetch)), leader)
             default:
                 // An answer to the fetch this replica has in flight, if any.
                 guard case .follower(let leader) = replica.role else { return nil }
@@ -109,6 +126,7 @@ extension FuzzSeeds {
             epoch: LeaderEpoch(2), leader: BrokerID(2),
             outcome: .entries([RaftEntry(epoch: LeaderEpoch(2), payload: records)]),
             highWatermark: Offset(4), fetchOffset: Offset(3), correlation: 0)
+        let snapshotId = EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(2))
         let fetchOfLeader = RaftMessage.Fetch(epoch: LeaderEpoch(2), replica: BrokerID(2), fetchOffset: Offset(3), lastFetchedEpoch: LeaderEpoch(2), correlation: 0)
         return [
             ("unattached-vote", [0] + (try item(0, RaftWire.request(
@@ -128,6 +146,23 @@ extension FuzzSeeds {
                 RaftMessage.VoteResult(epoch: LeaderEpoch(2), leader: nil, granted: true, preVote: false)), version: 1))),
             ("unattached-begin-answer", [0] + (try item(5, RaftWire.response(
                 RaftMessage.BeginEpochResult(epoch: LeaderEpoch(2), leader: BrokerID(1))), version: 1))),
+            ("leader-fetch-below-start", [2] + (try item(3, RaftWire.request(
+                RaftMessage.Fetch(epoch: LeaderEpoch(2), replica: BrokerID(3), fetchOffset: Offset(0), lastFetchedEpoch: .none, correlation: 0),
+                version: 17, clusterId: cluster, maxWaitMs: 0, maxBytes: 1 << 20), version: 17))),
+            ("leader-fetch-snapshot", [2] + (try item(7, RaftWire.request(
+                RaftMessage.FetchSnapshot(epoch: LeaderEpoch(2), replica: BrokerID(3), snapshot: snapshotId, position: 2, correlation: 0),
+                clusterId: cluster, maxBytes: 1 << 20), version: 1))),
+            ("follower-snapshot-then-piece", [1]
+                + (try item(6, RaftWire.response(
+                    RaftMessage.FetchResult(epoch: LeaderEpoch(2), leader: BrokerID(2), outcome: .snapshot(snapshotId),
+                                            highWatermark: Offset(4), fetchOffset: Offset(3), correlation: 0),
+                    answering: fetchOfLeader, version: 17), version: 17))
+                + (try item(8, RaftWire.response(
+                    RaftMessage.FetchSnapshotResult(epoch: LeaderEpoch(2), leader: BrokerID(2),
+                                                    outcome: .chunk(SnapshotChunk(bytes: ByteBuffer(string: "snapshot"), size: 8)),
+                                                    snapshot: snapshotId, position: 0, correlation: 0),
+                    answering: RaftMessage.FetchSnapshot(epoch: LeaderEpoch(2), replica: BrokerID(1), snapshot: snapshotId, position: 0, correlation: 0)),
+                    version: 1))),
         ]
     }
 }

@@ -1,7 +1,7 @@
 /// The largest epoch at or below a requested one and the offset where its entries end
 /// (exclusive): what OffsetForLeaderEpoch answers, and what a follower truncates to when its log
 /// diverges from the leader's (partition replicas and the metadata quorum alike).
-public struct EpochEndOffset: Equatable, Sendable, CustomStringConvertible {
+public struct EpochEndOffset: Hashable, Sendable, CustomStringConvertible {
     public var epoch: LeaderEpoch
     /// The first offset after the epoch (the log end offset for the latest epoch).
     public var endOffset: Offset

@@ -18,6 +18,8 @@ public struct RaftConfiguration: Sendable {
     public var idleFetchBackoff: Int64 = 50
     /// The most entries one fetch answer carries.
     public var maxFetchEntries = 256
+    /// The most snapshot bytes one FetchSnapshot answer carries.
+    public var maxSnapshotChunkBytes = 1 << 20
     /// KIP-996: stand for election only after a majority said it would vote.
     public var preVote = true
 

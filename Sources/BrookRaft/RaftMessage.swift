@@ -1,7 +1,7 @@
 import BrookModel
 
 /// The messages replicas exchange, independent of the wire: BrookBroker maps each to KRaft's
-/// Vote, BeginQuorumEpoch, EndQuorumEpoch and Fetch requests and responses.
+/// Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch and FetchSnapshot requests and responses.
 public enum RaftMessage: Equatable, Sendable {
     case vote(Vote)
     case voteResult(VoteResult)
@@ -10,6 +10,8 @@ public enum RaftMessage: Equatable, Sendable {
     case endEpoch(EndEpoch)
     case fetch(Fetch)
     case fetchResult(FetchResult)
+    case fetchSnapshot(FetchSnapshot)
+    case fetchSnapshotResult(FetchSnapshotResult)
 
     /// A request for a vote. With `preVote` (KIP-996) it asks whether the replica would vote
     /// for the candidate in `epoch`, changing nothing at the voter.
@@ -103,6 +105,8 @@ public enum RaftMessage: Equatable, Sendable {
             case entries([RaftEntry])
             /// The fetcher's log diverges from the leader's: truncate to this epoch's end.
             case diverging(EpochEndOffset)
+            /// The leader's log no longer holds what the fetcher needs: fetch this snapshot.
+            case snapshot(EpochEndOffset)
             /// The replica asked is not the leader of `epoch` (or the fetcher's epoch is stale).
             case notLeader
         }
@@ -125,6 +129,53 @@ public enum RaftMessage: Equatable, Sendable {
         }
     }
 
+    /// A replica's pull of a piece of the leader's snapshot `snapshot`, from byte `position`.
+    public struct FetchSnapshot: Equatable, Sendable {
+        public var epoch: LeaderEpoch
+        public var replica: BrokerID
+        public var snapshot: EpochEndOffset
+        public var position: Int64
+        public var correlation: UInt64
+
+        public init(epoch: LeaderEpoch, replica: BrokerID, snapshot: EpochEndOffset, position: Int64, correlation: UInt64) {
+            self.epoch = epoch
+            self.replica = replica
+            self.snapshot = snapshot
+            self.position = position
+            self.correlation = correlation
+        }
+    }
+
+    public struct FetchSnapshotResult: Equatable, Sendable {
+        public enum Outcome: Equatable, Sendable {
+            /// Bytes of the snapshot from the request's position, and the snapshot's whole size.
+            case chunk(SnapshotChunk)
+            /// The leader no longer holds that snapshot (a newer one replaced it): fetch again.
+            case notFound
+            /// The replica asked is not the leader of `epoch` (or the fetcher's epoch is stale).
+            case notLeader
+        }
+
+        public var epoch: LeaderEpoch
+        public var leader: BrokerID?
+        public var outcome: Outcome
+        /// The request's snapshot and position, echoed.
+        public var snapshot: EpochEndOffset
+        public var position: Int64
+        public var correlation: UInt64
+
+        public init(
+            epoch: LeaderEpoch, leader: BrokerID?, outcome: Outcome, snapshot: EpochEndOffset, position: Int64, correlation: UInt64
+        ) {
+            self.epoch = epoch
+            self.leader = leader
+            self.outcome = outcome
+            self.snapshot = snapshot
+            self.position = position
+            self.correlation = correlation
+        }
+    }
+
     /// The epoch the sender is in, which every message carries.
     public var epoch: LeaderEpoch {
         switch self {
@@ -135,6 +186,8 @@ public enum RaftMessage: Equatable, Sendable {
         case .endEpoch(let message): message.epoch
         case .fetch(let message): message.epoch
         case .fetchResult(let message): message.epoch
+        case .fetchSnapshot(let message): message.epoch
+        case .fetchSnapshotResult(let message): message.epoch
         }
     }
 }

@@ -6,6 +6,7 @@ extension RaftReplica {
     mutating func startElection(now: Int64) {
         guard isVoter else { return }
         pendingFetch = nil
+        fetchingSnapshot = nil
         if configuration.preVote {
             role = .prospective(RaftRole.Ballot(granted: [id]))
             deadline = now + randomElectionTimeout()

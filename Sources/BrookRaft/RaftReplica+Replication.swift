@@ -1,4 +1,5 @@
 import BrookModel
+import NIOCore
 
 extension RaftReplica {
     // MARK: Leader
@@ -48,6 +49,16 @@ extension RaftReplica {
                 epoch: epoch, leader: leader, outcome: outcome, highWatermark: highWatermark,
                 fetchOffset: fetch.fetchOffset, correlation: fetch.correlation
             ))
+        }
+        // Below our log's start, or in an epoch only our start snapshot holds: the fetcher
+        // needs our latest snapshot (KIP-630).
+        if let start = log.startSnapshot,
+            fetch.fetchOffset < start.endOffset || fetch.lastFetchedEpoch < start.epoch
+                || (fetch.fetchOffset == start.endOffset && fetch.lastFetchedEpoch != start.epoch)
+        {
+            recordContact(from: sender, &progress, now: now)
+            send(reply(.snapshot(log.latestSnapshot ?? start), highWatermark), to: sender)
+            return
         }
         // The fetcher's last entry must be one of ours: same epoch, and that epoch reaches its
         // fetch offset. If not, it truncates to where our copy of that epoch ends.
@@ -100,7 +111,7 @@ extension RaftReplica {
         }
         // Only the answer to the fetch in flight counts: a late or repeated one is stale.
         guard let pending = pendingFetch, pending.correlation == result.correlation, pending.target == sender,
-            pending.fetchOffset == result.fetchOffset, pending.fetchOffset == log.endOffset
+            pending.snapshotPosition == nil, pending.fetchOffset == result.fetchOffset, pending.fetchOffset == log.endOffset
         else { return }
         pendingFetch = nil
         guard result.epoch == quorum.epoch, result.leader == sender, case .follower = role else {
@@ -116,7 +127,7 @@ extension RaftReplica {
             // Our leader has resigned: the fetch timeout runs on.
             nextFetchAt = now + configuration.idleFetchBackoff
             return
-        case .diverging, .entries:
+        case .diverging, .entries, .snapshot:
             deadline = now + configuration.fetchTimeout
             lastLeaderContact = now
         }
@@ -125,8 +136,18 @@ extension RaftReplica {
             break
         case .diverging(let leaders):
             let ours = log.endOffset(forEpoch: leaders.epoch)
-            log.truncate(to: min(leaders.endOffset, ours.endOffset))
+            // Never below what is committed: a leader that says so is answering a stale fetch.
+            log.truncate(to: max(min(leaders.endOffset, ours.endOffset), highWatermark))
             sendFetch(to: sender, now: now)
+        case .snapshot(let id):
+            // A snapshot holds only committed entries, so it never ends below what this replica
+            // knows is committed; one that does is a stale or corrupt answer.
+            guard id.endOffset >= highWatermark, id.epoch >= LeaderEpoch(0), id.epoch <= quorum.epoch else {
+                nextFetchAt = now + configuration.idleFetchBackoff
+                return
+            }
+            fetchingSnapshot = FetchingSnapshot(id: id, received: ByteBuffer())
+            sendFetchSnapshot(to: sender, now: now)
         case .entries(let entries):
             // Entries come from leaders of this epoch or earlier, in epoch order after ours;
             // anything else is a corrupt or byzantine answer, not appended.

@@ -25,6 +25,8 @@ public struct RaftReplica<Log: RaftLog> {
     /// When this replica last heard from its leader: a fetch answered, or BeginQuorumEpoch.
     var lastLeaderContact: Int64 = .min
     var pendingFetch: PendingFetch?
+    /// The leader's snapshot this follower is fetching, and the bytes received so far.
+    var fetchingSnapshot: FetchingSnapshot?
     /// When an unreachable leader last started a pre-vote (`peerUnreachable`).
     var lastUnreachableElection: Int64 = .min / 2
     var nextFetchAt: Int64?
@@ -38,6 +40,15 @@ public struct RaftReplica<Log: RaftLog> {
         var correlation: UInt64
         var fetchOffset: Offset
         var sentAt: Int64
+        /// Set for a FetchSnapshot: the byte position asked for.
+        var snapshotPosition: Int64?
+    }
+
+    /// A snapshot being fetched whole into memory before it is installed (metadata snapshots
+    /// are a few megabytes at most).
+    struct FetchingSnapshot: Sendable {
+        var id: EpochEndOffset
+        var received: ByteBuffer
     }
 
     /// A replica starting from what it persisted (`QuorumState.initial` the first time).
@@ -57,6 +68,8 @@ public struct RaftReplica<Log: RaftLog> {
         // Answers to a previous run's fetches must not match this run's.
         self.nextCorrelation = random.next()
         self.deadline = now
+        // Everything a snapshot replaced was committed.
+        self.highWatermark = log.startOffset
         // A leader that restarts has resigned: it may have lost its log's unflushed tail.
         if state.leader == id {
             role = .resigned
@@ -122,6 +135,19 @@ public struct RaftReplica<Log: RaftLog> {
         return drainOutbox()
     }
 
+    /// Gives `body` the log to change outside Raft's own steps: a driver whose log keeps its
+    /// snapshots stores one it took here. It must not touch entries.
+    public mutating func updateLog(_ body: (inout Log) -> Void) {
+        body(&log)
+    }
+
+    /// Removes the log's entries below `snapshot`, one of its snapshots (taken by the driver of
+    /// what it applied): only a committed prefix goes.
+    public mutating func deletePrefix(upTo snapshot: EpochEndOffset) {
+        guard snapshot.endOffset <= highWatermark, snapshot.endOffset <= log.durableEndOffset else { return }
+        log.deletePrefix(upTo: snapshot)
+    }
+
     /// The driver could not reach `peer`: its connection was refused or reset, as when the
     /// process is gone. A voter following it stops waiting out the fetch timeout and asks for
     /// pre-votes at once (at most once per election timeout); the others grant them only if
@@ -145,7 +171,7 @@ public struct RaftReplica<Log: RaftLog> {
             if now >= deadline {
                 loseLeader(now: now)
             } else if fetchIsDue(now: now) {
-                sendFetch(to: leader, now: now)
+                if fetchingSnapshot != nil { sendFetchSnapshot(to: leader, now: now) } else { sendFetch(to: leader, now: now) }
             }
         case .unattached:
             if isVoter {
@@ -183,6 +209,10 @@ public struct RaftReplica<Log: RaftLog> {
             handleFetch(fetch, from: sender, now: now)
         case .fetchResult(let result):
             handleFetchResult(result, from: sender, now: now)
+        case .fetchSnapshot(let fetch):
+            handleFetchSnapshot(fetch, from: sender, now: now)
+        case .fetchSnapshotResult(let result):
+            handleFetchSnapshotResult(result, from: sender, now: now)
         }
         return drainOutbox()
     }
@@ -223,6 +253,7 @@ public struct RaftReplica<Log: RaftLog> {
     mutating func becomeUnattached(now: Int64) {
         role = .unattached
         pendingFetch = nil
+        fetchingSnapshot = nil
         nextFetchAt = nil
         deadline = now + randomElectionTimeout()
     }
@@ -234,6 +265,7 @@ public struct RaftReplica<Log: RaftLog> {
         role = .follower(leader: leader)
         deadline = now + configuration.fetchTimeout
         pendingFetch = nil
+        fetchingSnapshot = nil
         sendFetch(to: leader, now: now)
     }
 
@@ -245,6 +277,7 @@ public struct RaftReplica<Log: RaftLog> {
         } else {
             role = .unattached
             pendingFetch = nil
+            fetchingSnapshot = nil
             deadline = now + configuration.fetchTimeout
             sendFetch(to: nextBootstrapVoter(), now: now)
         }

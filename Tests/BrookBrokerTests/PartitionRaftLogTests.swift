@@ -16,12 +16,16 @@ import Testing
         init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         deinit { try? FileManager.default.removeItem(atPath: path) }
 
-        func open(cleanly: Bool = true, recoveryPoint: Int64 = 0) throws -> PartitionRaftLog {
+        var logDirectory: String { path + "/__cluster_metadata-0" }
+
+        func open(cleanly: Bool = true, recoveryPoint: Int64 = 0, segmentBytes: Int = 1 << 30) throws -> PartitionRaftLog {
+            var config = LogConfig()
+            config.segmentBytes = segmentBytes
             let log = try PartitionLog.open(
-                directory: path + "/__cluster_metadata-0", config: LogConfig(), recoveryPoint: recoveryPoint,
+                directory: logDirectory, config: config, recoveryPoint: recoveryPoint,
                 hadCleanShutdown: cleanly
             )
-            return PartitionRaftLog(log: log, localID: BrokerID(1), voters: [BrokerID(1), BrokerID(2), BrokerID(3)])
+            return try PartitionRaftLog(log: log, localID: BrokerID(1), voters: [BrokerID(1), BrokerID(2), BrokerID(3)])
         }
     }
 
@@ -105,5 +109,102 @@ import Testing
             .filter { !$0.isControl }
             .flatMap { try! RecordBatch($0.payload).records().compactMap { $0.value.map { String(buffer: $0) } } }
         #expect(values == ["p", "q"])
+    }
+
+    // MARK: Snapshots
+
+    static let image = MetadataSnapshotTests.image()
+
+    /// Writes the snapshot file `id` of the test image in the log's directory.
+    static func writeSnapshot(_ id: EpochEndOffset, in directory: Directory) throws {
+        try MetadataSnapshot.write(image, id: MetadataSnapshot.Id(id), lastContainedTimestamp: 1, directory: directory.logDirectory)
+    }
+
+    /// Entries of one record each, `count` of them, in `epoch`.
+    static func entries(_ count: Int, epoch: Int32) throws -> [RaftEntry] {
+        try (0..<count).map { RaftEntry(epoch: LeaderEpoch(epoch), payload: try batch(["record-\($0)"])) }
+    }
+
+    @Test func aSnapshotReplacesTheLogBelowItAndARestartStartsThereAgain() throws {
+        let directory = try Directory()
+        let snapshot = EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(30))
+        do {
+            let log = try directory.open(segmentBytes: 1024)
+            // One append each, so that segments roll between them.
+            for entry in try Self.entries(30, epoch: 1) + Self.entries(10, epoch: 2) { log.append([entry]) }
+            log.flush()
+            try Self.writeSnapshot(EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(10)), in: directory)
+            log.noteSnapshot(EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(10)))
+            try Self.writeSnapshot(snapshot, in: directory)
+            log.noteSnapshot(snapshot)
+            #expect(log.latestSnapshot == snapshot && log.startSnapshot == nil)
+            #expect(MetadataSnapshot.ids(in: directory.logDirectory).map(\.epochEndOffset) == [snapshot], "only the latest is needed")
+
+            let segments = log.log.segmentCount
+            log.deletePrefix(upTo: snapshot)
+            #expect(log.failure == nil && log.startSnapshot == snapshot && log.startOffset == Offset(30))
+            #expect(log.log.segmentCount < segments, "whole segments below the snapshot go")
+            #expect(log.log.logStartOffset == 30 && log.endOffset == Offset(40))
+            #expect(log.entries(from: Offset(0), below: Offset(40), limit: 100).count == 10, "only what follows the snapshot")
+            #expect(log.endOffset(forEpoch: LeaderEpoch(0)) == .unknown, "an epoch only the snapshot's past holds")
+            #expect(log.endOffset(forEpoch: LeaderEpoch(1)) == snapshot)
+            #expect(log.endOffset(forEpoch: LeaderEpoch(2)) == EpochEndOffset(epoch: LeaderEpoch(2), endOffset: Offset(40)))
+
+            // Its bytes go out in pieces, with the whole size.
+            let whole = try #require(log.readSnapshot(snapshot, from: 0, maxBytes: .max))
+            let piece = try #require(log.readSnapshot(snapshot, from: 10, maxBytes: 7))
+            #expect(piece.size == whole.size && piece.bytes == whole.bytes.getSlice(at: 10, length: 7))
+            #expect(log.readSnapshot(snapshot, from: whole.size + 1, maxBytes: 10) == nil)
+            #expect(log.readSnapshot(EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(10)), from: 0, maxBytes: 10) == nil)
+            try log.log.close()
+        }
+        // Whole segments went; the log start is set again from the snapshot at restart.
+        let reopened = try directory.open(cleanly: false, segmentBytes: 1024)
+        #expect(reopened.startSnapshot == snapshot && reopened.startOffset == Offset(30) && reopened.endOffset == Offset(40))
+        #expect(reopened.lastEpoch == LeaderEpoch(2))
+    }
+
+    @Test func aLeadersSnapshotReplacesTheWholeLogAndOneThatDoesNotReadIsRefused() throws {
+        let directory = try Directory()
+        let log = try directory.open()
+        log.append(try Self.entries(5, epoch: 1))
+        log.flush()
+        let id = EpochEndOffset(epoch: LeaderEpoch(3), endOffset: Offset(50))
+        var bytes = try MetadataSnapshot.encode(Self.image, id: MetadataSnapshot.Id(id), lastContainedTimestamp: 1)
+
+        var damaged = bytes
+        damaged.setInteger(damaged.getInteger(at: 100, as: UInt8.self)! ^ 0xFF, at: 100)
+        log.installSnapshot(id, bytes: damaged)
+        #expect(log.refusedSnapshot != nil && log.failure == nil)
+        #expect(log.startSnapshot == nil && log.endOffset == Offset(5), "the log stays as it was")
+
+        log.installSnapshot(id, bytes: bytes)
+        #expect(log.failure == nil && log.startSnapshot == id && log.latestSnapshot == id)
+        #expect(log.endOffset == Offset(50) && log.durableEndOffset == Offset(50) && log.lastEpoch == LeaderEpoch(3))
+        #expect(log.entries(from: Offset(0), below: Offset(50), limit: 10).isEmpty)
+        let stored = try #require(log.readSnapshot(id, from: 0, maxBytes: .max))
+        #expect(stored.bytes == bytes.readSlice(length: bytes.readableBytes)!)
+        try log.log.close()
+    }
+
+    @Test func anInstallCutShortIsFinishedAtRestartAndAStartWithoutItsSnapshotIsRefused() throws {
+        let directory = try Directory()
+        do {
+            let log = try directory.open()
+            log.append(try Self.entries(5, epoch: 1))
+            log.flush()
+            try log.log.close()
+        }
+        // The snapshot file landed, the log was not yet replaced.
+        let id = EpochEndOffset(epoch: LeaderEpoch(4), endOffset: Offset(80))
+        try Self.writeSnapshot(id, in: directory)
+        do {
+            let log = try directory.open()
+            #expect(log.startSnapshot == id && log.endOffset == Offset(80) && log.lastEpoch == LeaderEpoch(4))
+            try log.log.close()
+        }
+        // A log that starts past 0 with no snapshot for what came before is a lost history.
+        try FileManager.default.removeItem(atPath: directory.logDirectory + "/" + MetadataSnapshot.Id(id).fileName)
+        #expect(throws: QuorumError.self) { _ = try directory.open() }
     }
 }

@@ -10,10 +10,11 @@ import Testing
 
     static func replica(
         _ id: Int32, voters: Set<BrokerID> = voters, log: InMemoryRaftLog = InMemoryRaftLog(),
-        state: QuorumState = .initial, preVote: Bool = true
+        state: QuorumState = .initial, preVote: Bool = true, maxSnapshotChunkBytes: Int = 1 << 20
     ) -> Replica {
         var configuration = RaftConfiguration()
         configuration.preVote = preVote
+        configuration.maxSnapshotChunkBytes = maxSnapshotChunkBytes
         return Replica(id: BrokerID(id), voters: voters, log: log, state: state, configuration: configuration, seed: UInt64(id), now: 0)
     }
 
@@ -110,9 +111,51 @@ import Testing
         #expect(refetch.fetchOffset == Offset(3) && refetch.lastFetchedEpoch == LeaderEpoch(2))
     }
 
+    @Test func aFollowerBelowTheLeadersLogStartFetchesItsSnapshotInPiecesAndInstallsIt() {
+        // The leader's log starts at offset 3: a snapshot (end 3, epoch 2) replaced the entries.
+        var log = Self.entries([1, 2, 2])
+        let snapshot = EpochEndOffset(epoch: LeaderEpoch(2), endOffset: Offset(3))
+        let bytes = ByteBuffer(string: String(repeating: "snapshot-bytes ", count: 10))
+        log.storeSnapshot(snapshot, bytes: bytes)
+        log.deletePrefix(upTo: snapshot)
+        #expect(log.startOffset == Offset(3) && log.lastEpoch == LeaderEpoch(2) && log.storedEntries.isEmpty)
+        var leader = Self.leaderOf(epoch: 3, log: log, maxSnapshotChunkBytes: 64)
+        _ = leader.flushLog(now: 10_002)
+        var follower = Self.replica(2, log: Self.entries([1]), state: QuorumState(epoch: LeaderEpoch(3), leader: BrokerID(1)))
+        var outbox = Self.sends(follower.start(now: 10_003))
+        var pieces = 0
+        // Carry messages between the two until the follower fetches entries again.
+        for step in 0..<20 {
+            guard let (to, message) = outbox.first, to == BrokerID(1) else { break }
+            if case .fetch(let fetch) = message, step > 0 {
+                #expect(fetch.fetchOffset == Offset(3) && fetch.lastFetchedEpoch == LeaderEpoch(2))
+                break
+            }
+            let answers = Self.sends(leader.receive(message, from: BrokerID(2), now: 10_004 + Int64(step)))
+            guard let (_, answer) = answers.first else { Issue.record("no answer to \(message)"); return }
+            if step == 0 { #expect(answer == .fetchResult(.init(
+                epoch: LeaderEpoch(3), leader: BrokerID(1), outcome: .snapshot(snapshot), highWatermark: leader.highWatermark,
+                fetchOffset: Offset(1), correlation: { if case .fetch(let f) = message { f.correlation } else { 0 } }()))) }
+            if case .fetchSnapshotResult = answer { pieces += 1 }
+            outbox = Self.sends(follower.receive(answer, from: BrokerID(1), now: 10_004 + Int64(step)))
+        }
+        #expect(pieces == 3, "150 bytes in pieces of at most 64")
+        #expect(follower.log.startSnapshot == snapshot && follower.log.endOffset == Offset(3))
+        #expect(follower.log.snapshots[snapshot] == bytes && follower.highWatermark == Offset(3))
+
+        // A snapshot the leader no longer holds is answered as not found.
+        let gone = EpochEndOffset(epoch: LeaderEpoch(1), endOffset: Offset(1))
+        let answer = Self.sends(leader.receive(
+            .fetchSnapshot(.init(epoch: LeaderEpoch(3), replica: BrokerID(2), snapshot: gone, position: 0, correlation: 9)),
+            from: BrokerID(2), now: 10_100))
+        guard case .fetchSnapshotResult(let result) = answer.first?.1 else { Issue.record("no answer"); return }
+        #expect(result.outcome == .notFound)
+    }
+
     /// A replica made leader of `epoch` by a real election among three voters.
-    static func leaderOf(epoch: Int32, log: InMemoryRaftLog) -> Replica {
-        var replica = Self.replica(1, log: log, state: QuorumState(epoch: LeaderEpoch(epoch - 1)), preVote: false)
+    static func leaderOf(epoch: Int32, log: InMemoryRaftLog, maxSnapshotChunkBytes: Int = 1 << 20) -> Replica {
+        var replica = Self.replica(
+            1, log: log, state: QuorumState(epoch: LeaderEpoch(epoch - 1)), preVote: false, maxSnapshotChunkBytes: maxSnapshotChunkBytes)
         _ = replica.tick(now: 10_000)
         _ = replica.receive(.voteResult(.init(epoch: LeaderEpoch(epoch), leader: nil, granted: true, preVote: false)), from: BrokerID(2), now: 10_001)
         precondition(replica.isLeader)

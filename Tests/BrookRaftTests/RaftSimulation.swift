@@ -6,17 +6,22 @@ import NIOCore
 ///
 /// Each step moves the clock 5 ms and may crash a replica (keeping or losing its log's
 /// unflushed tail), restart one, pause one (SIGSTOP: its messages wait), cut the network in two
-/// or heal it; messages are delayed at random (so they reorder), lost and duplicated. After
-/// every step it checks Raft's safety properties and records any breach in `failures`. Every
-/// choice comes from the seed, so a failing seed replays exactly.
+/// or heal it; messages are delayed at random (so they reorder), lost and duplicated. Replicas
+/// take snapshots of what they applied and drop the log below them, so replicas that fall behind
+/// fetch and install the leader's snapshot. After every step it checks Raft's safety properties
+/// and records any breach in `failures`. Every choice comes from the seed, so a failing seed
+/// replays exactly.
 struct RaftSimulation: Sendable {
     struct Node {
         var replica: RaftReplica<InMemoryRaftLog>?
         var disk: InMemoryRaftLog
         var persisted = QuorumState.initial
-        /// How many committed entries it has applied, and the offset after them.
+        /// How many committed entries it has applied, the offset after them, the epoch of the
+        /// last, and a digest of them all (what a snapshot of its state holds).
         var applied = 0
         var appliedOffset = Offset(0)
+        var appliedEpoch = LeaderEpoch.none
+        var appliedDigest = SnapshotContent.emptyDigest
         var restartAt: Int64?
         var pausedUntil: Int64?
     }
@@ -38,6 +43,10 @@ struct RaftSimulation: Sendable {
         var loss = 0.02
         var duplicate = 0.02
         var maxDelay: Int64 = 30
+        /// A running replica takes a snapshot of what it applied...
+        var snapshot = 0.01
+        /// ...and then drops the log below it.
+        var deletePrefix = 0.5
         /// A broken disk, to show the checks catch what they claim to: a crash loses flushed
         /// entries too.
         var diskLosesFlushedEntries = false
@@ -56,8 +65,13 @@ struct RaftSimulation: Sendable {
     /// The side of the cut each node is on; nodes on different sides cannot talk.
     var side: [BrokerID: Int] = [:]
     var leaders: [LeaderEpoch: BrokerID] = [:]
-    /// The longest committed prefix any replica has applied.
+    /// The longest committed prefix any replica has applied, each entry's offset, and the
+    /// digest of the prefix up to each entry.
     var committed: [RaftEntry] = []
+    var committedOffsets: [Offset] = []
+    var committedDigests: [UInt64] = []
+    /// How many snapshots replicas installed from a leader.
+    var installs = 0
     var proposed = 0
     var checkStep = 0
     var failures: [String] = []
@@ -74,6 +88,7 @@ struct RaftSimulation: Sendable {
         configuration.electionBackoffMax = 200
         configuration.idleFetchBackoff = 20
         configuration.maxFetchEntries = 16
+        configuration.maxSnapshotChunkBytes = 48
         configuration.preVote = preVote
         for id in voters + observers {
             nodes[id] = Node(disk: InMemoryRaftLog())
@@ -101,6 +116,8 @@ struct RaftSimulation: Sendable {
         faults.heal = 0
         faults.loss = 0
         faults.duplicate = 0
+        // The marker is looked for in the logs: none may drop it once applied.
+        faults.snapshot = 0
         side = [:]
         for id in allNodes {
             if nodes[id]!.replica == nil { start(id) }
@@ -136,6 +153,7 @@ struct RaftSimulation: Sendable {
         for id in allNodes where isRunning(id) {
             perform(nodes[id]!.replica!.tick(now: now), by: id)
             if random.chance(0.5) { perform(nodes[id]!.replica!.flushLog(now: now), by: id) }
+            if random.chance(faults.snapshot) { takeSnapshot(id) }
         }
         if proposing, random.chance(0.3) {
             for id in allNodes where isRunning(id) && nodes[id]!.replica!.isLeader {
@@ -200,6 +218,8 @@ struct RaftSimulation: Sendable {
         )
         node.applied = 0
         node.appliedOffset = Offset(0)
+        node.appliedEpoch = .none
+        node.appliedDigest = SnapshotContent.emptyDigest
         node.restartAt = nil
         nodes[id] = node
         note("\(id) starts: \(node.persisted), log end \(node.disk.endOffset)")
@@ -247,7 +267,12 @@ struct RaftSimulation: Sendable {
                 inFlight.append(envelope)
                 continue
             }
+            let startBefore = nodes[to]!.replica!.log.startSnapshot
             perform(nodes[to]!.replica!.receive(envelope.message, from: from, now: now), by: to)
+            if case .fetchSnapshotResult = envelope.message, let start = nodes[to]!.replica!.log.startSnapshot, start != startBefore {
+                installs += 1
+                note("\(to) installs snapshot \(start) from \(from)")
+            }
         }
     }
 
@@ -270,10 +295,13 @@ struct RaftSimulation: Sendable {
                 } else if leaders[epoch] == nil {
                     leaders[epoch] = id
                     note("\(id) leads epoch \(epoch) from log end \(replica.log.endOffset)")
-                    // Leader completeness: a new leader holds every committed entry.
-                    let held = Array(replica.log.storedEntries.prefix(committed.count))
-                    if held != committed {
-                        fail("leader \(id) of epoch \(epoch) lacks committed entries: holds \(held.count) of \(committed.count) or differs")
+                    // Leader completeness: a new leader holds every committed entry (those below
+                    // its log's start in its snapshot).
+                    let start = replica.log.startOffset
+                    let firstHeld = committedOffsets.firstIndex { $0 >= start } ?? committed.count
+                    let held = replica.log.entries(from: start, below: Offset(.max), limit: committed.count - firstHeld)
+                    if held != Array(committed[firstHeld...]) {
+                        fail("leader \(id) of epoch \(epoch) lacks committed entries: holds \(held.count) of \(committed.count - firstHeld) after its log start \(start) or differs")
                     }
                 }
                 if !voters.contains(id) { fail("observer \(id) became leader") }
@@ -283,34 +311,83 @@ struct RaftSimulation: Sendable {
                 fail("\(id) truncated below its high watermark: log end \(replica.log.endOffset), high watermark \(highWatermark)")
                 continue
             }
-            // Apply newly committed entries: each must be the committed entry at its position.
+            // A log that starts past what was applied holds a snapshot in its place (installed
+            // from the leader, or the replica's own at restart): load it.
             var node = nodes[id]!
+            if let start = replica.log.startSnapshot, start.endOffset > node.appliedOffset {
+                load(start, from: replica.log, into: &node, id: id)
+            }
+            // Apply newly committed entries: each must be the committed entry at its position.
             if highWatermark > node.appliedOffset {
                 for entry in replica.log.entries(from: node.appliedOffset, below: highWatermark, limit: .max) {
                     if node.applied < committed.count {
-                        if committed[node.applied] != entry {
+                        if committed[node.applied] != entry || committedOffsets[node.applied] != node.appliedOffset {
                             fail("\(id) applies a different entry at committed offset \(node.appliedOffset)")
                             break
                         }
                     } else {
                         committed.append(entry)
+                        committedOffsets.append(node.appliedOffset)
+                        committedDigests.append(SnapshotContent.digest(node.appliedDigest, entry))
                     }
                     node.applied += 1
                     node.appliedOffset = Offset(node.appliedOffset.rawValue + Int64(entry.recordCount))
+                    node.appliedEpoch = entry.epoch
+                    node.appliedDigest = SnapshotContent.digest(node.appliedDigest, entry)
                 }
-                nodes[id] = node
             }
+            nodes[id] = node
+        }
+    }
+
+    /// Makes `node`'s applied state the snapshot's, which must be the committed prefix it ends.
+    mutating func load(_ id: EpochEndOffset, from log: InMemoryRaftLog, into node: inout Node, id replica: BrokerID) {
+        guard let bytes = log.snapshots[id], let content = SnapshotContent(bytes) else {
+            fail("\(replica) starts at \(id) without a readable snapshot there")
+            return
+        }
+        let matches = content.count <= committed.count
+            && (content.count == 0 ? content.digest == SnapshotContent.emptyDigest : committedDigests[content.count - 1] == content.digest)
+            && (content.count == committed.count || committedOffsets[content.count] == id.endOffset)
+        guard matches, content.count >= node.applied else {
+            fail("\(replica) installs snapshot \(id) holding \(content.count) entries that are not the committed prefix")
+            return
+        }
+        node.applied = content.count
+        node.appliedOffset = id.endOffset
+        node.appliedEpoch = id.epoch
+        node.appliedDigest = content.digest
+    }
+
+    /// `id` snapshots what it applied (only what its log holds durably) and may drop the log
+    /// below it.
+    mutating func takeSnapshot(_ id: BrokerID) {
+        let node = nodes[id]!
+        guard let replica = node.replica, node.appliedOffset > replica.log.startOffset,
+            node.appliedOffset <= replica.log.durableEndOffset,
+            node.appliedOffset > (replica.log.latestSnapshot?.endOffset ?? Offset(0))
+        else { return }
+        let snapshot = EpochEndOffset(epoch: node.appliedEpoch, endOffset: node.appliedOffset)
+        let bytes = SnapshotContent(count: node.applied, digest: node.appliedDigest).encoded
+        nodes[id]!.replica!.updateLog { $0.storeSnapshot(snapshot, bytes: bytes) }
+        if random.chance(faults.deletePrefix) {
+            nodes[id]!.replica!.deletePrefix(upTo: snapshot)
+            note("\(id) snapshots \(snapshot) and drops its log below it")
         }
     }
 
     /// Raft's log matching: where two logs hold an entry of the same epoch at one offset, they
-    /// hold the same entries up to it.
+    /// hold the same entries up to it (where both still hold entries).
     mutating func checkLogMatching() {
-        let logs = allNodes.compactMap { id in nodes[id]!.replica.map { (id, $0.log.storedEntries) } }
+        let logs = allNodes.compactMap { id -> (BrokerID, [Offset: RaftEntry])? in
+            guard let log = nodes[id]!.replica?.log else { return nil }
+            return (id, Dictionary(uniqueKeysWithValues: zip(log.baseOffsets, log.storedEntries)))
+        }
         for (index, (first, a)) in logs.enumerated() {
             for (second, b) in logs[(index + 1)...] {
-                guard let last = (0..<min(a.count, b.count)).last(where: { a[$0].epoch == b[$0].epoch }) else { continue }
-                if a[...last] != b[...last] {
+                let common = a.keys.filter { b[$0] != nil }.sorted()
+                guard let last = common.last(where: { a[$0]!.epoch == b[$0]!.epoch }) else { continue }
+                if common.contains(where: { $0 <= last && a[$0] != b[$0] }) {
                     fail("logs of \(first) and \(second) agree on the epoch at offset \(last) but differ before it")
                 }
             }
@@ -344,6 +421,41 @@ struct RaftSimulation: Sendable {
         last events:
         \(trace.joined(separator: "\n"))
         """
+    }
+}
+
+/// What a simulated replica's snapshot holds: how many committed entries it applied and a
+/// digest of them, padded so that fetching it takes several pieces.
+struct SnapshotContent: Equatable {
+    static let emptyDigest: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    var count: Int
+    var digest: UInt64
+
+    init(count: Int, digest: UInt64) {
+        self.count = count
+        self.digest = digest
+    }
+
+    init?(_ bytes: ByteBuffer) {
+        let fields = String(buffer: bytes).split(separator: "|")[0].split(separator: " ")
+        guard fields.count == 2, let count = Int(fields[0]), let digest = UInt64(fields[1]) else { return nil }
+        self.init(count: count, digest: digest)
+    }
+
+    var encoded: ByteBuffer {
+        ByteBuffer(string: "\(count) \(digest)|" + String(repeating: "s", count: 100))
+    }
+
+    /// FNV-1a over the entry's epoch, size, kind and bytes, continuing `digest`.
+    static func digest(_ digest: UInt64, _ entry: RaftEntry) -> UInt64 {
+        var hash = digest
+        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in withUnsafeBytes(of: entry.epoch.rawValue.littleEndian, Array.init) { mix(byte) }
+        for byte in withUnsafeBytes(of: Int64(entry.recordCount).littleEndian, Array.init) { mix(byte) }
+        mix(entry.isControl ? 1 : 0)
+        for byte in entry.payload.readableBytesView { mix(byte) }
+        return hash
     }
 }
 

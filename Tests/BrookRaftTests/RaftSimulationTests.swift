@@ -36,6 +36,22 @@ import Testing
         #expect(simulation.failures.isEmpty, Comment(rawValue: simulation.report))
     }
 
+    /// Replicas that fall behind a leader's log start do fetch and install its snapshot.
+    @Test func laggingReplicasInstallTheLeadersSnapshot() async {
+        let installs = await onOwnThread {
+            (UInt64(1)...10).map { seed in
+                var simulation = RaftSimulation(seed: seed &+ 2_000_000)
+                simulation.faults.snapshot = 0.05
+                simulation.faults.deletePrefix = 1
+                simulation.run(steps: 2000)
+                simulation.settle()
+                return (simulation.installs, simulation.failures.isEmpty ? nil : simulation.report)
+            }
+        }
+        for (_, report) in installs { #expect(report == nil, Comment(rawValue: report ?? "")) }
+        #expect(installs.map(\.0).reduce(0, +) > 0, "no replica installed a snapshot in 10 seeds")
+    }
+
     /// The checks are not vacuous: a disk that loses flushed entries is caught within a few
     /// seeds.
     @Test func aDiskThatLosesFlushedEntriesIsCaught() async {

@@ -238,3 +238,52 @@ def test_a_restart_loads_the_latest_snapshot_and_a_corrupt_one_stops_it(quorum_f
     quorum.nodes[follower].start()
     wait_until(lambda: set(names) | {"after-restart"} <= topics_on(quorum.bootstrap(follower)), timeout=30,
                message="every topic from the log alone")
+
+
+def log_start_segment(quorum, node: int) -> int:
+    """The base offset of the oldest segment of the node's metadata log."""
+    directory = Path(quorum.directories[node - 1].name) / "__cluster_metadata-0"
+    return min((int(path.stem) for path in directory.glob("*.log")), default=0)
+
+
+def test_a_node_behind_the_leaders_log_start_fetches_and_installs_its_snapshot(quorum_factory):
+    # Every snapshot replaces the log before it (retention 0), in small segments that then go.
+    compacting = ["metadata.log.max.record.bytes.between.snapshots=1000", "metadata.max.retention.bytes=0",
+                  "metadata.log.segment.bytes=4096"]
+    quorum = quorum_factory(3, extra={n: compacting for n in (1, 2, 3)}, brokers=1)
+    leader, _ = quorum.wait_for_leader(1, 2, 3)
+    quorum.wait_for_brokers(4)
+    behind = [n for n in (1, 2, 3) if n != leader][0]
+    observer = 4
+    quorum.nodes[behind].stop()
+    quorum.nodes[observer].stop()
+
+    names = [f"compacted-{i}" for i in range(40)]
+    for name in names:
+        create_topic(quorum.bootstrap(leader), name, partitions=2)
+    others = [n for n in (1, 2, 3) if n not in (behind,)]
+    for node in others:
+        wait_until(lambda: log_start_segment(quorum, node) > 0, message=f"node {node} dropping its log below a snapshot")
+
+    # The stopped voter and the stopped broker-only observer come back below the leader's log
+    # start: each fetches the leader's snapshot, installs it, and follows the log after it.
+    for node in (behind, observer):
+        quorum.nodes[node].start()
+        wait_until(lambda: set(names) <= topics_on(quorum.bootstrap(node)), timeout=30,
+                   message=f"node {node} holding every topic from the snapshot")
+        assert any("installed the leader's metadata snapshot" in line for line in quorum.nodes[node].output), \
+            quorum.nodes[node].output
+    create_topic(quorum.bootstrap(leader), "after-install")
+    for node in (behind, observer):
+        wait_until(lambda: "after-install" in topics_on(quorum.bootstrap(node)), message=f"a later topic on node {node}")
+
+    # A node whose log starts past offset 0 restarts from its snapshot and the log after it.
+    current, _ = quorum.wait_for_leader(1, 2, 3)
+    quorum.nodes[current].stop()
+    quorum.nodes[current].start()
+    wait_until(lambda: set(names) | {"after-install"} <= topics_on(quorum.bootstrap(current)), timeout=30,
+               message="every topic after a restart of a compacted node")
+    new_leader, _ = quorum.wait_for_leader(1, 2, 3)
+    create_topic(quorum.bootstrap(new_leader), "after-restart")
+    for node in quorum.nodes:
+        wait_until(lambda: "after-restart" in topics_on(quorum.bootstrap(node)), message=f"the last topic on node {node}")

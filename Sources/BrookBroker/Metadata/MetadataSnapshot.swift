@@ -43,6 +43,15 @@ package struct MetadataSnapshot: Sendable {
         }
 
         package var description: String { "(end offset \(endOffset), epoch \(epoch))" }
+
+        /// The id as the quorum's log names snapshots.
+        package var epochEndOffset: EpochEndOffset {
+            EpochEndOffset(epoch: LeaderEpoch(epoch), endOffset: Offset(endOffset))
+        }
+
+        package init(_ id: EpochEndOffset) {
+            self.init(endOffset: id.endOffset.rawValue, epoch: id.epoch.rawValue)
+        }
     }
 
     /// A snapshot file that cannot be used.
@@ -184,21 +193,19 @@ extension MetadataSnapshot {
         try AtomicFileWriter(path: path).write(Array(bytes.readableBytesView))
     }
 
+    /// Snapshot `id` in `directory`, applied to `base`.
+    static func load(_ id: Id, directory: String, onto base: MetadataImage) throws -> MetadataImage {
+        let path = directory + "/" + id.fileName
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try decode(ByteBuffer(bytes: data), onto: base, file: path)
+    }
+
     /// The newest snapshot in `directory` ending at or below `limit` (the log's end: a snapshot
     /// past it covers entries this node does not hold), applied to `base`.
     static func loadLatest(
         directory: String, onto base: MetadataImage, atMost limit: Int64
     ) throws -> (id: Id, image: MetadataImage)? {
         guard let id = ids(in: directory).last(where: { $0.endOffset <= limit }) else { return nil }
-        let path = directory + "/" + id.fileName
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return (id, try decode(ByteBuffer(bytes: data), onto: base, file: path))
-    }
-
-    /// Removes the snapshots older than `id` (the log still holds everything they covered).
-    static func removeOlder(than id: Id, in directory: String) {
-        for old in ids(in: directory) where old < id {
-            try? FileManager.default.removeItem(atPath: directory + "/" + old.fileName)
-        }
+        return (id, try load(id, directory: directory, onto: base))
     }
 }

@@ -84,6 +84,25 @@ public final class MetadataStore: Sendable {
         for listener in listeners.withLock({ $0 }) { listener(records, image) }
     }
 
+    /// Replaces the image with a snapshot's (one fetched from the quorum's leader in place of
+    /// the log this node had not yet applied), keeping the known controller. Listeners hear it
+    /// as the removal of every topic it lacks followed by the records that build it.
+    func replace(with snapshot: MetadataImage) {
+        let (previous, image) = state.withLock { image in
+            let previous = image
+            image = snapshot
+            image.controllerId = previous.controllerId
+            publish(image)
+            return (previous, image)
+        }
+        var records: [MetadataRecord] = []
+        for topic in previous.topics.values where image.topic(id: topic.id) == nil {
+            records.append(.removeTopic(RemoveTopicRecord(topicId: topic.id)))
+        }
+        records += MetadataSnapshot.records(of: image)
+        for listener in listeners.withLock({ $0 }) { listener(records, image) }
+    }
+
     /// The current image.
     public var image: MetadataImage { published.withLock { $0 } }
 

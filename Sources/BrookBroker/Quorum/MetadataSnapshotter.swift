@@ -28,6 +28,7 @@ final class MetadataSnapshotter: Sendable {
         var lastTakenAt: Int64
         var last: MetadataSnapshot.Id?
         var writing = false
+        var onWritten: (@Sendable (MetadataSnapshot.Id) -> Void)?
     }
 
     private let state: Mutex<State>
@@ -65,16 +66,30 @@ final class MetadataSnapshotter: Sendable {
             let started = QuorumDriver.now()
             do {
                 try MetadataSnapshot.write(image, id: id, lastContainedTimestamp: Int64(clamping: now), directory: directory)
-                MetadataSnapshot.removeOlder(than: id, in: directory)
                 logger.info("metadata snapshot \(id.fileName) written in \(QuorumDriver.now() - started) ms")
-                state.withLock { state in
-                    state.last = id
+                let written = state.withLock { state in
+                    state.last = max(state.last ?? id, id)
                     state.writing = false
+                    return state.onWritten
                 }
+                written?(id)
             } catch {
                 logger.error("could not write metadata snapshot \(id.fileName) (the next one is tried later): \(error)")
                 state.withLock { $0.writing = false }
             }
+        }
+    }
+
+    /// Has `body` told of each snapshot written (the quorum then may drop the log below it).
+    func whenWritten(_ body: @escaping @Sendable (MetadataSnapshot.Id) -> Void) {
+        state.withLock { $0.onWritten = body }
+    }
+
+    /// A snapshot fetched from the leader replaced the log: the next one is taken after it.
+    func installed(_ id: MetadataSnapshot.Id) {
+        state.withLock { state in
+            state.last = max(state.last ?? id, id)
+            state.bytesSince = 0
         }
     }
 

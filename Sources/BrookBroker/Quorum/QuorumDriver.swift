@@ -55,6 +55,10 @@ final class QuorumDriver: Sendable {
         var clusterId: String
         var raft = RaftConfiguration()
         var tickMilliseconds = 10
+        /// `metadata.max.retention.bytes` and `.ms`: past either, a new snapshot replaces the
+        /// log before it (-1: no limit).
+        var retentionBytes: Int64 = 104_857_600
+        var retentionMs: Int64 = 604_800_000
     }
 
     /// What DescribeQuorum and the tools show.
@@ -92,6 +96,7 @@ final class QuorumDriver: Sendable {
     private let stateFile: QuorumStateFile
     private let logger: Logger
     private let onCommitted: @Sendable ([RaftEntry], Offset) -> Void
+    private let onSnapshotInstalled: @Sendable (EpochEndOffset) throws -> Void
     private let finished = DispatchSemaphore(value: 0)
     /// Whether the thread was started and not yet waited for by `stop()`.
     private let running = Mutex(false)
@@ -108,6 +113,8 @@ final class QuorumDriver: Sendable {
         case propose(ByteBuffer, recordCount: Int, done: @Sendable (Result<Offset, QuorumError>) -> Void)
         /// A peer refused or dropped the connection.
         case unreachable(BrokerID)
+        /// This node wrote a snapshot of its image.
+        case snapshotWritten(EpochEndOffset)
         case stop
     }
 
@@ -120,11 +127,13 @@ final class QuorumDriver: Sendable {
     /// Reads the quorum state and prepares the replica; `start()` runs it.
     init(
         configuration: Configuration, log: sending PartitionRaftLog, stateDirectory: String, logger: Logger,
-        appliedFrom: Offset = Offset(0), onCommitted: @escaping @Sendable ([RaftEntry], Offset) -> Void
+        appliedFrom: Offset = Offset(0), onCommitted: @escaping @Sendable ([RaftEntry], Offset) -> Void,
+        onSnapshotInstalled: @escaping @Sendable (EpochEndOffset) throws -> Void = { _ in }
     ) throws {
         self.configuration = configuration
         self.logger = logger
         self.onCommitted = onCommitted
+        self.onSnapshotInstalled = onSnapshotInstalled
         stateFile = QuorumStateFile(directory: stateDirectory)
         let state = try stateFile.read() ?? .initial
         let voterIDs = Set(configuration.voters.map(\.id))
@@ -169,6 +178,16 @@ final class QuorumDriver: Sendable {
             }
         }
         for link in links.values { await link.close() }
+    }
+
+    /// A snapshot of this node's image was written: past the retention limits, the log before
+    /// it goes.
+    func snapshotWritten(_ id: EpochEndOffset) {
+        submit(.snapshotWritten(id))
+    }
+
+    private func retentionExceeded(_ log: PartitionRaftLog) -> Bool {
+        log.exceedsRetention(bytes: configuration.retentionBytes, milliseconds: configuration.retentionMs)
     }
 
     /// Hands a request from `sender` to the replica and returns its answer (nil when the
@@ -260,7 +279,7 @@ final class QuorumDriver: Sendable {
             switch input {
             case .message(_, _, let reply): reply?(nil)
             case .propose(_, _, let done): done(.failure(QuorumError("the metadata quorum is stopping", code: .notController)))
-            case .unreachable, .stop: break
+            case .unreachable, .snapshotWritten, .stop: break
             }
         }
     }
@@ -281,6 +300,9 @@ final class QuorumDriver: Sendable {
                 core.waiting.append((Offset(first.rawValue + Int64(recordCount)), core.replica.quorum.epoch, done))
             case .unreachable(let peer):
                 perform(core.replica.peerUnreachable(peer, now: now), in: &core, reply: nil)
+            case .snapshotWritten(let id):
+                core.replica.log.noteSnapshot(id)
+                if retentionExceeded(core.replica.log) { core.replica.deletePrefix(upTo: id) }
             case .stop:
                 break
             }
@@ -288,6 +310,10 @@ final class QuorumDriver: Sendable {
         perform(core.replica.tick(now: now), in: &core, reply: nil)
         if core.replica.log.endOffset > core.replica.log.durableEndOffset, core.replica.isLeader {
             perform(core.replica.flushLog(now: now), in: &core, reply: nil)
+        }
+        if let refused = core.replica.log.refusedSnapshot {
+            logger.warning("refused the leader's metadata snapshot (fetching it again): \(refused)")
+            core.replica.log.refusedSnapshot = nil
         }
         if let failure = core.replica.log.failure {
             logger.critical("metadata log failed, stopping the quorum: \(failure)")
@@ -349,6 +375,19 @@ final class QuorumDriver: Sendable {
     /// Hands newly committed entries to `onCommitted`, then releases the proposers they commit;
     /// a proposer whose epoch ended before its entry was committed is told to retry.
     private func deliverCommitted(_ core: inout Core) {
+        if let start = core.replica.log.startSnapshot, core.applied < start.endOffset {
+            // A snapshot from the leader replaced the log: it is the image from here on.
+            do {
+                try onSnapshotInstalled(start)
+            } catch {
+                logger.critical("cannot load the installed metadata snapshot, stopping the quorum: \(error)")
+                published.withLock { $0.failure = "\(error)" }
+                submit(.stop)
+                return
+            }
+            logger.info("installed the leader's metadata snapshot \(start)")
+            core.applied = start.endOffset
+        }
         let highWatermark = core.replica.highWatermark
         while core.applied < highWatermark {
             let entries = core.replica.log.entries(from: core.applied, below: highWatermark, limit: 256)
@@ -404,8 +443,8 @@ extension RaftMessage {
     /// Answers travel back as responses on the connection their request came in on.
     var isAnswer: Bool {
         switch self {
-        case .voteResult, .beginEpochResult, .fetchResult: true
-        case .vote, .beginEpoch, .endEpoch, .fetch: false
+        case .voteResult, .beginEpochResult, .fetchResult, .fetchSnapshotResult: true
+        case .vote, .beginEpoch, .endEpoch, .fetch, .fetchSnapshot: false
         }
     }
 }

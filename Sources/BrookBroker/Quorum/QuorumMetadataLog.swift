@@ -11,15 +11,29 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
     private let quorum = Mutex<QuorumDriver?>(nil)
     private let store = Mutex<MetadataStore?>(nil)
     private let snapshotter = Mutex<MetadataSnapshotter?>(nil)
+    private let snapshotBase = Mutex<MetadataImage?>(nil)
     let commitTimeout: Duration
 
     init(commitTimeout: Duration = .seconds(10)) {
         self.commitTimeout = commitTimeout
     }
 
-    /// Has `snapshotter` see every image the committed records make (before the quorum starts).
-    func snapshot(with snapshotter: MetadataSnapshotter) {
+    /// Has `snapshotter` see every image the committed records make (before the quorum starts);
+    /// snapshots fetched from the leader are read onto `base`, the image of an empty log.
+    func snapshot(with snapshotter: MetadataSnapshotter, base: MetadataImage) {
         self.snapshotter.withLock { $0 = snapshotter }
+        self.snapshotBase.withLock { $0 = base }
+    }
+
+    /// The quorum replaced this node's log with the leader's snapshot `id`: the store's image
+    /// becomes the snapshot's. The log checked the snapshot whole before installing it, so a
+    /// failure to read it back is a disk failure, which stops the quorum.
+    func install(_ id: EpochEndOffset) throws {
+        guard let store = store.withLock({ $0 }), let snapshotter = snapshotter.withLock({ $0 }) else { return }
+        let image = try MetadataSnapshot.load(
+            MetadataSnapshot.Id(id), directory: snapshotter.directory, onto: snapshotBase.withLock { $0 } ?? store.image)
+        store.replace(with: image)
+        snapshotter.installed(MetadataSnapshot.Id(id))
     }
 
     /// Connects the two ends once both exist (the driver needs this log's `deliver`, the store

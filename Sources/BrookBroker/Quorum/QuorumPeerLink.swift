@@ -57,7 +57,11 @@ final class QuorumPeerLink: Sendable {
                     let request = RaftWire.request(fetch, version: version, clusterId: clusterId, maxWaitMs: 0, maxBytes: 8 << 20)
                     let response = try await connection.send(request, version: version)
                     deliver(.fetchResult(try RaftWire.fetchResult(from: response, answering: fetch)))
-                case .voteResult, .beginEpochResult, .fetchResult:
+                case .fetchSnapshot(let fetch):
+                    let request = RaftWire.request(fetch, clusterId: clusterId, maxBytes: Int32.max)
+                    let response = try await connection.send(request)
+                    deliver(.fetchSnapshotResult(try RaftWire.fetchSnapshotResult(from: response, answering: fetch)))
+                case .voteResult, .beginEpochResult, .fetchResult, .fetchSnapshotResult:
                     break  // answers travel as responses, never as requests
                 }
             } catch {

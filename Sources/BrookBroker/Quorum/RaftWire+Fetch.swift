@@ -47,7 +47,8 @@ extension RaftWire {
     }
 
     /// The leader's (or a non-leader's) answer. Entries travel as the record batches they are
-    /// stored as; a refusal says why: the fetcher's epoch is behind (FENCED_LEADER_EPOCH), ahead
+    /// stored as; a fetch below the leader's log start gets its latest snapshot's id
+    /// (SnapshotId) instead; a refusal says why: the fetcher's epoch is behind (FENCED_LEADER_EPOCH), ahead
     /// (UNKNOWN_LEADER_EPOCH), or this replica does not lead (NOT_LEADER_OR_FOLLOWER).
     package static func response(_ result: RaftMessage.FetchResult, answering fetch: RaftMessage.Fetch, version: Int16) -> FetchResponse {
         var partition = FetchResponse.PartitionData(
@@ -61,6 +62,8 @@ extension RaftWire {
             partition.errorCode = code.rawValue
         case .diverging(let end):
             partition.divergingEpoch = FetchResponse.EpochEndOffset(epoch: end.epoch.rawValue, endOffset: end.endOffset.rawValue)
+        case .snapshot(let id):
+            partition.snapshotId = FetchResponse.SnapshotId(endOffset: id.endOffset.rawValue, epoch: id.epoch.rawValue)
         case .entries(let entries):
             var records = ByteBuffer()
             records.reserveCapacity(entries.reduce(0) { $0 + $1.payload.readableBytes })
@@ -92,6 +95,10 @@ extension RaftWire {
         )
         if partition.errorCode != 0 {
             result.outcome = .notLeader
+        } else if partition.snapshotId.endOffset >= 0, partition.snapshotId.epoch >= 0 {
+            result.outcome = .snapshot(EpochEndOffset(
+                epoch: LeaderEpoch(partition.snapshotId.epoch), endOffset: Offset(partition.snapshotId.endOffset)
+            ))
         } else if partition.divergingEpoch.epoch >= 0 {
             result.outcome = .diverging(EpochEndOffset(
                 epoch: LeaderEpoch(partition.divergingEpoch.epoch), endOffset: Offset(max(0, partition.divergingEpoch.endOffset))
