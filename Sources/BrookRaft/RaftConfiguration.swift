@@ -20,6 +20,10 @@ public struct RaftConfiguration: Sendable {
     public var maxFetchEntries = 256
     /// The most snapshot bytes one FetchSnapshot answer carries.
     public var maxSnapshotChunkBytes = 1 << 20
+    /// KIP-853 (kraft.version 1): the voter set changes through the log, so a replica grants
+    /// votes to candidates outside its own view of it (the candidate counts only its voters'
+    /// answers). With a static voter set, candidates outside it are refused.
+    public var dynamicVoters = false
     /// KIP-996: stand for election only after a majority said it would vote.
     public var preVote = true
 

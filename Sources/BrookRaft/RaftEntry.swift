@@ -14,14 +14,21 @@ public struct RaftEntry: Equatable, Sendable {
     public var payload: ByteBuffer
     /// How many offsets the entry takes (at least 1).
     public var recordCount: Int
-    /// True for the leader's epoch-start entry; data entries carry what was proposed.
+    /// True for the leader's epoch-start entry and voter changes; data entries carry what was
+    /// proposed.
     public var isControl: Bool
+    /// Set on a voter change (KIP-853's VotersRecord): the voters from this entry on. A replica
+    /// uses the latest voter set in its log, committed or not.
+    public var voters: Set<BrokerID>?
 
-    public init(epoch: LeaderEpoch, payload: ByteBuffer, recordCount: Int = 1, isControl: Bool = false) {
+    public init(
+        epoch: LeaderEpoch, payload: ByteBuffer, recordCount: Int = 1, isControl: Bool = false, voters: Set<BrokerID>? = nil
+    ) {
         precondition(recordCount >= 1, "an entry takes at least one offset")
         self.epoch = epoch
         self.payload = payload
         self.recordCount = recordCount
-        self.isControl = isControl
+        self.isControl = isControl || voters != nil
+        self.voters = voters
     }
 }

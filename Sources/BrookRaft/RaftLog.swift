@@ -24,6 +24,8 @@ public protocol RaftLog {
     var startSnapshot: EpochEndOffset? { get }
     /// The newest snapshot this replica holds, which it sends to replicas that need one.
     var latestSnapshot: EpochEndOffset? { get }
+    /// The voter set the start snapshot records, if it records one.
+    var startVoters: Set<BrokerID>? { get }
     /// Up to `limit` whole entries from the one at `offset` (an entry boundary), ending at or
     /// before `end`.
     func entries(from offset: Offset, below end: Offset, limit: Int) -> [RaftEntry]
@@ -73,8 +75,11 @@ public struct InMemoryRaftLog: RaftLog, Sendable {
     public private(set) var durableEndOffset = Offset(0)
     public private(set) var endOffset = Offset(0)
     public private(set) var startSnapshot: EpochEndOffset?
-    /// The snapshots held, by id.
+    /// The snapshots held, by id, and the voter set each records.
     public private(set) var snapshots: [EpochEndOffset: ByteBuffer] = [:]
+    public private(set) var snapshotVoters: [EpochEndOffset: Set<BrokerID>] = [:]
+    /// Reads the voter set out of a snapshot's bytes, for snapshots installed from a leader.
+    public var votersInSnapshot: @Sendable (ByteBuffer) -> Set<BrokerID>? = { _ in nil }
 
     public init(entries: [RaftEntry] = []) {
         append(entries)
@@ -82,6 +87,8 @@ public struct InMemoryRaftLog: RaftLog, Sendable {
     }
 
     public var lastEpoch: LeaderEpoch { storedEntries.last?.epoch ?? startSnapshot?.epoch ?? .none }
+
+    public var startVoters: Set<BrokerID>? { startSnapshot.flatMap { snapshotVoters[$0] } }
 
     public var latestSnapshot: EpochEndOffset? {
         snapshots.keys.max { ($0.endOffset, $0.epoch) < ($1.endOffset, $1.epoch) }
@@ -150,13 +157,16 @@ public struct InMemoryRaftLog: RaftLog, Sendable {
         durableEndOffset = endOffset
     }
 
-    /// Keeps `bytes` as snapshot `id`, taken of this replica's own committed state.
-    public mutating func storeSnapshot(_ id: EpochEndOffset, bytes: ByteBuffer) {
+    /// Keeps `bytes` as snapshot `id`, taken of this replica's own committed state, with the
+    /// voter set at its end.
+    public mutating func storeSnapshot(_ id: EpochEndOffset, bytes: ByteBuffer, voters: Set<BrokerID>? = nil) {
         snapshots[id] = bytes
+        snapshotVoters[id] = voters
     }
 
     public mutating func installSnapshot(_ id: EpochEndOffset, bytes: ByteBuffer) {
         snapshots = [id: bytes]
+        snapshotVoters = votersInSnapshot(bytes).map { [id: $0] } ?? [:]
         storedEntries.removeAll()
         baseOffsets.removeAll()
         startSnapshot = id
@@ -172,6 +182,7 @@ public struct InMemoryRaftLog: RaftLog, Sendable {
         startSnapshot = snapshot
         // Older snapshots are no longer needed: the new start one covers them.
         snapshots = snapshots.filter { $0.key.endOffset >= snapshot.endOffset }
+        snapshotVoters = snapshotVoters.filter { $0.key.endOffset >= snapshot.endOffset }
     }
 
     /// What survives a power cut: the entries that were flushed.

@@ -4,7 +4,7 @@ import NIOCore
 extension RaftReplica {
     /// Stands for the next epoch: first asking for pre-votes when `preVote` is on.
     mutating func startElection(now: Int64) {
-        guard isVoter else { return }
+        guard mayStandForElection else { return }
         pendingFetch = nil
         fetchingSnapshot = nil
         if configuration.preVote {
@@ -48,11 +48,12 @@ extension RaftReplica {
     /// Moves on once a majority granted: a prospective stands, a candidate leads.
     mutating func countBallot(now: Int64) {
         switch role {
-        case .prospective(let ballot) where ballot.granted.count >= majority:
+        // Only the votes of the latest voter set count (a candidate removing itself is not in it).
+        case .prospective(let ballot) where ballot.granted.intersection(voters).count >= majority:
             becomeCandidate(now: now)
-        case .prospective(let ballot) where ballot.rejected.count > voters.count - majority && quorum.leader != nil:
+        case .prospective(let ballot) where ballot.rejected.intersection(voters).count > voters.count - majority && quorum.leader != nil:
             endPreVote(now: now)
-        case .candidate(let ballot) where ballot.granted.count >= majority:
+        case .candidate(let ballot) where ballot.granted.intersection(voters).count >= majority:
             becomeLeader(now: now)
         default:
             break
@@ -65,7 +66,7 @@ extension RaftReplica {
         for voter in voters where voter != id {
             progress.lastFetch[voter] = now
         }
-        log.append([RaftEntry(epoch: quorum.epoch, payload: .init(), isControl: true)])
+        appendToLog([RaftEntry(epoch: quorum.epoch, payload: .init(), isControl: true)])
         pendingFetch = nil
         nextFetchAt = nil
         progress.beginEpochSentAt = now
@@ -102,18 +103,21 @@ extension RaftReplica {
 
     mutating func handleVote(_ vote: RaftMessage.Vote, from sender: BrokerID, now: Int64) {
         var granted = false
-        // Only a voter can stand: a request from anyone else changes nothing (Kafka answers
-        // INCONSISTENT_VOTER_SET).
-        guard voters.contains(vote.candidate) else {
+        // With static voters only a voter can stand: a request from anyone else changes
+        // nothing (Kafka answers INCONSISTENT_VOTER_SET). With dynamic ones this replica's view
+        // may be behind or ahead of the candidate's.
+        guard voters.contains(vote.candidate) || configuration.dynamicVoters else {
             send(.voteResult(.init(epoch: quorum.epoch, leader: knownLeader, granted: false, preVote: vote.preVote)), to: sender)
             return
         }
         if vote.preVote {
             // A pre-vote changes nothing here; it is refused while a leader is known to be alive.
-            granted = isVoter && vote.epoch > quorum.epoch && candidateLogIsCurrent(vote) && !hearsFromLeader(now: now)
+            // Replicas vote whether or not they vote in their own view (KIP-853): the candidate
+            // counts only its voter set's answers.
+            granted = vote.epoch > quorum.epoch && candidateLogIsCurrent(vote) && !hearsFromLeader(now: now)
         } else {
             if vote.epoch > quorum.epoch { observeEpoch(vote.epoch, leader: nil, now: now) }
-            if isVoter, vote.epoch == quorum.epoch, quorum.leader == nil, candidateLogIsCurrent(vote),
+            if vote.epoch == quorum.epoch, quorum.leader == nil, candidateLogIsCurrent(vote),
                 quorum.votedFor == nil || quorum.votedFor == vote.candidate
             {
                 switch role {
@@ -168,7 +172,7 @@ extension RaftReplica {
     }
 
     mutating func handleBeginEpoch(_ begin: RaftMessage.BeginEpoch, from sender: BrokerID, now: Int64) {
-        guard voters.contains(begin.leader) else {
+        guard voters.contains(begin.leader) || configuration.dynamicVoters else {
             send(.beginEpochResult(.init(epoch: quorum.epoch, leader: knownLeader)), to: sender)
             return
         }
@@ -184,7 +188,7 @@ extension RaftReplica {
     }
 
     mutating func handleEndEpoch(_ end: RaftMessage.EndEpoch, now: Int64) {
-        guard voters.contains(end.leader) else { return }
+        guard voters.contains(end.leader) || configuration.dynamicVoters else { return }
         if end.epoch > quorum.epoch {
             observeEpoch(end.epoch, leader: nil, now: now)
         }

@@ -8,7 +8,7 @@ extension RaftReplica {
         // Check quorum: a leader cut off from a majority resigns instead of serving stale reads.
         let window = configuration.fetchTimeout * 3 / 2
         let inTouch = voters.filter { $0 == id || (progress.lastFetch[$0] ?? .min) >= now - window }.count
-        if inTouch < majority {
+        if inTouch < majority || removedFromVotersAndCommitted {
             role = .leader(progress)
             stepDown(now: now)
             return
@@ -69,13 +69,14 @@ extension RaftReplica {
                 return
             }
         }
+        // Observers' progress is kept too: one may be added as a voter once caught up.
+        progress.voterEnd[sender] = fetch.fetchOffset
+        progress.lastFetch[sender] = now
         if voters.contains(sender) {
-            progress.voterEnd[sender] = fetch.fetchOffset
-            progress.lastFetch[sender] = now
             progress.acknowledged.insert(sender)
             advanceHighWatermark(&progress)
-            role = .leader(progress)
         }
+        role = .leader(progress)
         let entries = log.entries(from: fetch.fetchOffset, below: log.endOffset, limit: configuration.maxFetchEntries)
         send(reply(.entries(entries), highWatermark), to: sender)
     }
@@ -137,7 +138,7 @@ extension RaftReplica {
         case .diverging(let leaders):
             let ours = log.endOffset(forEpoch: leaders.epoch)
             // Never below what is committed: a leader that says so is answering a stale fetch.
-            log.truncate(to: max(min(leaders.endOffset, ours.endOffset), highWatermark))
+            truncateLog(to: max(min(leaders.endOffset, ours.endOffset), highWatermark))
             sendFetch(to: sender, now: now)
         case .snapshot(let id):
             // A snapshot holds only committed entries, so it never ends below what this replica
@@ -159,7 +160,7 @@ extension RaftReplica {
                 }
                 last = entry.epoch
             }
-            log.append(entries)
+            appendToLog(entries)
             highWatermark = max(highWatermark, min(result.highWatermark, log.endOffset))
             if entries.isEmpty {
                 nextFetchAt = now + configuration.idleFetchBackoff

@@ -97,6 +97,8 @@ extension RaftReplica {
             // A log that could not take it (a snapshot that does not read) fetches it again.
             if log.startSnapshot == fetching.id {
                 highWatermark = max(highWatermark, fetching.id.endOffset)
+                baseVoters = log.startVoters ?? voters
+                voterChanges.removeAll()
             }
             sendFetch(to: sender, now: now)
         }

@@ -10,7 +10,13 @@ import NIOCore
 /// (moves the high watermark) once a majority of voters have it on stable storage.
 public struct RaftReplica<Log: RaftLog> {
     public let id: BrokerID
-    public let voters: Set<BrokerID>
+    /// The voter set before the log's first voter change: `controller.quorum.voters`, the
+    /// bootstrap snapshot's (KIP-853), or the start snapshot's.
+    var baseVoters: Set<BrokerID>
+    /// The voter changes the log holds, oldest first.
+    var voterChanges: [VoterChange] = []
+    /// The voters now: the latest voter set in the log, committed or not (KIP-853).
+    public var voters: Set<BrokerID> { voterChanges.last?.voters ?? baseVoters }
     public let configuration: RaftConfiguration
     public internal(set) var log: Log
     public internal(set) var quorum: QuorumState
@@ -33,6 +39,9 @@ public struct RaftReplica<Log: RaftLog> {
     var nextCorrelation: UInt64 = 1
     /// The voter an observer without a leader asks next.
     var bootstrapCursor = 0
+    /// Whom an observer without a leader asks when it knows no voters by id: the driver's ids
+    /// for `controller.quorum.bootstrap.servers` (KIP-853), which it maps to addresses.
+    public var bootstrapServers: [BrokerID] = []
     var outbox: [RaftAction] = []
 
     struct PendingFetch: Sendable {
@@ -52,6 +61,8 @@ public struct RaftReplica<Log: RaftLog> {
     }
 
     /// A replica starting from what it persisted (`QuorumState.initial` the first time).
+    /// `voters` is the voter set to start from when the log records none (KIP-853 voter changes
+    /// in the log, and a start snapshot's voter set, take over from it).
     ///
     /// - Parameter seed: drives the random part of election timeouts, so that a simulation
     ///   replays exactly.
@@ -60,7 +71,8 @@ public struct RaftReplica<Log: RaftLog> {
         configuration: RaftConfiguration = RaftConfiguration(), seed: UInt64, now: Int64
     ) {
         self.id = id
-        self.voters = voters
+        self.baseVoters = log.startVoters ?? voters
+        self.voterChanges = Self.voterChanges(in: log)
         self.configuration = configuration
         self.log = log
         self.quorum = state
@@ -121,7 +133,7 @@ public struct RaftReplica<Log: RaftLog> {
     public mutating func propose(_ entries: [(payload: ByteBuffer, recordCount: Int)]) -> Offset? {
         guard isLeader else { return nil }
         let first = log.endOffset
-        log.append(entries.map { RaftEntry(epoch: quorum.epoch, payload: $0.payload, recordCount: $0.recordCount) })
+        appendToLog(entries.map { RaftEntry(epoch: quorum.epoch, payload: $0.payload, recordCount: $0.recordCount) })
         return first
     }
 
@@ -146,6 +158,7 @@ public struct RaftReplica<Log: RaftLog> {
     public mutating func deletePrefix(upTo snapshot: EpochEndOffset) {
         guard snapshot.endOffset <= highWatermark, snapshot.endOffset <= log.durableEndOffset else { return }
         log.deletePrefix(upTo: snapshot)
+        voterSetMovedToLogStart()
     }
 
     /// The driver could not reach `peer`: its connection was refused or reset, as when the
@@ -154,7 +167,7 @@ public struct RaftReplica<Log: RaftLog> {
     /// they have lost the leader too, so a leader still alive for a majority is not disturbed.
     /// Without pre-vote this does nothing: a real election on a hint would be disruptive.
     public mutating func peerUnreachable(_ peer: BrokerID, now: Int64) -> [RaftAction] {
-        guard configuration.preVote, isVoter, case .follower(let leader) = role, leader == peer,
+        guard configuration.preVote, mayStandForElection, case .follower(let leader) = role, leader == peer,
             now - lastUnreachableElection >= configuration.electionTimeout
         else { return drainOutbox() }
         lastUnreachableElection = now
@@ -174,7 +187,7 @@ public struct RaftReplica<Log: RaftLog> {
                 if fetchingSnapshot != nil { sendFetchSnapshot(to: leader, now: now) } else { sendFetch(to: leader, now: now) }
             }
         case .unattached:
-            if isVoter {
+            if mayStandForElection {
                 if now >= deadline { startElection(now: now) }
             } else if fetchIsDue(now: now) {
                 sendFetch(to: nextBootstrapVoter(), now: now)
@@ -182,7 +195,8 @@ public struct RaftReplica<Log: RaftLog> {
         case .prospective:
             if now >= deadline { endPreVote(now: now) }
         case .candidate, .resigned:
-            if now >= deadline { startElection(now: now) }
+            // A replica removed from the voters follows the log as an observer.
+            if now >= deadline { if mayStandForElection { startElection(now: now) } else { becomeUnattached(now: now) } }
         }
         return drainOutbox()
     }
@@ -272,7 +286,7 @@ public struct RaftReplica<Log: RaftLog> {
     /// A follower that stopped hearing from its leader: a voter stands for election, an observer
     /// looks for the leader again.
     mutating func loseLeader(now: Int64) {
-        if isVoter {
+        if mayStandForElection {
             startElection(now: now)
         } else {
             role = .unattached
@@ -284,7 +298,7 @@ public struct RaftReplica<Log: RaftLog> {
     }
 
     mutating func nextBootstrapVoter() -> BrokerID {
-        let sorted = voters.sorted()
+        let sorted = bootstrapServers.isEmpty ? voters.sorted() : bootstrapServers
         defer { bootstrapCursor = (bootstrapCursor + 1) % max(1, sorted.count) }
         return sorted[bootstrapCursor % sorted.count]
     }

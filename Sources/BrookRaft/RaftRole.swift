@@ -26,9 +26,9 @@ public enum RaftRole: Equatable, Sendable {
         /// The offset of the leader's epoch-start entry: nothing is committed in this epoch
         /// until it is.
         public var epochStartOffset: Offset
-        /// Each voter's log end, as its last fetch showed.
+        /// Each replica's log end (voters' and observers'), as its last fetch showed.
         public var voterEnd: [BrokerID: Offset] = [:]
-        /// When each voter last fetched.
+        /// When each replica last fetched.
         public var lastFetch: [BrokerID: Int64] = [:]
         /// Voters that have acknowledged BeginQuorumEpoch or fetched in this epoch.
         public var acknowledged: Set<BrokerID> = []

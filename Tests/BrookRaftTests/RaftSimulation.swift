@@ -22,6 +22,8 @@ struct RaftSimulation: Sendable {
         var appliedOffset = Offset(0)
         var appliedEpoch = LeaderEpoch.none
         var appliedDigest = SnapshotContent.emptyDigest
+        /// The voter set its applied entries make.
+        var appliedVoters: Set<BrokerID> = []
         var restartAt: Int64?
         var pausedUntil: Int64?
     }
@@ -47,6 +49,8 @@ struct RaftSimulation: Sendable {
         var snapshot = 0.01
         /// ...and then drops the log below it.
         var deletePrefix = 0.5
+        /// A leader adds a voter (when fewer than 4) or removes one (KIP-853).
+        var voterChange = 0.004
         /// A broken disk, to show the checks catch what they claim to: a crash loses flushed
         /// entries too.
         var diskLosesFlushedEntries = false
@@ -72,6 +76,8 @@ struct RaftSimulation: Sendable {
     var committedDigests: [UInt64] = []
     /// How many snapshots replicas installed from a leader.
     var installs = 0
+    /// How many voter changes were committed.
+    var committedVoterChanges = 0
     var proposed = 0
     var checkStep = 0
     var failures: [String] = []
@@ -89,9 +95,12 @@ struct RaftSimulation: Sendable {
         configuration.idleFetchBackoff = 20
         configuration.maxFetchEntries = 16
         configuration.maxSnapshotChunkBytes = 48
+        configuration.dynamicVoters = true
         configuration.preVote = preVote
         for id in voters + observers {
-            nodes[id] = Node(disk: InMemoryRaftLog())
+            var disk = InMemoryRaftLog()
+            disk.votersInSnapshot = { SnapshotContent($0)?.voters }
+            nodes[id] = Node(disk: disk)
             start(id)
         }
     }
@@ -118,6 +127,7 @@ struct RaftSimulation: Sendable {
         faults.duplicate = 0
         // The marker is looked for in the logs: none may drop it once applied.
         faults.snapshot = 0
+        faults.voterChange = 0
         side = [:]
         for id in allNodes {
             if nodes[id]!.replica == nil { start(id) }
@@ -164,6 +174,9 @@ struct RaftSimulation: Sendable {
                 }
                 _ = nodes[id]!.replica!.propose(batches)
             }
+        }
+        if proposing, random.chance(faults.voterChange), let leader = currentLeader() {
+            changeVoters(leader)
         }
         check()
     }
@@ -220,6 +233,7 @@ struct RaftSimulation: Sendable {
         node.appliedOffset = Offset(0)
         node.appliedEpoch = .none
         node.appliedDigest = SnapshotContent.emptyDigest
+        node.appliedVoters = Set(voters)
         node.restartAt = nil
         nodes[id] = node
         note("\(id) starts: \(node.persisted), log end \(node.disk.endOffset)")
@@ -295,6 +309,9 @@ struct RaftSimulation: Sendable {
                 } else if leaders[epoch] == nil {
                     leaders[epoch] = id
                     note("\(id) leads epoch \(epoch) from log end \(replica.log.endOffset)")
+                    if !replica.mayStandForElection {
+                        fail("\(id) was elected leader of epoch \(epoch) without being a voter or removing itself")
+                    }
                     // Leader completeness: a new leader holds every committed entry (those below
                     // its log's start in its snapshot).
                     let start = replica.log.startOffset
@@ -304,7 +321,6 @@ struct RaftSimulation: Sendable {
                         fail("leader \(id) of epoch \(epoch) lacks committed entries: holds \(held.count) of \(committed.count - firstHeld) after its log start \(start) or differs")
                     }
                 }
-                if !voters.contains(id) { fail("observer \(id) became leader") }
             }
             let highWatermark = replica.highWatermark
             if replica.log.endOffset < highWatermark {
@@ -326,6 +342,7 @@ struct RaftSimulation: Sendable {
                             break
                         }
                     } else {
+                        if entry.voters != nil { committedVoterChanges += 1 }
                         committed.append(entry)
                         committedOffsets.append(node.appliedOffset)
                         committedDigests.append(SnapshotContent.digest(node.appliedDigest, entry))
@@ -334,6 +351,7 @@ struct RaftSimulation: Sendable {
                     node.appliedOffset = Offset(node.appliedOffset.rawValue + Int64(entry.recordCount))
                     node.appliedEpoch = entry.epoch
                     node.appliedDigest = SnapshotContent.digest(node.appliedDigest, entry)
+                    if let voters = entry.voters { node.appliedVoters = voters }
                 }
             }
             nodes[id] = node
@@ -357,6 +375,26 @@ struct RaftSimulation: Sendable {
         node.appliedOffset = id.endOffset
         node.appliedEpoch = id.epoch
         node.appliedDigest = content.digest
+        node.appliedVoters = content.voters ?? node.appliedVoters
+    }
+
+    /// The leader adds a replica that is not a voter (while fewer than 4 vote) or removes a
+    /// voter, itself included; it may refuse (a change pending, a replica behind).
+    mutating func changeVoters(_ leader: BrokerID) {
+        let current = nodes[leader]!.replica!.voters
+        var next = current
+        let outsiders = allNodes.filter { !current.contains($0) }
+        if current.count < 4, random.chance(0.6), let added = random.pick(outsiders) {
+            next.insert(added)
+        } else if current.count > 1, let removed = random.pick(current.sorted()) {
+            next.remove(removed)
+        } else {
+            return
+        }
+        let payload = ByteBuffer(string: "voters " + next.sorted().map { String($0.rawValue) }.joined(separator: ","))
+        if case .success(let offset) = nodes[leader]!.replica!.changeVoters(to: next, payload: payload, now: now) {
+            note("\(leader) proposes voters \(next.sorted()) at \(offset)")
+        }
     }
 
     /// `id` snapshots what it applied (only what its log holds durably) and may drop the log
@@ -368,8 +406,8 @@ struct RaftSimulation: Sendable {
             node.appliedOffset > (replica.log.latestSnapshot?.endOffset ?? Offset(0))
         else { return }
         let snapshot = EpochEndOffset(epoch: node.appliedEpoch, endOffset: node.appliedOffset)
-        let bytes = SnapshotContent(count: node.applied, digest: node.appliedDigest).encoded
-        nodes[id]!.replica!.updateLog { $0.storeSnapshot(snapshot, bytes: bytes) }
+        let bytes = SnapshotContent(count: node.applied, digest: node.appliedDigest, voters: node.appliedVoters).encoded
+        nodes[id]!.replica!.updateLog { $0.storeSnapshot(snapshot, bytes: bytes, voters: node.appliedVoters) }
         if random.chance(faults.deletePrefix) {
             nodes[id]!.replica!.deletePrefix(upTo: snapshot)
             note("\(id) snapshots \(snapshot) and drops its log below it")
@@ -431,20 +469,24 @@ struct SnapshotContent: Equatable {
 
     var count: Int
     var digest: UInt64
+    var voters: Set<BrokerID>?
 
-    init(count: Int, digest: UInt64) {
+    init(count: Int, digest: UInt64, voters: Set<BrokerID>?) {
         self.count = count
         self.digest = digest
+        self.voters = voters
     }
 
     init?(_ bytes: ByteBuffer) {
         let fields = String(buffer: bytes).split(separator: "|")[0].split(separator: " ")
-        guard fields.count == 2, let count = Int(fields[0]), let digest = UInt64(fields[1]) else { return nil }
-        self.init(count: count, digest: digest)
+        guard fields.count == 3, let count = Int(fields[0]), let digest = UInt64(fields[1]) else { return nil }
+        let voters = fields[2].split(separator: ",").compactMap { Int32($0).map { BrokerID($0) } }
+        self.init(count: count, digest: digest, voters: Set(voters))
     }
 
     var encoded: ByteBuffer {
-        ByteBuffer(string: "\(count) \(digest)|" + String(repeating: "s", count: 100))
+        let voterList = (voters ?? []).sorted().map { String($0.rawValue) }.joined(separator: ",")
+        return ByteBuffer(string: "\(count) \(digest) \(voterList)|" + String(repeating: "s", count: 100))
     }
 
     /// FNV-1a over the entry's epoch, size, kind and bytes, continuing `digest`.

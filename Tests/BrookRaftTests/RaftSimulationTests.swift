@@ -52,6 +52,21 @@ import Testing
         #expect(installs.map(\.0).reduce(0, +) > 0, "no replica installed a snapshot in 10 seeds")
     }
 
+    /// Voters come and go (KIP-853) while faults strike, and the quorum stays safe.
+    @Test func votersAddedAndRemovedUnderFaultsStaySafe() async {
+        let runs = await onOwnThread {
+            (UInt64(1)...10).map { seed in
+                var simulation = RaftSimulation(seed: seed &+ 3_000_000, voterCount: 3, observerCount: 2)
+                simulation.faults.voterChange = 0.03
+                simulation.run(steps: 3000)
+                simulation.settle()
+                return (simulation.committedVoterChanges, simulation.failures.isEmpty ? nil : simulation.report)
+            }
+        }
+        for (_, report) in runs { #expect(report == nil, Comment(rawValue: report ?? "")) }
+        #expect(runs.map(\.0).reduce(0, +) >= 10, "voter changes committed: \(runs.map(\.0))")
+    }
+
     /// The checks are not vacuous: a disk that loses flushed entries is caught within a few
     /// seeds.
     @Test func aDiskThatLosesFlushedEntriesIsCaught() async {

@@ -99,8 +99,11 @@ package struct MetadataSnapshot: Sendable {
         return records
     }
 
-    /// The snapshot file's bytes for `image` at `id`.
-    package static func encode(_ image: MetadataImage, id: Id, lastContainedTimestamp: Int64) throws -> ByteBuffer {
+    /// The snapshot file's bytes for `image` at `id`; `voters`, the voter set at `id` of a
+    /// dynamic quorum (KIP-853), follows the header as KRaftVersion and Voters control records.
+    package static func encode(
+        _ image: MetadataImage, id: Id, lastContainedTimestamp: Int64, voters: [QuorumVoter]? = nil
+    ) throws -> ByteBuffer {
         var file = ByteBuffer()
         var offset: Int64 = 0
         func control(_ type: ControlRecordType, _ value: ByteBuffer) throws {
@@ -117,6 +120,14 @@ package struct MetadataSnapshot: Sendable {
         var header = ByteBuffer()
         try SnapshotHeaderRecord(version: 0, lastContainedLogTimestamp: lastContainedTimestamp).write(to: &header, version: 0)
         try control(.snapshotHeader, header)
+        if let voters {
+            var batch = try RecordBatch(
+                QuorumVoterRecords.batch(voters, epoch: id.epoch, withVersion: true, timestamp: lastContainedTimestamp))
+            batch.setBaseOffset(offset)
+            var bytes = batch.bytes
+            file.writeBuffer(&bytes)
+            offset = batch.nextOffset
+        }
         let records = Self.records(of: image)
         var start = 0
         while start < records.count {
@@ -157,6 +168,8 @@ package struct MetadataSnapshot: Sendable {
         }
         var image = base
         for batch in batches.dropFirst().dropLast() {
+            // The quorum's voter set (read by `voters(in:)`) is not part of the image.
+            if batch.isControlBatch, QuorumVoterRecords.voters(in: batch) != nil { continue }
             guard !batch.isControlBatch, let records = try? batch.records() else {
                 throw Corrupt(file: file, reason: "a batch inside the snapshot does not read")
             }
@@ -170,6 +183,15 @@ package struct MetadataSnapshot: Sendable {
             }
         }
         return image
+    }
+
+    /// The voter set a snapshot records (KIP-853), if any.
+    package static func voters(in bytes: ByteBuffer) -> [QuorumVoter]? {
+        guard let batches = try? RecordBatchReader.batches(in: bytes) else { return nil }
+        for batch in batches where batch.isControlBatch {
+            if let voters = QuorumVoterRecords.voters(in: batch) { return voters }
+        }
+        return nil
     }
 
     private static func isControl(_ batch: RecordBatch, _ type: ControlRecordType) -> Bool {
@@ -187,8 +209,10 @@ extension MetadataSnapshot {
 
     /// Writes `image` as the snapshot `id` in `directory`: to a temporary file, synced, then
     /// renamed into place, so a crash leaves the whole snapshot or none.
-    static func write(_ image: MetadataImage, id: Id, lastContainedTimestamp: Int64, directory: String) throws {
-        let bytes = try encode(image, id: id, lastContainedTimestamp: lastContainedTimestamp)
+    static func write(
+        _ image: MetadataImage, id: Id, lastContainedTimestamp: Int64, directory: String, voters: [QuorumVoter]? = nil
+    ) throws {
+        let bytes = try encode(image, id: id, lastContainedTimestamp: lastContainedTimestamp, voters: voters)
         let path = directory + "/" + id.fileName
         try AtomicFileWriter(path: path).write(Array(bytes.readableBytesView))
     }

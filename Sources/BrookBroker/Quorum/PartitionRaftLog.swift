@@ -31,6 +31,13 @@ final class PartitionRaftLog: RaftLog {
     private(set) var failure: StorageError?
     private(set) var startSnapshot: EpochEndOffset?
     private(set) var latestSnapshot: EpochEndOffset?
+    /// The voter set the start snapshot records (KIP-853).
+    private(set) var startVoters: Set<BrokerID>?
+    /// The voter set of the bootstrap snapshot (`00000000000000000000-0000000000.checkpoint`,
+    /// written by `storage format --standalone` or `--initial-controllers`), if there is one.
+    private(set) var bootstrapVoters: [QuorumVoter]?
+    /// Every voter's endpoint this log has recorded, by id: where the quorum's peers are.
+    private(set) var voterEndpoints: [BrokerID: QuorumVoter] = [:]
 
     /// The log over `log`, with its start made consistent with the snapshots in its directory.
     init(log: PartitionLog, localID: BrokerID, voters: Set<BrokerID>) throws {
@@ -38,7 +45,14 @@ final class PartitionRaftLog: RaftLog {
         self.localID = localID
         self.voters = voters.sorted()
         self.snapshotDirectory = log.directory
-        let snapshots = MetadataSnapshot.ids(in: snapshotDirectory).map(\.epochEndOffset)
+        let all = MetadataSnapshot.ids(in: snapshotDirectory).map(\.epochEndOffset)
+        // The bootstrap snapshot at offset 0 only seeds the voter set; it never stands for
+        // entries.
+        let snapshots = all.filter { $0.endOffset > Offset(0) }
+        if all.first?.endOffset == Offset(0) {
+            bootstrapVoters = readVoters(of: all[0])
+            for voter in bootstrapVoters ?? [] { voterEndpoints[voter.id] = voter }
+        }
         latestSnapshot = snapshots.last
         if let latest = snapshots.last, !holds(latest) {
             // Installed from the leader, but the log was not yet replaced when the node stopped.
@@ -53,6 +67,16 @@ final class PartitionRaftLog: RaftLog {
             throw QuorumError(
                 "the metadata log in \(snapshotDirectory) starts at offset \(log.logStartOffset) but no snapshot there covers what comes before it")
         }
+        startVoters = startSnapshot.flatMap(readVoters(of:)).map { Set($0.map(\.id)) }
+    }
+
+    /// The voter set snapshot `id` records, noting the voters' endpoints.
+    private func readVoters(of id: EpochEndOffset) -> [QuorumVoter]? {
+        guard let data = FileManager.default.contents(atPath: path(of: id)),
+            let voters = MetadataSnapshot.voters(in: ByteBuffer(bytes: data))
+        else { return nil }
+        for voter in voters { voterEndpoints[voter.id] = voter }
+        return voters
     }
 
     /// Whether the log's entries reach `snapshot`'s end in its epoch (so the snapshot is of this
@@ -82,9 +106,12 @@ final class PartitionRaftLog: RaftLog {
                 let before = next
                 while entries.count < limit, let batch = try reader.next() {
                     guard batch.baseOffset >= next, batch.nextOffset <= end.rawValue else { continue }
+                    let voters = batch.isControlBatch ? QuorumVoterRecords.voters(in: batch) : nil
+                    for voter in voters ?? [] { voterEndpoints[voter.id] = voter }
                     entries.append(RaftEntry(
                         epoch: LeaderEpoch(batch.partitionLeaderEpoch), payload: batch.bytes,
-                        recordCount: Int(batch.nextOffset - batch.baseOffset), isControl: batch.isControlBatch
+                        recordCount: Int(batch.nextOffset - batch.baseOffset), isControl: batch.isControlBatch,
+                        voters: voters.map { Set($0.map(\.id)) }
                     ))
                     next = batch.nextOffset
                 }
@@ -127,6 +154,9 @@ final class PartitionRaftLog: RaftLog {
                 var payload = entry.isControl && entry.payload.readableBytes == 0
                     ? try leaderChangeBatch(epoch: entry.epoch) : entry.payload
                 var batch = try RecordBatch(payload)
+                if entry.voters != nil {
+                    for voter in QuorumVoterRecords.voters(in: batch) ?? [] { voterEndpoints[voter.id] = voter }
+                }
                 batch.setBaseOffset(next)
                 batch.setPartitionLeaderEpoch(entry.epoch.rawValue)
                 payload = batch.bytes
@@ -181,6 +211,7 @@ final class PartitionRaftLog: RaftLog {
             try log.truncateFullyAndStart(at: id.endOffset.rawValue)
             startSnapshot = id
             latestSnapshot = id
+            startVoters = readVoters(of: id).map { Set($0.map(\.id)) }
             removeUnneededSnapshots()
         } catch let error as StorageError {
             failure = error
@@ -207,6 +238,7 @@ final class PartitionRaftLog: RaftLog {
         do {
             try log.deleteRecordsBefore(snapshot.endOffset.rawValue)
             startSnapshot = snapshot
+            startVoters = readVoters(of: snapshot).map { Set($0.map(\.id)) }
             removeUnneededSnapshots()
         } catch {
             failure = error
@@ -221,10 +253,12 @@ final class PartitionRaftLog: RaftLog {
         return SystemLogClock().nowMilliseconds() - oldest > milliseconds
     }
 
-    /// Keeps the start snapshot (it stands for what the log no longer holds) and the latest
-    /// (the one sent to others); removes the rest.
+    /// Keeps the start snapshot (it stands for what the log no longer holds), the latest (the
+    /// one sent to others) and, while the log starts at 0, the bootstrap snapshot; removes the
+    /// rest.
     private func removeUnneededSnapshots() {
-        for id in MetadataSnapshot.ids(in: snapshotDirectory).map(\.epochEndOffset) where id != startSnapshot && id != latestSnapshot {
+        for id in MetadataSnapshot.ids(in: snapshotDirectory).map(\.epochEndOffset)
+        where id != startSnapshot && id != latestSnapshot && (startSnapshot != nil || id.endOffset > Offset(0)) {
             try? FileManager.default.removeItem(atPath: path(of: id))
         }
     }

@@ -18,36 +18,9 @@ import Synchronization
 /// `onCommitted` in order, then proposers waiting for them are released. A storage failure of
 /// the metadata log stops the quorum (`failure` says why), as Kafka halts on one.
 final class QuorumDriver: Sendable {
-    /// A voter of the static quorum (`controller.quorum.voters`: `id@host:port`).
-    struct Voter: Sendable, Equatable, CustomStringConvertible {
-        var id: BrokerID
-        var host: String
-        var port: Int
-
-        var description: String { "\(id)@\(host):\(port)" }
-
-        /// Parses Kafka's `controller.quorum.voters`: comma-separated `id@host:port`.
-        static func parse(_ text: String) throws -> [Voter] {
-            let voters = try text.split(separator: ",").map { entry -> Voter in
-                let entry = entry.trimmingCharacters(in: .whitespaces)
-                guard let at = entry.firstIndex(of: "@"), let colon = entry.lastIndex(of: ":"), at < colon,
-                    let id = Int32(entry[..<at]), id >= 0,
-                    let port = Int(entry[entry.index(after: colon)...]), (0...65_535).contains(port)
-                else {
-                    throw QuorumError("controller.quorum.voters entry '\(entry)' is not id@host:port")
-                }
-                var host = String(entry[entry.index(after: at)..<colon])
-                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-                return Voter(id: BrokerID(id), host: host, port: port)
-            }
-            guard !voters.isEmpty else { throw QuorumError("controller.quorum.voters lists no voter") }
-            let ids = voters.map { $0.id }
-            guard Set(ids).count == ids.count else {
-                throw QuorumError("controller.quorum.voters names a node id twice: \(text)")
-            }
-            return voters
-        }
-    }
+    /// A voter of the quorum: its id, its storage directory id (KIP-853) and its controller
+    /// endpoint.
+    typealias Voter = QuorumVoter
 
     struct Configuration: Sendable {
         var localID: BrokerID
