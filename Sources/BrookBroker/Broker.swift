@@ -80,14 +80,16 @@ public struct Broker: Sendable {
         let brokers = advertised.prefix(1).map {
             MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
         }
-        let quorumVoters = try Self.quorumVoters(config)
-        let clusterId = try StorageFormat.verify(config, inQuorum: quorumVoters != nil).description
+        let membership = try Self.quorumMembership(config)
+        let clusterId = try StorageFormat.verify(config, inQuorum: membership != nil).description
         let metadata: MetadataStore
         var quorum: QuorumDriver?
-        if let voters = quorumVoters {
+        if let (voters, bootstrapServers) = membership {
             // The metadata quorum replicates __cluster_metadata-0; the image builds up as it commits.
             let replicated = QuorumMetadataLog()
-            var quorumConfiguration = QuorumDriver.Configuration(localID: BrokerID(nodeId), voters: voters, clusterId: clusterId)
+            var quorumConfiguration = QuorumDriver.Configuration(
+                localID: BrokerID(nodeId), voters: voters, clusterId: clusterId, bootstrapServers: bootstrapServers)
+            quorumConfiguration.raft.dynamicVoters = voters.isEmpty
             quorumConfiguration.raft.electionTimeout = Int64(config.int("controller.quorum.election.timeout.ms"))
             quorumConfiguration.raft.fetchTimeout = Int64(config.int("controller.quorum.fetch.timeout.ms"))
             quorumConfiguration.raft.electionBackoffMax = Int64(config.int("controller.quorum.election.backoff.max.ms"))
@@ -109,7 +111,11 @@ public struct Broker: Sendable {
             let snapshotter = MetadataSnapshotter(
                 directory: quorumDirectory, settings: snapshotSettings, latest: snapshot?.id, logger: logger,
                 durableEnd: { metadataLog.durableOffset })
-            replicated.snapshot(with: snapshotter, base: empty)
+            // A dynamic quorum's snapshots record its voter set, from the bootstrap snapshot on.
+            let startVoters = voters.isEmpty
+                ? (snapshot.flatMap { MetadataSnapshot.voters(inFile: $0.id, directory: quorumDirectory) } ?? raftLog.bootstrapVoters)
+                : nil
+            replicated.snapshot(with: snapshotter, base: empty, voters: startVoters)
             let driver = try QuorumDriver(
                 configuration: quorumConfiguration, log: raftLog, stateDirectory: quorumDirectory, logger: logger,
                 appliedFrom: Offset(snapshot?.id.endOffset ?? 0), onCommitted: { replicated.deliver($0, end: $1) },
@@ -225,6 +231,8 @@ public struct Broker: Sendable {
             router.register(BeginQuorumEpochHandler(quorum: quorum))
             router.register(EndQuorumEpochHandler(quorum: quorum))
             router.register(FetchSnapshotHandler(quorum: quorum))
+            router.register(AddRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
+            router.register(RemoveRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
             router.register(DescribeQuorumHandler(quorum: quorum))
         }
         router.register(ListOffsetsHandler(partitions: partitions.table, metadata: metadata))

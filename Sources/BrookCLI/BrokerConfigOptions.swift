@@ -5,7 +5,7 @@ import Foundation
 /// A node's configuration as `brook server` and `brook storage` take it: a server.properties
 /// file and single keys that win over it.
 struct BrokerConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "A server.properties file with Kafka's configuration keys.")
+    @Option(name: [.long, .customLong("command-config")], help: "A server.properties file with Kafka's configuration keys.")
     var config: String?
 
     @Option(name: .long, help: "Set one configuration key (key=value); repeatable, wins over --config.")

@@ -298,7 +298,9 @@ public struct RaftReplica<Log: RaftLog> {
     }
 
     mutating func nextBootstrapVoter() -> BrokerID {
-        let sorted = bootstrapServers.isEmpty ? voters.sorted() : bootstrapServers
+        // The voters it knows first, then the bootstrap servers (one of which may be itself).
+        let sorted = voters.filter { $0 != id }.sorted() + bootstrapServers
+        guard !sorted.isEmpty else { return id }
         defer { bootstrapCursor = (bootstrapCursor + 1) % max(1, sorted.count) }
         return sorted[bootstrapCursor % sorted.count]
     }

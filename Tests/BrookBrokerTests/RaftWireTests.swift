@@ -79,6 +79,42 @@ import Testing
         }
     }
 
+    @Test func voterChangesSnapshotIdsAndSnapshotPiecesCrossTheWire() throws {
+        // A fetched voter change carries its voter set, so a follower uses it at once.
+        let voters = [QuorumVoter(id: BrokerID(1), host: "10.0.0.1", port: 9093), QuorumVoter(id: BrokerID(4), host: "10.0.0.4", port: 9093)]
+        var batch = try RecordBatch(QuorumVoterRecords.batch(voters, epoch: 3, timestamp: 1))
+        batch.setBaseOffset(10)
+        let entries = try RaftWire.entries(batch.bytes, from: Offset(10))
+        #expect(entries.count == 1 && entries[0].voters == [BrokerID(1), BrokerID(4)] && entries[0].isControl)
+        #expect(QuorumVoterRecords.voters(inPayload: entries[0].payload) == voters)
+
+        let fetch = RaftMessage.Fetch(epoch: LeaderEpoch(3), replica: BrokerID(2), fetchOffset: Offset(0), lastFetchedEpoch: .none, correlation: 5)
+        let snapshotId = EpochEndOffset(epoch: LeaderEpoch(2), endOffset: Offset(40))
+        let pointed = RaftMessage.FetchResult(
+            epoch: LeaderEpoch(3), leader: BrokerID(1), outcome: .snapshot(snapshotId), highWatermark: Offset(44), fetchOffset: Offset(0), correlation: 5)
+        for version: Int16 in 12...FetchResponse.validVersions.upperBound {
+            let response = try Self.overTheWire(RaftWire.response(pointed, answering: fetch, version: version), version: version)
+            #expect(try RaftWire.fetchResult(from: response, answering: fetch) == pointed, "v\(version)")
+        }
+
+        let piece = RaftMessage.FetchSnapshot(epoch: LeaderEpoch(3), replica: BrokerID(2), snapshot: snapshotId, position: 7, correlation: 9)
+        for version in FetchSnapshotRequest.validVersions {
+            let request = try Self.overTheWire(RaftWire.request(piece, clusterId: "c1", maxBytes: 100), version: version)
+            #expect(try RaftWire.fetchSnapshot(from: request, correlation: 9) == piece)
+            for outcome: RaftMessage.FetchSnapshotResult.Outcome in [
+                .chunk(SnapshotChunk(bytes: ByteBuffer(string: "abc"), size: 10)), .notFound, .notLeader,
+            ] {
+                let result = RaftMessage.FetchSnapshotResult(
+                    epoch: LeaderEpoch(3), leader: BrokerID(1), outcome: outcome, snapshot: snapshotId, position: 7, correlation: 9)
+                let response = try Self.overTheWire(RaftWire.response(result, answering: piece), version: version)
+                #expect(try RaftWire.fetchSnapshotResult(from: response, answering: piece) == result)
+            }
+        }
+        var negative = RaftWire.request(piece, clusterId: "c1", maxBytes: 100)
+        negative.topics[0].partitions[0].position = -1
+        #expect(throws: RaftWire.Malformed.self) { try RaftWire.fetchSnapshot(from: negative, correlation: 1) }
+    }
+
     @Test func aRefusedFetchSaysWhetherTheFetcherIsBehindOrAhead() {
         let result = RaftMessage.FetchResult(epoch: LeaderEpoch(5), leader: BrokerID(1), outcome: .notLeader, highWatermark: Offset(0), fetchOffset: Offset(0), correlation: 1)
         func code(fetcherEpoch: Int32) -> Int16 {

@@ -18,6 +18,10 @@ extension FetchHandler {
                 let fetch = try RaftWire.fetch(from: request, correlation: UInt64(UInt32(bitPattern: context.header.correlationId)))
                 if case .fetchResult(let result) = await quorum.handle(.fetch(fetch), from: fetch.replica) {
                     response = RaftWire.response(result, answering: fetch, version: version)
+                    // Where the leader listens, so a fetcher that does not know it can follow it.
+                    if version >= 16, let leader = result.leader, let endpoint = quorum.endpoint(of: leader) {
+                        response.nodeEndpoints = [.init(nodeId: leader.rawValue, host: endpoint.host, port: Int32(endpoint.port))]
+                    }
                 } else {
                     response = FetchResponse(errorCode: ErrorCode.brokerNotAvailable.rawValue)
                 }

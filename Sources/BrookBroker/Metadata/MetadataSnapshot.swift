@@ -217,6 +217,12 @@ extension MetadataSnapshot {
         try AtomicFileWriter(path: path).write(Array(bytes.readableBytesView))
     }
 
+    /// The voter set snapshot `id` in `directory` records, if any.
+    static func voters(inFile id: Id, directory: String) -> [QuorumVoter]? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + id.fileName) else { return nil }
+        return voters(in: ByteBuffer(bytes: data))
+    }
+
     /// Snapshot `id` in `directory`, applied to `base`.
     static func load(_ id: Id, directory: String, onto base: MetadataImage) throws -> MetadataImage {
         let path = directory + "/" + id.fileName

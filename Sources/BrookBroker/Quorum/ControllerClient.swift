@@ -23,8 +23,7 @@ final class ControllerClient: Sendable {
     func send<Request: KafkaRequest>(
         _ request: Request, version: Int16? = nil, timeout: Duration = .seconds(30)
     ) async throws -> Request.Response {
-        guard let leader = quorum.status.leader,
-            let voter = quorum.configuration.voters.first(where: { $0.id == leader })
+        guard let leader = quorum.status.leader, let voter = quorum.endpoint(of: leader)
         else { throw MetadataError(.notController, "the metadata quorum has no active controller yet") }
         return try await links.send(request, host: voter.host, port: voter.port, version: version, timeout: timeout)
     }

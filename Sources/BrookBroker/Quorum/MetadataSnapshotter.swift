@@ -45,8 +45,8 @@ final class MetadataSnapshotter: Sendable {
     var latest: MetadataSnapshot.Id? { state.withLock { $0.last } }
 
     /// Committed entries of `bytes` bytes were applied, the last of them in `epoch`, making
-    /// `image` the image at `endOffset`.
-    func applied(bytes: Int, endOffset: Int64, epoch: Int32, image: MetadataImage) {
+    /// `image` the image at `endOffset` and `voters` the voter set of a dynamic quorum there.
+    func applied(bytes: Int, endOffset: Int64, epoch: Int32, image: MetadataImage, voters: [QuorumVoter]? = nil) {
         let now = QuorumDriver.now()
         let id = MetadataSnapshot.Id(endOffset: endOffset, epoch: max(0, epoch))
         let take = state.withLock { state -> Bool in
@@ -65,7 +65,8 @@ final class MetadataSnapshotter: Sendable {
         writer.async { [self] in
             let started = QuorumDriver.now()
             do {
-                try MetadataSnapshot.write(image, id: id, lastContainedTimestamp: Int64(clamping: now), directory: directory)
+                try MetadataSnapshot.write(
+                    image, id: id, lastContainedTimestamp: Int64(clamping: now), directory: directory, voters: voters)
                 logger.info("metadata snapshot \(id.fileName) written in \(QuorumDriver.now() - started) ms")
                 let written = state.withLock { state in
                     state.last = max(state.last ?? id, id)

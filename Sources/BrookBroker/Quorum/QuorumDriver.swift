@@ -24,8 +24,14 @@ final class QuorumDriver: Sendable {
 
     struct Configuration: Sendable {
         var localID: BrokerID
+        /// The static voters (`controller.quorum.voters`); empty for a dynamic quorum.
         var voters: [Voter]
         var clusterId: String
+        /// `controller.quorum.bootstrap.servers` (KIP-853): where a node of a dynamic quorum
+        /// looks for the leader, under ids -1, -2, ... (a voter set comes from the log).
+        var bootstrapServers: [Voter] = []
+        /// Whether the voter set changes through the log (kraft.version 1).
+        var isDynamic: Bool { voters.isEmpty }
         var raft = RaftConfiguration()
         var tickMilliseconds = 10
         /// `metadata.max.retention.bytes` and `.ms`: past either, a new snapshot replaces the
@@ -57,6 +63,10 @@ final class QuorumDriver: Sendable {
         var epochStartOffset: Offset?
         /// The voters' progress, as the leader knows it (only the leader fills it).
         var voters: [Replica] = []
+        /// The observers fetching from the leader (only the leader fills it).
+        var observers: [Replica] = []
+        /// The voter set in force, with endpoints where known.
+        var voterSet: [Voter] = []
         var failure: String?
     }
 
@@ -65,7 +75,10 @@ final class QuorumDriver: Sendable {
     private let inbox = Mutex(Inbox())
     private let wake = DispatchSemaphore(value: 0)
     private let published = Mutex(Status())
-    private let links: [BrokerID: QuorumPeerLink]
+    private let links = Mutex<[BrokerID: QuorumPeerLink]>([:])
+    /// Where each known node of the quorum listens: static voters, bootstrap servers, voters
+    /// the log records and leaders named in fetch answers.
+    private let endpoints = Mutex<[BrokerID: Voter]>([:])
     private let stateFile: QuorumStateFile
     private let logger: Logger
     private let onCommitted: @Sendable ([RaftEntry], Offset) -> Void
@@ -84,6 +97,7 @@ final class QuorumDriver: Sendable {
     private enum Input: Sendable {
         case message(RaftMessage, from: BrokerID, reply: (@Sendable (RaftMessage?) -> Void)?)
         case propose(ByteBuffer, recordCount: Int, done: @Sendable (Result<Offset, QuorumError>) -> Void)
+        case changeVoters(VoterChange, done: @Sendable (Result<Offset, QuorumError>) -> Void)
         /// A peer refused or dropped the connection.
         case unreachable(BrokerID)
         /// This node wrote a snapshot of its image.
@@ -109,20 +123,46 @@ final class QuorumDriver: Sendable {
         self.onSnapshotInstalled = onSnapshotInstalled
         stateFile = QuorumStateFile(directory: stateDirectory)
         let state = try stateFile.read() ?? .initial
-        let voterIDs = Set(configuration.voters.map(\.id))
-        let replica = RaftReplica(
+        let voterIDs = configuration.isDynamic
+            ? Set((log.bootstrapVoters ?? []).map(\.id)) : Set(configuration.voters.map(\.id))
+        var known = Dictionary(configuration.voters.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for server in configuration.bootstrapServers { known[server.id] = server }
+        known.merge(log.voterEndpoints) { current, _ in current }
+        endpoints.withLock { $0 = known }
+        var replica = RaftReplica(
             id: configuration.localID, voters: voterIDs, log: log, state: state, configuration: configuration.raft,
             seed: UInt64.random(in: .min ... .max), now: Self.now()
         )
+        if configuration.isDynamic { replica.bootstrapServers = configuration.bootstrapServers.map(\.id) }
         var initial = Core(replica: replica)
         // What a snapshot loaded at start already holds is not handed out again.
         initial.applied = appliedFrom
         core = Mutex(initial)
-        var links: [BrokerID: QuorumPeerLink] = [:]
-        for voter in configuration.voters where voter.id != configuration.localID {
-            links[voter.id] = QuorumPeerLink(peer: voter, clusterId: configuration.clusterId, localID: configuration.localID)
+    }
+
+    /// Where node `id` of the quorum listens, if known.
+    func endpoint(of id: BrokerID) -> Voter? {
+        endpoints.withLock { $0[id] }
+    }
+
+    /// Notes endpoints learned from the log or from a fetch answer.
+    private func learn(_ voters: some Sequence<Voter>) {
+        endpoints.withLock { known in
+            for voter in voters where voter.port > 0 && known[voter.id] != voter { known[voter.id] = voter }
         }
-        self.links = links
+    }
+
+    /// The link to node `id`, made on first use from its known endpoint.
+    private func link(for id: BrokerID) -> QuorumPeerLink? {
+        guard id != configuration.localID else { return nil }
+        if let link = links.withLock({ $0[id] }) { return link }
+        guard let endpoint = endpoint(of: id) else { return nil }
+        return links.withLock { links in
+            if let link = links[id] { return link }
+            let link = QuorumPeerLink(peer: endpoint, clusterId: configuration.clusterId, localID: configuration.localID)
+            links[id] = link
+            return link
+        }
     }
 
     static func now() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
@@ -150,7 +190,7 @@ final class QuorumDriver: Sendable {
                 done.resume()
             }
         }
-        for link in links.values { await link.close() }
+        for link in links.withLock({ Array($0.values) }) { await link.close() }
     }
 
     /// A snapshot of this node's image was written: past the retention limits, the log before
@@ -191,6 +231,82 @@ final class QuorumDriver: Sendable {
         return try result.get()
     }
 
+    /// A change of a dynamic quorum's voters (AddRaftVoter, RemoveRaftVoter).
+    enum VoterChange: Sendable {
+        case add(Voter)
+        /// The voter's id and, when not zero, the directory id it must have.
+        case remove(BrokerID, directoryId: Uuid)
+    }
+
+    /// Has the leader (this node) change the voter set and waits, blocking the calling thread,
+    /// until the change is committed. Throws the error AddRaftVoter and RemoveRaftVoter answer.
+    func changeVoters(_ change: VoterChange, timeout: Duration) throws(QuorumError) {
+        let outcome = Mutex<Result<Offset, QuorumError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        guard submit(.changeVoters(change, done: { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        })) else { throw QuorumError("the metadata quorum has stopped", code: .notLeaderOrFollower) }
+        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        guard done.wait(timeout: .now() + .milliseconds(max(1, milliseconds))) == .success, let result = outcome.withLock({ $0 }) else {
+            throw QuorumError("the voter change was not committed within \(timeout)", code: .requestTimedOut)
+        }
+        _ = try result.get()
+    }
+
+    /// On the quorum's thread: proposes the new voter set, or says why not.
+    private func changeVoters(
+        _ change: VoterChange, in core: inout Core, now: Int64, done: @escaping @Sendable (Result<Offset, QuorumError>) -> Void
+    ) {
+        guard configuration.isDynamic else {
+            done(.failure(QuorumError(
+                "the quorum's voters are static (controller.quorum.voters); only a quorum formatted with --standalone or --initial-controllers changes its voters",
+                code: .unsupportedVersion)))
+            return
+        }
+        let known = endpoints.withLock { $0 }
+        var voters = core.replica.voters.sorted().map { known[$0] ?? Voter(id: $0, host: "", port: 0) }
+        switch change {
+        case .add(let voter):
+            guard !voters.contains(where: { $0.id == voter.id }) else {
+                done(.failure(QuorumError("node \(voter.id) is already a voter", code: .duplicateVoter)))
+                return
+            }
+            voters.append(voter)
+            learn([voter])
+        case .remove(let id, let directoryId):
+            guard let index = voters.firstIndex(where: { $0.id == id }),
+                directoryId == .zero || voters[index].directoryId == .zero || voters[index].directoryId == directoryId
+            else {
+                done(.failure(QuorumError("node \(id) is not a voter\(directoryId == .zero ? "" : " with that directory id")", code: .voterNotFound)))
+                return
+            }
+            voters.remove(at: index)
+        }
+        let payload: ByteBuffer
+        do {
+            payload = try QuorumVoterRecords.batch(
+                voters, epoch: core.replica.quorum.epoch.rawValue, timestamp: Int64(Date().timeIntervalSince1970 * 1000))
+        } catch {
+            done(.failure(QuorumError("cannot build the voters record: \(error)", code: .unknownServerError)))
+            return
+        }
+        switch core.replica.changeVoters(to: Set(voters.map(\.id)), payload: payload, now: now) {
+        case .success(let offset):
+            logger.info("voter set changing to \(voters.map(\.description).joined(separator: ",")) at offset \(offset)")
+            core.waiting.append((Offset(offset.rawValue + 1), core.replica.quorum.epoch, done))
+        case .failure(let refusal):
+            let code: ErrorCode = switch refusal {
+            case .notLeader: .notLeaderOrFollower
+            case .changePending, .notCaughtUp: .requestTimedOut
+            case .alreadyVoter: .duplicateVoter
+            case .notVoter: .voterNotFound
+            case .lastVoter: .invalidRequest
+            }
+            done(.failure(QuorumError("the voter change was refused: \(refusal)", code: code)))
+        }
+    }
+
     /// Waits until this node is the active controller with the whole committed log applied (a
     /// new leader first commits its epoch-start entry, which commits everything before it), so
     /// that a change is validated against the latest metadata. Blocks the calling thread;
@@ -215,7 +331,11 @@ final class QuorumDriver: Sendable {
     // MARK: The quorum's thread
 
     private func run() {
-        logger.info("metadata quorum starting: node \(configuration.localID), voters \(configuration.voters.map(\.description).joined(separator: ","))")
+        if configuration.isDynamic {
+            logger.info("metadata quorum starting: node \(configuration.localID), dynamic voters \(core.withLock { $0.replica.voters.sorted().map(String.init(describing:)) }), bootstrap servers \(configuration.bootstrapServers.map { "\($0.host):\($0.port)" }.joined(separator: ","))")
+        } else {
+            logger.info("metadata quorum starting: node \(configuration.localID), voters \(configuration.voters.map(\.description).joined(separator: ","))")
+        }
         core.withLock { core in
             perform(core.replica.start(now: Self.now()), in: &core, reply: nil)
         }
@@ -251,7 +371,8 @@ final class QuorumDriver: Sendable {
         for input in inputs {
             switch input {
             case .message(_, _, let reply): reply?(nil)
-            case .propose(_, _, let done): done(.failure(QuorumError("the metadata quorum is stopping", code: .notController)))
+            case .propose(_, _, let done), .changeVoters(_, let done):
+                done(.failure(QuorumError("the metadata quorum is stopping", code: .notController)))
             case .unreachable, .snapshotWritten, .stop: break
             }
         }
@@ -273,6 +394,8 @@ final class QuorumDriver: Sendable {
                 core.waiting.append((Offset(first.rawValue + Int64(recordCount)), core.replica.quorum.epoch, done))
             case .unreachable(let peer):
                 perform(core.replica.peerUnreachable(peer, now: now), in: &core, reply: nil)
+            case .changeVoters(let change, let done):
+                changeVoters(change, in: &core, now: now, done: done)
             case .snapshotWritten(let id):
                 core.replica.log.noteSnapshot(id)
                 if retentionExceeded(core.replica.log) { core.replica.deletePrefix(upTo: id) }
@@ -293,6 +416,7 @@ final class QuorumDriver: Sendable {
             published.withLock { $0.failure = "\(failure)" }
             return
         }
+        learn(core.replica.log.voterEndpoints.values)
         deliverCommitted(&core)
         publish(core)
     }
@@ -306,7 +430,9 @@ final class QuorumDriver: Sendable {
             switch action {
             case .persist(let state):
                 do {
-                    try stateFile.write(state, clusterId: configuration.clusterId, voters: Set(configuration.voters.map(\.id)))
+                    try stateFile.write(
+                        state, clusterId: configuration.clusterId,
+                        voters: configuration.isDynamic ? nil : Set(configuration.voters.map(\.id)))
                 } catch {
                     // Without its vote on disk the replica must not speak: stop, as Kafka does.
                     logger.critical("cannot write the quorum state, stopping the quorum: \(error)")
@@ -318,10 +444,13 @@ final class QuorumDriver: Sendable {
                 if let (sender, answer) = reply, target == sender, !answered, message.isAnswer {
                     answered = true
                     answer(message)
-                } else if let link = links[target], !message.isAnswer {
+                } else if !message.isAnswer, let link = link(for: target) {
                     link.send(
                         message, fetchMaxWaitMs: 0,
-                        deliver: { [weak self] result in self?.enqueue(result, from: target) },
+                        deliver: { [weak self] result, learned in
+                            self?.learn(learned)
+                            self?.enqueue(result, from: target)
+                        },
                         unreachable: { [weak self] in self?.submit(.unreachable(target)) }
                     )
                 }
@@ -389,13 +518,20 @@ final class QuorumDriver: Sendable {
             role: replica.role.name, isLeader: replica.isLeader, epoch: replica.quorum.epoch, leader: replica.knownLeader,
             highWatermark: replica.highWatermark, logEndOffset: replica.log.endOffset, appliedOffset: core.applied
         )
+        let known = endpoints.withLock { $0 }
+        status.voterSet = replica.voters.sorted().map { known[$0] ?? Voter(id: $0, host: "", port: 0) }
         if case .leader(let progress) = replica.role {
             status.epochStartOffset = progress.epochStartOffset
-            status.voters = configuration.voters.map { voter in
-                voter.id == configuration.localID
-                    ? .init(id: voter.id, logEndOffset: replica.log.endOffset, lastFetchMilliseconds: nil)
-                    : .init(id: voter.id, logEndOffset: progress.voterEnd[voter.id] ?? Offset(0), lastFetchMilliseconds: progress.lastFetch[voter.id])
+            status.voters = replica.voters.sorted().map { id in
+                id == configuration.localID
+                    ? .init(id: id, logEndOffset: replica.log.endOffset, lastFetchMilliseconds: nil)
+                    : .init(id: id, logEndOffset: progress.voterEnd[id] ?? Offset(0), lastFetchMilliseconds: progress.lastFetch[id])
             }
+            // Observers that fetched within the fetch timeout.
+            let recent = Self.now() - configuration.raft.fetchTimeout
+            status.observers = progress.voterEnd.keys.filter { !replica.voters.contains($0) && $0 != configuration.localID }.sorted()
+                .filter { (progress.lastFetch[$0] ?? .min) >= recent }
+                .map { .init(id: $0, logEndOffset: progress.voterEnd[$0] ?? Offset(0), lastFetchMilliseconds: progress.lastFetch[$0]) }
         }
         published.withLock { $0 = status }
     }

@@ -12,6 +12,9 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
     private let store = Mutex<MetadataStore?>(nil)
     private let snapshotter = Mutex<MetadataSnapshotter?>(nil)
     private let snapshotBase = Mutex<MetadataImage?>(nil)
+    /// The committed voter set of a dynamic quorum (KIP-853), which its snapshots record; nil
+    /// for static voters.
+    private let committedVoters = Mutex<[QuorumVoter]?>(nil)
     let commitTimeout: Duration
 
     init(commitTimeout: Duration = .seconds(10)) {
@@ -20,9 +23,11 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
 
     /// Has `snapshotter` see every image the committed records make (before the quorum starts);
     /// snapshots fetched from the leader are read onto `base`, the image of an empty log.
-    func snapshot(with snapshotter: MetadataSnapshotter, base: MetadataImage) {
+    /// `voters`: the committed voter set at start of a dynamic quorum.
+    func snapshot(with snapshotter: MetadataSnapshotter, base: MetadataImage, voters: [QuorumVoter]?) {
         self.snapshotter.withLock { $0 = snapshotter }
         self.snapshotBase.withLock { $0 = base }
+        self.committedVoters.withLock { $0 = voters }
     }
 
     /// The quorum replaced this node's log with the leader's snapshot `id`: the store's image
@@ -32,6 +37,9 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
         guard let store = store.withLock({ $0 }), let snapshotter = snapshotter.withLock({ $0 }) else { return }
         let image = try MetadataSnapshot.load(
             MetadataSnapshot.Id(id), directory: snapshotter.directory, onto: snapshotBase.withLock { $0 } ?? store.image)
+        if let voters = MetadataSnapshot.voters(inFile: MetadataSnapshot.Id(id), directory: snapshotter.directory) {
+            committedVoters.withLock { $0 = voters }
+        }
         store.replace(with: image)
         snapshotter.installed(MetadataSnapshot.Id(id))
     }
@@ -82,12 +90,16 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
             if let last = entries.last, let snapshotter = snapshotter.withLock({ $0 }) {
                 snapshotter.applied(
                     bytes: entries.reduce(0) { $0 + $1.payload.readableBytes }, endOffset: end.rawValue,
-                    epoch: last.epoch.rawValue, image: store.image)
+                    epoch: last.epoch.rawValue, image: store.image, voters: committedVoters.withLock { $0 })
             }
         }
         var records: [MetadataRecord] = []
         for entry in entries {
             guard let batch = try? RecordBatch(entry.payload), let batchRecords = try? batch.records() else { continue }
+            if entry.voters != nil, let voters = QuorumVoterRecords.voters(inPayload: entry.payload) {
+                committedVoters.withLock { $0 = voters }
+                continue
+            }
             if entry.isControl {
                 // A leader's epoch-start batch: it is the active controller from here on.
                 store.applyCommitted(records)

@@ -10,7 +10,7 @@ import Synchronization
 /// sent while the peer is unreachable is dropped, since Raft retries on its own timers.
 /// Responses are read against the request they answer and handed to `deliver`.
 final class QuorumPeerLink: Sendable {
-    let peer: QuorumDriver.Voter
+    let peer: QuorumVoter
     let clusterId: String
     let clientId: String
     let retryBackoff: Duration = .milliseconds(200)
@@ -24,7 +24,7 @@ final class QuorumPeerLink: Sendable {
 
     private let state = Mutex<State>(.idle)
 
-    init(peer: QuorumDriver.Voter, clusterId: String, localID: BrokerID) {
+    init(peer: QuorumVoter, clusterId: String, localID: BrokerID) {
         self.peer = peer
         self.clusterId = clusterId
         self.clientId = "brook-quorum-\(localID)"
@@ -33,7 +33,7 @@ final class QuorumPeerLink: Sendable {
     /// Sends `message` (a request kind) and delivers the peer's answer, if any, as a message;
     /// calls `unreachable` when the peer cannot be connected to or the connection fails.
     func send(
-        _ message: RaftMessage, fetchMaxWaitMs: Int32, deliver: @escaping @Sendable (RaftMessage) -> Void,
+        _ message: RaftMessage, fetchMaxWaitMs: Int32, deliver: @escaping @Sendable (RaftMessage, [QuorumVoter]) -> Void,
         unreachable: @escaping @Sendable () -> Void
     ) {
         Task {
@@ -45,10 +45,10 @@ final class QuorumPeerLink: Sendable {
                 switch message {
                 case .vote(let vote):
                     let response = try await connection.send(RaftWire.request(vote, clusterId: clusterId, voter: peer.id))
-                    deliver(.voteResult(try RaftWire.voteResult(from: response, answering: vote)))
+                    deliver(.voteResult(try RaftWire.voteResult(from: response, answering: vote)), [])
                 case .beginEpoch(let begin):
                     let response = try await connection.send(RaftWire.request(begin, clusterId: clusterId, voter: peer.id))
-                    deliver(.beginEpochResult(try RaftWire.beginEpochResult(from: response)))
+                    deliver(.beginEpochResult(try RaftWire.beginEpochResult(from: response)), [])
                 case .endEpoch(let end):
                     _ = try await connection.send(RaftWire.request(end, clusterId: clusterId))
                 case .fetch(let fetch):
@@ -56,11 +56,15 @@ final class QuorumPeerLink: Sendable {
                     guard version >= 12 else { throw RaftWire.Malformed(description: "\(peer) speaks Fetch only up to v\(version)") }
                     let request = RaftWire.request(fetch, version: version, clusterId: clusterId, maxWaitMs: 0, maxBytes: 8 << 20)
                     let response = try await connection.send(request, version: version)
-                    deliver(.fetchResult(try RaftWire.fetchResult(from: response, answering: fetch)))
+                    // The answer names where the leader listens (NodeEndpoints, v16+).
+                    let learned = response.nodeEndpoints.map {
+                        QuorumVoter(id: BrokerID($0.nodeId), host: $0.host, port: Int($0.port))
+                    }
+                    deliver(.fetchResult(try RaftWire.fetchResult(from: response, answering: fetch)), learned)
                 case .fetchSnapshot(let fetch):
                     let request = RaftWire.request(fetch, clusterId: clusterId, maxBytes: Int32.max)
                     let response = try await connection.send(request)
-                    deliver(.fetchSnapshotResult(try RaftWire.fetchSnapshotResult(from: response, answering: fetch)))
+                    deliver(.fetchSnapshotResult(try RaftWire.fetchSnapshotResult(from: response, answering: fetch)), [])
                 case .voteResult, .beginEpochResult, .fetchResult, .fetchSnapshotResult:
                     break  // answers travel as responses, never as requests
                 }

@@ -17,28 +17,54 @@ struct QuorumService: Service {
 }
 
 extension Broker {
-    /// The voters of the metadata quorum when `controller.quorum.voters` names them; nil for
-    /// the single node that keeps its metadata log to itself. A node with the controller role
-    /// must be one of them; a broker-only node (`process.roles=broker`) must not, and follows
-    /// the log as an observer; a controller-only node (`process.roles=controller`) votes and
-    /// controls but never registers as a broker, so it hosts no partitions.
-    static func quorumVoters(_ config: BrokerConfig) throws -> [QuorumDriver.Voter]? {
-        guard let text = config.string("controller.quorum.voters"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return nil
-        }
-        let voters = try QuorumDriver.Voter.parse(text)
+    /// How this node finds the metadata quorum: the static voters of `controller.quorum.voters`,
+    /// or the `controller.quorum.bootstrap.servers` of a dynamic quorum (KIP-853, whose voters
+    /// come from the log); nil for the single node that keeps its metadata log to itself. A
+    /// node with the controller role must be a static voter; a broker-only node
+    /// (`process.roles=broker`) must not, and follows the log as an observer; a controller-only
+    /// node (`process.roles=controller`) votes and controls but never registers as a broker, so
+    /// it hosts no partitions. In a dynamic quorum a controller votes once the voter set in the
+    /// log names it (`storage format --standalone`, `--initial-controllers`, or
+    /// `metadata-quorum add-controller`).
+    static func quorumMembership(_ config: BrokerConfig) throws -> (voters: [QuorumDriver.Voter], bootstrap: [QuorumDriver.Voter])? {
+        let votersText = config.string("controller.quorum.voters")?.trimmingCharacters(in: .whitespaces) ?? ""
+        let bootstrapText = config.string("controller.quorum.bootstrap.servers")?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !votersText.isEmpty || !bootstrapText.isEmpty else { return nil }
         let roles = processRoles(config)
         guard !roles.isEmpty, roles.isSubset(of: ["broker", "controller"]) else {
             throw QuorumError("process.roles must be broker, controller or broker,controller, not \(config.string("process.roles") ?? "")")
         }
+        guard votersText.isEmpty || bootstrapText.isEmpty else {
+            throw QuorumError("set controller.quorum.voters (a static quorum) or controller.quorum.bootstrap.servers (a dynamic one), not both")
+        }
+        if !bootstrapText.isEmpty {
+            return ([], try bootstrapServers(bootstrapText))
+        }
+        let voters = try QuorumDriver.Voter.parse(votersText)
         let isVoter = voters.contains { $0.id == BrokerID(config.nodeId) }
         if roles.contains("controller"), !isVoter {
-            throw QuorumError("node.id \(config.nodeId) is not among controller.quorum.voters (\(text))")
+            throw QuorumError("node.id \(config.nodeId) is not among controller.quorum.voters (\(votersText))")
         }
         if !roles.contains("controller"), isVoter {
             throw QuorumError("node.id \(config.nodeId) is a voter in controller.quorum.voters but process.roles has no controller")
         }
-        return voters
+        return (voters, [])
+    }
+
+    /// `controller.quorum.bootstrap.servers`: comma-separated `host:port`, given the ids -1, -2, ...
+    static func bootstrapServers(_ text: String) throws -> [QuorumDriver.Voter] {
+        var servers: [QuorumDriver.Voter] = []
+        for (index, entry) in text.split(separator: ",").enumerated() {
+            let entry = entry.trimmingCharacters(in: .whitespaces)
+            guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...]), (1...65_535).contains(port),
+                colon > entry.startIndex
+            else { throw QuorumError("controller.quorum.bootstrap.servers entry '\(entry)' is not host:port") }
+            var host = String(entry[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            servers.append(QuorumDriver.Voter(id: BrokerID(-1 - Int32(index)), host: host, port: port))
+        }
+        guard !servers.isEmpty else { throw QuorumError("controller.quorum.bootstrap.servers lists no server") }
+        return servers
     }
 
     /// `process.roles` as a set (`broker,controller` when unset).

@@ -121,9 +121,12 @@ extension RaftWire {
                 guard batch.baseOffset == next, batch.lastOffsetDelta >= 0 else {
                     throw Malformed(description: "fetched batch at offset \(batch.baseOffset) where \(next) was expected")
                 }
+                // A voter change (KIP-853) takes effect as soon as it is appended.
+                let voters = batch.isControlBatch ? QuorumVoterRecords.voters(in: batch) : nil
                 entries.append(RaftEntry(
                     epoch: LeaderEpoch(batch.partitionLeaderEpoch), payload: batch.bytes,
-                    recordCount: Int(batch.lastOffsetDelta) + 1, isControl: batch.isControlBatch
+                    recordCount: Int(batch.lastOffsetDelta) + 1, isControl: batch.isControlBatch,
+                    voters: voters.map { Set($0.map(\.id)) }
                 ))
                 next = batch.nextOffset
             }

@@ -1,5 +1,8 @@
 import ArgumentParser
+import BrookBroker
 import BrookClient
+import BrookProtocol
+import BrookStorage
 import Foundation
 
 /// `brook metadata-quorum describe --bootstrap-server H:P[,H:P] --status | --replication`, as
@@ -8,8 +11,8 @@ import Foundation
 struct MetadataQuorumCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metadata-quorum",
-        abstract: "Describe the KRaft metadata quorum.",
-        subcommands: [Describe.self]
+        abstract: "Describe the KRaft metadata quorum, or add and remove controllers of a dynamic one.",
+        subcommands: [Describe.self, AddController.self, RemoveController.self]
     )
 
     struct Describe: AsyncParsableCommand, Sendable {
@@ -70,6 +73,70 @@ struct MetadataQuorumCommand: AsyncParsableCommand {
                 ]
             }
             print(TextTable(header: ["NodeId", "LogEndOffset", "Lag", "LastFetchTimestamp", "LastCaughtUpTimestamp", "Status"], rows: rows).rendered)
+        }
+    }
+
+    /// `brook metadata-quorum --bootstrap-server H:P add-controller --command-config F`: adds
+    /// the controller that F configures (its node.id, its advertised listener, the directory id
+    /// of its metadata log) to the voters, as kafka-metadata-quorum does. The controller must
+    /// be running and caught up with the log.
+    struct AddController: AsyncParsableCommand, Sendable {
+        static let configuration = CommandConfiguration(
+            commandName: "add-controller", abstract: "Add a running controller to the voters of a dynamic quorum.")
+
+        @OptionGroup var connection: AdminOptions
+        @OptionGroup var node: BrokerConfigOptions
+
+        func run() async throws {
+            let config = try node.load()
+            let endpoint = try StorageFormat.controllerEndpoint(of: config)
+            let directory = config.string("metadata.log.dir") ?? config.logDirs[0]
+            let directoryId = (try? MetaProperties.read(logDirectory: directory))??.directoryID.map {
+                Uuid(mostSignificantBits: $0.mostSignificantBits, leastSignificantBits: $0.leastSignificantBits)
+            } ?? .zero
+            let servers = connection.bootstrapServer
+            let timeout = connection.timeoutMs
+            do {
+                try await Deadline.run(after: .milliseconds(max(timeout, 1))) {
+                    try await QuorumAdmin.addVoter(
+                        bootstrapServers: servers, id: config.nodeId, directoryId: directoryId, host: endpoint.host,
+                        port: endpoint.port, timeoutMs: Int32(clamping: timeout))
+                }
+            } catch {
+                throw CommandFailure(describing: error, bootstrapServers: servers)
+            }
+            print("Added controller \(config.nodeId) with directory id \(directoryId) and endpoint \(endpoint.host):\(endpoint.port)")
+        }
+    }
+
+    /// `brook metadata-quorum --bootstrap-server H:P remove-controller --controller-id N
+    /// [--controller-directory-id D]`.
+    struct RemoveController: AsyncParsableCommand, Sendable {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-controller", abstract: "Remove a controller from the voters of a dynamic quorum.")
+
+        @OptionGroup var connection: AdminOptions
+        @Option(name: [.customShort("i"), .customLong("controller-id")], help: "The id of the controller to remove.")
+        var controllerId: Int32
+        @Option(name: [.customShort("d"), .customLong("controller-directory-id")], help: "The directory id of the controller to remove.")
+        var controllerDirectoryId: String?
+
+        func run() async throws {
+            var directoryId = Uuid.zero
+            if let text = controllerDirectoryId {
+                guard let id = KafkaUUID(text) else { throw ValidationError("--controller-directory-id \(text) is not a Kafka UUID") }
+                directoryId = Uuid(mostSignificantBits: id.mostSignificantBits, leastSignificantBits: id.leastSignificantBits)
+            }
+            let servers = connection.bootstrapServer
+            let (id, timeout, directory) = (controllerId, connection.timeoutMs, directoryId)
+            do {
+                try await Deadline.run(after: .milliseconds(max(timeout, 1))) {
+                    try await QuorumAdmin.removeVoter(bootstrapServers: servers, id: id, directoryId: directory)
+                }
+            } catch {
+                throw CommandFailure(describing: error, bootstrapServers: servers)
+            }
+            print("Removed controller \(controllerId)")
         }
     }
 }

@@ -38,12 +38,36 @@ extension StorageCommand {
         @Flag(name: [.customShort("g"), .customLong("ignore-formatted")], help: "Leave directories already formatted as they are.")
         var ignoreFormatted = false
 
+        @Flag(name: [.customShort("s"), .customLong("standalone")],
+              help: "Start a dynamic quorum (controller.quorum.bootstrap.servers) with this controller as its only voter.")
+        var standalone = false
+
+        @Option(name: [.customShort("I"), .customLong("initial-controllers")],
+                help: "The first voters of a dynamic quorum: id@host:port:directoryId,...")
+        var initialControllers: String?
+
+        @Flag(name: [.customShort("N"), .customLong("no-initial-controllers")],
+              help: "A controller that joins a dynamic quorum later (metadata-quorum add-controller).")
+        var noInitialControllers = false
+
+        func validate() throws {
+            guard [standalone, initialControllers != nil, noInitialControllers].filter({ $0 }).count <= 1 else {
+                throw ValidationError("give at most one of --standalone, --initial-controllers and --no-initial-controllers")
+            }
+        }
+
         func run() throws {
             let config = try node.load()
             let id = try StorageFormat.clusterId(parsing: clusterId)
+            let initial: StorageFormat.InitialControllers? = standalone ? .standalone : initialControllers.map { .listed($0) }
+            if let initial { try StorageFormat.checkInitialControllers(config, initial) }
             let written = try StorageFormat.format(config, clusterId: id, ignoreFormatted: ignoreFormatted)
             for directory in written {
                 print("Formatted \(directory) for cluster \(id), node \(config.nodeId)")
+            }
+            if let initial {
+                try StorageFormat.writeInitialControllers(config, initial)
+                print(standalone ? "Node \(config.nodeId) is the first voter of the quorum" : "The quorum's first voters: \(initialControllers ?? "")")
             }
         }
     }

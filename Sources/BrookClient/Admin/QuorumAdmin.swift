@@ -66,4 +66,53 @@ public enum QuorumAdmin {
         }
         throw ClientError.notFound("no metadata quorum leader among \(bootstrapServers): \(failures.joined(separator: "; "))")
     }
+
+    /// AddRaftVoter (KIP-853): asks the quorum, through the first of `bootstrapServers` that
+    /// answers (it hands the request to the leader), to add controller `id` at `host:port`.
+    /// Returns once the new voter set is committed; throws the quorum's error otherwise.
+    public static func addVoter(
+        bootstrapServers: String, id: Int32, directoryId: Uuid, host: String, port: Int, timeoutMs: Int32 = 30_000,
+        clientId: String = "brook-admin"
+    ) async throws {
+        let request = AddRaftVoterRequest(
+            timeoutMs: timeoutMs, voterId: id, voterDirectoryId: directoryId,
+            listeners: [.init(name: "CONTROLLER", host: host, port: UInt16(clamping: port))])
+        let response = try await firstAnswer(bootstrapServers: bootstrapServers, clientId: clientId) { try await $0.send(request) }
+        guard response.errorCode == 0 else {
+            throw ClientError.broker(ErrorCode(rawValue: response.errorCode) ?? .unknownServerError, response.errorMessage)
+        }
+    }
+
+    /// RemoveRaftVoter (KIP-853): asks the quorum to remove voter `id` (with `directoryId`, or
+    /// any when zero).
+    public static func removeVoter(
+        bootstrapServers: String, id: Int32, directoryId: Uuid, clientId: String = "brook-admin"
+    ) async throws {
+        let request = RemoveRaftVoterRequest(voterId: id, voterDirectoryId: directoryId)
+        let response = try await firstAnswer(bootstrapServers: bootstrapServers, clientId: clientId) { try await $0.send(request) }
+        guard response.errorCode == 0 else {
+            throw ClientError.broker(ErrorCode(rawValue: response.errorCode) ?? .unknownServerError, response.errorMessage)
+        }
+    }
+
+    /// `body`'s answer from the first of `bootstrapServers` that can be reached.
+    static func firstAnswer<Answer: Sendable>(
+        bootstrapServers: String, clientId: String, _ body: @Sendable (BrokerConnection) async throws -> Answer
+    ) async throws -> Answer {
+        var failures: [String] = []
+        for server in bootstrapServers.split(separator: ",") {
+            let trimmed = server.trimmingCharacters(in: .whitespaces)
+            guard let colon = trimmed.lastIndex(of: ":"), let port = Int(trimmed[trimmed.index(after: colon)...]) else {
+                throw ClientError.notFound("bootstrap server '\(trimmed)' is not host:port")
+            }
+            do {
+                let connection = try await BrokerConnection.connect(host: String(trimmed[..<colon]), port: port, clientId: clientId)
+                defer { Task { await connection.close() } }
+                return try await body(connection)
+            } catch let error as ClientError where error.isConnectionFailure {
+                failures.append("\(trimmed): \(error)")
+            }
+        }
+        throw ClientError.notFound("no server among \(bootstrapServers) could be reached: \(failures.joined(separator: "; "))")
+    }
 }

@@ -27,15 +27,17 @@ struct DescribeQuorumHandler: RequestHandler {
         } else {
             let now = QuorumDriver.now()
             let wallNow = SystemLogClock().nowMilliseconds()
-            partition.currentVoters = status.voters.map { voter in
+            func state(_ replica: QuorumDriver.Status.Replica) -> DescribeQuorumResponse.ReplicaState {
                 // Fetch times are on the monotonic clock; DescribeQuorum reports wall-clock times.
-                let lastFetch = voter.lastFetchMilliseconds.map { wallNow - (now - $0) } ?? wallNow
+                let lastFetch = replica.lastFetchMilliseconds.map { wallNow - (now - $0) } ?? wallNow
                 return DescribeQuorumResponse.ReplicaState(
-                    replicaId: voter.id.rawValue, logEndOffset: voter.logEndOffset.rawValue,
+                    replicaId: replica.id.rawValue, logEndOffset: replica.logEndOffset.rawValue,
                     lastFetchTimestamp: lastFetch,
-                    lastCaughtUpTimestamp: voter.logEndOffset >= status.highWatermark ? lastFetch : -1
+                    lastCaughtUpTimestamp: replica.logEndOffset >= status.highWatermark ? lastFetch : -1
                 )
             }
+            partition.currentVoters = status.voters.map(state)
+            partition.observers = status.observers.map(state)
         }
         return DescribeQuorumResponse(topics: [DescribeQuorumResponse.TopicData(topicName: RaftWire.topicName, partitions: [partition])])
     }
