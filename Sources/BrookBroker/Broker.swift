@@ -90,6 +90,9 @@ public struct Broker: Sendable {
             var quorumConfiguration = QuorumDriver.Configuration(
                 localID: BrokerID(nodeId), voters: voters, clusterId: clusterId, bootstrapServers: bootstrapServers)
             quorumConfiguration.raft.dynamicVoters = voters.isEmpty
+            if let listener = advertised.first {
+                quorumConfiguration.localEndpoint = QuorumDriver.Voter(id: BrokerID(nodeId), host: listener.host, port: listener.port)
+            }
             quorumConfiguration.raft.electionTimeout = Int64(config.int("controller.quorum.election.timeout.ms"))
             quorumConfiguration.raft.fetchTimeout = Int64(config.int("controller.quorum.fetch.timeout.ms"))
             quorumConfiguration.raft.electionBackoffMax = Int64(config.int("controller.quorum.election.backoff.max.ms"))
@@ -233,6 +236,7 @@ public struct Broker: Sendable {
             router.register(FetchSnapshotHandler(quorum: quorum))
             router.register(AddRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
             router.register(RemoveRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
+            router.register(UpdateRaftVoterHandler(quorum: quorum), on: adminThreads)
             router.register(DescribeQuorumHandler(quorum: quorum))
         }
         router.register(ListOffsetsHandler(partitions: partitions.table, metadata: metadata))

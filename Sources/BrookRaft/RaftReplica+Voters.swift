@@ -84,8 +84,11 @@ extension RaftReplica {
     /// change as the log stores it (a VotersRecord control batch). Returns the change's offset;
     /// it takes effect at once and is done when committed. A leader removing itself resigns once
     /// its removal is committed.
+    ///
+    /// With `updatingEndpoints` the set stays the same and only what `payload` records about
+    /// its voters changes (UpdateRaftVoter: a voter's new endpoint).
     public mutating func changeVoters(
-        to newVoters: Set<BrokerID>, payload: ByteBuffer, now: Int64
+        to newVoters: Set<BrokerID>, payload: ByteBuffer, now: Int64, updatingEndpoints: Bool = false
     ) -> Result<Offset, VoterChangeRefusal> {
         guard case .leader(var progress) = role else { return .failure(.notLeader) }
         guard highWatermark > progress.epochStartOffset, (voterChanges.last?.offset ?? Offset(-1)) < highWatermark else {
@@ -94,7 +97,9 @@ extension RaftReplica {
         let added = newVoters.subtracting(voters)
         let removed = voters.subtracting(newVoters)
         guard !newVoters.isEmpty else { return .failure(.lastVoter) }
-        if let replica = added.first {
+        if updatingEndpoints {
+            guard added.isEmpty, removed.isEmpty else { return .failure(.notVoter(added.union(removed).sorted()[0])) }
+        } else if let replica = added.first {
             guard added.count == 1, removed.isEmpty else { return .failure(.alreadyVoter(replica)) }
             guard (progress.lastFetch[replica] ?? .min) >= now - configuration.fetchTimeout,
                 (progress.voterEnd[replica] ?? Offset(0)) >= highWatermark

@@ -49,7 +49,7 @@ class DynamicQuorum:
         return [flag for key in keys for flag in ("--override", key)]
 
     def status(self, *node_ids: int) -> str | None:
-        servers = ",".join(f"127.0.0.1:{self.ports[n - 1]}" for n in (node_ids or self.nodes))
+        servers = ",".join(f"127.0.0.1:{self.nodes[n].port}" for n in (node_ids or self.nodes))
         result = brook("metadata-quorum", "describe", "--bootstrap-server", servers, "--status", "--timeout-ms", "5000",
                        timeout=30)
         return result.stdout if result.returncode == 0 else None
@@ -175,3 +175,51 @@ def test_format_refuses_initial_controllers_for_a_static_quorum_or_a_broker(tmp_
     both = brook("storage", "format", "--override", f"log.dirs={tmp_path / 'c'}", "--override", "node.id=3",
                  "--cluster-id", cluster, "--standalone", "--initial-controllers", "3@127.0.0.1:9095:AAAAAAAAAAAAAAAAAAAAAA")
     assert both.returncode != 0 and "at most one" in both.stderr, both.stderr
+
+
+def test_initial_controllers_form_a_quorum_and_a_voter_that_moves_updates_its_endpoint(dynamic_quorum):
+    quorum = dynamic_quorum(0)
+    quorum.ports = free_ports(4)
+    moved_port = quorum.ports.pop()
+    quorum.bootstrap_servers = ",".join(f"127.0.0.1:{port}" for port in quorum.ports)
+    quorum.directories = [tempfile.TemporaryDirectory(prefix="brook-dynamic-") for _ in quorum.ports]
+    directory_ids = [random_cluster_id() for _ in quorum.ports]
+    initial = ",".join(f"{n + 1}@127.0.0.1:{port}:{directory_ids[n]}" for n, port in enumerate(quorum.ports))
+    for node_id in (1, 2, 3):
+        succeeded(brook("storage", "format", *quorum.override_args(node_id), "--cluster-id", quorum.cluster_id,
+                        "--initial-controllers", initial))
+        info = succeeded(brook("storage", "info", *quorum.override_args(node_id)))
+        assert f"directory.id={directory_ids[node_id - 1]}" in info, info
+        node = BrokerProcess(Path(quorum.directories[node_id - 1].name), quorum.node_config(node_id))
+        node.port = quorum.ports[node_id - 1]
+        quorum.nodes[node_id] = node
+        node.start()
+    leader = wait_until(lambda: quorum.leader(), message="a leader of the initial controllers")
+    assert quorum.voters() == {1, 2, 3}
+    wait_until(lambda: len(brokers_on(quorum.ports[0])) == 3, message="three registered brokers")
+    create_topic(quorum.ports[leader - 1], "first")
+
+    # A voter (not the leader) restarts on another port and has its voter record updated.
+    mover = next(n for n in (1, 2, 3) if n != leader)
+    quorum.nodes[mover].stop()
+    quorum.nodes[mover].port = moved_port
+    quorum.nodes[mover].start()
+    wait_until(lambda: any(f"{mover}@127.0.0.1:{moved_port}" in line for line in quorum.nodes[leader].output), timeout=30,
+               message="the leader recording the moved voter's endpoint")
+    # A topic created after the change and seen by the moved voter: the change is committed.
+    create_topic(quorum.ports[leader - 1], "after-recording")
+    wait_until(lambda: "after-recording" in topics_on(moved_port), timeout=30, message="the moved voter caught up")
+
+    # The leader dies: the moved voter is reached at its new address, and a leader is elected.
+    quorum.nodes[leader].kill()
+    other = next(n for n in (1, 2, 3) if n not in (leader, mover))
+    survivors = f"127.0.0.1:{quorum.ports[other - 1]},127.0.0.1:{moved_port}"
+    result = wait_until(
+        lambda: (r := brook("metadata-quorum", "describe", "--bootstrap-server", survivors, "--status",
+                            "--timeout-ms", "5000", timeout=30)).returncode == 0 and LEADER.search(r.stdout), timeout=30,
+        message="a leader among the survivors")
+    new_leader = int(result.group(1))
+    assert new_leader in (mover, other)
+    port = moved_port if new_leader == mover else quorum.ports[other - 1]
+    assert "first" in topics_on(port)
+    create_topic(port, "after-the-move")

@@ -32,6 +32,9 @@ final class QuorumDriver: Sendable {
         var bootstrapServers: [Voter] = []
         /// Whether the voter set changes through the log (kraft.version 1).
         var isDynamic: Bool { voters.isEmpty }
+        /// Where this node listens, as its voter record should say (a dynamic quorum's voter
+        /// whose record says otherwise asks the leader to update it: UpdateRaftVoter).
+        var localEndpoint: Voter?
         var raft = RaftConfiguration()
         var tickMilliseconds = 10
         /// `metadata.max.retention.bytes` and `.ms`: past either, a new snapshot replaces the
@@ -108,6 +111,8 @@ final class QuorumDriver: Sendable {
     private struct Core {
         var replica: RaftReplica<PartitionRaftLog>
         var applied = Offset(0)
+        /// When this voter last asked to have its endpoint updated.
+        var lastEndpointUpdate: Int64 = .min / 2
         var waiting: [(end: Offset, epoch: LeaderEpoch, done: @Sendable (Result<Offset, QuorumError>) -> Void)] = []
     }
 
@@ -145,11 +150,26 @@ final class QuorumDriver: Sendable {
         endpoints.withLock { $0[id] }
     }
 
-    /// Notes endpoints learned from the log or from a fetch answer.
+    /// Notes where a new leader says it listens (BeginQuorumEpoch's LeaderEndpoints).
+    func leaderListens(_ leader: BrokerID, host: String, port: Int) {
+        guard leader != configuration.localID else { return }
+        learn([Voter(id: leader, host: host, port: port, directoryId: endpoint(of: leader)?.directoryId ?? .zero)])
+    }
+
+    /// Notes endpoints learned from the log or from a fetch answer; a link to a node that moved
+    /// is replaced.
     private func learn(_ voters: some Sequence<Voter>) {
-        endpoints.withLock { known in
-            for voter in voters where voter.port > 0 && known[voter.id] != voter { known[voter.id] = voter }
+        let moved = endpoints.withLock { known -> [BrokerID] in
+            var moved: [BrokerID] = []
+            for voter in voters where voter.port > 0 && known[voter.id] != voter {
+                if let old = known[voter.id], old.host != voter.host || old.port != voter.port { moved.append(voter.id) }
+                known[voter.id] = voter
+            }
+            return moved
         }
+        guard !moved.isEmpty else { return }
+        let stale = links.withLock { links in moved.compactMap { links.removeValue(forKey: $0) } }
+        for link in stale { Task { await link.close() } }
     }
 
     /// The link to node `id`, made on first use from its known endpoint.
@@ -159,7 +179,9 @@ final class QuorumDriver: Sendable {
         guard let endpoint = endpoint(of: id) else { return nil }
         return links.withLock { links in
             if let link = links[id] { return link }
-            let link = QuorumPeerLink(peer: endpoint, clusterId: configuration.clusterId, localID: configuration.localID)
+            let link = QuorumPeerLink(
+                peer: endpoint, clusterId: configuration.clusterId, localID: configuration.localID,
+                localEndpoint: configuration.localEndpoint)
             links[id] = link
             return link
         }
@@ -236,6 +258,8 @@ final class QuorumDriver: Sendable {
         case add(Voter)
         /// The voter's id and, when not zero, the directory id it must have.
         case remove(BrokerID, directoryId: Uuid)
+        /// A voter's new endpoint (UpdateRaftVoter).
+        case update(Voter)
     }
 
     /// Has the leader (this node) change the voter set and waits, blocking the calling thread,
@@ -282,6 +306,19 @@ final class QuorumDriver: Sendable {
                 return
             }
             voters.remove(at: index)
+        case .update(let voter):
+            guard let index = voters.firstIndex(where: { $0.id == voter.id }),
+                voter.directoryId == .zero || voters[index].directoryId == .zero || voters[index].directoryId == voter.directoryId
+            else {
+                done(.failure(QuorumError("node \(voter.id) is not a voter", code: .voterNotFound)))
+                return
+            }
+            guard voters[index].host != voter.host || voters[index].port != voter.port else {
+                done(.success(core.applied))
+                return
+            }
+            voters[index].host = voter.host
+            voters[index].port = voter.port
         }
         let payload: ByteBuffer
         do {
@@ -291,7 +328,8 @@ final class QuorumDriver: Sendable {
             done(.failure(QuorumError("cannot build the voters record: \(error)", code: .unknownServerError)))
             return
         }
-        switch core.replica.changeVoters(to: Set(voters.map(\.id)), payload: payload, now: now) {
+        let isUpdate = if case .update = change { true } else { false }
+        switch core.replica.changeVoters(to: Set(voters.map(\.id)), payload: payload, now: now, updatingEndpoints: isUpdate) {
         case .success(let offset):
             logger.info("voter set changing to \(voters.map(\.description).joined(separator: ",")) at offset \(offset)")
             core.waiting.append((Offset(offset.rawValue + 1), core.replica.quorum.epoch, done))
@@ -304,6 +342,42 @@ final class QuorumDriver: Sendable {
             case .lastVoter: .invalidRequest
             }
             done(.failure(QuorumError("the voter change was refused: \(refusal)", code: code)))
+        }
+    }
+
+    /// A voter of a dynamic quorum whose voter record names another endpoint than the one it
+    /// listens on (it restarted on another address) has the leader update the record, at most
+    /// once a second until it does: itself when it leads, else with UpdateRaftVoter.
+    private func updateOwnEndpointIfMoved(_ core: inout Core, now: Int64) {
+        guard configuration.isDynamic, let mine = configuration.localEndpoint, core.replica.isVoter,
+            let recorded = core.replica.log.voterEndpoints[configuration.localID],
+            recorded.host != mine.host || recorded.port != mine.port,
+            now - core.lastEndpointUpdate >= 1_000, let leader = core.replica.knownLeader
+        else { return }
+        core.lastEndpointUpdate = now
+        var voter = mine
+        voter.directoryId = recorded.directoryId
+        logger.info("this voter's record names \(recorded.host):\(recorded.port); asking the leader to record \(mine.host):\(mine.port)")
+        if leader == configuration.localID {
+            changeVoters(.update(voter), in: &core, now: now) { _ in }
+            return
+        }
+        guard let link = link(for: leader) else { return }
+        let request = UpdateRaftVoterRequest(
+            clusterId: configuration.clusterId, currentLeaderEpoch: core.replica.quorum.epoch.rawValue, voterId: voter.id.rawValue,
+            voterDirectoryId: voter.directoryId,
+            listeners: [.init(name: QuorumVoterRecords.listenerName, host: voter.host, port: UInt16(clamping: voter.port))],
+            kRaftVersionFeature: .init(minSupportedVersion: 0, maxSupportedVersion: 1))
+        let logger = self.logger
+        Task {
+            do {
+                let response = try await link.request(request)
+                if response.errorCode != 0 {
+                    logger.info("the leader did not update this voter's endpoint yet: \(ErrorCode(rawValue: response.errorCode).map(String.init(describing:)) ?? String(response.errorCode))")
+                }
+            } catch {
+                logger.info("could not ask the leader to update this voter's endpoint: \(error)")
+            }
         }
     }
 
@@ -417,6 +491,7 @@ final class QuorumDriver: Sendable {
             return
         }
         learn(core.replica.log.voterEndpoints.values)
+        updateOwnEndpointIfMoved(&core, now: now)
         deliverCommitted(&core)
         publish(core)
     }
@@ -533,7 +608,13 @@ final class QuorumDriver: Sendable {
                 .filter { (progress.lastFetch[$0] ?? .min) >= recent }
                 .map { .init(id: $0, logEndOffset: progress.voterEnd[$0] ?? Offset(0), lastFetchMilliseconds: progress.lastFetch[$0]) }
         }
-        published.withLock { $0 = status }
+        let previous = published.withLock { published in
+            defer { published = status }
+            return published
+        }
+        if previous.epoch != status.epoch || previous.leader != status.leader || previous.role != status.role {
+            logger.info("metadata quorum epoch \(status.epoch): \(status.role), leader \(status.leader.map(String.init(describing:)) ?? "unknown"), voters \(replica.voters.sorted().map(String.init(describing:)))")
+        }
     }
 }
 

@@ -24,9 +24,14 @@ final class QuorumPeerLink: Sendable {
 
     private let state = Mutex<State>(.idle)
 
-    init(peer: QuorumVoter, clusterId: String, localID: BrokerID) {
+    /// Where this node listens: a BeginQuorumEpoch names it (LeaderEndpoints, v1), so that a
+    /// voter whose record of this node is out of date can still fetch from it.
+    let localEndpoint: QuorumVoter?
+
+    init(peer: QuorumVoter, clusterId: String, localID: BrokerID, localEndpoint: QuorumVoter? = nil) {
         self.peer = peer
         self.clusterId = clusterId
+        self.localEndpoint = localEndpoint
         self.clientId = "brook-quorum-\(localID)"
     }
 
@@ -47,7 +52,12 @@ final class QuorumPeerLink: Sendable {
                     let response = try await connection.send(RaftWire.request(vote, clusterId: clusterId, voter: peer.id))
                     deliver(.voteResult(try RaftWire.voteResult(from: response, answering: vote)), [])
                 case .beginEpoch(let begin):
-                    let response = try await connection.send(RaftWire.request(begin, clusterId: clusterId, voter: peer.id))
+                    var request = RaftWire.request(begin, clusterId: clusterId, voter: peer.id)
+                    if let localEndpoint {
+                        request.leaderEndpoints = [.init(
+                            name: QuorumVoterRecords.listenerName, host: localEndpoint.host, port: UInt16(clamping: localEndpoint.port))]
+                    }
+                    let response = try await connection.send(request)
                     deliver(.beginEpochResult(try RaftWire.beginEpochResult(from: response)), [])
                 case .endEpoch(let end):
                     _ = try await connection.send(RaftWire.request(end, clusterId: clusterId))
@@ -72,6 +82,17 @@ final class QuorumPeerLink: Sendable {
                 await self.drop(connection)
                 if (error as? ClientError)?.isConnectionFailure == true { unreachable() }
             }
+        }
+    }
+
+    /// Sends any other request to the peer (UpdateRaftVoter) and returns its answer.
+    func request<Request: KafkaRequest>(_ request: Request) async throws -> Request.Response {
+        guard let connection = await connection() else { throw ClientError.unreachable(broker: peer.description) }
+        do {
+            return try await connection.send(request)
+        } catch {
+            await drop(connection)
+            throw error
         }
     }
 

@@ -13,6 +13,9 @@ struct BeginQuorumEpochHandler: RequestHandler {
         do { begin = try RaftWire.beginEpoch(from: request) } catch {
             return BeginQuorumEpochResponse(errorCode: ErrorCode.invalidRequest.rawValue)
         }
+        if let endpoint = request.leaderEndpoints.first, endpoint.port > 0, !endpoint.host.isEmpty {
+            quorum.leaderListens(begin.leader, host: endpoint.host, port: Int(endpoint.port))
+        }
         guard case .beginEpochResult(let result) = await quorum.handle(.beginEpoch(begin), from: begin.leader) else {
             return BeginQuorumEpochResponse(errorCode: ErrorCode.brokerNotAvailable.rawValue)
         }

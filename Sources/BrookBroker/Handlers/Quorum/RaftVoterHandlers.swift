@@ -66,3 +66,33 @@ struct RemoveRaftVoterHandler: RequestHandler {
         }
     }
 }
+
+/// UpdateRaftVoter (KIP-853): a voter that listens elsewhere than its voter record says asks
+/// the leader to record its new endpoint. Only the leader answers; another node says
+/// NOT_LEADER_OR_FOLLOWER and names the leader it knows.
+struct UpdateRaftVoterHandler: RequestHandler {
+    let quorum: QuorumDriver
+    var versions: ClosedRange<Int16> { UpdateRaftVoterRequest.validVersions }
+
+    func handle(_ request: UpdateRaftVoterRequest, context: RequestContext) async throws -> UpdateRaftVoterResponse? {
+        if let refusal = quorum.refusal(clusterId: request.clusterId) { return UpdateRaftVoterResponse(errorCode: refusal.rawValue) }
+        let status = quorum.status
+        var leader = UpdateRaftVoterResponse.CurrentLeader(leaderId: status.leader?.rawValue ?? -1, leaderEpoch: status.epoch.rawValue)
+        if let id = status.leader, let endpoint = quorum.endpoint(of: id) {
+            leader.host = endpoint.host
+            leader.port = Int32(endpoint.port)
+        }
+        guard request.voterId >= 0, let listener = request.listeners.first, listener.port > 0, !listener.host.isEmpty else {
+            return UpdateRaftVoterResponse(errorCode: ErrorCode.invalidRequest.rawValue, currentLeader: leader)
+        }
+        guard status.isLeader else { return UpdateRaftVoterResponse(errorCode: ErrorCode.notLeaderOrFollower.rawValue, currentLeader: leader) }
+        let voter = QuorumVoter(
+            id: BrokerID(request.voterId), host: listener.host, port: Int(listener.port), directoryId: request.voterDirectoryId)
+        do {
+            try quorum.changeVoters(.update(voter), timeout: .seconds(10))
+            return UpdateRaftVoterResponse(currentLeader: leader)
+        } catch {
+            return UpdateRaftVoterResponse(errorCode: error.code.rawValue, currentLeader: leader)
+        }
+    }
+}
