@@ -135,12 +135,17 @@ public struct Broker: Sendable {
             )
         }
         let configStore = BrokerConfigStore(config)
-        let dynamic = try metadata.dynamicBrokerConfigs(broker: String(nodeId))
-        for (key, value) in dynamic.sorted(by: { $0.key < $1.key }) {
-            do {
-                try configStore.update([key: value])
-            } catch {
-                logger.warning("ignoring stored dynamic config \(key)=\(value): \(error)")
+        if quorum != nil {
+            // The quorum replays the log as it starts; this broker applies its configs as they come.
+            configStore.follow(dynamicConfigsOf: String(nodeId), in: metadata, logger: logger)
+        } else {
+            let dynamic = try metadata.dynamicBrokerConfigs(broker: String(nodeId))
+            for (key, value) in dynamic.sorted(by: { $0.key < $1.key }) {
+                do {
+                    try configStore.update([key: value])
+                } catch {
+                    logger.warning("ignoring stored dynamic config \(key)=\(value): \(error)")
+                }
             }
         }
 

@@ -31,7 +31,24 @@ import Testing
             image.apply(.config(ConfigRecord(resourceType: 2, resourceName: name, name: "retention.ms", value: "\(index + 1)000")))
         }
         image.apply(.producerIds(ProducerIdsRecord(brokerId: 1, brokerEpoch: 0, nextProducerId: 5_000)))
+        // Dynamic broker configs (resource type 4): one set, one set then removed.
+        image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "2", name: "message.max.bytes", value: "3000000")))
+        image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "3", name: "log.retention.ms", value: "5")))
+        image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "3", name: "log.retention.ms", value: nil)))
         return image
+    }
+
+    @Test func brokerConfigsAreKeptPerBrokerAndRemovedWhenCleared() {
+        let image = Self.image()
+        #expect(image.brokerConfigs == ["2": ["message.max.bytes": "3000000"]])
+    }
+
+    @Test func aDynamicQuorumsSnapshotRecordsItsVotersApartFromTheImage() throws {
+        let voters = [QuorumVoter(id: BrokerID(1), host: "h1", port: 9093), QuorumVoter(id: BrokerID(2), host: "h2", port: 9094)]
+        let bytes = try MetadataSnapshot.encode(Self.image(), id: .init(endOffset: 7, epoch: 2), lastContainedTimestamp: 1, voters: voters)
+        #expect(MetadataSnapshot.voters(in: bytes) == voters)
+        #expect(try MetadataSnapshot.decode(bytes, onto: Self.empty, file: "x") == Self.image())
+        #expect(MetadataSnapshot.voters(in: try MetadataSnapshot.encode(Self.image(), id: .init(endOffset: 7, epoch: 2), lastContainedTimestamp: 1)) == nil)
     }
 
     @Test func anImageReadsBackExactlyFromItsSnapshot() throws {

@@ -6,7 +6,9 @@ new partitions."""
 import subprocess
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+import pytest
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaPythonPartition
@@ -226,3 +228,53 @@ def test_a_second_broker_with_a_live_brokers_node_id_is_refused(quorum_factory, 
         assert set(brokers) == {1, 2, 3, 4} and brokers[4].port == quorum.nodes[4].port, brokers
     finally:
         duplicate.stop()
+
+
+def test_dynamic_broker_configs_go_through_the_controller_and_survive_a_restart(quorum_factory):
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource
+
+    quorum = quorum_factory(3)
+    leader, _ = quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    target = next(n for n in quorum.nodes if n != leader)
+
+    def described(key: str):
+        admin = AdminClient({"bootstrap.servers": quorum.bootstrap(target)})
+        resource = ConfigResource("broker", str(target))
+        return admin.describe_configs([resource])[resource].result(30)[key]
+
+    # librdkafka sends a broker's configs to that broker, which is not the controller: it
+    # forwards, the controller records them, and the broker applies them as they commit.
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap(leader)})
+    change = ConfigResource("broker", str(target), incremental_configs=[
+        ConfigEntry("message.max.bytes", "3000000", incremental_operation=AlterConfigOpType.SET)])
+    admin.incremental_alter_configs([change])[change].result(30)
+    wait_until(lambda: described("message.max.bytes").value == "3000000", message="the broker applying its new config")
+    assert described("message.max.bytes").source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+
+    # brook configs, bootstrapped at the leader, names another broker: the controller records it.
+    succeeded(brook("configs", "alter", "--bootstrap-server", quorum.bootstrap(leader), "--entity-type", "brokers",
+                    "--entity-name", str(target), "--add-config", "log.retention.ms=1234567"))
+    wait_until(lambda: described("log.retention.ms").value == "1234567", message="the second config applied")
+
+    # A key that cannot change at run time is refused by the controller, naming it.
+    static = ConfigResource("broker", str(target), incremental_configs=[
+        ConfigEntry("log.dirs", "/elsewhere", incremental_operation=AlterConfigOpType.SET)])
+    with pytest.raises(KafkaException) as refused:
+        admin.incremental_alter_configs([static])[static].result(30)
+    assert "Cannot update these configs dynamically" in str(refused.value)
+
+    # The configs are in the replicated metadata: a restart applies them again.
+    quorum.nodes[target].stop()
+    quorum.nodes[target].start()
+    quorum.wait_for_brokers(3)
+    wait_until(lambda: described("message.max.bytes").value == "3000000", timeout=30, message="the config after a restart")
+    assert described("log.retention.ms").value == "1234567"
+
+    # DELETE goes the same way.
+    removal = ConfigResource("broker", str(target), incremental_configs=[
+        ConfigEntry("message.max.bytes", None, incremental_operation=AlterConfigOpType.DELETE)])
+    at_target = AdminClient({"bootstrap.servers": quorum.bootstrap(target)})
+    at_target.incremental_alter_configs([removal])[removal].result(30)
+    wait_until(lambda: described("message.max.bytes").source != ConfigSource.DYNAMIC_BROKER_CONFIG.value,
+               message="the config removed")

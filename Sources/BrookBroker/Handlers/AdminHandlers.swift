@@ -12,17 +12,11 @@ extension RequestRouter {
                        on: threads, controller: controller)
         registerChange(CreatePartitionsHandler(metadata: context.metadata, topicCreator: context.topicCreator),
                        on: threads, controller: controller)
-        // Topic configs live in the cluster's metadata; a broker's own dynamic configs are its own.
-        let topic = ConfigResourceType.topic.rawValue
-        registerChange(AlterConfigsHandler(alterer: alterer), on: threads, controller: controller) { request in
-            request.resources.allSatisfy { $0.resourceType == topic }
-        }
-        registerChange(IncrementalAlterConfigsHandler(alterer: alterer), on: threads, controller: controller) { request in
-            request.resources.allSatisfy { $0.resourceType == topic }
-        }
+        // Topic configs and brokers' dynamic configs both live in the cluster's metadata: in a
+        // cluster the controller records them, and each broker applies its own as they commit.
+        registerChange(AlterConfigsHandler(alterer: alterer), on: threads, controller: controller)
+        registerChange(IncrementalAlterConfigsHandler(alterer: alterer), on: threads, controller: controller)
         register(DescribeConfigsHandler(config: context.config, metadata: context.metadata))
-        register(AlterConfigsHandler(alterer: alterer), on: threads)
-        register(IncrementalAlterConfigsHandler(alterer: alterer), on: threads)
         register(DescribeClusterHandler(metadata: context.metadata))
         register(ElectLeadersHandler(metadata: context.metadata))
         register(DescribeTopicPartitionsHandler(metadata: context.metadata))

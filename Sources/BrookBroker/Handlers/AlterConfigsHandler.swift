@@ -7,7 +7,7 @@ import BrookProtocol
 /// (every occurrence), as do repeated keys, null values, unknown resource types and broker ids
 /// other than this node's. Topics: an illegal name fails with INVALID_TOPIC_EXCEPTION, an unknown
 /// key or a bad value with INVALID_CONFIG, a missing topic with UNKNOWN_TOPIC_OR_PARTITION.
-/// Brokers: see ``ConfigAlterer/alterBroker(validateOnly:changes:)``. `validateOnly` checks
+/// Brokers: see ``ConfigAlterer/alterBroker(_:validateOnly:changes:)``. `validateOnly` checks
 /// everything and changes nothing.
 struct AlterConfigsHandler: RequestHandler {
     typealias Request = AlterConfigsRequest
@@ -43,9 +43,9 @@ struct AlterConfigsHandler: RequestHandler {
             if resource.resourceType == ConfigResourceType.topic.rawValue {
                 try alterer.alterTopic(resource.resourceName, validateOnly: validateOnly) { _, _ in given }
             } else {
-                try alterer.alterBroker(validateOnly: validateOnly) { current in
+                try alterer.alterBroker(resource.resourceName, validateOnly: validateOnly) { current in
                     var changes: [String: String?] = given.mapValues { .some($0) }
-                    for (key, source) in current.sources where source == .dynamicBrokerConfig && given[key] == nil {
+                    for key in alterer.dynamicKeys(of: resource.resourceName, current: current) where given[key] == nil {
                         changes[key] = .some(nil)
                     }
                     return changes

@@ -72,7 +72,7 @@ struct IncrementalAlterConfigsHandler: RequestHandler {
                     return updated
                 }
             } else {
-                try alterer.alterBroker(validateOnly: validateOnly) { current throws(MetadataError) in
+                try alterer.alterBroker(resource.resourceName, validateOnly: validateOnly) { current throws(MetadataError) in
                     var changes: [String: String?] = [:]
                     for (key, operation, value) in operations {
                         let definition = BrokerConfigDefinitions.byName[key]

@@ -73,6 +73,9 @@ public struct MetadataImage: Sendable, Equatable {
     public private(set) var topicNamesById: [Uuid: String] = [:]
     /// The first producer id no block has handed out yet (KRaft's ProducerIdsRecord).
     public internal(set) var nextProducerId: Int64 = 0
+    /// Dynamic broker configs by broker resource name (a node id), as ConfigRecords of resource
+    /// type BROKER set them in a cluster; each broker applies its own.
+    public internal(set) var brokerConfigs: [String: [String: String]] = [:]
 
     public init(clusterId: String, controllerId: Int32, brokers: [Broker]) {
         self.clusterId = clusterId

@@ -93,6 +93,12 @@ package struct MetadataSnapshot: Sendable {
                     resourceType: MetadataRecord.ConfigResourceType.topic.rawValue, resourceName: topic.name, name: key, value: value)))
             }
         }
+        for (broker, configs) in image.brokerConfigs.sorted(by: { $0.key < $1.key }) {
+            for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
+                records.append(.config(ConfigRecord(
+                    resourceType: MetadataRecord.ConfigResourceType.broker.rawValue, resourceName: broker, name: key, value: value)))
+            }
+        }
         if image.nextProducerId > 0 {
             records.append(.producerIds(ProducerIdsRecord(brokerId: -1, brokerEpoch: 0, nextProducerId: image.nextProducerId)))
         }

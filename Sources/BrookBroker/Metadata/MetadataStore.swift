@@ -397,6 +397,9 @@ extension MetadataImage {
                 index: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch,
                 replicas: partition.replicas, isr: partition.isr
             ))
+        case .config(let config) where config.resourceType == MetadataRecord.ConfigResourceType.broker.rawValue:
+            brokerConfigs[config.resourceName, default: [:]][config.name] = config.value
+            if brokerConfigs[config.resourceName]?.isEmpty == true { brokerConfigs[config.resourceName] = nil }
         case .config(let config):
             guard config.resourceType == MetadataRecord.ConfigResourceType.topic.rawValue,
                   var topic = topics[config.resourceName] else { return }

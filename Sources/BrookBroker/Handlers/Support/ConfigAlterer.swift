@@ -50,12 +50,22 @@ final class ConfigAlterer: Sendable {
             if name.isEmpty {
                 return MetadataError(.invalidRequest, "Cluster-wide default broker configs are not supported; name the broker (\(nodeId)) instead.")
             }
-            guard let id = Int32(name) else { return MetadataError(.invalidRequest, "Node id must be an integer, but it is: \(name)") }
-            if id != nodeId { return MetadataError(.invalidRequest, "Unexpected broker id, expected \(nodeId), but received \(name)") }
+            guard let id = Int32(name), id >= 0 else { return MetadataError(.invalidRequest, "Node id must be an integer, but it is: \(name)") }
+            // In a cluster the controller records any broker's configs; a single node only its own.
+            if id != nodeId, metadata.replicated == nil {
+                return MetadataError(.invalidRequest, "Unexpected broker id, expected \(nodeId), but received \(name)")
+            }
             return nil
         default:
             return MetadataError(.invalidRequest, "Unknown resource type \(type)")
         }
+    }
+
+    /// The keys broker `broker` has dynamic values for: in a cluster as the metadata records
+    /// them, on a single node as this broker's configuration holds them.
+    func dynamicKeys(of broker: String, current: BrokerConfig) -> [String] {
+        if metadata.replicated != nil { return Array((metadata.image.brokerConfigs[broker] ?? [:]).keys) }
+        return current.sources.filter { $0.value == .dynamicBrokerConfig }.map(\.key)
     }
 
     /// Replaces a topic's overrides with `transform(current overrides)`, or only checks that it
@@ -85,13 +95,21 @@ final class ConfigAlterer: Sendable {
     /// As in Kafka: a key Brook does not know fails with INVALID_CONFIG; a key that cannot change
     /// at run time, or a bad value, with INVALID_REQUEST ("Cannot update these configs
     /// dynamically: Set(...)"); removing a key that has no dynamic value does nothing.
+    ///
+    /// In a cluster (this node the controller) `broker` may be any node: the change is recorded
+    /// in the metadata log, and that broker applies it once committed (``BrokerConfigStore``
+    /// `follow`). Another broker's static configuration is not known here, so only the keys and
+    /// values are checked; that broker refuses, with a warning, what its own settings reject.
     func alterBroker(
-        validateOnly: Bool,
+        _ broker: String? = nil, validateOnly: Bool,
         changes: (BrokerConfig) throws(MetadataError) -> [String: String?]
     ) throws(MetadataError) {
+        let target = broker ?? String(nodeId)
         let result: Result<Void, MetadataError> = brokerChanges.withLock { _ in
             do throws(MetadataError) {
                 let current = config.current
+                let isReplicated = metadata.replicated != nil
+                let recorded = metadata.image.brokerConfigs[target] ?? [:]
                 var effective: [String: String?] = [:]
                 var nonDynamic: [String] = []
                 for (key, value) in try changes(current) {
@@ -100,7 +118,8 @@ final class ConfigAlterer: Sendable {
                         throw MetadataError(.invalidConfig, "Unknown config name: \(key)")
                     }
                     guard let value else {
-                        if current.source(of: key) == .dynamicBrokerConfig { effective[key] = .some(nil) }
+                        let isDynamic = isReplicated ? recorded[key] != nil : current.source(of: key) == .dynamicBrokerConfig
+                        if isDynamic { effective[key] = .some(nil) }
                         continue
                     }
                     if !definition.isDynamic { nonDynamic.append(key); continue }
@@ -112,13 +131,17 @@ final class ConfigAlterer: Sendable {
                 if !nonDynamic.isEmpty {
                     throw MetadataError(.invalidRequest, "Cannot update these configs dynamically: Set(\(nonDynamic.sorted().joined(separator: ", ")))")
                 }
-                do throws(BrokerConfig.InvalidConfig) {
-                    try config.update(effective, validateOnly: true)
-                } catch {
-                    throw MetadataError(.invalidRequest, error.message)
+                if target == String(nodeId) {
+                    do throws(BrokerConfig.InvalidConfig) {
+                        try config.update(effective, validateOnly: true)
+                    } catch {
+                        throw MetadataError(.invalidRequest, error.message)
+                    }
                 }
                 if validateOnly || effective.isEmpty { return .success(()) }
-                try metadata.recordBrokerConfigs(broker: String(nodeId), effective)
+                try metadata.recordBrokerConfigs(broker: target, effective)
+                // A cluster's brokers apply their configs as the quorum commits them.
+                if isReplicated { return .success(()) }
                 do throws(BrokerConfig.InvalidConfig) {
                     try config.update(effective)
                 } catch {
