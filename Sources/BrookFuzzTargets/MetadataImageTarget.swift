@@ -19,10 +19,11 @@ extension FuzzTarget {
         var input = FuzzInput(bytes)
         let empty = MetadataImage(clusterId: "fuzz", controllerId: -1, brokers: [])
         if input.byte() % 2 == 0 {
-            guard let image = try? MetadataSnapshot.decode(ByteBuffer(bytes: input.rest()), onto: empty, file: "fuzz") else {
-                return .rejected
-            }
-            try checkRoundTrip(image, onto: empty)
+            let bytes = ByteBuffer(bytes: input.rest())
+            // A dynamic quorum's voter set, read apart from the image, writes back the same.
+            let voters = MetadataSnapshot.voters(in: bytes)
+            guard let image = try? MetadataSnapshot.decode(bytes, onto: empty, file: "fuzz") else { return .rejected }
+            try checkRoundTrip(image, onto: empty, voters: voters)
             return .accepted
         }
         var image = empty
@@ -53,12 +54,16 @@ extension FuzzTarget {
         return .accepted
     }
 
-    private static func checkRoundTrip(_ image: MetadataImage, onto empty: MetadataImage) throws(FuzzFailure) {
+    private static func checkRoundTrip(_ image: MetadataImage, onto empty: MetadataImage, voters: [QuorumVoter]? = nil) throws(FuzzFailure) {
         let id = MetadataSnapshot.Id(endOffset: 1, epoch: 1)
         do {
-            let bytes = try MetadataSnapshot.encode(image, id: id, lastContainedTimestamp: 0)
+            let bytes = try MetadataSnapshot.encode(image, id: id, lastContainedTimestamp: 0, voters: voters)
             let read = try MetadataSnapshot.decode(bytes, onto: empty, file: "fuzz")
             try fuzzCheck(read == image, "the snapshot read back another image: \(image) VERSUS \(read)")
+            if let voters {
+                let sorted = voters.sorted { $0.id < $1.id }
+                try fuzzCheck(MetadataSnapshot.voters(in: bytes) == sorted, "the voter set read back differently: \(voters)")
+            }
         } catch let failure as FuzzFailure {
             throw failure
         } catch {
@@ -137,6 +142,11 @@ extension FuzzSeeds {
         let whole = Array(try MetadataSnapshot.encode(image, id: id, lastContainedTimestamp: 5).readableBytesView)
         let empty = Array(try MetadataSnapshot.encode(
             MetadataImage(clusterId: "fuzz", controllerId: -1, brokers: []), id: id, lastContainedTimestamp: 0).readableBytesView)
+        image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "2", name: "message.max.bytes", value: "2000000")))
+        let withVoters = Array(try MetadataSnapshot.encode(
+            image, id: id, lastContainedTimestamp: 5,
+            voters: [QuorumVoter(id: BrokerID(1), host: "10.0.0.1", port: 9093), QuorumVoter(id: BrokerID(2), host: "10.0.0.2", port: 9093)]
+        ).readableBytesView)
         // kind 0: register broker (id, endpoint count, host, port, protocol, incarnation, epoch, flags)
         let register: (UInt8) -> [UInt8] = { broker in [0, 1, broker, 1, broker, 0x23, 0x84, 0, 9, 1, 0] }
         // kind 3: topic; kind 4: partition (topic, index, replica count, replicas, ISR picks, leader, epoch)
@@ -146,6 +156,7 @@ extension FuzzSeeds {
         return [
             ("snapshot-empty", [0] + empty),
             ("snapshot-three-brokers", [0] + whole),
+            ("snapshot-voters-and-broker-configs", [0] + withVoters),
             ("changes-topics-and-configs", [3, 3, 0, 3, 2, 5, 0, 1, 5, 10, 2, 6, 0, 7, 1, 0, 4, 2, 3, 2, 1, 2, 3, 5, 255, 9]),
             ("changes-fence-and-move", changes),
             ("changes-elect-with-nothing", [1, 9, 1, 8, 1, 7, 0x10, 0x20]),
