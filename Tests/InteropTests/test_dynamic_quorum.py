@@ -12,14 +12,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from cli_support import brook, failed_with, succeeded
 from conftest import BrokerProcess, wait_until
-from quorum_support import free_ports, quorum_factory, random_cluster_id  # noqa: F401  (fixture)
+from quorum_support import Quorum, free_ports, quorum_factory, random_cluster_id  # noqa: F401  (fixture)
 
 VOTERS = re.compile(r"^CurrentVoters:\s+\[([\d,]*)\]$", re.M)
 OBSERVERS = re.compile(r"^CurrentObservers:\s+\[([\d,]*)\]$", re.M)
 LEADER = re.compile(r"^LeaderId:\s+(-?\d+)$", re.M)
 
 
-class DynamicQuorum:
+class DynamicQuorum(Quorum):
     """Nodes 1..n (controller and broker each) finding the quorum through
     controller.quorum.bootstrap.servers; node 1 is formatted --standalone, the others join."""
 
@@ -48,19 +48,19 @@ class DynamicQuorum:
                 f"listeners=PLAINTEXT://127.0.0.1:{self.ports[node_id - 1]}", *self.node_config(node_id)]
         return [flag for key in keys for flag in ("--override", key)]
 
-    def status(self, *node_ids: int) -> str | None:
+    def status_text(self, *node_ids: int) -> str | None:
         servers = ",".join(f"127.0.0.1:{self.nodes[n].port}" for n in (node_ids or self.nodes))
         result = brook("metadata-quorum", "describe", "--bootstrap-server", servers, "--status", "--timeout-ms", "5000",
                        timeout=30)
         return result.stdout if result.returncode == 0 else None
 
     def voters(self, *node_ids: int) -> set[int] | None:
-        text = self.status(*node_ids)
+        text = self.status_text(*node_ids)
         match = text and VOTERS.search(text)
         return {int(v) for v in match.group(1).split(",") if v} if match else None
 
     def leader(self, *node_ids: int) -> int | None:
-        text = self.status(*node_ids)
+        text = self.status_text(*node_ids)
         match = text and LEADER.search(text)
         return int(match.group(1)) if match and int(match.group(1)) >= 0 else None
 
@@ -68,12 +68,6 @@ class DynamicQuorum:
         return brook("metadata-quorum", "add-controller", "--bootstrap-server", f"127.0.0.1:{self.ports[via - 1]}",
                      *self.override_args(node_id), timeout=60)
 
-    def close(self) -> None:
-        for node in self.nodes.values():
-            if node.is_running():
-                node.stop()
-        for directory in self.directories:
-            directory.cleanup()
 
 
 @pytest.fixture
@@ -94,13 +88,6 @@ def topics_on(port: int) -> set[str]:
     return set(AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=10).topics)
 
 
-def brokers_on(port: int) -> set[int]:
-    try:
-        return set(AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=10).brokers)
-    except Exception:  # noqa: BLE001  (librdkafka's "partial response" while no broker is unfenced yet)
-        return set()
-
-
 def create_topic(port: int, name: str) -> None:
     admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
     admin.create_topics([NewTopic(name, 2, 1)], operation_timeout=10)[name].result(30)
@@ -114,9 +101,9 @@ def test_controllers_join_a_standalone_quorum_and_one_is_removed_after_kill_9(dy
     assert quorum.voters(1) == {1}
 
     # The other two follow as observers until they are added, one at a time.
-    wait_until(lambda: (text := quorum.status(1)) and {"2", "3"} <= set(OBSERVERS.search(text).group(1).split(",")),
+    wait_until(lambda: (text := quorum.status_text(1)) and {"2", "3"} <= set(OBSERVERS.search(text).group(1).split(",")),
                message="nodes 2 and 3 observing")
-    wait_until(lambda: len(brokers_on(quorum.ports[0])) == 3, message="three registered brokers")
+    quorum.wait_for_brokers(3)
     create_topic(quorum.ports[0], "before-joining")
     for node_id in (2, 3):
         print(succeeded(quorum.add_controller(node_id, via=node_id)))
@@ -140,7 +127,7 @@ def test_controllers_join_a_standalone_quorum_and_one_is_removed_after_kill_9(dy
     quorum.nodes[1].start()
     wait_until(lambda: {"before-joining", "after-failover"} <= topics_on(quorum.ports[0]), timeout=30,
                message="the removed controller following the log")
-    wait_until(lambda: (text := quorum.status(2, 3)) and "1" in OBSERVERS.search(text).group(1).split(","),
+    wait_until(lambda: (text := quorum.status_text(2, 3)) and "1" in OBSERVERS.search(text).group(1).split(","),
                message="node 1 an observer")
     assert quorum.voters(2, 3) == {2, 3}, "the restarted node does not vote"
     leader = quorum.leader(2, 3)
@@ -196,7 +183,7 @@ def test_initial_controllers_form_a_quorum_and_a_voter_that_moves_updates_its_en
         node.start()
     leader = wait_until(lambda: quorum.leader(), message="a leader of the initial controllers")
     assert quorum.voters() == {1, 2, 3}
-    wait_until(lambda: len(brokers_on(quorum.ports[0])) == 3, message="three registered brokers")
+    quorum.wait_for_brokers(3)
     create_topic(quorum.ports[leader - 1], "first")
 
     # A voter (not the leader) restarts on another port and has its voter record updated.
