@@ -90,7 +90,7 @@ public struct Broker: Sendable {
             var quorumConfiguration = QuorumDriver.Configuration(
                 localID: BrokerID(nodeId), voters: voters, clusterId: clusterId, bootstrapServers: bootstrapServers)
             quorumConfiguration.raft.dynamicVoters = voters.isEmpty
-            if let listener = advertised.first {
+            if let listener = StorageFormat.controllerListener(in: advertised + bound.map(\.listener), config: config) {
                 quorumConfiguration.localEndpoint = QuorumDriver.Voter(id: BrokerID(nodeId), host: listener.host, port: listener.port)
             }
             quorumConfiguration.raft.electionTimeout = Int64(config.int("controller.quorum.election.timeout.ms"))
@@ -199,7 +199,7 @@ public struct Broker: Sendable {
             return try metadata.allocateProducerIds(count: count)
         }
         // In a cluster, markers and transaction checks reach the other brokers over these links.
-        let brokerLinks = quorum.map { _ in NodeLinks(clientId: "brook-broker-\(nodeId)") }
+        let brokerLinks = quorum.map { _ in NodeLinks(clientId: RequestContext.brokerClientId(nodeId)) }
         let localMarkers = LocalMarkerWriter(partitions: partitions.table, groups: groups)
         let transactions = TransactionCoordinatorHost(
             settings: Self.transactionSettings(config), metadata: metadata, partitions: partitions,
@@ -242,7 +242,7 @@ public struct Broker: Sendable {
             router.register(AddRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
             router.register(RemoveRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
             router.register(UpdateRaftVoterHandler(quorum: quorum), on: adminThreads)
-            router.register(DescribeQuorumHandler(quorum: quorum))
+            router.register(DescribeQuorumHandler(quorum: quorum, controller: controllerClient))
         }
         router.register(ListOffsetsHandler(partitions: partitions.table, metadata: metadata))
         router.register(WriteTxnMarkersHandler(

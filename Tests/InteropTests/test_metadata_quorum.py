@@ -72,6 +72,9 @@ def test_three_voters_elect_one_leader_and_replicate_what_it_commits(quorum_fact
     rows = wait_until(caught_up, message="every voter caught up")
     assert sorted(row[5] for row in rows) == ["Follower", "Follower", "Leader"]
 
+    # A follower alone is enough: it hands DescribeQuorum to the leader, as Kafka's brokers do.
+    assert quorum.status(follower)[0] == leader
+
 
 def test_after_kill_9_of_the_leader_another_leads_with_the_metadata_and_the_old_one_catches_up(quorum_factory):
     quorum = quorum_factory(3)

@@ -12,9 +12,11 @@ extension StorageFormat {
         case listed(String)
     }
 
-    /// This node's controller endpoint, as other nodes reach it: the first advertised listener.
+    /// This node's controller endpoint, as other nodes reach it: the listener that
+    /// `controller.listener.names` names first, else the first one; advertised if it is.
     public static func controllerEndpoint(of config: BrokerConfig) throws -> (host: String, port: Int) {
-        guard let listener = try config.advertisedListeners.first, listener.port > 0,
+        guard let listener = controllerListener(in: try config.advertisedListeners + config.listeners, config: config),
+            listener.port > 0,
             !listener.host.isEmpty, listener.host != "0.0.0.0", listener.host != "::"
         else {
             throw Problem("a controller's voter record needs its address: set listeners (or advertised.listeners) to a host and a port, not 0")
@@ -37,6 +39,18 @@ extension StorageFormat {
         case .listed(let text):
             do { _ = try QuorumVoter.parse(text, option: "--initial-controllers") } catch { throw Problem("\(error)") }
         }
+    }
+
+    /// The listener of `listeners` the controller speaks on (`controller.listener.names`, else
+    /// the first).
+    public static func controllerListener(in listeners: [BrokerConfig.Listener], config: BrokerConfig) -> BrokerConfig.Listener? {
+        let names = (config.string("controller.listener.names") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).uppercased()
+        }
+        for name in names {
+            if let match = listeners.first(where: { $0.name.uppercased() == name }) { return match }
+        }
+        return listeners.first
     }
 
     /// Writes the bootstrap snapshot (`00000000000000000000-0000000000.checkpoint` in the

@@ -12,7 +12,7 @@ final class ControllerClient: Sendable {
 
     init(quorum: QuorumDriver) {
         self.quorum = quorum
-        self.links = NodeLinks(clientId: "brook-broker-\(quorum.configuration.localID)")
+        self.links = NodeLinks(clientId: RequestContext.brokerClientId(quorum.configuration.localID))
     }
 
     /// Whether this node is the active controller (then callers act locally).

@@ -18,13 +18,16 @@ final class NodeLinks: Sendable {
     func send<Request: KafkaRequest>(
         _ request: Request, host: String, port: Int, version: Int16? = nil, timeout: Duration = .seconds(30)
     ) async throws -> Request.Response {
-        let connection = try await connection(host: host, port: port)
+        let connection = try await connection(host: host, port: port, timeout: timeout)
         do {
             let pending = try connection.enqueue(request, version: version)
             return try await withThrowingTaskGroup(of: Request.Response?.self) { group in
                 group.addTask { try await pending.get() }
                 group.addTask {
                     try await Task.sleep(for: timeout)
+                    // The wait for the answer does not end on cancellation, and the group waits
+                    // for it: closing the connection ends it (a paused peer never answers).
+                    await connection.close()
                     return nil
                 }
                 defer { group.cancelAll() }
@@ -44,10 +47,10 @@ final class NodeLinks: Sendable {
         }
     }
 
-    private func connection(host: String, port: Int) async throws -> BrokerConnection {
+    private func connection(host: String, port: Int, timeout: Duration) async throws -> BrokerConnection {
         let address = "\(host):\(port)"
         if let existing = open.withLock({ $0[address] }), existing.isOpen { return existing }
-        let connected = try await BrokerConnection.connect(host: host, port: port, clientId: clientId)
+        let connected = try await BrokerConnection.connect(host: host, port: port, clientId: clientId, timeout: timeout)
         let (chosen, surplus) = open.withLock { open -> (BrokerConnection, BrokerConnection?) in
             if let existing = open[address], existing.isOpen { return (existing, connected) }
             let replaced = open[address]

@@ -19,4 +19,12 @@ public struct RequestContext: Sendable {
 
     public var clientId: String? { header.clientId }
     public var correlationId: Int32 { header.correlationId }
+
+    /// The client id a broker of the cluster uses when it sends on a request (to the active
+    /// controller or the quorum's leader).
+    static func brokerClientId(_ nodeId: some CustomStringConvertible) -> String { "brook-broker-\(nodeId)" }
+
+    /// Whether another broker sent this request on: it is answered here, never sent on again, so
+    /// two brokers that each think the other leads cannot pass it back and forth.
+    var isForwarded: Bool { clientId?.hasPrefix("brook-broker-") == true }
 }

@@ -19,10 +19,12 @@ public final class BrokerConnection: Sendable {
         self.channel = channel
     }
 
-    /// Connects to `host:port` and negotiates API versions.
+    /// Connects to `host:port` and negotiates API versions. A peer that accepts the connection
+    /// but does not answer ApiVersions within `timeout` (a stopped process: the kernel still
+    /// accepts for it) is unreachable.
     public static func connect(
         host: String, port: Int, clientId: String = "brook-cli",
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, timeout: Duration = .seconds(30)
     ) async throws -> BrokerConnection {
         let channel: any Channel
         do {
@@ -31,7 +33,21 @@ public final class BrokerConnection: Sendable {
             throw ClientError.unreachable(broker: "\(host):\(port)")
         }
         let connection = BrokerConnection(address: "\(host):\(port)", clientId: clientId, channel: channel)
-        try await connection.negotiateVersions()
+        let negotiated = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await connection.negotiateVersions()
+                return true
+            }
+            tasks.addTask {
+                try await Task.sleep(for: timeout)
+                // The wait for the answer ends only when the channel closes.
+                await connection.close()
+                return false
+            }
+            defer { tasks.cancelAll() }
+            return try await tasks.next() ?? false
+        }
+        guard negotiated else { throw ClientError.unreachable(broker: "\(host):\(port)") }
         return connection
     }
 

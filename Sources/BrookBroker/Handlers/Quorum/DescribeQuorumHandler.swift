@@ -4,10 +4,13 @@ import BrookRaft
 import BrookStorage
 
 /// DescribeQuorum (KIP-595): the metadata quorum's leader, epoch, high watermark and each
-/// voter's progress. Only the leader knows the progress: another node answers
-/// NOT_LEADER_OR_FOLLOWER, naming the leader it knows in the partition's LeaderId.
+/// voter's and observer's progress. Only the leader knows the progress: another node hands the
+/// request to the leader and returns its answer, as Kafka's brokers forward it to the active
+/// controller; when the leader cannot be reached it answers NOT_LEADER_OR_FOLLOWER, naming the
+/// leader it knows in the partition's LeaderId.
 struct DescribeQuorumHandler: RequestHandler {
     let quorum: QuorumDriver
+    var controller: ControllerClient?
     var versions: ClosedRange<Int16> { DescribeQuorumRequest.validVersions }
 
     func handle(_ request: DescribeQuorumRequest, context: RequestContext) async throws -> DescribeQuorumResponse? {
@@ -17,6 +20,11 @@ struct DescribeQuorumHandler: RequestHandler {
             return DescribeQuorumResponse(errorCode: ErrorCode.invalidRequest.rawValue, errorMessage: "DescribeQuorum serves \(RaftWire.topicName)-0 only")
         }
         let status = quorum.status
+        if !status.isLeader, status.leader != nil, !context.isForwarded, let controller,
+            let answer = try? await controller.send(request, version: context.apiVersion, timeout: .seconds(5))
+        {
+            return answer
+        }
         var partition = DescribeQuorumResponse.PartitionData(
             partitionIndex: 0, leaderId: status.leader?.rawValue ?? -1, leaderEpoch: status.epoch.rawValue,
             highWatermark: status.highWatermark.rawValue

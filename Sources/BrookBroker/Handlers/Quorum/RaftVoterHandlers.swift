@@ -15,7 +15,7 @@ struct AddRaftVoterHandler: RequestHandler {
         guard request.voterId >= 0, let listener = request.listeners.first, listener.port > 0, !listener.host.isEmpty else {
             return AddRaftVoterResponse(errorCode: ErrorCode.invalidRequest.rawValue, errorMessage: "AddRaftVoter needs a voter id and its endpoint")
         }
-        guard quorum.status.isLeader else { return try await forward(request) }
+        guard quorum.status.isLeader || context.isForwarded else { return try await forward(request) }
         let voter = QuorumVoter(
             id: BrokerID(request.voterId), host: listener.host, port: Int(listener.port), directoryId: request.voterDirectoryId)
         // The new voter may still be catching up, or another change committing: try again
@@ -53,7 +53,7 @@ struct RemoveRaftVoterHandler: RequestHandler {
         guard request.voterId >= 0 else {
             return RemoveRaftVoterResponse(errorCode: ErrorCode.invalidRequest.rawValue, errorMessage: "RemoveRaftVoter needs a voter id")
         }
-        guard quorum.status.isLeader else {
+        guard quorum.status.isLeader || context.isForwarded else {
             do { return try await controller.send(request) } catch {
                 return RemoveRaftVoterResponse(errorCode: ErrorCode.notLeaderOrFollower.rawValue, errorMessage: "the quorum's leader cannot be reached: \(error)")
             }

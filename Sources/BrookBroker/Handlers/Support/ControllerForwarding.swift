@@ -18,7 +18,7 @@ struct ForwardedToController<Inner: RequestHandler>: RequestHandler {
     var versions: ClosedRange<Int16> { inner.versions }
 
     func handle(_ request: Request, context: RequestContext) async throws -> Request.Response? {
-        guard !controller.isController, needsController(request) else {
+        guard !controller.isController, !context.isForwarded, needsController(request) else {
             return try await inner.handle(request, context: context)
         }
         do {
