@@ -31,6 +31,8 @@ import Testing
         await #expect(throws: ClientError.self) {
             _ = try await BrokerConnection.connect(host: "127.0.0.1", port: port, timeout: .milliseconds(300))
         }
-        #expect(ContinuousClock.now - started < .seconds(20), "it gave up instead of waiting for an answer")
+        // Without the timeout it never returns; the bound is loose for a loaded machine whose
+        // cooperative pool may run the timer late.
+        #expect(ContinuousClock.now - started < .seconds(120), "it gave up instead of waiting for an answer")
     }
 }
