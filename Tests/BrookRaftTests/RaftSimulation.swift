@@ -417,16 +417,26 @@ struct RaftSimulation: Sendable {
     /// Raft's log matching: where two logs hold an entry of the same epoch at one offset, they
     /// hold the same entries up to it (where both still hold entries).
     mutating func checkLogMatching() {
-        let logs = allNodes.compactMap { id -> (BrokerID, [Offset: RaftEntry])? in
-            guard let log = nodes[id]!.replica?.log else { return nil }
-            return (id, Dictionary(uniqueKeysWithValues: zip(log.baseOffsets, log.storedEntries)))
-        }
+        let logs = allNodes.compactMap { id in nodes[id]!.replica.map { (id, $0.log) } }
         for (index, (first, a)) in logs.enumerated() {
             for (second, b) in logs[(index + 1)...] {
-                let common = a.keys.filter { b[$0] != nil }.sorted()
-                guard let last = common.last(where: { a[$0]!.epoch == b[$0]!.epoch }) else { continue }
-                if common.contains(where: { $0 <= last && a[$0] != b[$0] }) {
-                    fail("logs of \(first) and \(second) agree on the epoch at offset \(last) but differ before it")
+                // Walk both logs' entries in offset order, pairing those at the same offset.
+                var pairs: [(RaftEntry, RaftEntry)] = []
+                var (i, j) = (0, 0)
+                while i < a.baseOffsets.count, j < b.baseOffsets.count {
+                    if a.baseOffsets[i] < b.baseOffsets[j] {
+                        i += 1
+                    } else if a.baseOffsets[i] > b.baseOffsets[j] {
+                        j += 1
+                    } else {
+                        pairs.append((a.storedEntries[i], b.storedEntries[j]))
+                        i += 1
+                        j += 1
+                    }
+                }
+                guard let last = pairs.lastIndex(where: { $0.0.epoch == $0.1.epoch }) else { continue }
+                if pairs[...last].contains(where: { $0.0 != $0.1 }) {
+                    fail("logs of \(first) and \(second) agree on an epoch at a shared offset but differ before it")
                 }
             }
         }

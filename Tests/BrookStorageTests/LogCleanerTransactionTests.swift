@@ -251,7 +251,7 @@ struct LogCleanerTransactionTests {
     /// see the latest committed value of every key, no aborted record is left in what was
     /// cleaned, every kept transactional batch still has its marker, and the transaction index
     /// holds exactly the entries of the ABORT markers left. Reopening changes nothing.
-    @Test(arguments: 0..<16)
+    @Test(.serialized, arguments: 0..<16)
     func matchesTheModel(seed: Int) throws {
         let directory = try LogTestDirectory("cleaner-txn-model")
         defer { directory.remove() }

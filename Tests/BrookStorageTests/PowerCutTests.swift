@@ -12,7 +12,9 @@ import Testing
 /// after full flushes and data-only syncs — present and unchanged, every batch intact, and the
 /// offsets dense from zero. This is the guarantee durable acks (acks=all answered after the
 /// data sync) rely on.
-@Suite struct PowerCutTests {
+/// The cases run one at a time: each is synchronous disk work, and all 40 at once would keep
+/// every thread of the cooperative pool busy, stalling the rest of the suite.
+@Suite(.serialized) struct PowerCutTests {
     private static let seeds: [UInt64] = (0..<40).map { 0x5EED_0000 + $0 }
 
     @Test(arguments: seeds) func durableRecordsSurviveAPowerCutAtAnyPoint(seed: UInt64) throws {
