@@ -77,7 +77,7 @@ public struct Broker: Sendable {
             idleTimeout: .milliseconds(config.connectionsMaxIdleMs), queuedMaxRequestBytes: config.queuedMaxRequestBytes
         ))
         let advertised = try Self.advertisedListeners(config: config, bound: bound.map(\.listener))
-        let brokers = advertised.prefix(1).map {
+        let brokers = brokerListeners(config, advertised: advertised).prefix(1).map {
             MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
         }
         let membership = try Self.quorumMembership(config)
@@ -199,7 +199,9 @@ public struct Broker: Sendable {
             return try metadata.allocateProducerIds(count: count)
         }
         // In a cluster, markers and transaction checks reach the other brokers over these links.
-        let brokerLinks = quorum.map { _ in NodeLinks(clientId: RequestContext.brokerClientId(nodeId)) }
+        let brokerLinks = quorum.map { _ in
+            NodeLinks(clientId: RequestContext.brokerClientId(nodeId), listener: Self.interBrokerListener(config))
+        }
         let localMarkers = LocalMarkerWriter(partitions: partitions.table, groups: groups)
         let transactions = TransactionCoordinatorHost(
             settings: Self.transactionSettings(config), metadata: metadata, partitions: partitions,
@@ -230,7 +232,7 @@ public struct Broker: Sendable {
             router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)
             lifecycle = BrokerLifecycleService(
                 quorum: quorum, controller: controller, controllerClient: controllerClient,
-                isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: advertised,
+                isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: Self.brokerListeners(config, advertised: advertised),
                 rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
                 threads: adminThreads, logger: logger
             )
@@ -336,6 +338,22 @@ public struct Broker: Sendable {
 
     /// The advertised listeners with port 0 replaced by the bound port and an empty or wildcard
     /// host replaced by the loopback address.
+    /// `inter.broker.listener.name`: the listener brokers reach each other on; nil leaves each
+    /// broker's first registered one.
+    static func interBrokerListener(_ config: BrokerConfig) -> String? {
+        config.string("inter.broker.listener.name").flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The listeners a broker registers: the advertised ones but those `controller.listener.names`
+    /// reserves for the quorum (as Kafka's brokers never advertise them), unless nothing else is left.
+    static func brokerListeners(_ config: BrokerConfig, advertised: [BrokerConfig.Listener]) -> [BrokerConfig.Listener] {
+        let reserved = Set((config.string("controller.listener.names") ?? "").split(separator: ",").map {
+            String($0.filter { $0 != " " }).uppercased()
+        })
+        let brokers = advertised.filter { !reserved.contains($0.name.uppercased()) }
+        return brokers.isEmpty ? advertised : brokers
+    }
+
     static func advertisedListeners(config: BrokerConfig, bound: [BrokerConfig.Listener]) throws -> [BrokerConfig.Listener] {
         let advertised = try config.advertisedListeners
         return advertised.map { listener in

@@ -43,6 +43,8 @@ import Testing
             #expect(try matches(pattern, name) == false)
         }
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .milliseconds(500), "took \(elapsed)")
+        // Backtracking would take longer than the age of the universe on 249 characters; the
+        // bound is loose because a loaded machine may deschedule this test for seconds.
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 }

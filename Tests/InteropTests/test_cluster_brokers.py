@@ -278,3 +278,64 @@ def test_dynamic_broker_configs_go_through_the_controller_and_survive_a_restart(
     at_target.incremental_alter_configs([removal])[removal].result(30)
     wait_until(lambda: described("message.max.bytes").source != ConfigSource.DYNAMIC_BROKER_CONFIG.value,
                message="the config removed")
+
+
+def test_clients_are_told_the_listener_they_came_in_on_and_controllers_stay_unadvertised(tmp_path):
+    from quorum_support import free_ports, random_cluster_id
+
+    ports = free_ports(9)
+    plain, external, controller = ports[0:3], ports[3:6], ports[6:9]
+    voters = ",".join(f"{n + 1}@127.0.0.1:{controller[n]}" for n in range(3))
+    cluster = random_cluster_id()
+    nodes = []
+    try:
+        for n in range(3):
+            directory = tmp_path / f"node-{n + 1}"
+            format_storage(str(directory), n + 1, cluster)
+            node = BrokerProcess(directory, [
+                f"node.id={n + 1}", f"controller.quorum.voters={voters}", *FAST,
+                f"listeners=PLAINTEXT://127.0.0.1:{plain[n]},EXTERNAL://127.0.0.1:{external[n]},CONTROLLER://127.0.0.1:{controller[n]}",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT"])
+            node.port = plain[n]
+            node.start()
+            nodes.append(node)
+
+        def ports_told(port: int) -> set[int]:
+            try:
+                metadata = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=10)
+            except KafkaException:
+                return set()
+            return {broker.port for broker in metadata.brokers.values()}
+
+        # Each client is told every broker's endpoint on its own listener; the quorum's stay unadvertised.
+        assert wait_until(lambda: ports_told(external[0]) == set(external) and ports_told(external[0]), timeout=30,
+                          message="three brokers on EXTERNAL") == set(external)
+        assert wait_until(lambda: ports_told(plain[1]) == set(plain) and ports_told(plain[1]),
+                          message="three brokers on PLAINTEXT") == set(plain)
+
+        # A transaction whose partitions and coordinator sit on different brokers commits: its
+        # markers go between brokers on inter.broker.listener.name.
+        admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{external[2]}"})
+        admin.create_topics([NewTopic("listeners", 3, 1)], operation_timeout=10)["listeners"].result(30)
+        producer = Producer({"bootstrap.servers": f"127.0.0.1:{external[0]}", "transactional.id": "listeners-tx"})
+        producer.init_transactions(30)
+        producer.begin_transaction()
+        for i in range(30):
+            producer.produce("listeners", value=f"v{i}".encode(), partition=i % 3)
+        producer.commit_transaction(30)
+        consumer = Consumer({"bootstrap.servers": f"127.0.0.1:{external[1]}", "group.id": "listeners-g",
+                             "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+        consumer.subscribe(["listeners"])
+        seen = []
+        deadline = time.monotonic() + 30
+        while len(seen) < 30 and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                seen.append(message.value())
+        consumer.close()
+        assert sorted(seen) == sorted(f"v{i}".encode() for i in range(30))
+    finally:
+        for node in nodes:
+            if node.is_running():
+                node.stop()

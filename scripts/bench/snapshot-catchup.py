@@ -18,12 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "InteropTests"))
 
+from confluent_kafka import KafkaError, KafkaException  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 from quorum_support import Quorum  # noqa: E402
 
 COMPACTING = ["metadata.log.max.record.bytes.between.snapshots=65536", "metadata.max.retention.bytes=0",
-              "metadata.log.segment.bytes=1048576"]
+              "metadata.log.segment.bytes=65536"]
 
 
 def partitions_on(bootstrap: str) -> int:
@@ -44,13 +45,23 @@ def catch_up(partitions: int, compacting: bool) -> tuple[float, str]:
     try:
         quorum.nodes[1].start()
         quorum.wait_for_leader(1)
-        quorum.wait_for_brokers(1, 1)
+        while not any("registered as a broker" in line for line in quorum.nodes[1].output):
+            time.sleep(0.05)
         admin = AdminClient({"bootstrap.servers": quorum.bootstrap(1)})
         names = [f"scale-{i:04d}" for i in range(partitions // 100)]
         for start in range(0, len(names), 10):
-            for future in admin.create_topics([NewTopic(n, 100, 1) for n in names[start:start + 10]],
-                                              operation_timeout=60).values():
-                future.result(120)
+            batch = names[start:start + 10]
+            while True:
+                # Right after its start the node may not yet be told as the controller: retry.
+                try:
+                    for future in admin.create_topics([NewTopic(n, 100, 1) for n in batch], operation_timeout=60).values():
+                        future.result(120)
+                    break
+                except KafkaException as error:
+                    if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                        time.sleep(0.2)
+                    else:
+                        break
         while partitions_on(quorum.bootstrap(1)) < partitions:
             time.sleep(0.05)
         if compacting:

@@ -45,7 +45,7 @@ struct DescribeClusterHandler: RequestHandler {
         if DescribeClusterStates.isAsked(in: request), !image.registrations.isEmpty {
             // Brook's extension: every registered broker, with its state.
             response.brokers = image.registrations.values.sorted { $0.nodeId < $1.nodeId }.compactMap { registration in
-                guard let endpoint = registration.endpoints.first else { return nil }
+                guard let endpoint = registration.endpoint(on: context.listenerName) else { return nil }
                 var broker = DescribeClusterResponse.DescribeClusterBroker(
                     brokerId: registration.nodeId, host: endpoint.host, port: endpoint.port, rack: endpoint.rack)
                 let state: ClusterAdmin.BrokerState = registration.inControlledShutdown
@@ -54,7 +54,7 @@ struct DescribeClusterHandler: RequestHandler {
                 return broker
             }
         } else {
-            response.brokers = image.brokers.map {
+            response.brokers = image.brokers(on: context.listenerName).map {
                 DescribeClusterResponse.DescribeClusterBroker(brokerId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
             }
         }

@@ -22,7 +22,9 @@ struct FindCoordinatorHandler: RequestHandler {
 
     func handle(_ request: FindCoordinatorRequest, context: RequestContext) async throws -> FindCoordinatorResponse? {
         let keys = context.apiVersion >= 4 ? request.coordinatorKeys : [request.key]
-        let answers = keys.map { coordinator(for: $0, keyType: request.keyType, version: context.apiVersion) }
+        let answers = keys.map {
+            coordinator(for: $0, keyType: request.keyType, version: context.apiVersion, listener: context.listenerName)
+        }
         var response = FindCoordinatorResponse(throttleTimeMs: 0)
         if context.apiVersion >= 4 {
             response.coordinators = answers
@@ -36,7 +38,7 @@ struct FindCoordinatorHandler: RequestHandler {
         return response
     }
 
-    private func coordinator(for key: String, keyType: Int8, version: Int16) -> FindCoordinatorResponse.Coordinator {
+    private func coordinator(for key: String, keyType: Int8, version: Int16, listener: String) -> FindCoordinatorResponse.Coordinator {
         var answer = FindCoordinatorResponse.Coordinator(key: key, nodeId: -1, host: "", port: -1)
         switch KeyType(rawValue: keyType) {
         case .group:
@@ -70,7 +72,7 @@ struct FindCoordinatorHandler: RequestHandler {
             let topicName = keyType == KeyType.group.rawValue ? GroupCoordinatorHost.topicName : TransactionCoordinatorHost.topicName
             coordinatorId = image.coordinatorLeader(of: key, in: topicName)
         }
-        guard let broker = image.brokers.first(where: { $0.nodeId == coordinatorId }) else {
+        guard let coordinatorId, let broker = image.broker(coordinatorId, on: listener) else {
             return failed(answer, .coordinatorNotAvailable, "The coordinator is not available")
         }
         answer.nodeId = broker.nodeId

@@ -49,7 +49,8 @@ struct MetadataHandler: RequestHandler {
                 }
             }
         }
-        let brokers = image.brokers.map {
+        // Each broker as reached on the listener this request came in on, as Kafka answers.
+        let brokers = image.brokers(on: context.listenerName).map {
             MetadataResponse.MetadataResponseBroker(nodeId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
         }
         return MetadataResponse(

@@ -61,6 +61,16 @@ public struct MetadataImage: Sendable, Equatable {
         public var rack: String?
         public var fenced: Bool
         public var inControlledShutdown: Bool
+
+        /// The endpoint of the listener named `listener` (any case), else the first.
+        func endpoint(on listener: String) -> Broker? {
+            if let index = listenerNames.firstIndex(where: { $0.uppercased() == listener.uppercased() }),
+                index < endpoints.count
+            {
+                return endpoints[index]
+            }
+            return endpoints.first
+        }
     }
 
     public var clusterId: String
@@ -138,6 +148,19 @@ extension MetadataImage {
         if record.inControlledShutdown == 1 { registration.inControlledShutdown = true }
         registrations[record.brokerId] = registration
         brokersFromRegistrations()
+    }
+
+    /// The live brokers as a client on `listener` reaches them: each broker's endpoint of that
+    /// listener, else its first (as `brokers`). A single node's own list, on any listener.
+    func brokers(on listener: String) -> [Broker] {
+        guard !registrations.isEmpty else { return brokers }
+        return registrations.values.filter { !$0.fenced }.sorted { $0.nodeId < $1.nodeId }.compactMap { $0.endpoint(on: listener) }
+    }
+
+    /// Live broker `id`'s endpoint on `listener` (its first when it has none by that name).
+    func broker(_ id: Int32, on listener: String?) -> Broker? {
+        guard let listener, let registration = registrations[id] else { return brokers.first { $0.nodeId == id } }
+        return registration.fenced ? nil : registration.endpoint(on: listener)
     }
 
     private mutating func brokersFromRegistrations() {

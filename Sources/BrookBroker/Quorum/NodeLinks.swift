@@ -7,10 +7,14 @@ import Synchronization
 /// dropped when a request on it fails or goes unanswered.
 final class NodeLinks: Sendable {
     let clientId: String
+    /// The listener other brokers are reached on (`inter.broker.listener.name`); nil: each
+    /// broker's first.
+    let listener: String?
     private let open = Mutex<[String: BrokerConnection]>([:])
 
-    init(clientId: String) {
+    init(clientId: String, listener: String? = nil) {
         self.clientId = clientId
+        self.listener = listener
     }
 
     /// Sends `request` to the node at `host:port` (at `version`, else the highest both speak)

@@ -36,7 +36,7 @@ struct ClusterMarkerWriter: TransactionMarkerWriter {
         }
         await withTaskGroup(of: [TopicPartition: ErrorCode].self) { group in
             for (leader, partitions) in elsewhere {
-                let broker = image.brokers.first { $0.nodeId == leader }
+                let broker = image.broker(leader, on: links.listener)
                 group.addTask { await send(markers, partitions, to: broker) }
             }
             for await answered in group { results.merge(answered) { _, new in new } }

@@ -76,7 +76,7 @@ struct ProduceTransactionVerifier: Sendable {
     private func verifyRemotely(transactionalId: String, batch: RecordBatch, partition: TopicPartition) async -> ErrorCode {
         let image = transactions.metadata.image
         guard let links, let leader = image.coordinatorLeader(of: transactionalId, in: TransactionCoordinatorHost.topicName),
-            let broker = image.brokers.first(where: { $0.nodeId == leader })
+            let broker = image.broker(leader, on: links.listener)
         else { return .coordinatorNotAvailable }
         let request = AddPartitionsToTxnRequest(transactions: [.init(
             transactionalId: transactionalId, producerId: batch.producerId, producerEpoch: batch.producerEpoch, verifyOnly: true,
