@@ -116,7 +116,7 @@ public struct Broker: Sendable {
                 durableEnd: { metadataLog.durableOffset })
             // A dynamic quorum's snapshots record its voter set, from the bootstrap snapshot on.
             let startVoters = voters.isEmpty
-                ? (snapshot.flatMap { MetadataSnapshot.voters(inFile: $0.id, directory: quorumDirectory) } ?? raftLog.bootstrapVoters)
+                ? (snapshot?.voters ?? raftLog.bootstrapVoters)
                 : nil
             replicated.snapshot(with: snapshotter, base: empty, voters: startVoters)
             let driver = try QuorumDriver(

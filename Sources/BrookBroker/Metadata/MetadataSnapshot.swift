@@ -223,25 +223,21 @@ extension MetadataSnapshot {
         try AtomicFileWriter(path: path).write(Array(bytes.readableBytesView))
     }
 
-    /// The voter set snapshot `id` in `directory` records, if any.
-    static func voters(inFile id: Id, directory: String) -> [QuorumVoter]? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + id.fileName) else { return nil }
-        return voters(in: ByteBuffer(bytes: data))
-    }
-
-    /// Snapshot `id` in `directory`, applied to `base`.
-    static func load(_ id: Id, directory: String, onto base: MetadataImage) throws -> MetadataImage {
+    /// Snapshot `id` in `directory`, read once: its image applied to `base`, and the voter set
+    /// it records, if any.
+    static func load(_ id: Id, directory: String, onto base: MetadataImage) throws -> (image: MetadataImage, voters: [QuorumVoter]?) {
         let path = directory + "/" + id.fileName
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return try decode(ByteBuffer(bytes: data), onto: base, file: path)
+        let bytes = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))
+        return (try decode(bytes, onto: base, file: path), voters(in: bytes))
     }
 
     /// The newest snapshot in `directory` ending at or below `limit` (the log's end: a snapshot
     /// past it covers entries this node does not hold), applied to `base`.
     static func loadLatest(
         directory: String, onto base: MetadataImage, atMost limit: Int64
-    ) throws -> (id: Id, image: MetadataImage)? {
+    ) throws -> (id: Id, image: MetadataImage, voters: [QuorumVoter]?)? {
         guard let id = ids(in: directory).last(where: { $0.endOffset <= limit }) else { return nil }
-        return (id, try load(id, directory: directory, onto: base))
+        let loaded = try load(id, directory: directory, onto: base)
+        return (id, loaded.image, loaded.voters)
     }
 }

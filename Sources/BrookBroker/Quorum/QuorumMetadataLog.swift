@@ -35,12 +35,12 @@ final class QuorumMetadataLog: ReplicatedMetadataLog {
     /// failure to read it back is a disk failure, which stops the quorum.
     func install(_ id: EpochEndOffset) throws {
         guard let store = store.withLock({ $0 }), let snapshotter = snapshotter.withLock({ $0 }) else { return }
-        let image = try MetadataSnapshot.load(
+        let loaded = try MetadataSnapshot.load(
             MetadataSnapshot.Id(id), directory: snapshotter.directory, onto: snapshotBase.withLock { $0 } ?? store.image)
-        if let voters = MetadataSnapshot.voters(inFile: MetadataSnapshot.Id(id), directory: snapshotter.directory) {
+        if let voters = loaded.voters {
             committedVoters.withLock { $0 = voters }
         }
-        store.replace(with: image)
+        store.replace(with: loaded.image)
         snapshotter.installed(MetadataSnapshot.Id(id))
     }
 
