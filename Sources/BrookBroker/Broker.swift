@@ -26,6 +26,8 @@ public struct Broker: Sendable {
     let quorum: QuorumService?
     /// This node's broker registration and heartbeats, in a cluster.
     let lifecycle: BrokerLifecycleService?
+    /// The replica fetchers and ISR checks, in a cluster.
+    let replication: ReplicationService?
 
     /// The services to run, in start order; a `ServiceGroup` stops them in reverse, so the
     /// coordinators stop first (parked group requests are answered), then the network stops,
@@ -34,8 +36,8 @@ public struct Broker: Sendable {
     /// `failureTerminationBehavior: .gracefullyShutdownGroup` so that the rest then stops in
     /// that order.
     public var services: [any Service] {
-        [threads, storage] + (quorum.map { [$0] } ?? []) + [maintenance, server] + (lifecycle.map { [$0] } ?? [])
-            + [groups, transactions, directoryWatch]
+        [threads, storage] + (quorum.map { [$0] } ?? []) + [maintenance, server] + (replication.map { [$0] } ?? [])
+            + (lifecycle.map { [$0] } ?? []) + [groups, transactions, directoryWatch]
     }
 
     /// Opens storage and metadata, recovers the logs and binds the listeners.
@@ -150,6 +152,15 @@ public struct Broker: Sendable {
         }
 
         let partitions = PartitionManager(logs: logs, config: configStore, logger: logger)
+        let controllerClient = quorum.map { ControllerClient(quorum: $0) }
+        // In a cluster, followers fetch from leaders as the metadata assigns them.
+        let replicas = controllerClient.map {
+            ReplicaManager(settings: ReplicationSettings(config), metadata: metadata, partitions: partitions.table, controller: $0, logger: logger)
+        }
+        if let replicas {
+            partitions.onRoleChange { replicas.roleChanged($0, $1) }
+            partitions.onRemove { replicas.stopFollowing($0) }
+        }
         if quorum == nil {
             try await partitions.load(image: metadata.image)
         } else {
@@ -163,7 +174,6 @@ public struct Broker: Sendable {
             quorum.start()
         }
 
-        let controllerClient = quorum.map { ControllerClient(quorum: $0) }
         var creator = TopicCreator(
             metadata: metadata, enabled: config.autoCreateTopics, partitions: config.numPartitions,
             replicationFactor: config.defaultReplicationFactor, onCreate: { _ in })
@@ -222,12 +232,14 @@ public struct Broker: Sendable {
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
-            maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum
+            maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum, replicas: replicas
         ))
         var lifecycle: BrokerLifecycleService?
         if let quorum, let controllerClient {
             let controller = ClusterController(
-                quorum: quorum, metadata: metadata, sessionTimeoutMs: Int64(config.int("broker.session.timeout.ms")))
+                quorum: quorum, metadata: metadata, sessionTimeoutMs: Int64(config.int("broker.session.timeout.ms")),
+                uncleanByDefault: { configStore.current.bool("unclean.leader.election.enable") })
+            router.register(AlterPartitionHandler(controller: controller), on: adminThreads)
             router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
             router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)
             lifecycle = BrokerLifecycleService(
@@ -295,7 +307,8 @@ public struct Broker: Sendable {
             config: configStore, metadata: metadata, server: server, boundListeners: bound.map(\.listener),
             storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService,
             directoryWatch: directoryWatch, threads: BlockingThreadsService(pools: [coordinatorThreads, adminThreads]),
-            quorum: quorum.map { QuorumService(quorum: $0) }, lifecycle: lifecycle
+            quorum: quorum.map { QuorumService(quorum: $0) }, lifecycle: lifecycle,
+            replication: replicas.map { ReplicationService(replicas: $0) }
         )
     }
 

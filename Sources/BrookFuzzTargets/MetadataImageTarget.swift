@@ -9,8 +9,10 @@ extension FuzzTarget {
     /// what it reads must write and read back to the same image. An odd one makes the rest a
     /// sequence of changes (broker registrations, fences, topics, partitions with any replicas
     /// and leaders, configs, deletions, and the controller's leader moves for fenced and
-    /// unfenced brokers) applied to an image, which must never trap; each leader move takes a
-    /// partition's epoch one up and gives it an in-sync replica or no leader; and the image
+    /// unfenced brokers, clean or unclean) applied to an image, which must never trap; each
+    /// change takes a partition's epoch one up, and its leader epoch too when the leader moves,
+    /// gives it an in-sync replica or no leader, and never empties its ISR (nor, but in an
+    /// unclean election, adds to it); and the image
     /// always writes to a snapshot that reads back to the same image.
     public static let metadataImage = FuzzTarget(
         name: "metadata-image",
@@ -35,15 +37,20 @@ extension FuzzTarget {
             case 8, 9:
                 let broker = Int32(input.byte() % 6)
                 let before = image
+                let unclean = input.byte() % 4 == 0
                 let records = kind == 8
-                    ? PartitionLeadership.movedAway(from: broker, in: image)
-                    : PartitionLeadership.elected(on: broker, in: image)
+                    ? PartitionLeadership.movedAway(from: broker, in: image, unclean: { _ in unclean })
+                    : PartitionLeadership.elected(on: broker, in: image, unclean: { _ in unclean })
                 for record in records {
                     guard case .partition(let change) = record, let topic = before.topic(id: change.topicId),
                         let old = topic.partitions.first(where: { $0.index == change.partitionId })
                     else { throw FuzzFailure("a leader move names no known partition: \(record)") }
-                    try fuzzCheck(change.leaderEpoch == old.leaderEpoch + 1, "a leader move took epoch \(old.leaderEpoch) to \(change.leaderEpoch)")
-                    try fuzzCheck(change.leader == -1 || change.isr.contains(change.leader), "leader \(change.leader) is not in the ISR \(change.isr)")
+                    let expectedEpoch = change.leader == old.leader ? old.leaderEpoch : old.leaderEpoch + 1
+                    try fuzzCheck(change.leaderEpoch == expectedEpoch, "leader \(old.leader) to \(change.leader) took epoch \(old.leaderEpoch) to \(change.leaderEpoch)")
+                    try fuzzCheck(change.partitionEpoch == old.partitionEpoch + 1, "a change took partition epoch \(old.partitionEpoch) to \(change.partitionEpoch)")
+                    try fuzzCheck(change.leader == old.leader || change.leader == -1 || change.isr.contains(change.leader), "new leader \(change.leader) is not in the ISR \(change.isr)")
+                    try fuzzCheck(!change.isr.isEmpty || old.isr.isEmpty, "a change emptied the ISR")
+                    try fuzzCheck(unclean || change.isr.allSatisfy(old.isr.contains), "a clean change added \(change.isr) to the ISR \(old.isr)")
                     image.apply(record)
                 }
             default:

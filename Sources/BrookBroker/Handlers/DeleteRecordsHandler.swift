@@ -15,8 +15,9 @@ struct DeleteRecordsHandler: RequestHandler {
                 var result = DeleteRecordsResponse.DeleteRecordsPartitionResult(
                     partitionIndex: requested.partitionIndex, lowWatermark: -1, errorCode: 0
                 )
-                guard let partition = partitions.partition(TopicPartition(topic: topic.name, partition: requested.partitionIndex)) else {
-                    result.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                let key = TopicPartition(topic: topic.name, partition: requested.partitionIndex)
+                guard let partition = partitions.leader(key) else {
+                    result.errorCode = partitions.notLeaderError(key).rawValue
                     return result
                 }
                 let highWatermark = partition.highWatermark

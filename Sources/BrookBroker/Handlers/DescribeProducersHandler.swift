@@ -13,9 +13,10 @@ struct DescribeProducersHandler: RequestHandler {
     func handle(_ request: DescribeProducersRequest, context: RequestContext) async throws -> DescribeProducersResponse? {
         let topics = request.topics.map { topic in
             DescribeProducersResponse.TopicResponse(name: topic.name, partitions: topic.partitionIndexes.map { index in
-                guard let partition = partitions.partition(TopicPartition(topic: topic.name, partition: index)) else {
+                let key = TopicPartition(topic: topic.name, partition: index)
+                guard let partition = partitions.leader(key) else {
                     return DescribeProducersResponse.PartitionResponse(
-                        partitionIndex: index, errorCode: ErrorCode.unknownTopicOrPartition.rawValue,
+                        partitionIndex: index, errorCode: partitions.notLeaderError(key).rawValue,
                         errorMessage: "This broker does not lead \(topic.name)-\(index)")
                 }
                 let producers = partition.log.producerState.entries.values.sorted { $0.producerId < $1.producerId }.map { entry in

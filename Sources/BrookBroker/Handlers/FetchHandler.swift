@@ -18,6 +18,8 @@ struct FetchHandler: FramingRequestHandler {
     /// The metadata quorum, when this node is part of one: it answers fetches of
     /// `__cluster_metadata-0` from other replicas.
     var quorum: QuorumDriver? = nil
+    /// In a cluster: what a leader learns from its followers' fetches goes there (ISR changes).
+    var replicas: ReplicaManager? = nil
 
     /// One partition to read, with where the answer goes.
     private struct Target {
@@ -26,6 +28,7 @@ struct FetchHandler: FramingRequestHandler {
         var fetchOffset: Int64
         var maxBytes: Int32
         var currentLeaderEpoch: Int32
+        var lastFetchedEpoch: Int32 = -1
     }
 
     func respond(to request: FetchRequest, context: RequestContext) async throws -> RoutedResponse {
@@ -54,7 +57,7 @@ struct FetchHandler: FramingRequestHandler {
                 named.append(Target(
                     key: TopicPartition(topic: name, partition: partition.partition), topicId: topicId,
                     fetchOffset: partition.fetchOffset, maxBytes: partition.partitionMaxBytes,
-                    currentLeaderEpoch: partition.currentLeaderEpoch
+                    currentLeaderEpoch: partition.currentLeaderEpoch, lastFetchedEpoch: version >= 12 ? partition.lastFetchedEpoch : -1
                 ))
             }
         }
@@ -95,8 +98,11 @@ struct FetchHandler: FramingRequestHandler {
         let limit = max(0, min(Int(request.maxBytes), maximumResponseBytes))
         let deadline = ContinuousClock.now + .milliseconds(max(0, Int(request.maxWaitMs)))
         // READ_COMMITTED (v4+): data only below the last stable offset, with the aborted transactions.
-        let readCommitted = request.isolationLevel == 1 && version >= 4
-        var reads = read(targets, limit: limit, readCommitted: readCommitted)
+        // A follower's fetch (a replica id, KIP-903's ReplicaState from v15) reads up to the log end.
+        let replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId
+        let replica = replicaId >= 0 ? replicaId : nil
+        let readCommitted = request.isolationLevel == 1 && version >= 4 && replica == nil
+        var reads = read(targets, limit: limit, readCommitted: readCommitted, replica: replica)
         // A cancelled task (the broker is shutting down) answers with what it has at once.
         while reads.bytes < Int(request.minBytes), !reads.hasError, request.maxWaitMs > 0,
               ContinuousClock.now < deadline, !Task.isCancelled {
@@ -104,7 +110,7 @@ struct FetchHandler: FramingRequestHandler {
             let watched = targets.compactMap { partitions.partition($0.key) }
             for partition in watched { partition.waiters.add(waiter) }
             // An append between the read and the registration would be missed; read again first.
-            let recheck = read(targets, limit: limit, readCommitted: readCommitted)
+            let recheck = read(targets, limit: limit, readCommitted: readCommitted, replica: replica)
             if recheck.bytes >= Int(request.minBytes) || recheck.hasError {
                 for partition in watched { partition.waiters.remove(waiter) }
                 reads = recheck
@@ -112,7 +118,7 @@ struct FetchHandler: FramingRequestHandler {
             }
             await waiter.wait(timeout: deadline - ContinuousClock.now)
             for partition in watched { partition.waiters.remove(waiter) }
-            reads = read(targets, limit: limit, readCommitted: readCommitted)
+            reads = read(targets, limit: limit, readCommitted: readCommitted, replica: replica)
         }
 
         // Build the response, skipping unchanged partitions of an incremental session.
@@ -152,12 +158,13 @@ struct FetchHandler: FramingRequestHandler {
         var hasError = false
     }
 
-    private func read(_ targets: [Target], limit: Int, readCommitted: Bool) -> Reads {
+    private func read(_ targets: [Target], limit: Int, readCommitted: Bool, replica: Int32?) -> Reads {
         var reads = Reads()
         for target in targets {
             var data = FetchResponse.PartitionData(partitionIndex: target.key.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
-            guard let partition = partitions.partition(target.key) else {
-                data.errorCode = MetadataImage.missingPartitionError(target.key, in: metadata).rawValue
+            guard let partition = partitions.leader(target.key) else {
+                data.errorCode = (partitions.partition(target.key) != nil
+                    ? ErrorCode.notLeaderOrFollower : MetadataImage.missingPartitionError(target.key, in: metadata)).rawValue
                 reads.hasError = true
                 reads.results.append((data, nil, nil))
                 continue
@@ -167,6 +174,15 @@ struct FetchHandler: FramingRequestHandler {
                 reads.hasError = true
                 reads.results.append((data, nil, nil))
                 continue
+            }
+            if let replica {
+                // A follower's fetch: checked, recorded (moving the high watermark), or answered
+                // with the epoch its log diverges at.
+                if followerFetchAnswered(target, replica: replica, partition: partition, into: &data) {
+                    reads.hasError = true  // answered at once
+                    reads.results.append((data, nil, nil))
+                    continue
+                }
             }
             let highWatermark = partition.highWatermark
             data.highWatermark = highWatermark
@@ -181,7 +197,8 @@ struct FetchHandler: FramingRequestHandler {
             do {
                 let maxBytes = max(1, min(Int(target.maxBytes), remaining))
                 let result = try partition.log.read(
-                    from: target.fetchOffset, maxBytes: maxBytes, upTo: readCommitted ? lastStableOffset : highWatermark)
+                    from: target.fetchOffset, maxBytes: maxBytes,
+                    upTo: replica != nil ? nil : readCommitted ? lastStableOffset : highWatermark)
                 data.logStartOffset = result.logStartOffset
                 if readCommitted {
                     data.abortedTransactions = result.region == nil ? [] : partition.log
@@ -202,6 +219,37 @@ struct FetchHandler: FramingRequestHandler {
             }
         }
         return reads
+    }
+
+    /// The leader's side of a follower's fetch of `partition`: records its progress and
+    /// returns false to read on; or returns true with `data` answering at once, without
+    /// records: the error when the node is not a replica, or the epoch where the follower's log
+    /// diverges (it truncates there first, KIP-320).
+    private func followerFetchAnswered(
+        _ target: Target, replica: Int32, partition: Partition, into data: inout FetchResponse.PartitionData
+    ) -> Bool {
+        guard partition.state.replicas.contains(replica) else {
+            data.errorCode = ErrorCode.notLeaderOrFollower.rawValue
+            return true
+        }
+        if target.lastFetchedEpoch >= 0 {
+            let known = partition.log.endOffset(forEpoch: LeaderEpoch(target.lastFetchedEpoch))
+            if let known, known.epoch.rawValue < target.lastFetchedEpoch || known.endOffset.rawValue < target.fetchOffset {
+                data.divergingEpoch = .init(epoch: known.epoch.rawValue, endOffset: known.endOffset.rawValue)
+                data.highWatermark = partition.highWatermark
+                data.logStartOffset = partition.log.logStartOffset
+                data.lastStableOffset = partition.log.lastStableOffset(highWatermark: data.highWatermark)
+                return true
+            }
+        }
+        let settings = replicas?.settings
+        if let change = partition.recordFollowerFetch(
+            replica: replica, fetchOffset: target.fetchOffset, leaderEndOffset: partition.log.logEndOffset,
+            now: ReplicaManager.nowMs(), maxLagMs: settings?.lagTimeMaxMs ?? 30_000)
+        {
+            replicas?.requestIsrChange(change)
+        }
+        return false
     }
 
     /// Frames the response, sending each region's bytes straight from its file.

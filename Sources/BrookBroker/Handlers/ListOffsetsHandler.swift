@@ -30,7 +30,7 @@ struct ListOffsetsHandler: RequestHandler {
         _ requested: ListOffsetsRequest.ListOffsetsPartition, topic: String, version: Int16, readCommitted: Bool
     ) -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         var response = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: requested.partitionIndex)
-        guard let partition = partitions.partition(TopicPartition(topic: topic, partition: requested.partitionIndex)) else {
+        guard let partition = partitions.leader(TopicPartition(topic: topic, partition: requested.partitionIndex)) else {
             response.errorCode = MetadataImage.missingPartitionError(
                 TopicPartition(topic: topic, partition: requested.partitionIndex), in: metadata).rawValue
             return response

@@ -16,8 +16,9 @@ struct OffsetForLeaderEpochHandler: RequestHandler {
                 var result = OffsetForLeaderEpochResponse.EpochEndOffset(
                     errorCode: 0, partition: requested.partition, leaderEpoch: -1, endOffset: -1
                 )
-                guard let partition = partitions.partition(TopicPartition(topic: topic.topic, partition: requested.partition)) else {
-                    result.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                let key = TopicPartition(topic: topic.topic, partition: requested.partition)
+                guard let partition = partitions.leader(key) else {
+                    result.errorCode = partitions.notLeaderError(key).rawValue
                     return result
                 }
                 if requested.currentLeaderEpoch >= 0 && requested.currentLeaderEpoch != partition.leaderEpoch {

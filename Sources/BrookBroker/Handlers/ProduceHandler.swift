@@ -21,15 +21,17 @@ struct ProduceHandler: RequestHandler {
     /// that does not exist.
     var metadata: MetadataStore? = nil
 
-    /// An append that answers only once its records are fsynced: where its answer sits
-    /// (topic and partition index in the response), the partition, and the offset to reach.
-    typealias DurableWait = (topic: Int, index: Int, partition: Partition, endOffset: Int64)
+    /// An acks=all append whose answer waits: where its answer sits (topic and partition index
+    /// in the response), the partition, the offset to reach, and what must reach it — the
+    /// fsync (`replicatedIn` nil), or the high watermark of the partition's ISR while this broker
+    /// still leads in that leader epoch.
+    typealias DurableWait = (topic: Int, index: Int, partition: Partition, endOffset: Int64, replicatedIn: Int32?)
 
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
         var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
         if request.acks == 0 { return nil }
         if !durable.isEmpty {
-            await Self.waitUntilDurable(durable, answers: &responses)
+            await Self.waitUntilDurable(durable, timeoutMs: request.timeoutMs, answers: &responses)
         }
         return ProduceResponse(responses: responses, throttleTimeMs: 0)
     }
@@ -71,10 +73,13 @@ struct ProduceHandler: RequestHandler {
                     continue
                 }
                 do throws(LeaderAppendError) {
+                    let epoch = partition.leaderEpoch
                     let info = try partition.appendAsLeader(
                         records, format: context.apiVersion < 3 ? .messageSet : .recordBatches, requiredAcks: request.acks)
                     if request.acks == -1 && partition.acksAllWaitsForFsync {
-                        durable.append((responses.count, results.count, partition, info.lastOffset + 1))
+                        durable.append((responses.count, results.count, partition, info.lastOffset + 1, nil))
+                    } else if request.acks == -1 && !partition.state.leadsAlone {
+                        durable.append((responses.count, results.count, partition, info.lastOffset + 1, epoch))
                     }
                     results.append(ProduceResponse.PartitionProduceResponse(
                         index: data.index, errorCode: ErrorCode.none.rawValue, baseOffset: info.firstOffset,
@@ -92,41 +97,52 @@ struct ProduceHandler: RequestHandler {
         return (responses, durable)
     }
 
-    /// Waits for every fsync the request's acks=all appends need, all partitions at once; a
-    /// partition whose fsync fails is answered KAFKA_STORAGE_ERROR.
+    /// Waits for every fsync and replication the request's acks=all appends need, all
+    /// partitions at once, for at most the request's `timeoutMs`. A partition whose fsync fails
+    /// is answered KAFKA_STORAGE_ERROR; one whose ISR did not replicate the records in time
+    /// REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER when leadership moved meanwhile, or
+    /// NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below `min.insync.replicas`.
     private static func waitUntilDurable(
-        _ waits: [DurableWait], answers responses: inout [ProduceResponse.TopicProduceResponse]
+        _ waits: [DurableWait], timeoutMs: Int32, answers responses: inout [ProduceResponse.TopicProduceResponse]
     ) async {
+        let deadline = ContinuousClock.now + .milliseconds(max(0, Int64(timeoutMs)))
         if waits.count == 1 {
-            let (topic, index, partition, end) = waits[0]
-            do {
-                try await partition.durability.waitUntilDurable(below: end)
-            } catch {
-                responses[topic].partitionResponses[index] = failure(
-                    responses[topic].partitionResponses[index].index, .kafkaStorageError, message: "\(error)")
+            if let (code, message) = await outcome(of: waits[0], deadline: deadline) {
+                let (topic, index, _, _, _) = waits[0]
+                responses[topic].partitionResponses[index] = failure(responses[topic].partitionResponses[index].index, code, message: message)
             }
             return
         }
-        let failed = await withTaskGroup(of: (Int, Int, String)?.self) { group in
-            for (topic, index, partition, end) in waits {
+        let failed = await withTaskGroup(of: (Int, Int, ErrorCode, String)?.self) { group in
+            for wait in waits {
                 group.addTask {
-                    do {
-                        try await partition.durability.waitUntilDurable(below: end)
-                        return nil
-                    } catch {
-                        return (topic, index, "\(error)")
-                    }
+                    guard let (code, message) = await outcome(of: wait, deadline: deadline) else { return nil }
+                    return (wait.topic, wait.index, code, message)
                 }
             }
-            var failed: [(Int, Int, String)] = []
+            var failed: [(Int, Int, ErrorCode, String)] = []
             for await result in group {
                 if let result { failed.append(result) }
             }
             return failed
         }
-        for (topic, index, message) in failed {
-            responses[topic].partitionResponses[index] = failure(
-                responses[topic].partitionResponses[index].index, .kafkaStorageError, message: message)
+        for (topic, index, code, message) in failed {
+            responses[topic].partitionResponses[index] = failure(responses[topic].partitionResponses[index].index, code, message: message)
+        }
+    }
+
+    /// Nil once `wait` is satisfied, else the error to answer with.
+    private static func outcome(of wait: DurableWait, deadline: ContinuousClock.Instant) async -> (ErrorCode, String)? {
+        if let epoch = wait.replicatedIn {
+            let code = await wait.partition.waitForReplication(below: wait.endOffset, epoch: epoch, deadline: deadline)
+            guard code != .none else { return nil }
+            return (code, "The records of \(wait.partition.topicPartition) below offset \(wait.endOffset) were not replicated: \(code)")
+        }
+        do {
+            try await wait.partition.durability.waitUntilDurable(below: wait.endOffset)
+            return nil
+        } catch {
+            return (.kafkaStorageError, "\(error)")
         }
     }
 
@@ -155,9 +171,10 @@ extension ProduceHandler: FramingRequestHandler {
         }
         let waits = durable
         let answered = responses
+        let timeoutMs = request.timeoutMs
         return .later {
             var responses = answered
-            await Self.waitUntilDurable(waits, answers: &responses)
+            await Self.waitUntilDurable(waits, timeoutMs: timeoutMs, answers: &responses)
             do {
                 return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: 0), version: version, correlationId: correlationId)
             } catch {

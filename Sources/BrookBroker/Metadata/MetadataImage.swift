@@ -20,6 +20,9 @@ public struct MetadataImage: Sendable, Equatable {
         public var leaderEpoch: Int32
         public var replicas: [Int32]
         public var isr: [Int32]
+        /// Grows with every change of the partition (leader, ISR or replicas): an AlterPartition
+        /// made against an older one is refused.
+        public var partitionEpoch: Int32 = 0
     }
 
     public struct Topic: Sendable, Equatable {

@@ -86,7 +86,7 @@ package struct MetadataSnapshot: Sendable {
             for partition in topic.partitions {
                 records.append(.partition(PartitionRecord(
                     partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: partition.isr,
-                    leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.leaderEpoch)))
+                    leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch)))
             }
             for (key, value) in topic.configs.sorted(by: { $0.key < $1.key }) {
                 records.append(.config(ConfigRecord(

@@ -156,6 +156,18 @@ public final class MetadataStore: Sendable {
         _ = try commit(records, validateOnly: false) { _ throws(MetadataError) in }
     }
 
+    /// Commits the records `make` computes from the image as every earlier change left it (the
+    /// controller's checks and changes of partitions, which must see each other); returns the
+    /// image they lead to.
+    @discardableResult
+    func commitComputed(_ make: (MetadataImage) throws(MetadataError) -> [MetadataRecord]) throws(MetadataError) -> MetadataImage {
+        if let replicated {
+            return try commitReplicated(replicated, validateOnly: false, records: make)
+        }
+        // One node: nothing else changes partitions concurrently.
+        return try commit(try make(image), validateOnly: false) { _ throws(MetadataError) in }
+    }
+
     /// Replica lists for new partitions: this node alone on a single node; in a cluster, spread
     /// over the usable brokers (`PartitionPlacement`).
     private func placement(_ indexes: Range<Int32>, replicationFactor: Int16, in image: MetadataImage) -> [[Int32]] {
@@ -344,7 +356,7 @@ extension MetadataStore {
             }
             records.append(.partition(PartitionRecord(
                 partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: partition.isr,
-                leader: nodeId, leaderEpoch: next, partitionEpoch: next
+                leader: nodeId, leaderEpoch: next, partitionEpoch: partition.partitionEpoch &+ 1
             )))
         }
         let image = try commit(records, validateOnly: false) { image throws(MetadataError) in
@@ -395,7 +407,7 @@ extension MetadataImage {
             // Changed in place in the dictionary: a copy would copy every partition each time.
             topics[name]?.put(Partition(
                 index: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch,
-                replicas: partition.replicas, isr: partition.isr
+                replicas: partition.replicas, isr: partition.isr, partitionEpoch: partition.partitionEpoch
             ))
         case .config(let config) where config.resourceType == MetadataRecord.ConfigResourceType.broker.rawValue:
             brokerConfigs[config.resourceName, default: [:]][config.name] = config.value

@@ -20,6 +20,9 @@ enum LeaderAppendError: Error, Equatable, CustomStringConvertible {
     case notEnoughReplicas(partition: TopicPartition, inSyncReplicas: [Int32], minInSyncReplicas: Int)
     /// Records of one batch broke a rule (INVALID_RECORD), such as a null key on a compacted topic.
     case invalidRecords([RecordError])
+    /// This broker no longer leads the partition (NOT_LEADER_OR_FOLLOWER): the client refreshes
+    /// its metadata and goes to the new leader.
+    case notLeader(partition: TopicPartition)
 
     /// The code of the Produce answer.
     var errorCode: ErrorCode {
@@ -28,6 +31,7 @@ enum LeaderAppendError: Error, Equatable, CustomStringConvertible {
         case .messageSet(let error): error.errorCode
         case .notEnoughReplicas: .notEnoughReplicas
         case .invalidRecords: .invalidRecord
+        case .notLeader: .notLeaderOrFollower
         }
     }
 
@@ -46,6 +50,8 @@ enum LeaderAppendError: Error, Equatable, CustomStringConvertible {
         case .notEnoughReplicas(let partition, let isr, let minimum):
             let members = isr.map(String.init).joined(separator: ", ")
             return "The size of the current ISR [\(members)] is insufficient to satisfy the min.isr requirement of \(minimum) for partition \(partition)"
+        case .notLeader(let partition):
+            return "This broker is not the leader of \(partition)"
         case .invalidRecords(let errors):
             // Kafka's summary: the count, then at most three of the errors.
             let shown = errors.prefix(3).map { "RecordError(batchIndex=\($0.batchIndex), message='\($0.message)')" }

@@ -2,9 +2,10 @@ import BrookModel
 import BrookProtocol
 import BrookStorage
 import Logging
+import Synchronization
 
 /// Keeps the hosted partitions in step with the metadata: opens a log for every partition this
-/// node leads and drops the logs of deleted topics. Each log is opened for its topic's id, so a
+/// node is a replica of and drops the logs of deleted topics. Each log is opened for its topic's id, so a
 /// folder left by an earlier topic of the same name is set aside (see ``LogManager``) and never
 /// served as the new topic's data.
 final class PartitionManager: Sendable {
@@ -12,11 +13,22 @@ final class PartitionManager: Sendable {
     let logs: LogManager
     let config: BrokerConfigStore
     let logger: Logger
+    /// This broker's node id: a partition it is the leader of serves producers and consumers.
+    let localId: Int32
+    private let roleChanges = Mutex<(@Sendable (Partition, ReplicaState.RoleChange) -> Void)?>(nil)
+    /// Told when a partition's log is dropped (its fetcher lets it go).
+    private let removals = Mutex<(@Sendable (TopicPartition) -> Void)?>(nil)
 
     init(logs: LogManager, config: BrokerConfigStore, logger: Logger) {
         self.logs = logs
         self.config = config
         self.logger = logger
+        self.localId = config.current.nodeId
+    }
+
+    /// Tells `handler` every partition whose log is dropped.
+    func onRemove(_ handler: @escaping @Sendable (TopicPartition) -> Void) {
+        removals.withLock { $0 = handler }
     }
 
     /// The log configuration of a topic: its overrides over the broker's defaults.
@@ -61,18 +73,34 @@ final class PartitionManager: Sendable {
         }
     }
 
-    /// Opens (creating when needed) the logs of `partitions` of `topic`.
+    /// Opens (creating when needed) the logs of `partitions` of `topic`, and gives each its
+    /// role as the metadata names it: a partition already open keeps its log and takes the new
+    /// leader, epoch and ISR (``Partition/apply(_:now:)``); role changes go to `onRoleChange`.
     func open(_ topic: MetadataImage.Topic, partitions: [MetadataImage.Partition]) throws {
         let logConfig = try logConfig(for: topic)
+        let now = ReplicaManager.nowMs()
         var created: [TopicPartition: Partition] = [:]
+        var changes: [(Partition, ReplicaState.RoleChange)] = []
         for partition in partitions {
             let key = TopicPartition(topic: topic.name, partition: partition.index)
+            if let existing = table.partition(key), existing.topicId == topic.id {
+                changes.append((existing, try existing.apply(partition, now: now)))
+                continue
+            }
             let log = try logs.getOrCreate(key, config: logConfig, topicId: topic.id.storageId)
-            created[key] = Partition(
-                topicPartition: key, topicId: topic.id, log: log, leaderEpoch: partition.leaderEpoch,
-                inSyncReplicas: partition.isr)
+            let opened = Partition(topicPartition: key, topicId: topic.id, log: log, state: ReplicaState(localId: localId))
+            changes.append((opened, try opened.apply(partition, now: now)))
+            created[key] = opened
         }
-        table.update { $0.merge(created) { _, new in new } }
+        if !created.isEmpty { table.update { $0.merge(created) { _, new in new } } }
+        if let onRoleChange = roleChanges.withLock({ $0 }) {
+            for (partition, change) in changes { onRoleChange(partition, change) }
+        }
+    }
+
+    /// Tells `handler` every role change of a hosted partition (the replica manager's fetchers).
+    func onRoleChange(_ handler: @escaping @Sendable (Partition, ReplicaState.RoleChange) -> Void) {
+        roleChanges.withLock { $0 = handler }
     }
 
     /// Drops a deleted topic's logs.
@@ -88,6 +116,9 @@ final class PartitionManager: Sendable {
     private func remove(_ keys: [TopicPartition]) {
         table.update { table in
             for key in keys { table[key] = nil }
+        }
+        if let removed = removals.withLock({ $0 }) {
+            for key in keys { removed(key) }
         }
         for key in keys {
             do {

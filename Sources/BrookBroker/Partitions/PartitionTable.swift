@@ -1,5 +1,6 @@
 import Atomics
 import BrookModel
+import BrookProtocol
 import Synchronization
 
 /// The partitions this broker hosts, readable without locks.
@@ -21,6 +22,19 @@ final class PartitionTable: Sendable {
     /// The partition, if this broker hosts it.
     func partition(_ topicPartition: TopicPartition) -> Partition? {
         current.load(ordering: .acquiring).partitions[topicPartition]
+    }
+
+    /// The partition, if this broker hosts it and leads it: only a leader serves producers and
+    /// consumers (a follower answers NOT_LEADER_OR_FOLLOWER).
+    func leader(_ topicPartition: TopicPartition) -> Partition? {
+        guard let partition = partition(topicPartition), partition.isLeader else { return nil }
+        return partition
+    }
+
+    /// Why ``leader(_:)`` found nothing: NOT_LEADER_OR_FOLLOWER for a partition this broker
+    /// follows, UNKNOWN_TOPIC_OR_PARTITION for one it does not host.
+    func notLeaderError(_ topicPartition: TopicPartition) -> ErrorCode {
+        partition(topicPartition) == nil ? .unknownTopicOrPartition : .notLeaderOrFollower
     }
 
     /// Every hosted partition.

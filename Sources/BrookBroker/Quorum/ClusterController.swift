@@ -15,6 +15,8 @@ final class ClusterController: Sendable {
     let quorum: QuorumDriver
     let metadata: MetadataStore
     let sessionTimeoutMs: Int64
+    /// The broker's `unclean.leader.election.enable`, for topics that do not set their own.
+    let uncleanByDefault: @Sendable () -> Bool
 
     private struct Sessions {
         /// The leader epoch these times were taken in.
@@ -24,10 +26,20 @@ final class ClusterController: Sendable {
 
     private let sessions = Mutex(Sessions())
 
-    init(quorum: QuorumDriver, metadata: MetadataStore, sessionTimeoutMs: Int64) {
+    init(
+        quorum: QuorumDriver, metadata: MetadataStore, sessionTimeoutMs: Int64,
+        uncleanByDefault: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.quorum = quorum
         self.metadata = metadata
         self.sessionTimeoutMs = sessionTimeoutMs
+        self.uncleanByDefault = uncleanByDefault
+    }
+
+    /// Whether `topic` may get an out-of-sync leader (its config, else the broker's).
+    func allowsUncleanElection(_ topic: MetadataImage.Topic) -> Bool {
+        guard let value = topic.configs["unclean.leader.election.enable"] else { return uncleanByDefault() }
+        return value.lowercased() == "true"
     }
 
     /// The leader epoch when this node leads, else NOT_CONTROLLER.
@@ -61,7 +73,7 @@ final class ClusterController: Sendable {
         }
         let brokerEpoch = quorum.status.logEndOffset.rawValue
         // A new incarnation starts fenced: what the old one led goes offline until it is unfenced.
-        try metadata.commitBrokerRecords(PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image) + [.registerBroker(RegisterBrokerRecord(
+        try metadata.commitBrokerRecords(PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image, unclean: allowsUncleanElection) + [.registerBroker(RegisterBrokerRecord(
             brokerId: request.brokerId, incarnationId: request.incarnationId, brokerEpoch: brokerEpoch,
             endPoints: request.listeners.map {
                 .init(name: $0.name, host: $0.host, port: $0.port, securityProtocol: $0.securityProtocol)
@@ -91,7 +103,7 @@ final class ClusterController: Sendable {
                 try metadata.commitBrokerRecords(
                     [.brokerRegistrationChange(BrokerRegistrationChangeRecord(
                         brokerId: request.brokerId, brokerEpoch: registration.epoch, fenced: 1, inControlledShutdown: 1))]
-                        + PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image))
+                        + PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image, unclean: allowsUncleanElection))
                 fenced = true
             }
             return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true)
@@ -99,7 +111,7 @@ final class ClusterController: Sendable {
         if fenced, caughtUp, !request.wantFence {
             try metadata.commitBrokerRecords(
                 [.unfenceBroker(UnfenceBrokerRecord(id: request.brokerId, epoch: registration.epoch))]
-                    + PartitionLeadership.elected(on: request.brokerId, in: metadata.image))
+                    + PartitionLeadership.elected(on: request.brokerId, in: metadata.image, unclean: allowsUncleanElection))
             fenced = false
         }
         return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: false)
@@ -142,7 +154,77 @@ final class ClusterController: Sendable {
         var records: [MetadataRecord] = expired.map { .fenceBroker(FenceBrokerRecord(id: $0.nodeId, epoch: $0.epoch)) }
         var image = metadata.image
         for record in records { image.apply(record) }
-        for registration in expired { records += PartitionLeadership.movedAway(from: registration.nodeId, in: image) }
+        for registration in expired {
+            let moved = PartitionLeadership.movedAway(from: registration.nodeId, in: image, unclean: allowsUncleanElection)
+            for record in moved { image.apply(record) }
+            records += moved
+        }
         _ = try? metadata.commitBrokerRecords(records)
+    }
+}
+
+extension ClusterController {
+    /// AlterPartition: a leader's ISR changes, each checked against the image as every earlier
+    /// change left it (``PartitionLeadership/alter(topic:partitionIndex:by:leaderEpoch:partitionEpoch:newIsr:in:)``)
+    /// and committed together; each partition is answered with its state after the change, or
+    /// its error.
+    func alterPartition(_ request: AlterPartitionRequest, version: Int16) -> AlterPartitionResponse {
+        do {
+            _ = try leading()
+        } catch {
+            return AlterPartitionResponse(errorCode: error.code.rawValue)
+        }
+        guard let registration = metadata.image.registrations[request.brokerId] else {
+            return AlterPartitionResponse(errorCode: ErrorCode.staleBrokerEpoch.rawValue)
+        }
+        if request.brokerEpoch >= 0, registration.epoch != request.brokerEpoch {
+            return AlterPartitionResponse(errorCode: ErrorCode.staleBrokerEpoch.rawValue)
+        }
+        var errors: [Int: [Int32: ErrorCode]] = [:]
+        let committed: MetadataImage
+        do {
+            committed = try metadata.commitComputed { image throws(MetadataError) -> [MetadataRecord] in
+                errors = [:]
+                var records: [MetadataRecord] = []
+                for (position, topicData) in request.topics.enumerated() {
+                    let topic = version >= 2 ? image.topic(id: topicData.topicId) : image.topics[topicData.topicName]
+                    for partition in topicData.partitions {
+                        guard let topic else {
+                            errors[position, default: [:]][partition.partitionIndex] =
+                                version >= 2 ? .unknownTopicId : .unknownTopicOrPartition
+                            continue
+                        }
+                        let members: [(id: Int32, epoch: Int64)] = version >= 3
+                            ? partition.newIsrWithEpochs.map { ($0.brokerId, $0.brokerEpoch) }
+                            : partition.newIsr.map { ($0, -1) }
+                        switch PartitionLeadership.alter(
+                            topic: topic, partitionIndex: partition.partitionIndex, by: request.brokerId,
+                            leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, newIsr: members, in: image)
+                        {
+                        case .changed(let record): records.append(.partition(record))
+                        case .refused(let code): errors[position, default: [:]][partition.partitionIndex] = code
+                        }
+                    }
+                }
+                return records
+            }
+        } catch {
+            return AlterPartitionResponse(errorCode: error.code.rawValue)
+        }
+        return AlterPartitionResponse(topics: request.topics.enumerated().map { position, topicData in
+            let topic = version >= 2 ? committed.topic(id: topicData.topicId) : committed.topics[topicData.topicName]
+            return AlterPartitionResponse.TopicData(
+                topicName: topicData.topicName, topicId: topicData.topicId,
+                partitions: topicData.partitions.map { requested in
+                    if let code = errors[position]?[requested.partitionIndex] {
+                        return .init(partitionIndex: requested.partitionIndex, errorCode: code.rawValue)
+                    }
+                    let state = topic?.partitions.first { $0.index == requested.partitionIndex }
+                    return .init(
+                        partitionIndex: requested.partitionIndex, errorCode: 0, leaderId: state?.leader ?? -1,
+                        leaderEpoch: state?.leaderEpoch ?? -1, isr: state?.isr ?? [], leaderRecoveryState: 0,
+                        partitionEpoch: state?.partitionEpoch ?? -1)
+                })
+        })
     }
 }

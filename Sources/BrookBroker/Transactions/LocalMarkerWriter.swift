@@ -24,7 +24,7 @@ struct LocalMarkerWriter: TransactionMarkerWriter {
 
     /// Appends one marker and tells the group coordinator when it closes transactional offsets.
     func write(commit: Bool, producerId: Int64, producerEpoch: Int16, coordinatorEpoch: Int32, to topicPartition: TopicPartition) async -> ErrorCode {
-        guard let partition = partitions.partition(topicPartition) else { return .unknownTopicOrPartition }
+        guard let partition = partitions.leader(topicPartition) else { return partitions.notLeaderError(topicPartition) }
         do throws(StorageError) {
             try partition.appendTransactionMarker(
                 commit: commit, producerId: producerId, producerEpoch: producerEpoch, coordinatorEpoch: coordinatorEpoch)

@@ -1,0 +1,96 @@
+@testable import BrookBroker
+import BrookModel
+import BrookProtocol
+import Testing
+
+/// The controller's checks of a leader's AlterPartition, and the ISR moves on fencing.
+@Suite struct PartitionIsrChangeTests {
+    /// Brokers 1–3 registered (epochs 11, 12, 13) and unfenced; topic `t` partition 0 on all
+    /// three, led by 1 in leader epoch 4, partition epoch 7, with ISR [1].
+    static func image(isr: [Int32] = [1]) -> (MetadataImage, MetadataImage.Topic) {
+        var image = MetadataImage(clusterId: "c", controllerId: 1, brokers: [])
+        for id: Int32 in 1...3 {
+            image.apply(.registerBroker(RegisterBrokerRecord(
+                brokerId: id, brokerEpoch: Int64(10 + id),
+                endPoints: [.init(name: "PLAINTEXT", host: "127.0.0.1", port: UInt16(9090 + id), securityProtocol: 0)], fenced: false)))
+        }
+        let topicId = Uuid(mostSignificantBits: 1, leastSignificantBits: 2)
+        image.apply(.topic(TopicRecord(name: "t", topicId: topicId)))
+        image.apply(.partition(PartitionRecord(
+            partitionId: 0, topicId: topicId, replicas: [1, 2, 3], isr: isr, leader: 1, leaderEpoch: 4, partitionEpoch: 7)))
+        return (image, image.topics["t"]!)
+    }
+
+    static func alter(
+        _ members: [(Int32, Int64)], by broker: Int32 = 1, leaderEpoch: Int32 = 4, partitionEpoch: Int32 = 7,
+        in setup: (MetadataImage, MetadataImage.Topic) = image()
+    ) -> PartitionLeadership.AlterOutcome {
+        PartitionLeadership.alter(
+            topic: setup.1, partitionIndex: 0, by: broker, leaderEpoch: leaderEpoch, partitionEpoch: partitionEpoch,
+            newIsr: members.map { (id: $0.0, epoch: $0.1) }, in: setup.0)
+    }
+
+    @Test func aCaughtUpFollowerJoinsInTheNextPartitionEpoch() {
+        guard case .changed(let record) = Self.alter([(1, 11), (2, 12)]) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(record.isr == [1, 2])
+        #expect(record.leader == 1 && record.leaderEpoch == 4 && record.partitionEpoch == 8)
+    }
+
+    @Test func staleOrForeignRequestsAreRefusedWithKafkasCodes() {
+        #expect(Self.alter([(1, 11), (2, 12)], by: 2) == .refused(.invalidRequest), "only the leader asks")
+        #expect(Self.alter([(1, 11), (2, 12)], leaderEpoch: 3) == .refused(.fencedLeaderEpoch))
+        #expect(Self.alter([(1, 11), (2, 12)], leaderEpoch: 5) == .refused(.notController))
+        #expect(Self.alter([(1, 11), (2, 12)], partitionEpoch: 6) == .refused(.invalidUpdateVersion))
+        #expect(Self.alter([(2, 12)]) == .refused(.invalidRequest), "the leader stays in its ISR")
+        #expect(Self.alter([(1, 11), (4, 14)]) == .refused(.invalidRequest), "4 is not a replica")
+        #expect(Self.alter([(1, 11), (2, 12), (2, 12)]) == .refused(.invalidRequest))
+        #expect(Self.alter([(1, 11), (2, 99)]) == .refused(.ineligibleReplica), "another incarnation of 2")
+    }
+
+    @Test func aFencedBrokerCannotJoin() {
+        var (image, topic) = Self.image()
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 2, epoch: 12)))
+        #expect(Self.alter([(1, 11), (2, 12)], in: (image, topic)) == .refused(.ineligibleReplica))
+        guard case .changed = Self.alter([(1, 11), (3, 13)], in: (image, topic)) else {
+            Issue.record("3 is live")
+            return
+        }
+    }
+
+    @Test func fencingALeaderElectsAnInSyncReplicaAndDropsItFromTheIsr() {
+        var (image, _) = Self.image(isr: [1, 2, 3])
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 1, epoch: 11)))
+        for record in PartitionLeadership.movedAway(from: 1, in: image) { image.apply(record) }
+        let partition = image.topics["t"]!.partitions[0]
+        #expect(partition.leader == 2 && partition.isr == [2, 3])
+        #expect(partition.leaderEpoch == 5 && partition.partitionEpoch == 8)
+
+        // A fenced follower leaves the ISR; the leader and its epoch stay.
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 3, epoch: 13)))
+        for record in PartitionLeadership.movedAway(from: 3, in: image) { image.apply(record) }
+        let after = image.topics["t"]!.partitions[0]
+        #expect(after.leader == 2 && after.isr == [2] && after.leaderEpoch == 5 && after.partitionEpoch == 9)
+    }
+
+    @Test func withoutAnInSyncReplicaThePartitionGoesOfflineUnlessUncleanElectionIsAllowed() {
+        var (image, _) = Self.image(isr: [1])
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 1, epoch: 11)))
+        var clean = image
+        for record in PartitionLeadership.movedAway(from: 1, in: clean) { clean.apply(record) }
+        #expect(clean.topics["t"]!.partitions[0].leader == -1)
+        #expect(clean.topics["t"]!.partitions[0].isr == [1], "the last in-sync replica is remembered")
+
+        for record in PartitionLeadership.movedAway(from: 1, in: image, unclean: { _ in true }) { image.apply(record) }
+        #expect(image.topics["t"]!.partitions[0].leader == 2)
+        #expect(image.topics["t"]!.partitions[0].isr == [2])
+
+        // Turning unclean election on later elects offline partitions' first live replica.
+        #expect(PartitionLeadership.uncleanElections(in: clean, unclean: { _ in false }).isEmpty)
+        let elections = PartitionLeadership.uncleanElections(in: clean, unclean: { _ in true })
+        for record in elections { clean.apply(record) }
+        #expect(clean.topics["t"]!.partitions[0].leader == 2)
+    }
+}
