@@ -308,7 +308,12 @@ public struct Broker: Sendable {
             storage: storage, maintenance: maintenance, groups: groupService, transactions: transactionService,
             directoryWatch: directoryWatch, threads: BlockingThreadsService(pools: [coordinatorThreads, adminThreads]),
             quorum: quorum.map { QuorumService(quorum: $0) }, lifecycle: lifecycle,
-            replication: replicas.map { ReplicationService(replicas: $0) }
+            replication: replicas.map {
+                ReplicationService(
+                    replicas: $0, partitions: partitions,
+                    checkpointInterval: .milliseconds(max(1, config.int64("replica.high.watermark.checkpoint.interval.ms") ?? 5_000)),
+                    logger: logger)
+            }
         )
     }
 

@@ -44,6 +44,19 @@ import Testing
         try log.append(LogFixtures.batch(count: count), leaderEpoch: LeaderEpoch(0))
     }
 
+    @Test func highWatermarksAreCheckpointedPerDirectoryAndReadBack() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.manager()
+        let other = TopicPartition(topic: "u", partition: 3)
+        _ = try manager.getOrCreate(Self.partition, config: LogConfig(), topicId: Self.first)
+        #expect(manager.checkpointedHighWatermarks().isEmpty, "no file yet")
+        // A partition without a log here is left out: the file names only what the directory holds.
+        try manager.checkpointHighWatermarks([Self.partition: 42, other: 7])
+        #expect(fixture.names.contains("replication-offset-checkpoint"))
+        #expect(try fixture.manager().checkpointedHighWatermarks() == [Self.partition: 42])
+    }
+
     @Test func setAsideNamesFollowKafkaAndFit255Bytes() {
         let short = PartitionDirectoryName.name(for: Self.partition, suffix: "-delete")
         #expect(short.range(of: #"^t-0\.[0-9a-f]{32}-delete$"#, options: .regularExpression) != nil)

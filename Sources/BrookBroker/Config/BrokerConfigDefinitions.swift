@@ -60,6 +60,7 @@ enum BrokerConfigDefinitions {
         .init("replica.fetch.min.bytes", .int, "1", minimum: 1, "How much a follower's fetch waits for."),
         .init("replica.fetch.backoff.ms", .int, "1000", minimum: 0, "The pause after a follower's fetch fails."),
         .init("replica.socket.timeout.ms", .int, "30000", minimum: 1, "A follower's fetch unanswered this long is abandoned."),
+        .init("replica.high.watermark.checkpoint.interval.ms", .long, "5000", minimum: 1, "How often the partitions' high watermarks are written to replication-offset-checkpoint."),
         .init("replica.lag.time.max.ms", .long, "30000", minimum: 1, "A follower that has not caught up with its leader for this long leaves the ISR."),
         .init("fetch.max.bytes", .int, "57671680", minimum: 1024, "The largest fetch response."),
         .init("compression.type", .string, "producer", allowed: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"], dynamic: true, "Compression of stored batches."),

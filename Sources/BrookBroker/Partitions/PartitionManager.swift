@@ -18,6 +18,9 @@ final class PartitionManager: Sendable {
     private let roleChanges = Mutex<(@Sendable (Partition, ReplicaState.RoleChange) -> Void)?>(nil)
     /// Told when a partition's log is dropped (its fetcher lets it go).
     private let removals = Mutex<(@Sendable (TopicPartition) -> Void)?>(nil)
+    /// The high watermarks `replication-offset-checkpoint` held at start, each taken by its
+    /// partition when it opens (nil until first read).
+    private let checkpointedHighWatermarks = Mutex<[TopicPartition: Int64]?>(nil)
 
     init(logs: LogManager, config: BrokerConfigStore, logger: Logger) {
         self.logs = logs
@@ -88,7 +91,9 @@ final class PartitionManager: Sendable {
                 continue
             }
             let log = try logs.getOrCreate(key, config: logConfig, topicId: topic.id.storageId)
-            let opened = Partition(topicPartition: key, topicId: topic.id, log: log, state: ReplicaState(localId: localId))
+            let highWatermark = min(checkpointedHighWatermark(of: key), log.logEndOffset)
+            let opened = Partition(
+                topicPartition: key, topicId: topic.id, log: log, state: ReplicaState(localId: localId, highWatermark: highWatermark))
             changes.append((opened, try opened.apply(partition, now: now)))
             created[key] = opened
         }
@@ -96,6 +101,21 @@ final class PartitionManager: Sendable {
         if let onRoleChange = roleChanges.withLock({ $0 }) {
             for (partition, change) in changes { onRoleChange(partition, change) }
         }
+    }
+
+    /// The high watermark the checkpoint at start held for `key` (0 when none), once.
+    private func checkpointedHighWatermark(of key: TopicPartition) -> Int64 {
+        checkpointedHighWatermarks.withLock { values in
+            if values == nil { values = logs.checkpointedHighWatermarks() }
+            return values?.removeValue(forKey: key) ?? 0
+        }
+    }
+
+    /// Every hosted partition's high watermark, for `replication-offset-checkpoint`.
+    var highWatermarks: [TopicPartition: Int64] {
+        var values: [TopicPartition: Int64] = [:]
+        for partition in table.all { values[partition.topicPartition] = partition.highWatermark }
+        return values
     }
 
     /// Tells `handler` every role change of a hosted partition (the replica manager's fetchers).

@@ -60,6 +60,8 @@ public final class LogManager: Sendable {
     let pendingDirectoryDeletions = Mutex<[PendingDirectoryDeletion]>([])
     /// Serialises the writes of the recovery-point and log-start-offset checkpoints.
     let checkpointWrites = Mutex(())
+    /// Serialises the writes of `replication-offset-checkpoint`.
+    let highWatermarkWrites = Mutex(())
     /// Serialises the writes of `cleaner-offset-checkpoint` (the cleaner's and a deletion's).
     let cleanerCheckpointWrites = Mutex(())
     /// Per compacted partition, the earliest delete horizon of the tombstones its last cleaning
@@ -280,6 +282,29 @@ public final class LogManager: Sendable {
             try OffsetCheckpointFile(directory: directory, kind: .recoveryPoint).write(here.mapValues { $0.log.recoveryPoint })
             try OffsetCheckpointFile(directory: directory, kind: .logStartOffset).write(here.mapValues { $0.log.logStartOffset })
         }
+    }
+
+    /// Writes each online directory's `replication-offset-checkpoint`: the high watermarks of
+    /// its partitions among `highWatermarks` (the broker knows them; the logs do not).
+    public func checkpointHighWatermarks(_ highWatermarks: [TopicPartition: Int64]) throws {
+        let placed = logs.withLock { logs in logs.mapValues(\.directory) }
+        try highWatermarkWrites.withLock { _ in
+            for directory in onlineDirectories {
+                let here = highWatermarks.filter { placed[$0.key] == directory }
+                try OffsetCheckpointFile(directory: directory, kind: .replication).write(here)
+            }
+        }
+    }
+
+    /// The high watermarks the directories' `replication-offset-checkpoint` files hold (a
+    /// missing or unreadable file counts as empty: those partitions start from their leader's).
+    public func checkpointedHighWatermarks() -> [TopicPartition: Int64] {
+        var found: [TopicPartition: Int64] = [:]
+        for directory in onlineDirectories {
+            guard let values = try? OffsetCheckpointFile(directory: directory, kind: .replication).read() else { continue }
+            found.merge(values) { max($0, $1) }
+        }
+        return found
     }
 
     /// Flushes and closes every log, writes the checkpoints and the clean-shutdown markers.
