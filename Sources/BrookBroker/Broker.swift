@@ -238,7 +238,11 @@ public struct Broker: Sendable {
         if let quorum, let controllerClient {
             let controller = ClusterController(
                 quorum: quorum, metadata: metadata, sessionTimeoutMs: Int64(config.int("broker.session.timeout.ms")),
-                uncleanByDefault: { configStore.current.bool("unclean.leader.election.enable") })
+                uncleanByDefault: { configStore.current.bool("unclean.leader.election.enable") },
+                leaderRebalance: config.bool("auto.leader.rebalance.enable")
+                    ? (intervalMs: max(1, config.int64("leader.imbalance.check.interval.seconds") ?? 300) * 1000,
+                       imbalancePercent: max(0, config.int("leader.imbalance.per.broker.percentage")))
+                    : nil)
             router.register(AlterPartitionHandler(controller: controller), on: adminThreads)
             router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
             router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)

@@ -93,4 +93,44 @@ import Testing
         for record in elections { clean.apply(record) }
         #expect(clean.topics["t"]!.partitions[0].leader == 2)
     }
+
+    @Test func aPreferredElectionGivesTheFirstReplicaItsPartitionBackWhenItIsInSync() {
+        var (image, _) = Self.image(isr: [2, 3])
+        image.apply(.partition(PartitionRecord(
+            partitionId: 0, topicId: image.topics["t"]!.id, replicas: [1, 2, 3], isr: [2, 3], leader: 2, leaderEpoch: 5,
+            partitionEpoch: 8)))
+        let topic = image.topics["t"]!
+        #expect(PartitionLeadership.elect(topic.partitions[0], of: topic, preferred: true, in: image) == .refused(.preferredLeaderNotAvailable),
+                "1 is not in sync")
+        #expect(PartitionLeadership.rebalance(in: image, imbalancePercent: 10).isEmpty)
+        image.apply(.partition(PartitionRecord(
+            partitionId: 0, topicId: topic.id, replicas: [1, 2, 3], isr: [2, 3, 1], leader: 2, leaderEpoch: 5, partitionEpoch: 9)))
+        let caughtUp = image.topics["t"]!
+        guard case .elected(let record) = PartitionLeadership.elect(caughtUp.partitions[0], of: caughtUp, preferred: true, in: image) else {
+            Issue.record("1 is in sync")
+            return
+        }
+        #expect(record.leader == 1 && record.leaderEpoch == 6 && record.partitionEpoch == 10 && record.isr == [2, 3, 1])
+        #expect(PartitionLeadership.rebalance(in: image, imbalancePercent: 10) == [.partition(record)])
+        #expect(PartitionLeadership.rebalance(in: image, imbalancePercent: 100).isEmpty, "within the allowed imbalance")
+        image.apply(.partition(record))
+        let back = image.topics["t"]!
+        #expect(PartitionLeadership.elect(back.partitions[0], of: back, preferred: true, in: image) == .refused(.electionNotNeeded))
+    }
+
+    @Test func anUncleanElectionPrefersAnInSyncReplicaThenAnyLiveOne() {
+        var (image, topic) = Self.image(isr: [1])
+        #expect(PartitionLeadership.elect(topic.partitions[0], of: topic, preferred: false, in: image) == .refused(.electionNotNeeded))
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 1, epoch: 11)))
+        for record in PartitionLeadership.movedAway(from: 1, in: image) { image.apply(record) }
+        topic = image.topics["t"]!
+        guard case .elected(let record) = PartitionLeadership.elect(topic.partitions[0], of: topic, preferred: false, in: image) else {
+            Issue.record("2 and 3 are live")
+            return
+        }
+        #expect(record.leader == 2 && record.isr == [2])
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 2, epoch: 12)))
+        image.apply(.fenceBroker(FenceBrokerRecord(id: 3, epoch: 13)))
+        #expect(PartitionLeadership.elect(topic.partitions[0], of: topic, preferred: false, in: image) == .refused(.eligibleLeadersNotAvailable))
+    }
 }

@@ -1,9 +1,10 @@
 """Replicated partitions (issue 16): with replication.factor 3, acks=all and min.insync.replicas 2,
 followers fetch from leaders, the high watermark follows the ISR, and a killed leader loses no
 acknowledged record: another in-sync replica takes over and real clients carry on."""
+import subprocess
 import time
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, ElectionType, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaPythonPartition
@@ -24,6 +25,14 @@ def describe(bootstrap: str, topic: str) -> dict[int, tuple[int, list[int], list
     if found is None or found.error is not None:
         return {}
     return {p.id: (p.leader, list(p.replicas), list(p.isrs)) for p in found.partitions.values()}
+
+
+def partition_zero(bootstrap: str, topic: str) -> tuple[int, list[int], list[int]]:
+    """Partition 0's (leader, replicas, isr); (-1, [], []) while the broker asked cannot say."""
+    try:
+        return describe(bootstrap, topic).get(0, (-1, [], []))
+    except KafkaException:
+        return (-1, [], [])
 
 
 def create(bootstrap: str, topic: str, partitions: int, replication: int, **configs: str) -> None:
@@ -99,5 +108,80 @@ def test_killing_a_leader_loses_no_acknowledged_record(quorum_factory):
 
     # The old leader comes back as a follower, catches up and rejoins the ISR.
     quorum.nodes[leader].start()
-    wait_until(lambda: sorted(describe(quorum.bootstrap(*survivors), "failover")[0][2]) == [1, 2, 3],
+    wait_until(lambda: sorted(partition_zero(quorum.bootstrap(*survivors), "failover")[2]) == [1, 2, 3],
                timeout=60, message="the old leader back in the ISR")
+
+
+def test_kafka_python_and_kcat_carry_on_while_the_leader_is_killed(quorum_factory):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    create(quorum.bootstrap(), "carry-on", 1, 3, min_insync_replicas="2")
+    leader = wait_until(lambda: (s := describe(quorum.bootstrap(), "carry-on")) and s[0][0] >= 0 and s[0][0],
+                        timeout=30, message="a leader")
+    survivors = [n for n in (1, 2, 3) if n != leader]
+
+    producer = KafkaProducer(bootstrap_servers=quorum.bootstrap(*survivors), acks="all", retries=50,
+                             retry_backoff_ms=200, request_timeout_ms=10_000, max_block_ms=60_000)
+    futures = [producer.send("carry-on", value=b"kp%d" % i) for i in range(100)]
+    producer.flush(30)
+    quorum.nodes[leader].kill()
+    futures += [producer.send("carry-on", value=b"kp%d" % i) for i in range(100, 200)]
+    producer.flush(90)
+    offsets = [future.get(timeout=60).offset for future in futures]
+    producer.close()
+    assert offsets == sorted(offsets) and len(set(offsets)) == 200
+
+    # kcat produces to the new leader and reads everything back.
+    subprocess.run(["kcat", "-b", quorum.bootstrap(*survivors), "-P", "-t", "carry-on", "-X", "acks=all"],
+                   input="\n".join(f"kc{i}" for i in range(50)) + "\n", text=True, check=True, timeout=60)
+    listed = subprocess.run(["kcat", "-b", quorum.bootstrap(*survivors), "-C", "-t", "carry-on", "-o", "beginning", "-e",
+                             "-q"], capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    assert listed == [f"kp{i}" for i in range(200)] + [f"kc{i}" for i in range(50)]
+
+    consumer = KafkaConsumer(bootstrap_servers=quorum.bootstrap(*survivors), enable_auto_commit=False,
+                             consumer_timeout_ms=10_000)
+    consumer.assign([KafkaPythonPartition("carry-on", 0)])
+    consumer.seek_to_beginning()
+    seen = [record.value for record in consumer]
+    consumer.close()
+    assert seen == [b"kp%d" % i for i in range(200)] + [b"kc%d" % i for i in range(50)]
+
+
+def preferred_leader_away_and_back(quorum, topic: str) -> int:
+    """Creates `topic` (one partition, three replicas), kills its preferred leader until another
+    leads, restarts it and waits until it is in sync again; returns the preferred leader."""
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    create(quorum.bootstrap(), topic, 1, 3)
+    leader, replicas, _ = wait_until(lambda: (s := partition_zero(quorum.bootstrap(), topic)) and s[0] >= 0 and s,
+                                     timeout=30, message="a leader")
+    assert leader == replicas[0]
+    quorum.nodes[leader].kill()
+    others = [n for n in (1, 2, 3) if n != leader]
+    wait_until(lambda: partition_zero(quorum.bootstrap(*others), topic)[0] in others, timeout=30, message="a new leader")
+    quorum.nodes[leader].start()
+    wait_until(lambda: sorted(partition_zero(quorum.bootstrap(), topic)[2]) == [1, 2, 3], timeout=60,
+               message="the preferred leader back in sync")
+    return leader
+
+
+def test_a_preferred_leader_election_gives_the_partition_back(quorum_factory):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
+    preferred = preferred_leader_away_and_back(quorum, "preferred")
+    assert partition_zero(quorum.bootstrap(), "preferred")[0] != preferred, "no rebalance within 300 s"
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    outcome = admin.elect_leaders(ElectionType.PREFERRED, [TopicPartition("preferred", 0)]).result(timeout=30)
+    assert outcome[TopicPartition("preferred", 0)] is None, outcome
+    wait_until(lambda: partition_zero(quorum.bootstrap(), "preferred")[0] == preferred, timeout=30,
+               message="the preferred leader leading again")
+    again = admin.elect_leaders(ElectionType.PREFERRED, [TopicPartition("preferred", 0)]).result(timeout=30)
+    error = again[TopicPartition("preferred", 0)]
+    assert error is not None and error.name() == "ELECTION_NOT_NEEDED", again
+
+
+def test_the_controller_rebalances_leaders_by_itself(quorum_factory):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3), FAST + ["leader.imbalance.check.interval.seconds=1"]))
+    preferred = preferred_leader_away_and_back(quorum, "rebalanced")
+    wait_until(lambda: partition_zero(quorum.bootstrap(), "rebalanced")[0] == preferred, timeout=30,
+               message="the preferred leader leading again without being asked")

@@ -18,7 +18,7 @@ extension RequestRouter {
         registerChange(IncrementalAlterConfigsHandler(alterer: alterer), on: threads, controller: controller)
         register(DescribeConfigsHandler(config: context.config, metadata: context.metadata))
         register(DescribeClusterHandler(metadata: context.metadata))
-        register(ElectLeadersHandler(metadata: context.metadata))
+        registerChange(ElectLeadersHandler(metadata: context.metadata), on: threads, controller: controller)
         register(DescribeTopicPartitionsHandler(metadata: context.metadata))
     }
 

@@ -165,7 +165,9 @@ public final class MetadataStore: Sendable {
             return try commitReplicated(replicated, validateOnly: false, records: make)
         }
         // One node: nothing else changes partitions concurrently.
-        return try commit(try make(image), validateOnly: false) { _ throws(MetadataError) in }
+        let records = try make(image)
+        guard !records.isEmpty else { return image }
+        return try commit(records, validateOnly: false) { _ throws(MetadataError) in }
     }
 
     /// Replica lists for new partitions: this node alone on a single node; in a cluster, spread
@@ -301,7 +303,7 @@ public final class MetadataStore: Sendable {
             do {
                 try replicated.awaitActive()
                 let records = try make(state.withLock { $0 })
-                if validateOnly { return .success(state.withLock { $0 }) }
+                if validateOnly || records.isEmpty { return .success(state.withLock { $0 }) }
                 var encoded: [ByteBuffer] = []
                 for record in records { encoded.append(try record.encoded()) }
                 try replicated.commit(encoded)

@@ -57,6 +57,72 @@ package enum PartitionLeadership {
         }
     }
 
+    /// What an election (ElectLeaders, or the controller's own rebalancing) makes of one partition.
+    package enum ElectionOutcome: Equatable {
+        case elected(PartitionRecord)
+        case refused(ErrorCode)
+    }
+
+    /// A preferred-leader election: the first replica leads again, in a new leader epoch, if it
+    /// is a usable in-sync replica (PREFERRED_LEADER_NOT_AVAILABLE otherwise); an unclean
+    /// election: a partition without a leader gets its first usable in-sync replica, else its
+    /// first usable replica alone in its ISR (ELIGIBLE_LEADERS_NOT_AVAILABLE when none).
+    /// ELECTION_NOT_NEEDED when the partition already has the leader the election would give.
+    package static func elect(
+        _ partition: MetadataImage.Partition, of topic: MetadataImage.Topic, preferred: Bool, in image: MetadataImage
+    ) -> ElectionOutcome {
+        let usable = Set(image.usableBrokers.map(\.nodeId))
+        var leader: Int32
+        var isr = partition.isr
+        if preferred {
+            guard let first = partition.replicas.first, first != partition.leader else { return .refused(.electionNotNeeded) }
+            guard usable.contains(first), partition.isr.contains(first) else { return .refused(.preferredLeaderNotAvailable) }
+            leader = first
+        } else {
+            guard partition.leader < 0 else { return .refused(.electionNotNeeded) }
+            if let inSync = partition.replicas.first(where: { usable.contains($0) && partition.isr.contains($0) }) {
+                leader = inSync
+            } else if let anyone = partition.replicas.first(where: { usable.contains($0) }) {
+                leader = anyone
+                isr = [anyone]
+            } else {
+                return .refused(.eligibleLeadersNotAvailable)
+            }
+        }
+        let (leaderEpoch, leaderOverflow) = partition.leaderEpoch.addingReportingOverflow(1)
+        let (partitionEpoch, partitionOverflow) = partition.partitionEpoch.addingReportingOverflow(1)
+        guard !leaderOverflow, !partitionOverflow else { return .refused(.unknownServerError) }
+        return .elected(PartitionRecord(
+            partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: isr,
+            leader: leader, leaderEpoch: leaderEpoch, partitionEpoch: partitionEpoch))
+    }
+
+    /// Kafka's automatic leader rebalance (`auto.leader.rebalance.enable`): for each broker whose
+    /// share of partitions it is the preferred leader of but does not lead exceeds
+    /// `imbalancePercent`, preferred elections for those where it can lead.
+    package static func rebalance(in image: MetadataImage, imbalancePercent: Int) -> [MetadataRecord] {
+        var preferredCount: [Int32: Int] = [:]
+        var notLeading: [Int32: [(MetadataImage.Topic, MetadataImage.Partition)]] = [:]
+        for topic in image.topics.values.sorted(by: { $0.name < $1.name }) {
+            for partition in topic.partitions {
+                guard let first = partition.replicas.first else { continue }
+                preferredCount[first, default: 0] += 1
+                if partition.leader != first { notLeading[first, default: []].append((topic, partition)) }
+            }
+        }
+        var records: [MetadataRecord] = []
+        for (broker, partitions) in notLeading.sorted(by: { $0.key < $1.key }) {
+            let total = preferredCount[broker] ?? 0
+            guard total > 0, partitions.count * 100 > imbalancePercent * total else { continue }
+            for (topic, partition) in partitions {
+                if case .elected(let record) = elect(partition, of: topic, preferred: true, in: image) {
+                    records.append(.partition(record))
+                }
+            }
+        }
+        return records
+    }
+
     /// What the controller makes of one partition of an AlterPartition.
     package enum AlterOutcome: Equatable {
         case changed(PartitionRecord)

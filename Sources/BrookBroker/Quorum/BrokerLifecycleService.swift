@@ -31,7 +31,10 @@ struct BrokerLifecycleService: Service {
         let incarnation = Uuid.random()
         var epoch: Int64?
         while !Task.isShuttingDownGracefully {
-            await withTaskExecutorPreference(threads) { controller.fenceExpiredSessions() }
+            await withTaskExecutorPreference(threads) {
+                controller.fenceExpiredSessions()
+                controller.rebalanceLeadersIfDue()
+            }
             if isBroker {
                 do {
                     if let current = epoch {

@@ -17,6 +17,11 @@ final class ClusterController: Sendable {
     let sessionTimeoutMs: Int64
     /// The broker's `unclean.leader.election.enable`, for topics that do not set their own.
     let uncleanByDefault: @Sendable () -> Bool
+    /// `auto.leader.rebalance.enable`'s checks: every `leader.imbalance.check.interval.seconds`,
+    /// brokers leading fewer than `leader.imbalance.per.broker.percentage` of their preferred
+    /// partitions take them back; nil when disabled.
+    let leaderRebalance: (intervalMs: Int64, imbalancePercent: Int)?
+    private let lastRebalanceCheck = Mutex<Int64?>(nil)
 
     private struct Sessions {
         /// The leader epoch these times were taken in.
@@ -28,12 +33,34 @@ final class ClusterController: Sendable {
 
     init(
         quorum: QuorumDriver, metadata: MetadataStore, sessionTimeoutMs: Int64,
-        uncleanByDefault: @escaping @Sendable () -> Bool = { false }
+        uncleanByDefault: @escaping @Sendable () -> Bool = { false },
+        leaderRebalance: (intervalMs: Int64, imbalancePercent: Int)? = nil
     ) {
         self.quorum = quorum
         self.metadata = metadata
         self.sessionTimeoutMs = sessionTimeoutMs
         self.uncleanByDefault = uncleanByDefault
+        self.leaderRebalance = leaderRebalance
+    }
+
+    /// The automatic leader rebalance, when due (``PartitionLeadership/rebalance(in:imbalancePercent:)``);
+    /// nothing on a node that does not lead the quorum.
+    func rebalanceLeadersIfDue() {
+        guard let leaderRebalance, (try? leading()) != nil else { return }
+        let now = QuorumDriver.now()
+        let due = lastRebalanceCheck.withLock { last -> Bool in
+            guard let previous = last else {
+                last = now  // a new controller waits a whole interval, as brokers come back
+                return false
+            }
+            guard now - previous >= leaderRebalance.intervalMs else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        _ = try? metadata.commitComputed { image throws(MetadataError) in
+            PartitionLeadership.rebalance(in: image, imbalancePercent: leaderRebalance.imbalancePercent)
+        }
     }
 
     /// Whether `topic` may get an out-of-sync leader (its config, else the broker's).
