@@ -268,7 +268,7 @@ public struct Broker: Sendable {
             on: coordinatorThreads)
         router.register(OffsetForLeaderEpochHandler(partitions: partitions.table))
         router.register(DeleteRecordsHandler(partitions: partitions.table))
-        router.register(DescribeLogDirsHandler(logs: logs))
+        router.register(DescribeLogDirsHandler(logs: logs, lag: { [table = partitions.table] in table.partition($0)?.replicaLag ?? 0 }))
         router.registerAdminHandlers(context, on: adminThreads, controller: controllerClient)
         router.registerGroupHandlers(groups, transactions: transactions, metadata: metadata, on: coordinatorThreads)
         router.registerTransactionHandlers(
@@ -334,6 +334,7 @@ public struct Broker: Sendable {
         settings.group.offsetMetadataMaxBytes = max(0, config.int("offset.metadata.max.bytes"))
         settings.group.offsetsTopicPartitions = Int32(clamping: max(1, config.int("offsets.topic.num.partitions")))
         settings.segmentBytes = max(1, config.int("offsets.topic.segment.bytes"))
+        settings.replicationFactor = Int16(clamping: max(1, config.int("offsets.topic.replication.factor")))
         return settings
     }
 
@@ -344,6 +345,8 @@ public struct Broker: Sendable {
         settings.transaction.transactionalIdExpirationMs = max(1, config.int64("transactional.id.expiration.ms") ?? 604_800_000)
         settings.transaction.statePartitions = Int32(clamping: max(1, config.int("transaction.state.log.num.partitions")))
         settings.segmentBytes = max(1, config.int("transaction.state.log.segment.bytes"))
+        settings.replicationFactor = Int16(clamping: max(1, config.int("transaction.state.log.replication.factor")))
+        settings.minInSyncReplicas = max(1, config.int("transaction.state.log.min.isr"))
         return settings
     }
 

@@ -10,7 +10,7 @@ struct Brook: AsyncParsableCommand {
         version: BrookVersion.current,
         subcommands: [
             ServerCommand.self, ProduceCommand.self, ConsumeCommand.self, TopicsCommand.self, ConfigsCommand.self,
-            GroupsCommand.self, ClusterCommand.self, DeleteRecordsCommand.self, DumpLogCommand.self, PerfCommand.self,
+            GroupsCommand.self, ClusterCommand.self, ReassignPartitionsCommand.self, DeleteRecordsCommand.self, DumpLogCommand.self, PerfCommand.self,
             VersionCommand.self, MetadataQuorumCommand.self, StorageCommand.self,
         ]
     )

@@ -53,7 +53,11 @@ struct LogModel {
     }
 
     mutating func truncate(to offset: Int64) {
-        guard offset < logEndOffset, let cut = batches.firstIndex(where: { $0.lastOffset >= offset }) else { return }
+        guard offset < logEndOffset, let cut = batches.firstIndex(where: { $0.lastOffset >= offset }) else {
+            // No record goes, but epochs starting at the log end (none written in them) do.
+            epochs.removeAll { $0.start >= logEndOffset }
+            return
+        }
         logEndOffset = batches[cut].baseOffset
         batches.removeSubrange(cut...)
         logStartOffset = min(logStartOffset, logEndOffset)

@@ -43,6 +43,19 @@ import Testing
         #expect(try LogFixtures.allBatches(reopened).count == 8)
     }
 
+    @Test func truncatingAtTheEndDropsAnEpochNothingWasWrittenIn() throws {
+        let directory = try LogTestDirectory()
+        defer { directory.remove() }
+        let log = try sixtyRecords(directory)
+        // Led in epoch 9 without writing, then a follower again: the epoch must not linger, or
+        // its fetches would keep naming it to a leader that never had it.
+        try log.assignEpochStartOffset(LeaderEpoch(9))
+        #expect(log.latestEpoch == LeaderEpoch(9))
+        try log.truncate(to: 60)
+        #expect(log.logEndOffset == 60)
+        #expect(log.latestEpoch == LeaderEpoch(3))
+    }
+
     @Test func truncateBelowTheFirstSegmentRestartsTheLog() throws {
         let directory = try LogTestDirectory()
         defer { directory.remove() }

@@ -185,3 +185,48 @@ def test_the_controller_rebalances_leaders_by_itself(quorum_factory):
     preferred = preferred_leader_away_and_back(quorum, "rebalanced")
     wait_until(lambda: partition_zero(quorum.bootstrap(), "rebalanced")[0] == preferred, timeout=30,
                message="the preferred leader leading again without being asked")
+
+
+def test_committed_offsets_survive_the_loss_of_the_group_coordinator(quorum_factory):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    create(quorum.bootstrap(), "offsets-kept", 1, 3)
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(), "acks": "all"})
+    for i in range(100):
+        producer.produce("offsets-kept", value=b"o%d" % i)
+    assert producer.flush(30) == 0
+
+    def commit(offset: int, *nodes: int) -> None:
+        consumer = Consumer({"bootstrap.servers": quorum.bootstrap(*nodes), "group.id": "kept", "enable.auto.commit": False})
+        consumer.commit(offsets=[TopicPartition("offsets-kept", 0, offset)], asynchronous=False)
+        consumer.close()
+
+    def committed(*nodes: int) -> int:
+        consumer = Consumer({"bootstrap.servers": quorum.bootstrap(*nodes), "group.id": "kept"})
+        try:
+            return consumer.committed([TopicPartition("offsets-kept", 0)], timeout=10)[0].offset
+        finally:
+            consumer.close()
+
+    commit(40)
+    # __consumer_offsets is replicated on every broker (offsets.topic.replication.factor 3).
+    offsets_topic = describe(quorum.bootstrap(), "__consumer_offsets")
+    assert offsets_topic and all(sorted(replicas) == [1, 2, 3] for _, replicas, _ in offsets_topic.values()), offsets_topic
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})  # kept until the result comes
+    coordinator = admin.describe_consumer_groups(["kept"])["kept"].result(timeout=30).coordinator.id
+    quorum.nodes[coordinator].kill()
+    others = [n for n in (1, 2, 3) if n != coordinator]
+    # The offsets' partition moves to an in-sync replica, whose coordinator loads the commit.
+    assert wait_until(lambda: (value := _quietly(lambda: committed(*others))) is not None and value >= 0 and value,
+                      timeout=60, message="the committed offset from the new coordinator") == 40
+    commit(70, *others)
+    quorum.nodes[coordinator].start()
+    assert committed(*others) == 70
+
+
+def _quietly(call):
+    try:
+        return call()
+    except KafkaException:
+        return None

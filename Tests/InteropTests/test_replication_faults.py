@@ -4,8 +4,13 @@ producer recording every acknowledgement. Faults: kill -9 of a partition leader,
 controller, a leader paused with SIGSTOP until it is fenced and then woken, a follower restarted
 with the unsynced tail of its log gone. After each heals, the checker of replication_support:
 no acknowledged record lost or moved, no duplicates, and every replica identical up to the high
-watermark."""
+watermark.
+
+The randomised test draws ROUNDS faults from a seed: `make test` runs two rounds of a fixed
+seed, `make chaos` runs BROOK_CHAOS_ROUNDS rounds of a random seed (BROOK_CHAOS_SEED replays
+one); a failure names the seed."""
 import os
+import random
 import signal
 import tempfile
 
@@ -83,11 +88,7 @@ def test_no_acknowledged_record_is_lost_through_kills_pauses_and_a_lost_tail(quo
         # A follower whose last writes never reached its disk: its segments lose their tail.
         follower = next(n for n in (1, 2, 3) if n != partitions(quorum.bootstrap())[2][0])
         quorum.nodes[follower].kill()
-        for partition in range(PARTITIONS):
-            folder = os.path.join(str(quorum.nodes[follower].data_dir), f"{TOPIC}-{partition}")
-            segment = sorted(f for f in os.listdir(folder) if f.endswith(".log"))[-1]
-            path = os.path.join(folder, segment)
-            os.truncate(path, max(0, os.path.getsize(path) - 1000))
+        lose_tail(quorum, follower)
         progress(worker, 200)
         quorum.nodes[follower].start()
         wait_until(lambda: fully_in_sync(quorum), timeout=60, message="the follower with a lost tail back in every ISR")
@@ -102,4 +103,89 @@ def test_no_acknowledged_record_is_lost_through_kills_pauses_and_a_lost_tail(quo
     for node in quorum.nodes.values():
         node.stop()
     check_replicas_agree({n: str(node.data_dir) for n, node in quorum.nodes.items()}, TOPIC, watermarks)
+    work.cleanup()
+
+
+def lose_tail(quorum, node: int) -> None:
+    """Cuts the last 1000 bytes off each of the node's partitions' active segments (it is stopped)."""
+    for partition in range(PARTITIONS):
+        folder = os.path.join(str(quorum.nodes[node].data_dir), f"{TOPIC}-{partition}")
+        segment = sorted(f for f in os.listdir(folder) if f.endswith(".log"))[-1]
+        path = os.path.join(folder, segment)
+        os.truncate(path, max(0, os.path.getsize(path) - 1000))
+
+
+def inject(quorum, worker: ProducerWorker, rng: random.Random) -> str:
+    """One fault drawn from `rng`, healed before returning; returns its name."""
+    fault = rng.choice(["kill-leader", "pause-leader", "kill-controller", "lose-tail", "kill-two"])
+    state = partitions(quorum.bootstrap())
+    leader = state[rng.randrange(PARTITIONS)][0]
+    if fault == "kill-leader":
+        quorum.nodes[leader].kill()
+        progress(worker, 200)
+        quorum.nodes[leader].start()
+    elif fault == "pause-leader":
+        quorum.nodes[leader].process.send_signal(signal.SIGSTOP)
+        others = [n for n in (1, 2, 3) if n != leader]
+        wait_until(lambda: (s := partitions(quorum.bootstrap(*others))) and all(l in others for l, _ in s.values()),
+                   timeout=30, message="every partition led by a broker not paused")
+        progress(worker, 200)
+        quorum.nodes[leader].process.send_signal(signal.SIGCONT)
+    elif fault == "kill-controller":
+        controller = AdminClient({"bootstrap.servers": quorum.bootstrap()}).list_topics(timeout=10).controller_id
+        quorum.nodes[controller].kill()
+        progress(worker, 200)
+        quorum.nodes[controller].start()
+    elif fault == "lose-tail":
+        victim = rng.choice([1, 2, 3])
+        quorum.nodes[victim].kill()
+        lose_tail(quorum, victim)
+        progress(worker, 200)
+        quorum.nodes[victim].start()
+    else:
+        # Two brokers in turn: with one left, min.insync.replicas 2 stops acks=all until one returns.
+        first, second = rng.sample([1, 2, 3], 2)
+        quorum.nodes[first].kill()
+        progress(worker, 100)
+        quorum.nodes[second].kill()
+        quorum.nodes[first].start()
+        progress(worker, 100)
+        quorum.nodes[second].start()
+    wait_until(lambda: fully_in_sync(quorum), timeout=90, message=f"every replica in sync after {fault}")
+    return fault
+
+
+def test_random_faults_from_a_seed(quorum_factory):
+    rounds = int(os.environ.get("BROOK_CHAOS_ROUNDS", "2"))
+    seed = int(os.environ.get("BROOK_CHAOS_SEED", "1607" if "BROOK_CHAOS_ROUNDS" not in os.environ
+                              else str(random.randrange(1 << 30))))
+    rng = random.Random(seed)
+    print(f"replication chaos: seed {seed}, {rounds} rounds")
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3)})
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
+    wait_until(lambda: fully_in_sync(quorum), timeout=30, message="every replica in sync")
+    work = tempfile.TemporaryDirectory(prefix="brook-chaos-")
+    worker = ProducerWorker(quorum.bootstrap(), TOPIC, PARTITIONS, work.name)
+    faults = []
+    try:
+        progress(worker, 200)
+        for _ in range(rounds):
+            faults.append(inject(quorum, worker, rng))
+        progress(worker, 100)
+    except Exception as error:
+        raise AssertionError(f"seed {seed} failed after {faults}: {error}") from error
+    finally:
+        acked = worker.stop()
+    consumed, watermarks = consume_everything(quorum.bootstrap(), TOPIC, PARTITIONS, work.name)
+    try:
+        check_history(acked, consumed, watermarks)
+        wait_until(lambda: fully_in_sync(quorum), timeout=60, message="every replica in sync at the end")
+        for node in quorum.nodes.values():
+            node.stop()
+        check_replicas_agree({n: str(node.data_dir) for n, node in quorum.nodes.items()}, TOPIC, watermarks)
+    except AssertionError as error:
+        raise AssertionError(f"seed {seed} ({faults}): {error}") from error
     work.cleanup()

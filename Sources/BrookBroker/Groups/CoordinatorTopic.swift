@@ -10,6 +10,13 @@ struct CoordinatorTopic: Sendable {
     var name: String
     var partitions: Int32
     var segmentBytes: Int
+    /// In a cluster, the replicas of each partition (`offsets.topic.replication.factor`,
+    /// `transaction.state.log.replication.factor`), as many as there are live brokers when it
+    /// is created if fewer (Kafka would refuse until enough brokers joined).
+    var replicationFactor: Int16 = 1
+    /// In a cluster, the topic's `min.insync.replicas` (`transaction.state.log.min.isr`), as
+    /// capped as the replication factor; nil leaves the broker's.
+    var minInSyncReplicas: Int? = nil
 
     /// The topic's partitions as coordinator logs, creating the topic first when it does not
     /// exist (replication factor 1 on one node).
@@ -55,13 +62,16 @@ extension CoordinatorTopic {
     /// here when this node is the active controller, else by asking it (CreateTopics). Blocks;
     /// call it from a coordinator thread. Failures are logged: the next lookup asks again.
     func requestCreation(metadata: MetadataStore, controller: ControllerClient, logger: Logger) {
+        let replicas = Int16(clamping: max(1, min(Int(replicationFactor), metadata.image.usableBrokers.count)))
+        var configs = self.configs
+        if let minInSyncReplicas { configs["min.insync.replicas"] = String(max(1, min(minInSyncReplicas, Int(replicas)))) }
         do {
             if controller.isController {
-                _ = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: 1, configs: configs)
+                _ = try metadata.createTopic(name: name, partitions: partitions, replicationFactor: replicas, configs: configs)
                 return
             }
-            try controller.blocking {
-                try await controller.createTopic(name, partitions: partitions, replicationFactor: 1, configs: configs)
+            try controller.blocking { [configs] in
+                try await controller.createTopic(name, partitions: partitions, replicationFactor: replicas, configs: configs)
             }
         } catch let error as MetadataError where error.code == .topicAlreadyExists {
             return

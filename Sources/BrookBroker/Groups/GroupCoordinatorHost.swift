@@ -15,6 +15,8 @@ final class GroupCoordinatorHost: Sendable {
     struct Settings: Sendable {
         var group = GroupConfiguration()
         var segmentBytes = 104_857_600
+        /// `offsets.topic.replication.factor`, in a cluster.
+        var replicationFactor: Int16 = 3
     }
 
     let settings: Settings
@@ -37,7 +39,8 @@ final class GroupCoordinatorHost: Sendable {
         self.partitions = partitions
         self.logger = logger
         let topic = CoordinatorTopic(
-            name: Self.topicName, partitions: settings.group.offsetsTopicPartitions, segmentBytes: settings.segmentBytes)
+            name: Self.topicName, partitions: settings.group.offsetsTopicPartitions, segmentBytes: settings.segmentBytes,
+            replicationFactor: settings.replicationFactor)
         self.hosting = CoordinatorHosting(
             topic: topic, metadata: metadata, controller: controller, logger: logger,
             loader: { ownership in

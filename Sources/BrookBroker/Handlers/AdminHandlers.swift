@@ -19,6 +19,8 @@ extension RequestRouter {
         register(DescribeConfigsHandler(config: context.config, metadata: context.metadata))
         register(DescribeClusterHandler(metadata: context.metadata))
         registerChange(ElectLeadersHandler(metadata: context.metadata), on: threads, controller: controller)
+        registerChange(AlterPartitionReassignmentsHandler(metadata: context.metadata), on: threads, controller: controller)
+        register(ListPartitionReassignmentsHandler(metadata: context.metadata))
         register(DescribeTopicPartitionsHandler(metadata: context.metadata))
     }
 

@@ -3,13 +3,16 @@ import BrookProtocol
 import BrookStorage
 import Glibc
 
-/// DescribeLogDirs: each log directory with the size of every partition in it and the disk's
-/// total and usable bytes (v4+). A directory offline after a disk failure answers
+/// DescribeLogDirs: each log directory with the size of every partition in it, how far each
+/// follower replica is behind its leader's high watermark (`offset_lag`), and the disk's total
+/// and usable bytes (v4+). A directory offline after a disk failure answers
 /// KAFKA_STORAGE_ERROR with no partitions, as in Kafka.
 struct DescribeLogDirsHandler: RequestHandler {
     typealias Request = DescribeLogDirsRequest
     let versions: ClosedRange<Int16> = 0...4
     let logs: LogManager
+    /// A replica's lag behind its leader (0 for a leader, or on a single node).
+    var lag: @Sendable (TopicPartition) -> Int64 = { _ in 0 }
 
     func handle(_ request: DescribeLogDirsRequest, context: RequestContext) async throws -> DescribeLogDirsResponse? {
         let wanted: Set<TopicPartition>? = request.topics.map { topics in
@@ -24,7 +27,7 @@ struct DescribeLogDirsHandler: RequestHandler {
             var topics: [String: [DescribeLogDirsResponse.DescribeLogDirsPartition]] = [:]
             for (key, log) in byDirectory[directory] ?? [:] where wanted?.contains(key) ?? true {
                 topics[key.topic, default: []].append(.init(
-                    partitionIndex: key.partition, partitionSize: Int64(log.sizeInBytes), offsetLag: 0, isFutureKey: false
+                    partitionIndex: key.partition, partitionSize: Int64(log.sizeInBytes), offsetLag: lag(key), isFutureKey: false
                 ))
             }
             var stats = statvfs()

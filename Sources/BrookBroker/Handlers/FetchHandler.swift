@@ -245,7 +245,7 @@ struct FetchHandler: FramingRequestHandler {
         let settings = replicas?.settings
         if let change = partition.recordFollowerFetch(
             replica: replica, fetchOffset: target.fetchOffset, leaderEndOffset: partition.log.logEndOffset,
-            now: ReplicaManager.nowMs(), maxLagMs: settings?.lagTimeMaxMs ?? 30_000)
+            now: ReplicaManager.nowMs(), maxLagMs: settings?.lagTimeMaxMs ?? 30_000, canJoin: { replicas?.canJoinIsr($0) ?? true })
         {
             replicas?.requestIsrChange(change)
         }

@@ -23,6 +23,26 @@ public struct MetadataImage: Sendable, Equatable {
         /// Grows with every change of the partition (leader, ISR or replicas): an AlterPartition
         /// made against an older one is refused.
         public var partitionEpoch: Int32 = 0
+        /// An ongoing reassignment's replicas being added (in `replicas` already) and removed
+        /// (still in `replicas` until the added ones are in sync).
+        public var addingReplicas: [Int32] = []
+        public var removingReplicas: [Int32] = []
+
+        /// Whether a reassignment is under way.
+        public var isReassigning: Bool { !addingReplicas.isEmpty || !removingReplicas.isEmpty }
+
+        /// The record of this partition changed as given (what is not given stays, the
+        /// reassignment in flight included).
+        func record(
+            topicId: Uuid, leader: Int32? = nil, leaderEpoch: Int32? = nil, isr: [Int32]? = nil, partitionEpoch: Int32? = nil,
+            replicas: [Int32]? = nil, adding: [Int32]? = nil, removing: [Int32]? = nil
+        ) -> PartitionRecord {
+            PartitionRecord(
+                partitionId: index, topicId: topicId, replicas: replicas ?? self.replicas, isr: isr ?? self.isr,
+                removingReplicas: removing ?? removingReplicas, addingReplicas: adding ?? addingReplicas,
+                leader: leader ?? self.leader, leaderEpoch: leaderEpoch ?? self.leaderEpoch,
+                partitionEpoch: partitionEpoch ?? self.partitionEpoch)
+        }
     }
 
     public struct Topic: Sendable, Equatable {

@@ -84,9 +84,7 @@ package struct MetadataSnapshot: Sendable {
         for topic in image.topics.values.sorted(by: { $0.name < $1.name }) {
             records.append(.topic(TopicRecord(name: topic.name, topicId: topic.id)))
             for partition in topic.partitions {
-                records.append(.partition(PartitionRecord(
-                    partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: partition.isr,
-                    leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch)))
+                records.append(.partition(partition.record(topicId: topic.id)))
             }
             for (key, value) in topic.configs.sorted(by: { $0.key < $1.key }) {
                 records.append(.config(ConfigRecord(

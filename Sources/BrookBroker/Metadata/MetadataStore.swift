@@ -356,10 +356,8 @@ extension MetadataStore {
             guard !overflow else {
                 throw MetadataError(.unknownServerError, "the leader epoch of \(name)-\(partition.index) cannot grow past \(partition.leaderEpoch)")
             }
-            records.append(.partition(PartitionRecord(
-                partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: partition.isr,
-                leader: nodeId, leaderEpoch: next, partitionEpoch: partition.partitionEpoch &+ 1
-            )))
+            records.append(.partition(partition.record(
+                topicId: topic.id, leader: nodeId, leaderEpoch: next, partitionEpoch: partition.partitionEpoch &+ 1)))
         }
         let image = try commit(records, validateOnly: false) { image throws(MetadataError) in
             if image.topics[name]?.id != topic.id || image.topics[name]?.partitions != topic.partitions {
@@ -409,7 +407,8 @@ extension MetadataImage {
             // Changed in place in the dictionary: a copy would copy every partition each time.
             topics[name]?.put(Partition(
                 index: partition.partitionId, leader: partition.leader, leaderEpoch: partition.leaderEpoch,
-                replicas: partition.replicas, isr: partition.isr, partitionEpoch: partition.partitionEpoch
+                replicas: partition.replicas, isr: partition.isr, partitionEpoch: partition.partitionEpoch,
+                addingReplicas: partition.addingReplicas, removingReplicas: partition.removingReplicas
             ))
         case .config(let config) where config.resourceType == MetadataRecord.ConfigResourceType.broker.rawValue:
             brokerConfigs[config.resourceName, default: [:]][config.name] = config.value

@@ -92,9 +92,8 @@ package enum PartitionLeadership {
         let (leaderEpoch, leaderOverflow) = partition.leaderEpoch.addingReportingOverflow(1)
         let (partitionEpoch, partitionOverflow) = partition.partitionEpoch.addingReportingOverflow(1)
         guard !leaderOverflow, !partitionOverflow else { return .refused(.unknownServerError) }
-        return .elected(PartitionRecord(
-            partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: isr,
-            leader: leader, leaderEpoch: leaderEpoch, partitionEpoch: partitionEpoch))
+        return .elected(partition.record(
+            topicId: topic.id, leader: leader, leaderEpoch: leaderEpoch, isr: isr, partitionEpoch: partitionEpoch))
     }
 
     /// Kafka's automatic leader rebalance (`auto.leader.rebalance.enable`): for each broker whose
@@ -157,9 +156,7 @@ package enum PartitionLeadership {
         }
         let (next, overflow) = partition.partitionEpoch.addingReportingOverflow(1)
         guard !overflow else { return .refused(.invalidUpdateVersion) }
-        return .changed(PartitionRecord(
-            partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: ids,
-            leader: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: next))
+        return .changed(partition.record(topicId: topic.id, isr: ids, partitionEpoch: next))
     }
 
     /// PartitionRecords for the partitions `change` gives a new leader and ISR (nil: unchanged).
@@ -182,9 +179,8 @@ package enum PartitionLeadership {
                 }
                 let (partitionEpoch, overflow) = partition.partitionEpoch.addingReportingOverflow(1)
                 guard !overflow else { continue }
-                records.append(.partition(PartitionRecord(
-                    partitionId: partition.index, topicId: topic.id, replicas: partition.replicas, isr: isr,
-                    leader: leader, leaderEpoch: leaderEpoch, partitionEpoch: partitionEpoch)))
+                records.append(.partition(partition.record(
+                    topicId: topic.id, leader: leader, leaderEpoch: leaderEpoch, isr: isr, partitionEpoch: partitionEpoch)))
             }
         }
         return records

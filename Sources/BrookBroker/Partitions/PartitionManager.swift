@@ -133,7 +133,8 @@ final class PartitionManager: Sendable {
         remove(table.all.filter { $0.topicId == topicId }.map(\.topicPartition))
     }
 
-    private func remove(_ keys: [TopicPartition]) {
+    /// Drops the logs of `keys` (deleted, or moved to other brokers).
+    func remove(_ keys: [TopicPartition]) {
         table.update { table in
             for key in keys { table[key] = nil }
         }

@@ -228,7 +228,16 @@ extension ClusterController {
                             topic: topic, partitionIndex: partition.partitionIndex, by: request.brokerId,
                             leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, newIsr: members, in: image)
                         {
-                        case .changed(let record): records.append(.partition(record))
+                        case .changed(let record):
+                            records.append(.partition(record))
+                            // The ISR change may complete a reassignment: its added replicas are in sync.
+                            var scratch = image
+                            scratch.apply(.partition(record))
+                            if let changed = scratch.topic(id: topic.id), let updated = changed.partitions.first(where: { $0.index == record.partitionId }),
+                                let done = PartitionReassignment.completion(of: updated, topic: changed, in: scratch)
+                            {
+                                records.append(.partition(done))
+                            }
                         case .refused(let code): errors[position, default: [:]][partition.partitionIndex] = code
                         }
                     }

@@ -100,9 +100,17 @@ extension PartitionManager {
         }
     }
 
-    /// Opens the logs of the partitions of `topic` that `nodeId` is a replica of.
+    /// Opens the logs of the partitions of `topic` that `nodeId` is a replica of, and drops
+    /// those of the partitions a reassignment moved off it.
     func openHosted(_ topic: MetadataImage.Topic, as nodeId: Int32) throws {
         let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
         if !hosted.isEmpty { try open(topic, partitions: hosted) }
+        let movedAway = topic.partitions.filter { !$0.replicas.contains(nodeId) }
+            .map { TopicPartition(topic: topic.name, partition: $0.index) }
+            .filter { table.partition($0)?.topicId == topic.id }
+        if !movedAway.isEmpty {
+            logger.info("replicas of \(movedAway) moved to other brokers: their logs are deleted here")
+            remove(movedAway)
+        }
     }
 }

@@ -74,11 +74,12 @@ extension Partition {
     /// acks=all produces and consumers) and may earn it a place in the ISR. Returns the ISR
     /// change to ask the controller for, if any.
     func recordFollowerFetch(
-        replica: Int32, fetchOffset: Int64, leaderEndOffset: Int64, now: Int64, maxLagMs: Int64
+        replica: Int32, fetchOffset: Int64, leaderEndOffset: Int64, now: Int64, maxLagMs: Int64,
+        canJoin: (Int32) -> Bool = { _ in true }
     ) -> IsrChange? {
         let (moved, change) = replication.withLock { state -> (Bool, IsrChange?) in
             let moved = state.recordFetch(replica: replica, fetchOffset: fetchOffset, leaderEndOffset: leaderEndOffset, now: now)
-            return (moved, proposal(&state, now: now, maxLagMs: maxLagMs, leaderEndOffset: leaderEndOffset))
+            return (moved, proposal(&state, now: now, maxLagMs: maxLagMs, leaderEndOffset: leaderEndOffset, canJoin: canJoin))
         }
         if moved {
             replicationWaiters.notifyAll()
@@ -89,21 +90,31 @@ extension Partition {
 
     /// The periodic ISR check of a leader: followers that have not caught up for `maxLagMs`
     /// leave the ISR. Returns the change to ask the controller for, if any.
-    func checkIsr(now: Int64, maxLagMs: Int64) -> IsrChange? {
+    func checkIsr(now: Int64, maxLagMs: Int64, canJoin: (Int32) -> Bool = { _ in true }) -> IsrChange? {
         let end = log.logEndOffset
         return replication.withLock { state in
-            proposal(&state, now: now, maxLagMs: maxLagMs, leaderEndOffset: end)
+            proposal(&state, now: now, maxLagMs: maxLagMs, leaderEndOffset: end, canJoin: canJoin)
         }
     }
 
-    private func proposal(_ state: inout ReplicaState, now: Int64, maxLagMs: Int64, leaderEndOffset: Int64) -> IsrChange? {
+    private func proposal(
+        _ state: inout ReplicaState, now: Int64, maxLagMs: Int64, leaderEndOffset: Int64, canJoin: (Int32) -> Bool
+    ) -> IsrChange? {
         guard state.isLeader else { return nil }
         // A leader alone keeps its high watermark at its log end: a joining follower must reach it.
         if state.leadsAlone { _ = state.advanceHighWatermark(leaderEndOffset: leaderEndOffset) }
-        guard let isr = state.proposeIsrChange(now: now, maxLagMs: maxLagMs) else { return nil }
+        guard let isr = state.proposeIsrChange(now: now, maxLagMs: maxLagMs, canJoin: canJoin) else { return nil }
         return IsrChange(
             topicPartition: topicPartition, topicId: topicId, leaderEpoch: state.leaderEpoch,
             partitionEpoch: state.partitionEpoch, isr: isr)
+    }
+
+    /// How far this replica's log is behind what its leader last said was committed (0 on the
+    /// leader, or before a follower's first fetch): DescribeLogDirs' offset lag.
+    var replicaLag: Int64 {
+        let (leading, committed) = replication.withLock { ($0.isLeader, $0.leaderHighWatermark) }
+        guard !leading, committed >= 0 else { return 0 }
+        return max(0, committed - log.logEndOffset)
     }
 
     /// The controller refused or did not answer an ISR change: the next check may ask again.

@@ -70,14 +70,6 @@ final class ReplicaManager: Sendable {
     /// Asks the active controller for an ISR change, batched with the others pending; a
     /// refusal lets the partition ask again at its next check.
     func requestIsrChange(_ change: IsrChange) {
-        // A joining follower that is fenced or shutting down would be refused (INELIGIBLE_REPLICA).
-        let image = metadata.image
-        let current = image.topic(id: change.topicId)?.partitions.first { $0.index == change.topicPartition.partition }?.isr ?? []
-        let usable = Set(image.usableBrokers.map(\.nodeId))
-        if change.isr.contains(where: { !current.contains($0) && !usable.contains($0) }) {
-            partitions.partition(change.topicPartition)?.isrChangeFailed()
-            return
-        }
         let start = isrChanges.withLock { state -> Bool in
             state.pending[change.topicPartition] = change
             guard !state.sending else { return false }
@@ -137,11 +129,18 @@ final class ReplicaManager: Sendable {
         for key in refused { partitions.partition(key)?.isrChangeFailed() }
     }
 
+    /// Whether `broker` may join an ISR: a registered broker neither fenced nor shutting down
+    /// (the controller refuses others, INELIGIBLE_REPLICA).
+    func canJoinIsr(_ broker: Int32) -> Bool {
+        guard let registration = metadata.image.registrations[broker] else { return false }
+        return !registration.fenced && !registration.inControlledShutdown
+    }
+
     /// Every leader's ISR check: followers that have not caught up for `replica.lag.time.max.ms`
     /// are asked out of the ISR.
     func checkIsrs(now: Int64 = ReplicaManager.nowMs()) {
         for partition in partitions.all {
-            if let change = partition.checkIsr(now: now, maxLagMs: settings.lagTimeMaxMs) {
+            if let change = partition.checkIsr(now: now, maxLagMs: settings.lagTimeMaxMs, canJoin: canJoinIsr) {
                 logger.info("asking to change the ISR of \(partition.topicPartition) to \(change.isr)")
                 requestIsrChange(change)
             }

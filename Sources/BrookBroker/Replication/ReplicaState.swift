@@ -34,6 +34,8 @@ struct ReplicaState: Sendable, Equatable {
     private(set) var isr: [Int32]
     /// Only moves forward while this broker leads in one epoch.
     private(set) var highWatermark: Int64
+    /// A follower's view of its leader's high watermark, from its last fetch (-1: none yet).
+    private(set) var leaderHighWatermark: Int64 = -1
     /// The leader's log end when it took office: a follower joins the ISR only once it reaches it.
     private(set) var leaderEpochStartOffset: Int64 = 0
     private(set) var followers: [Int32: Follower] = [:]
@@ -79,6 +81,7 @@ struct ReplicaState: Sendable, Equatable {
         pendingIsr = nil
         if newEpoch {
             followers = [:]
+            leaderHighWatermark = -1
             if leader == localId {
                 leaderEpochStartOffset = logEndOffset
                 // Every ISR member gets a full lag window to fetch from the new leader.
@@ -132,6 +135,7 @@ struct ReplicaState: Sendable, Equatable {
     /// A follower takes its leader's high watermark, as far as its own log reaches.
     mutating func followHighWatermark(_ leaderHighWatermark: Int64, logEndOffset: Int64) {
         guard !isLeader else { return }
+        self.leaderHighWatermark = leaderHighWatermark
         highWatermark = min(leaderHighWatermark, logEndOffset)
     }
 
@@ -147,11 +151,12 @@ struct ReplicaState: Sendable, Equatable {
 
     /// The ISR to ask the controller for now, if any, and marks it in flight: followers that
     /// reached the high watermark (and the leader's epoch start) join; followers that have not
-    /// caught up for `maxLagMs` leave. One change at a time, as Kafka's leaders ask.
-    mutating func proposeIsrChange(now: Int64, maxLagMs: Int64) -> [Int32]? {
+    /// caught up for `maxLagMs` leave. Only replicas `canJoin` allows join (a fenced broker or
+    /// one shutting down would be refused). One change at a time, as Kafka's leaders ask.
+    mutating func proposeIsrChange(now: Int64, maxLagMs: Int64, canJoin: (Int32) -> Bool = { _ in true }) -> [Int32]? {
         guard isLeader, pendingIsr == nil else { return nil }
         var proposed = isr
-        for replica in replicas where replica != localId && !isr.contains(replica) {
+        for replica in replicas where replica != localId && !isr.contains(replica) && canJoin(replica) {
             guard let follower = followers[replica], follower.logEndOffset >= highWatermark,
                 follower.logEndOffset >= leaderEpochStartOffset
             else { continue }

@@ -15,6 +15,9 @@ final class TransactionCoordinatorHost: Sendable {
     struct Settings: Sendable {
         var transaction = TransactionConfiguration()
         var segmentBytes = 104_857_600
+        /// `transaction.state.log.replication.factor` and `transaction.state.log.min.isr`, in a cluster.
+        var replicationFactor: Int16 = 3
+        var minInSyncReplicas = 2
     }
 
     let settings: Settings
@@ -38,7 +41,8 @@ final class TransactionCoordinatorHost: Sendable {
         self.producerIds = producerIds
         self.logger = logger
         let topic = CoordinatorTopic(
-            name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes)
+            name: Self.topicName, partitions: settings.transaction.statePartitions, segmentBytes: settings.segmentBytes,
+            replicationFactor: settings.replicationFactor, minInSyncReplicas: settings.minInSyncReplicas)
         self.hosting = CoordinatorHosting(
             topic: topic, metadata: metadata, controller: controller, logger: logger,
             loader: { ownership in

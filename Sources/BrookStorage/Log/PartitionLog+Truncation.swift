@@ -5,13 +5,20 @@ extension PartitionLog {
     /// Removes every record at or after `offset` (a follower truncating to its leader, or
     /// unclean leader election). A batch holding `offset` goes whole, so the log end offset can
     /// end up below `offset`; later segments are renamed `.deleted`. An offset at or past the log
-    /// end changes nothing; one below the first segment empties the log and restarts it there.
+    /// end removes no record, but still the leader epochs that start at the log end with no
+    /// record written in them (a broker that led without writing, then followed: its follower
+    /// fetches must not keep naming that epoch); one below the first segment empties the log and
+    /// restarts it there.
     public func truncate(to offset: Int64) throws(StorageError) {
         guard offset >= 0 else {
             throw .offsetOutOfRange(offset: offset, logStartOffset: logStartOffset, logEndOffset: logEndOffset)
         }
         try mutating { (current: LogState) throws(StorageError) in
-            guard offset < current.logEndOffset else { return }
+            guard offset < current.logEndOffset else {
+                var cache = current.epochCache
+                if cache.truncateFromEnd(current.logEndOffset) { try saveEpochCache(cache, previous: current.epochCache) }
+                return
+            }
             guard let index = current.segments.floorIndex(of: offset) else {
                 try restart(at: offset, current: current)
                 return

@@ -1,0 +1,111 @@
+"""`brook reassign-partitions` (kafka-reassign-partitions, its JSON files and its words) over
+AlterPartitionReassignments and ListPartitionReassignments: replicas move to a broker that
+joined, catch up and take over while clients keep reading everything; a move to a broker
+that is down stays in progress until it is cancelled; a move to a broker that does not exist
+is refused with Kafka's error and changes nothing."""
+import json
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from cli_support import brook, failed_with, succeeded
+from conftest import wait_until
+from quorum_support import quorum_factory  # noqa: F401  (fixture)
+
+FAST = ["broker.heartbeat.interval.ms=200", "broker.session.timeout.ms=3000", "replica.lag.time.max.ms=3000",
+        "replica.fetch.backoff.ms=200"]
+
+
+def replicas(bootstrap: str, topic: str) -> dict[int, tuple[list[int], list[int]]]:
+    found = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10).topics.get(topic)
+    if found is None or found.error is not None:
+        return {}
+    return {p.id: (list(p.replicas), sorted(p.isrs)) for p in found.partitions.values()}
+
+
+def reassign(bootstrap: str, *args: str):
+    return brook("reassign-partitions", "--bootstrap-server", bootstrap, *args)
+
+
+def test_replicas_move_to_a_new_broker_and_clients_read_everything(quorum_factory, tmp_path):
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3, 4)}, brokers=1)
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(4)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic("moving", 2, 2)])["moving"].result(30)
+    wait_until(lambda: len(replicas(quorum.bootstrap(), "moving")) == 2, timeout=30, message="the topic")
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(), "acks": "all"})
+    for i in range(200):
+        producer.produce("moving", value=b"m%d" % i, partition=i % 2)
+    assert producer.flush(30) == 0
+
+    # --generate proposes, over brokers 3 and 4, as many replicas as each partition has.
+    topics_file = tmp_path / "topics.json"
+    topics_file.write_text(json.dumps({"version": 1, "topics": [{"topic": "moving"}]}))
+    generated = succeeded(reassign(quorum.bootstrap(), "--generate", "--topics-to-move-json-file", str(topics_file),
+                                   "--broker-list", "3,4"))
+    assert generated.startswith("Current partition replica assignment\n"), generated
+    proposal = json.loads(generated.split("Proposed partition reassignment configuration\n")[1])
+    assert [sorted(p["replicas"]) for p in proposal["partitions"]] == [[3, 4], [3, 4]], proposal
+
+    # Move both partitions to [4, 3] and wait for --verify to say so.
+    plan = {"version": 1, "partitions": [{"topic": "moving", "partition": p, "replicas": [4, 3]} for p in (0, 1)]}
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(plan))
+    started = succeeded(reassign(quorum.bootstrap(), "--execute", "--reassignment-json-file", str(plan_file)))
+    assert "Save this to use as the --reassignment-json-file option during rollback" in started
+    assert "Successfully started partition reassignments for moving-0,moving-1" in started, started
+
+    def verified():
+        out = succeeded(reassign(quorum.bootstrap(), "--verify", "--reassignment-json-file", str(plan_file)))
+        return out.count("is completed.") == 2 and out
+    assert "Reassignment of partition moving-0 is completed." in wait_until(verified, timeout=60, message="both moves done")
+    state = replicas(quorum.bootstrap(), "moving")
+    assert all(r == [4, 3] and isr == [3, 4] for r, isr in state.values()), state
+
+    # Every record is still there, read through the brokers that hold the partitions now.
+    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(3, 4), "group.id": "moved", "enable.auto.commit": False})
+    consumer.assign([TopicPartition("moving", p, 0) for p in (0, 1)])
+    values = set()
+    deadline = time.monotonic() + 30
+    while len(values) < 200 and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and not message.error():
+            values.add(message.value())
+    consumer.close()
+    assert values == {b"m%d" % i for i in range(200)}
+
+    # The brokers no longer holding a replica delete their logs.
+    for node in (1, 2):
+        folder = quorum.nodes[node].data_dir
+        wait_until(lambda: not any(folder.glob("moving-[01]")), timeout=30, message=f"node {node}'s logs of moving gone")
+
+
+def test_a_move_to_a_broker_that_is_down_waits_until_cancelled_and_bad_moves_are_refused(quorum_factory, tmp_path):
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3, 4)}, brokers=1)
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(4)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic("stuck", 1, 2)])["stuck"].result(30)
+    original = wait_until(lambda: replicas(quorum.bootstrap(), "stuck").get(0), timeout=30, message="the topic")[0]
+
+    # Broker 9 does not exist: INVALID_REPLICA_ASSIGNMENT, nothing changes.
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "partitions": [{"topic": "stuck", "partition": 0, "replicas": [1, 9]}]}))
+    failed_with(reassign(quorum.bootstrap(), "--execute", "--reassignment-json-file", str(bad)), "stuck-0", "9")
+    assert replicas(quorum.bootstrap(), "stuck")[0][0] == original
+
+    # Broker 4 is stopped: the move cannot finish, --verify says so, --cancel rolls it back.
+    quorum.nodes[4].stop()
+    target = [n for n in original if n != original[0]] + [4]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"version": 1, "partitions": [{"topic": "stuck", "partition": 0, "replicas": target}]}))
+    succeeded(reassign(quorum.bootstrap(1, 2, 3), "--execute", "--reassignment-json-file", str(plan)))
+    status = succeeded(reassign(quorum.bootstrap(1, 2, 3), "--verify", "--reassignment-json-file", str(plan)))
+    assert "Reassignment of partition stuck-0 is still in progress." in status, status
+    cancelled = succeeded(reassign(quorum.bootstrap(1, 2, 3), "--cancel", "--reassignment-json-file", str(plan)))
+    assert "Successfully cancelled partition reassignments for: stuck-0" in cancelled, cancelled
+    assert sorted(replicas(quorum.bootstrap(1, 2, 3), "stuck")[0][0]) == sorted(original)
+    again = succeeded(reassign(quorum.bootstrap(1, 2, 3), "--cancel", "--reassignment-json-file", str(plan)))
+    assert "None of the specified partition moves are active." in again
