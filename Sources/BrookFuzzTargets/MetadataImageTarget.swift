@@ -32,8 +32,10 @@ extension FuzzTarget {
         var steps = 0
         while input.remaining > 0, steps < 200 {
             steps += 1
-            let kind = input.byte() % 10
+            let kind = input.byte() % 13
             switch kind {
+            case 10, 11, 12:
+                try partitionControl(kind, &input, &image)
             case 8, 9:
                 let broker = Int32(input.byte() % 6)
                 let before = image
@@ -75,6 +77,57 @@ extension FuzzTarget {
             throw failure
         } catch {
             throw FuzzFailure("an image's snapshot does not read back: \(error)")
+        }
+    }
+
+    /// The controller's other partition changes on a partition the input picks: a reassignment
+    /// (or its cancellation) and its completion, a leader's ISR change, an election and the
+    /// automatic rebalance; each checked, then applied.
+    private static func partitionControl(_ kind: UInt8, _ input: inout FuzzInput, _ image: inout MetadataImage) throws(FuzzFailure) {
+        let topics = image.topics.values.sorted { $0.name < $1.name }
+        guard !topics.isEmpty else { return }
+        let topic = topics[Int(input.byte()) % topics.count]
+        guard !topic.partitions.isEmpty else { return }
+        let old = topic.partitions[Int(input.byte()) % topic.partitions.count]
+        let brokers = (0..<Int(input.byte() % 4)).map { _ in Int32(input.byte() % 6) }
+        switch kind {
+        case 10:
+            let outcome = PartitionReassignment.reassign(old, of: topic, to: input.byte() % 5 == 0 ? nil : brokers, in: image)
+            guard case .changed(let record) = outcome else { return }
+            try fuzzCheck(!record.replicas.isEmpty && Set(record.replicas).count == record.replicas.count, "replicas \(record.replicas)")
+            try fuzzCheck(record.addingReplicas.allSatisfy(record.replicas.contains) && record.removingReplicas.allSatisfy(record.replicas.contains),
+                          "adding \(record.addingReplicas) removing \(record.removingReplicas) outside \(record.replicas)")
+            try fuzzCheck(Set(record.addingReplicas).isDisjoint(with: record.removingReplicas), "a replica both added and removed")
+            try fuzzCheck(record.partitionEpoch > old.partitionEpoch, "a reassignment kept partition epoch \(old.partitionEpoch)")
+            try fuzzCheck(record.leader == -1 || record.isr.contains(record.leader) || record.leader == old.leader, "leader \(record.leader) not in \(record.isr)")
+            image.apply(.partition(record))
+        case 11:
+            let newIsr = ([old.leader] + brokers).map { (id: $0, epoch: Int64(-1)) }
+            guard case .changed(let record) = PartitionLeadership.alter(
+                topic: topic, partitionIndex: old.index, by: old.leader, leaderEpoch: old.leaderEpoch, partitionEpoch: old.partitionEpoch,
+                newIsr: newIsr, in: image)
+            else { return }
+            try fuzzCheck(record.leader == old.leader && record.leaderEpoch == old.leaderEpoch, "an ISR change moved the leader")
+            try fuzzCheck(record.partitionEpoch == old.partitionEpoch + 1 && record.isr == newIsr.map(\.id), "ISR change \(record)")
+            image.apply(.partition(record))
+            if let changed = image.topic(id: topic.id), let updated = changed.partitions.first(where: { $0.index == old.index }),
+                let done = PartitionReassignment.completion(of: updated, topic: changed, in: image)
+            {
+                try fuzzCheck(done.addingReplicas.isEmpty && done.removingReplicas.isEmpty && !done.replicas.isEmpty, "completion \(done)")
+                image.apply(.partition(done))
+            }
+        default:
+            if input.byte() % 2 == 0 {
+                for record in PartitionLeadership.rebalance(in: image, imbalancePercent: Int(input.byte() % 101)) {
+                    guard case .partition(let change) = record else { throw FuzzFailure("a rebalance wrote \(record)") }
+                    try fuzzCheck(change.leader == change.replicas.first, "a rebalance elected \(change.leader), not the preferred leader")
+                    image.apply(record)
+                }
+                return
+            }
+            guard case .elected(let record) = PartitionLeadership.elect(old, of: topic, preferred: input.byte() % 2 == 0, in: image) else { return }
+            try fuzzCheck(record.leaderEpoch == old.leaderEpoch + 1 && record.isr.contains(record.leader), "election \(record)")
+            image.apply(.partition(record))
         }
     }
 

@@ -78,6 +78,9 @@ package enum PartitionReassignment {
         _ partition: MetadataImage.Partition, of topic: MetadataImage.Topic, replicas: [Int32], in image: MetadataImage,
         epochTaken: Bool = false
     ) -> Outcome {
+        guard !replicas.isEmpty else {
+            return .refused(.invalidReplicaAssignment, "\(topic.name)-\(partition.index) would be left without replicas.")
+        }
         var isr = partition.isr.filter { replicas.contains($0) }
         let usable = Set(image.usableBrokers.map(\.nodeId))
         var leader = partition.leader
