@@ -242,7 +242,8 @@ public struct Broker: Sendable {
                 leaderRebalance: config.bool("auto.leader.rebalance.enable")
                     ? (intervalMs: max(1, config.int64("leader.imbalance.check.interval.seconds") ?? 300) * 1000,
                        imbalancePercent: max(0, config.int("leader.imbalance.per.broker.percentage")))
-                    : nil)
+                    : nil,
+                logger: logger)
             router.register(AlterPartitionHandler(controller: controller), on: adminThreads)
             router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
             router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)

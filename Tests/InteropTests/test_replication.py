@@ -1,6 +1,7 @@
 """Replicated partitions (issue 16): with replication.factor 3, acks=all and min.insync.replicas 2,
 followers fetch from leaders, the high watermark follows the ISR, and a killed leader loses no
 acknowledged record: another in-sync replica takes over and real clients carry on."""
+import struct
 import subprocess
 import time
 
@@ -9,6 +10,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaPythonPartition
 
+import kafka_wire
 from conftest import wait_until
 from quorum_support import quorum_factory  # noqa: F401  (fixture)
 
@@ -230,3 +232,73 @@ def _quietly(call):
         return call()
     except KafkaException:
         return None
+
+
+def test_an_out_of_sync_replica_leads_only_where_unclean_election_is_allowed(quorum_factory):
+    # Voters 1-3 keep the quorum; the partitions live on brokers 4 and 5.
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3, 4, 5)}, brokers=2)
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(5)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap(1, 2, 3)})
+    futures = admin.create_topics([
+        NewTopic("clean", num_partitions=1, replica_assignment=[[4, 5]]),
+        NewTopic("unclean", num_partitions=1, replica_assignment=[[4, 5]], config={"unclean.leader.election.enable": "true"}),
+    ])
+    for future in futures.values():
+        future.result(30)
+    for topic in ("clean", "unclean"):
+        wait_until(lambda t=topic: sorted(partition_zero(quorum.bootstrap(1, 2, 3), t)[2]) == [4, 5], timeout=30,
+                   message=f"{topic} in sync")
+
+    # 5 goes down and leaves the ISRs; 4 takes more writes, then goes down too; 5 comes back.
+    quorum.nodes[5].kill()
+    wait_until(lambda: all(partition_zero(quorum.bootstrap(1, 2, 3), t)[2] == [4] for t in ("clean", "unclean")),
+               timeout=30, message="5 out of both ISRs")
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(1, 2, 3), "acks": "all"})
+    for topic in ("clean", "unclean"):
+        producer.produce(topic, value=b"only on 4")
+    assert producer.flush(30) == 0
+    quorum.nodes[4].kill()
+    quorum.nodes[5].start()
+    wait_until(lambda: partition_zero(quorum.bootstrap(1, 2, 3), "unclean")[0] == 5, timeout=30,
+               message="5 leading the topic that allows an unclean election")
+    assert partition_zero(quorum.bootstrap(1, 2, 3), "clean")[0] == -1, "the clean topic waits, offline, for 4"
+    controller = AdminClient({"bootstrap.servers": quorum.bootstrap(1, 2, 3)}).list_topics(timeout=10).controller_id
+    assert any("unclean leader election for unclean-0" in line for line in quorum.nodes[controller].output)
+    assert not any("unclean leader election for clean-0" in line for node in quorum.nodes.values() for line in node.output)
+
+
+def fetch_v4_error(bootstrap: str, topic: str, replica_id: int) -> int:
+    """The error code a raw Fetch v4 from `replica_id` (-1: a consumer) of partition 0 gets."""
+    name = topic.encode()
+    body = struct.pack(">iiiib", replica_id, 0, 1, 1 << 20, 0) + struct.pack(">i", 1) \
+        + struct.pack(">h", len(name)) + name + struct.pack(">i", 1) + struct.pack(">iqi", 0, 0, 1 << 20)
+    sock = kafka_wire.connect(bootstrap)
+    try:
+        sock.sendall(kafka_wire.request_frame(1, 4, 7, body))
+        frame = kafka_wire.read_frame(sock)
+    finally:
+        sock.close()
+    # correlation id, throttle time, one topic (its name), one partition: index, then error code.
+    offset = 4 + 4 + 4
+    (length,) = struct.unpack_from(">h", frame, offset)
+    offset += 2 + length + 4 + 4
+    (error,) = struct.unpack_from(">h", frame, offset)
+    return error
+
+
+def test_fetches_from_a_node_that_is_not_a_replica_or_of_a_follower_are_refused(quorum_factory):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic("pair", num_partitions=1, replica_assignment=[[1, 2]])])["pair"].result(30)
+    wait_until(lambda: sorted(partition_zero(quorum.bootstrap(), "pair")[2]) == [1, 2], timeout=30, message="in sync")
+    leader = partition_zero(quorum.bootstrap(), "pair")[0]
+    follower = 3 - leader
+    NOT_LEADER_OR_FOLLOWER = 6
+    assert fetch_v4_error(quorum.bootstrap(leader), "pair", 3) == NOT_LEADER_OR_FOLLOWER, "3 holds no replica"
+    assert fetch_v4_error(quorum.bootstrap(follower), "pair", -1) == NOT_LEADER_OR_FOLLOWER, "a follower serves no consumer"
+    assert fetch_v4_error(quorum.bootstrap(leader), "pair", follower) == 0
+    assert fetch_v4_error(quorum.bootstrap(leader), "pair", -1) == 0
+    assert sorted(partition_zero(quorum.bootstrap(), "pair")[2]) == [1, 2], "nothing changed"

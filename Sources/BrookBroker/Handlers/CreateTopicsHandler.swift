@@ -23,7 +23,7 @@ struct CreateTopicsHandler: RequestHandler {
     /// What one topic of the request turned into before anything is written.
     private enum Outcome {
         case failed(ErrorCode, String)
-        case planned(partitions: Int32, replicationFactor: Int16, configs: [String: String])
+        case planned(partitions: Int32, replicationFactor: Int16, configs: [String: String], assignment: [[Int32]]? = nil)
     }
 
     func handle(_ request: CreateTopicsRequest, context: RequestContext) async throws -> CreateTopicsResponse? {
@@ -43,7 +43,7 @@ struct CreateTopicsHandler: RequestHandler {
         }
 
         var recordCount = 0
-        for case .planned(let partitions, _, let configs) in outcomes.values {
+        for case .planned(let partitions, _, let configs, _) in outcomes.values {
             recordCount += 1 + configs.count + Int(partitions)
         }
         if recordCount > AdminChecks.maximumRecordsPerRequest {
@@ -58,11 +58,11 @@ struct CreateTopicsHandler: RequestHandler {
         var results: [CreateTopicsResponse.CreatableTopicResult] = []
         for name in order {
             switch outcomes[name] {
-            case .planned(let partitions, let replicationFactor, let configs):
+            case .planned(let partitions, let replicationFactor, let configs, let assignment):
                 do {
                     let topic = try metadata.createTopic(
                         name: name, partitions: partitions, replicationFactor: replicationFactor, configs: configs,
-                        validateOnly: validateOnly
+                        validateOnly: validateOnly, assignment: assignment
                     )
                     if !validateOnly { try await topicCreator.created(topic) }
                     results.append(Self.created(
@@ -124,7 +124,9 @@ struct CreateTopicsHandler: RequestHandler {
             guard seen == Set(0..<Int32(seen.count)) else {
                 return .failed(.invalidReplicaAssignment, "partitions should be a consecutive 0-based integer sequence")
             }
-            return .planned(partitions: Int32(seen.count), replicationFactor: Int16(replicationFactor ?? 1), configs: configs)
+            let assignment = topic.assignments.sorted { $0.partitionIndex < $1.partitionIndex }.map(\.brokerIds)
+            return .planned(
+                partitions: Int32(seen.count), replicationFactor: Int16(replicationFactor ?? 1), configs: configs, assignment: assignment)
         }
         if topic.replicationFactor < -1 || topic.replicationFactor == 0 {
             return .failed(.invalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value.")

@@ -106,11 +106,13 @@ public final class MetadataStore: Sendable {
     /// The current image.
     public var image: MetadataImage { published.withLock { $0 } }
 
-    /// Creates a topic with `partitions` partitions, each led by this node.
+    /// Creates a topic with `partitions` partitions: on one node each led by this node; in a
+    /// cluster placed over the usable brokers, or on the replicas of `assignment` (a manual
+    /// assignment, one list per partition), each led by its first live replica.
     @discardableResult
     public func createTopic(
         name: String, partitions: Int32, replicationFactor: Int16, configs: [String: String] = [:],
-        validateOnly: Bool = false, topicId: Uuid = .random()
+        validateOnly: Bool = false, topicId: Uuid = .random(), assignment: [[Int32]]? = nil
     ) throws(MetadataError) -> MetadataImage.Topic {
         if let problem = TopicName.problem(with: name) { throw MetadataError(.invalidTopicException, problem) }
         guard partitions > 0 else { throw MetadataError(.invalidPartitions, "Number of partitions must be larger than 0.") }
@@ -126,11 +128,15 @@ public final class MetadataStore: Sendable {
                 throw MetadataError(.invalidReplicationFactor, "Unable to replicate the partition \(replicationFactor) time(s): The target replication factor of \(replicationFactor) cannot be reached because only \(brokerCount) broker(s) are registered.")
             }
             var records: [MetadataRecord] = [.topic(TopicRecord(name: name, topicId: topicId))]
-            let placed = self.placement(0..<partitions, replicationFactor: replicationFactor, in: current)
-            for (index, replicas) in zip(0..<partitions, placed) {
+            let placed = self.replicated != nil ? assignment ?? self.placement(0..<partitions, replicationFactor: replicationFactor, in: current)
+                : self.placement(0..<partitions, replicationFactor: replicationFactor, in: current)
+            let usable = Set(current.usableBrokers.map(\.nodeId))
+            for (index, replicas) in zip(0..<partitions, placed) where !replicas.isEmpty {
+                let live = self.replicated == nil ? replicas : replicas.filter(usable.contains)
+                let isr = live.isEmpty ? replicas : live
                 records.append(.partition(PartitionRecord(
-                    partitionId: index, topicId: topicId, replicas: replicas, isr: replicas,
-                    leader: replicas[0], leaderEpoch: 0, partitionEpoch: 0
+                    partitionId: index, topicId: topicId, replicas: replicas, isr: isr,
+                    leader: live.first ?? -1, leaderEpoch: 0, partitionEpoch: 0
                 )))
             }
             for (key, value) in configs.sorted(by: { $0.key < $1.key }) {

@@ -13,14 +13,21 @@ package enum PartitionReassignment {
         case refused(ErrorCode, String)
     }
 
-    /// The replicas the partition had before the reassignment under way (all of them if none).
+    /// The replicas the partition had before the reassignment under way (all of them if none),
+    /// each once.
     static func original(_ partition: MetadataImage.Partition) -> [Int32] {
-        partition.replicas.filter { !partition.addingReplicas.contains($0) }
+        distinct(partition.replicas.filter { !partition.addingReplicas.contains($0) })
     }
 
-    /// The reassignment's target: the replicas but those being removed.
+    /// The reassignment's target: the replicas but those being removed, each once.
     static func target(_ partition: MetadataImage.Partition) -> [Int32] {
-        partition.replicas.filter { !partition.removingReplicas.contains($0) }
+        distinct(partition.replicas.filter { !partition.removingReplicas.contains($0) })
+    }
+
+    /// `ids` without repeats, in order (an image read from a damaged log may repeat a replica).
+    private static func distinct(_ ids: [Int32]) -> [Int32] {
+        var seen = Set<Int32>()
+        return ids.filter { seen.insert($0).inserted }
     }
 
     /// Starts moving `partition` to `target` (replacing a reassignment under way), or cancels

@@ -1,6 +1,7 @@
 import BrookModel
 import BrookProtocol
 import Foundation
+import Logging
 import Synchronization
 
 /// The active controller's view of broker membership (KIP-631): BrokerRegistration writes a
@@ -22,6 +23,7 @@ final class ClusterController: Sendable {
     /// partitions take them back; nil when disabled.
     let leaderRebalance: (intervalMs: Int64, imbalancePercent: Int)?
     private let lastRebalanceCheck = Mutex<Int64?>(nil)
+    let logger: Logger?
 
     private struct Sessions {
         /// The leader epoch these times were taken in.
@@ -34,8 +36,9 @@ final class ClusterController: Sendable {
     init(
         quorum: QuorumDriver, metadata: MetadataStore, sessionTimeoutMs: Int64,
         uncleanByDefault: @escaping @Sendable () -> Bool = { false },
-        leaderRebalance: (intervalMs: Int64, imbalancePercent: Int)? = nil
+        leaderRebalance: (intervalMs: Int64, imbalancePercent: Int)? = nil, logger: Logger? = nil
     ) {
+        self.logger = logger
         self.quorum = quorum
         self.metadata = metadata
         self.sessionTimeoutMs = sessionTimeoutMs
@@ -60,6 +63,19 @@ final class ClusterController: Sendable {
         guard due else { return }
         _ = try? metadata.commitComputed { image throws(MetadataError) in
             PartitionLeadership.rebalance(in: image, imbalancePercent: leaderRebalance.imbalancePercent)
+        }
+    }
+
+    /// Says so in the log when `records` give a partition a leader that was not in its ISR in
+    /// `image` (an unclean election: what only the old ISR held is lost), as Kafka warns.
+    func warnOfUncleanElections(_ records: [MetadataRecord], in image: MetadataImage) {
+        for case .partition(let change) in records where change.leader >= 0 {
+            guard let topic = image.topic(id: change.topicId),
+                let old = topic.partitions.first(where: { $0.index == change.partitionId }),
+                old.leader != change.leader, !old.isr.contains(change.leader)
+            else { continue }
+            logger?.warning(
+                "unclean leader election for \(topic.name)-\(change.partitionId): broker \(change.leader) was not in the ISR \(old.isr); records only they held are lost")
         }
     }
 
@@ -100,7 +116,9 @@ final class ClusterController: Sendable {
         }
         let brokerEpoch = quorum.status.logEndOffset.rawValue
         // A new incarnation starts fenced: what the old one led goes offline until it is unfenced.
-        try metadata.commitBrokerRecords(PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image, unclean: allowsUncleanElection) + [.registerBroker(RegisterBrokerRecord(
+        let moved = PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image, unclean: allowsUncleanElection)
+        warnOfUncleanElections(moved, in: metadata.image)
+        try metadata.commitBrokerRecords(moved + [.registerBroker(RegisterBrokerRecord(
             brokerId: request.brokerId, incarnationId: request.incarnationId, brokerEpoch: brokerEpoch,
             endPoints: request.listeners.map {
                 .init(name: $0.name, host: $0.host, port: $0.port, securityProtocol: $0.securityProtocol)
@@ -127,18 +145,21 @@ final class ClusterController: Sendable {
         if request.wantShutDown {
             if !fenced {
                 // Kafka's controlled shutdown: fenced, and marked as shutting down.
+                let moved = PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image, unclean: allowsUncleanElection)
+                warnOfUncleanElections(moved, in: metadata.image)
                 try metadata.commitBrokerRecords(
                     [.brokerRegistrationChange(BrokerRegistrationChangeRecord(
                         brokerId: request.brokerId, brokerEpoch: registration.epoch, fenced: 1, inControlledShutdown: 1))]
-                        + PartitionLeadership.movedAway(from: request.brokerId, in: metadata.image, unclean: allowsUncleanElection))
+                        + moved)
                 fenced = true
             }
             return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: true, shouldShutDown: true)
         }
         if fenced, caughtUp, !request.wantFence {
+            let elected = PartitionLeadership.elected(on: request.brokerId, in: metadata.image, unclean: allowsUncleanElection)
+            warnOfUncleanElections(elected, in: metadata.image)
             try metadata.commitBrokerRecords(
-                [.unfenceBroker(UnfenceBrokerRecord(id: request.brokerId, epoch: registration.epoch))]
-                    + PartitionLeadership.elected(on: request.brokerId, in: metadata.image, unclean: allowsUncleanElection))
+                [.unfenceBroker(UnfenceBrokerRecord(id: request.brokerId, epoch: registration.epoch))] + elected)
             fenced = false
         }
         return BrokerHeartbeatResponse(isCaughtUp: caughtUp, isFenced: fenced, shouldShutDown: false)
@@ -183,6 +204,7 @@ final class ClusterController: Sendable {
         for record in records { image.apply(record) }
         for registration in expired {
             let moved = PartitionLeadership.movedAway(from: registration.nodeId, in: image, unclean: allowsUncleanElection)
+            warnOfUncleanElections(moved, in: image)
             for record in moved { image.apply(record) }
             records += moved
         }
