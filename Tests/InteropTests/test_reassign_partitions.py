@@ -109,3 +109,43 @@ def test_a_move_to_a_broker_that_is_down_waits_until_cancelled_and_bad_moves_are
     assert sorted(replicas(quorum.bootstrap(1, 2, 3), "stuck")[0][0]) == sorted(original)
     again = succeeded(reassign(quorum.bootstrap(1, 2, 3), "--cancel", "--reassignment-json-file", str(plan)))
     assert "None of the specified partition moves are active." in again
+
+
+def test_cluster_rebalance_gives_a_new_broker_its_share_in_one_command(quorum_factory):
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3, 4)}, brokers=1)
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(4)
+    # Six partitions with two replicas each, all on brokers 1-3, as before broker 4 joined.
+    layout = [[1, 2], [2, 3], [3, 1], [1, 2], [2, 3], [3, 1]]
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic("spread", num_partitions=len(layout), replica_assignment=layout)])["spread"].result(30)
+    wait_until(lambda: len(replicas(quorum.bootstrap(), "spread")) == 6, timeout=30, message="the topic")
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(), "acks": "all"})
+    for i in range(600):
+        producer.produce("spread", value=b"s%d" % i, partition=i % 6)
+    assert producer.flush(30) == 0
+
+    planned = succeeded(brook("cluster", "rebalance", "--bootstrap-server", quorum.bootstrap(), "--dry-run"))
+    assert "Dry run: nothing moved." in planned and replicas(quorum.bootstrap(), "spread") != {}
+    done = succeeded(brook("cluster", "rebalance", "--bootstrap-server", quorum.bootstrap(), "--timeout-ms", "90000",
+                           timeout=120))
+    assert "preferred leaders elected." in done, done
+
+    state = replicas(quorum.bootstrap(), "spread")
+    per_broker = {n: sum(n in r for r, _ in state.values()) for n in (1, 2, 3, 4)}
+    assert per_broker[4] == 3 and max(per_broker.values()) - min(per_broker.values()) <= 1, per_broker
+    leaders = AdminClient({"bootstrap.servers": quorum.bootstrap()}).list_topics("spread", timeout=10).topics["spread"]
+    assert 4 in {p.leader for p in leaders.partitions.values()}, "broker 4 leads a partition"
+    assert "The cluster is balanced: nothing to move." in succeeded(
+        brook("cluster", "rebalance", "--bootstrap-server", quorum.bootstrap(), "--dry-run"))
+
+    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(), "group.id": "spread", "enable.auto.commit": False})
+    consumer.assign([TopicPartition("spread", p, 0) for p in range(6)])
+    values = set()
+    deadline = time.monotonic() + 30
+    while len(values) < 600 and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and not message.error():
+            values.add(message.value())
+    consumer.close()
+    assert values == {b"s%d" % i for i in range(600)}

@@ -58,8 +58,8 @@ def started() -> Quorum:
 
 def create(quorum: Quorum, topic: str, partitions: int, replication: int) -> None:
     config = {"min.insync.replicas": "2"} if replication > 1 else {}
-    AdminClient({"bootstrap.servers": quorum.bootstrap()}).create_topics(
-        [NewTopic(topic, partitions, replication, config=config)])[topic].result(30)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})  # kept until the result comes
+    admin.create_topics([NewTopic(topic, partitions, replication, config=config)])[topic].result(30)
 
 
 def failover(trials: int) -> None:

@@ -7,7 +7,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Describe the cluster: its id, controller and brokers.",
-        subcommands: [DescribeCluster.self, ClusterId.self]
+        subcommands: [DescribeCluster.self, ClusterId.self, RebalanceCluster.self]
     )
 }
 

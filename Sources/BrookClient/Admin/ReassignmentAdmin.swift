@@ -62,4 +62,26 @@ public struct ReassignmentAdmin: Sendable {
             }
         }
     }
+
+    /// Preferred-leader elections (ElectLeaders) for `partitions`; returns those refused, but
+    /// for ELECTION_NOT_NEEDED (the preferred leader leads already).
+    public func electPreferredLeaders(_ partitions: [TopicPartition]) async throws -> [TopicPartition: ClientError] {
+        let byTopic = Dictionary(grouping: partitions, by: \.topic)
+        let request = ElectLeadersRequest(
+            electionType: 0,
+            topicPartitions: byTopic.keys.sorted().map { .init(topic: $0, partitions: byTopic[$0]!.map(\.partition)) },
+            timeoutMs: timeout.clampedMilliseconds)
+        let controller = try await cluster.controllerConnection()
+        let response = try await controller.send(request)
+        try throwIfKafkaError(response.errorCode, nil, "the election")
+        var refused: [TopicPartition: ClientError] = [:]
+        for topic in response.replicaElectionResults {
+            for partition in topic.partitionResult
+            where partition.errorCode != ErrorCode.none.rawValue && partition.errorCode != ErrorCode.electionNotNeeded.rawValue {
+                refused[TopicPartition(topic: topic.topic, partition: partition.partitionId)] = ClientError.broker(
+                    ErrorCode(rawValue: partition.errorCode) ?? .unknownServerError, partition.errorMessage)
+            }
+        }
+        return refused
+    }
 }
