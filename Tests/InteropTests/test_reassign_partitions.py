@@ -4,14 +4,14 @@ joined, catch up and take over while clients keep reading everything; a move to 
 that is down stays in progress until it is cancelled; a move to a broker that does not exist
 is refused with Kafka's error and changes nothing."""
 import json
-import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cli_support import brook, failed_with, succeeded
 from conftest import wait_until
 from quorum_support import quorum_factory  # noqa: F401  (fixture)
+from test_replication import consume_all
 
 FAST = ["broker.heartbeat.interval.ms=200", "broker.session.timeout.ms=3000", "replica.lag.time.max.ms=3000",
         "replica.fetch.backoff.ms=200"]
@@ -65,16 +65,7 @@ def test_replicas_move_to_a_new_broker_and_clients_read_everything(quorum_factor
     assert all(r == [4, 3] and isr == [3, 4] for r, isr in state.values()), state
 
     # Every record is still there, read through the brokers that hold the partitions now.
-    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(3, 4), "group.id": "moved", "enable.auto.commit": False})
-    consumer.assign([TopicPartition("moving", p, 0) for p in (0, 1)])
-    values = set()
-    deadline = time.monotonic() + 30
-    while len(values) < 200 and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is not None and not message.error():
-            values.add(message.value())
-    consumer.close()
-    assert values == {b"m%d" % i for i in range(200)}
+    assert sorted(consume_all(quorum.bootstrap(3, 4), "moving", 2, 200)) == sorted(b"m%d" % i for i in range(200))
 
     # The brokers no longer holding a replica delete their logs.
     for node in (1, 2):
@@ -87,8 +78,9 @@ def test_a_move_to_a_broker_that_is_down_waits_until_cancelled_and_bad_moves_are
     quorum.wait_for_leader()
     quorum.wait_for_brokers(4)
     admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
-    admin.create_topics([NewTopic("stuck", 1, 2)])["stuck"].result(30)
+    admin.create_topics([NewTopic("stuck", num_partitions=1, replica_assignment=[[1, 2]])])["stuck"].result(30)
     original = wait_until(lambda: replicas(quorum.bootstrap(), "stuck").get(0), timeout=30, message="the topic")[0]
+    assert original == [1, 2]
 
     # Broker 9 does not exist: INVALID_REPLICA_ASSIGNMENT, nothing changes.
     bad = tmp_path / "bad.json"
@@ -139,13 +131,4 @@ def test_cluster_rebalance_gives_a_new_broker_its_share_in_one_command(quorum_fa
     assert "The cluster is balanced: nothing to move." in succeeded(
         brook("cluster", "rebalance", "--bootstrap-server", quorum.bootstrap(), "--dry-run"))
 
-    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(), "group.id": "spread", "enable.auto.commit": False})
-    consumer.assign([TopicPartition("spread", p, 0) for p in range(6)])
-    values = set()
-    deadline = time.monotonic() + 30
-    while len(values) < 600 and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is not None and not message.error():
-            values.add(message.value())
-    consumer.close()
-    assert values == {b"s%d" % i for i in range(600)}
+    assert sorted(consume_all(quorum.bootstrap(), "spread", 6, 600)) == sorted(b"s%d" % i for i in range(600))

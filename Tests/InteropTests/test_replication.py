@@ -75,13 +75,19 @@ def test_followers_replicate_and_the_isr_is_every_replica(quorum_factory):
     assert sorted(consume_all(quorum.bootstrap(), "replicated", 3, 300)) == sorted(b"r%d" % i for i in range(300))
 
 
-def test_killing_a_leader_loses_no_acknowledged_record(quorum_factory):
+def led_topic(quorum_factory, topic: str):
+    """Three brokers and `topic` (one partition, three replicas, min.insync.replicas 2); its leader."""
     quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
     quorum.wait_for_leader()
     quorum.wait_for_brokers(3)
-    create(quorum.bootstrap(), "failover", 1, 3, min_insync_replicas="2")
-    leader = wait_until(lambda: (s := describe(quorum.bootstrap(), "failover")) and s[0][0] >= 0 and s[0][0],
+    create(quorum.bootstrap(), topic, 1, 3, min_insync_replicas="2")
+    leader = wait_until(lambda: (s := describe(quorum.bootstrap(), topic)) and s[0][0] >= 0 and s[0][0],
                         timeout=30, message="a leader")
+    return quorum, leader
+
+
+def test_killing_a_leader_loses_no_acknowledged_record(quorum_factory):
+    quorum, leader = led_topic(quorum_factory, "failover")
 
     acknowledged: list[bytes] = []
 
@@ -115,12 +121,7 @@ def test_killing_a_leader_loses_no_acknowledged_record(quorum_factory):
 
 
 def test_kafka_python_and_kcat_carry_on_while_the_leader_is_killed(quorum_factory):
-    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
-    quorum.wait_for_leader()
-    quorum.wait_for_brokers(3)
-    create(quorum.bootstrap(), "carry-on", 1, 3, min_insync_replicas="2")
-    leader = wait_until(lambda: (s := describe(quorum.bootstrap(), "carry-on")) and s[0][0] >= 0 and s[0][0],
-                        timeout=30, message="a leader")
+    quorum, leader = led_topic(quorum_factory, "carry-on")
     survivors = [n for n in (1, 2, 3) if n != leader]
 
     producer = KafkaProducer(bootstrap_servers=quorum.bootstrap(*survivors), acks="all", retries=50,
@@ -200,9 +201,15 @@ def test_committed_offsets_survive_the_loss_of_the_group_coordinator(quorum_fact
     assert producer.flush(30) == 0
 
     def commit(offset: int, *nodes: int) -> None:
-        consumer = Consumer({"bootstrap.servers": quorum.bootstrap(*nodes), "group.id": "kept", "enable.auto.commit": False})
-        consumer.commit(offsets=[TopicPartition("offsets-kept", 0, offset)], asynchronous=False)
-        consumer.close()
+        def attempt():
+            consumer = Consumer({"bootstrap.servers": quorum.bootstrap(*nodes), "group.id": "kept", "enable.auto.commit": False})
+            try:
+                consumer.commit(offsets=[TopicPartition("offsets-kept", 0, offset)], asynchronous=False)
+                return True
+            finally:
+                consumer.close()
+        # librdkafka hands COORDINATOR_LOAD_IN_PROGRESS back to the caller while the coordinator loads.
+        wait_until(lambda: _quietly(attempt), timeout=60, message=f"offset {offset} committed")
 
     def committed(*nodes: int) -> int:
         consumer = Consumer({"bootstrap.servers": quorum.bootstrap(*nodes), "group.id": "kept"})

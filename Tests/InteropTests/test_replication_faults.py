@@ -42,6 +42,18 @@ def fully_in_sync(quorum, *nodes: int) -> bool:
     return len(state) == PARTITIONS and all(leader >= 0 and isr == [1, 2, 3] for leader, isr in state.values())
 
 
+def producing_cluster(quorum_factory):
+    """Three brokers, the topic in sync, and the acks=all producer running."""
+    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3)})
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
+    wait_until(lambda: fully_in_sync(quorum), timeout=30, message="every replica in sync")
+    work = tempfile.TemporaryDirectory(prefix="brook-faults-")
+    return quorum, work, ProducerWorker(quorum.bootstrap(), TOPIC, PARTITIONS, work.name)
+
+
 def progress(worker: ProducerWorker, more: int, timeout: float = 60) -> None:
     """Waits until `more` further records are acknowledged: the cluster is serving again."""
     target = worker.acked_count() + more
@@ -49,15 +61,7 @@ def progress(worker: ProducerWorker, more: int, timeout: float = 60) -> None:
 
 
 def test_no_acknowledged_record_is_lost_through_kills_pauses_and_a_lost_tail(quorum_factory):
-    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3)})
-    quorum.wait_for_leader()
-    quorum.wait_for_brokers(3)
-    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
-    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
-    wait_until(lambda: fully_in_sync(quorum), timeout=30, message="every replica in sync")
-
-    work = tempfile.TemporaryDirectory(prefix="brook-faults-")
-    worker = ProducerWorker(quorum.bootstrap(), TOPIC, PARTITIONS, work.name)
+    quorum, work, worker = producing_cluster(quorum_factory)
     try:
         progress(worker, 300)
 
@@ -161,14 +165,7 @@ def test_random_faults_from_a_seed(quorum_factory):
                               else str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     print(f"replication chaos: seed {seed}, {rounds} rounds")
-    quorum = quorum_factory(3, extra={n: list(FAST) for n in (1, 2, 3)})
-    quorum.wait_for_leader()
-    quorum.wait_for_brokers(3)
-    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
-    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
-    wait_until(lambda: fully_in_sync(quorum), timeout=30, message="every replica in sync")
-    work = tempfile.TemporaryDirectory(prefix="brook-chaos-")
-    worker = ProducerWorker(quorum.bootstrap(), TOPIC, PARTITIONS, work.name)
+    quorum, work, worker = producing_cluster(quorum_factory)
     faults = []
     try:
         progress(worker, 200)
