@@ -61,8 +61,9 @@ def test_replicas_move_to_a_new_broker_and_clients_read_everything(quorum_factor
         out = succeeded(reassign(quorum.bootstrap(), "--verify", "--reassignment-json-file", str(plan_file)))
         return out.count("is completed.") == 2 and out
     assert "Reassignment of partition moving-0 is completed." in wait_until(verified, timeout=60, message="both moves done")
-    state = replicas(quorum.bootstrap(), "moving")
-    assert all(r == [4, 3] and isr == [3, 4] for r, isr in state.values()), state
+    # Brokers other than the controller apply its last change a moment later.
+    wait_until(lambda: (state := replicas(quorum.bootstrap(), "moving"))
+               and all(r == [4, 3] and isr == [3, 4] for r, isr in state.values()), timeout=30, message="[4, 3] everywhere")
 
     # Every record is still there, read through the brokers that hold the partitions now.
     assert sorted(consume_all(quorum.bootstrap(3, 4), "moving", 2, 200)) == sorted(b"m%d" % i for i in range(200))
@@ -98,7 +99,9 @@ def test_a_move_to_a_broker_that_is_down_waits_until_cancelled_and_bad_moves_are
     assert "Reassignment of partition stuck-0 is still in progress." in status, status
     cancelled = succeeded(reassign(quorum.bootstrap(1, 2, 3), "--cancel", "--reassignment-json-file", str(plan)))
     assert "Successfully cancelled partition reassignments for: stuck-0" in cancelled, cancelled
-    assert sorted(replicas(quorum.bootstrap(1, 2, 3), "stuck")[0][0]) == sorted(original)
+    # The broker asked may apply the controller's change a moment after the controller answered.
+    wait_until(lambda: sorted(replicas(quorum.bootstrap(1, 2, 3), "stuck")[0][0]) == sorted(original), timeout=30,
+               message="the original replicas back")
     again = succeeded(reassign(quorum.bootstrap(1, 2, 3), "--cancel", "--reassignment-json-file", str(plan)))
     assert "None of the specified partition moves are active." in again
 
@@ -123,11 +126,13 @@ def test_cluster_rebalance_gives_a_new_broker_its_share_in_one_command(quorum_fa
                            timeout=120))
     assert "preferred leaders elected." in done, done
 
-    state = replicas(quorum.bootstrap(), "spread")
-    per_broker = {n: sum(n in r for r, _ in state.values()) for n in (1, 2, 3, 4)}
-    assert per_broker[4] == 3 and max(per_broker.values()) - min(per_broker.values()) <= 1, per_broker
-    leaders = AdminClient({"bootstrap.servers": quorum.bootstrap()}).list_topics("spread", timeout=10).topics["spread"]
-    assert 4 in {p.leader for p in leaders.partitions.values()}, "broker 4 leads a partition"
+    def balanced():
+        state = replicas(quorum.bootstrap(), "spread")
+        per_broker = {n: sum(n in r for r, _ in state.values()) for n in (1, 2, 3, 4)}
+        leaders = AdminClient({"bootstrap.servers": quorum.bootstrap()}).list_topics("spread", timeout=10).topics["spread"]
+        # Three replicas each, and broker 4 leads a partition.
+        return per_broker == {1: 3, 2: 3, 3: 3, 4: 3} and 4 in {p.leader for p in leaders.partitions.values()}
+    wait_until(balanced, timeout=30, message="replicas and leaders even")
     assert "The cluster is balanced: nothing to move." in succeeded(
         brook("cluster", "rebalance", "--bootstrap-server", quorum.bootstrap(), "--dry-run"))
 

@@ -69,9 +69,9 @@ def test_followers_replicate_and_the_isr_is_every_replica(quorum_factory):
     assert producer.flush(30) == 0
 
     # Every replica of every partition is in sync and the consumer reads all of it.
-    state = describe(quorum.bootstrap(), "replicated")
-    for leader, replicas, isr in state.values():
-        assert sorted(replicas) == [1, 2, 3] and sorted(isr) == [1, 2, 3], state
+    wait_until(lambda: (state := describe(quorum.bootstrap(), "replicated")) and len(state) == 3
+               and all(sorted(replicas) == [1, 2, 3] and sorted(isr) == [1, 2, 3] for _, replicas, isr in state.values()),
+               timeout=30, message="every replica in every ISR")
     assert sorted(consume_all(quorum.bootstrap(), "replicated", 3, 300)) == sorted(b"r%d" % i for i in range(300))
 
 
@@ -220,8 +220,9 @@ def test_committed_offsets_survive_the_loss_of_the_group_coordinator(quorum_fact
 
     commit(40)
     # __consumer_offsets is replicated on every broker (offsets.topic.replication.factor 3).
-    offsets_topic = describe(quorum.bootstrap(), "__consumer_offsets")
-    assert offsets_topic and all(sorted(replicas) == [1, 2, 3] for _, replicas, _ in offsets_topic.values()), offsets_topic
+    wait_until(lambda: (found := describe(quorum.bootstrap(), "__consumer_offsets"))
+               and all(sorted(replicas) == [1, 2, 3] for _, replicas, _ in found.values()), timeout=30,
+               message="__consumer_offsets on every broker")
     admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})  # kept until the result comes
     coordinator = admin.describe_consumer_groups(["kept"])["kept"].result(timeout=30).coordinator.id
     quorum.nodes[coordinator].kill()
@@ -269,9 +270,9 @@ def test_an_out_of_sync_replica_leads_only_where_unclean_election_is_allowed(quo
     quorum.nodes[5].start()
     wait_until(lambda: partition_zero(quorum.bootstrap(1, 2, 3), "unclean")[0] == 5, timeout=30,
                message="5 leading the topic that allows an unclean election")
-    assert partition_zero(quorum.bootstrap(1, 2, 3), "clean")[0] == -1, "the clean topic waits, offline, for 4"
-    controller = AdminClient({"bootstrap.servers": quorum.bootstrap(1, 2, 3)}).list_topics(timeout=10).controller_id
-    assert any("unclean leader election for unclean-0" in line for line in quorum.nodes[controller].output)
+    wait_until(lambda: (s := partition_zero(quorum.bootstrap(1, 2, 3), "clean")) and s[0] == -1 and s[1] == [4, 5], timeout=30,
+               message="the clean topic waiting, offline, for 4")
+    assert any("unclean leader election for unclean-0" in line for node in quorum.nodes.values() for line in node.output)
     assert not any("unclean leader election for clean-0" in line for node in quorum.nodes.values() for line in node.output)
 
 
