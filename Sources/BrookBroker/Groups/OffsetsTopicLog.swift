@@ -29,7 +29,7 @@ struct OffsetsTopicLog: CoordinatorLog {
         } catch {
             throw CoordinatorLogError(code: error.errorCode)
         }
-        guard !partition.state.leadsAlone else { return }
+        guard !partition.leadsAlone else { return }
         // Coordinator appends run on the coordinator's threads, which may block.
         let outcome = Mutex<ErrorCode>(.requestTimedOut)
         let done = DispatchSemaphore(value: 0)

@@ -228,7 +228,7 @@ struct FetchHandler: FramingRequestHandler {
     private func followerFetchAnswered(
         _ target: Target, replica: Int32, partition: Partition, into data: inout FetchResponse.PartitionData
     ) -> Bool {
-        guard partition.state.replicas.contains(replica) else {
+        guard partition.replicas.contains(replica) else {
             data.errorCode = ErrorCode.notLeaderOrFollower.rawValue
             return true
         }

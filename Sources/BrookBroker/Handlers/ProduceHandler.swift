@@ -78,7 +78,7 @@ struct ProduceHandler: RequestHandler {
                         records, format: context.apiVersion < 3 ? .messageSet : .recordBatches, requiredAcks: request.acks)
                     if request.acks == -1 && partition.acksAllWaitsForFsync {
                         durable.append((responses.count, results.count, partition, info.lastOffset + 1, nil))
-                    } else if request.acks == -1 && !partition.state.leadsAlone {
+                    } else if request.acks == -1 && !partition.leadsAlone {
                         durable.append((responses.count, results.count, partition, info.lastOffset + 1, epoch))
                     }
                     results.append(ProduceResponse.PartitionProduceResponse(

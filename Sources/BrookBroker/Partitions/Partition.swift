@@ -50,11 +50,15 @@ final class Partition: Sendable {
     var isLeader: Bool { replication.withLock { $0.isLeader } }
     /// The in-sync replicas the controller committed.
     var inSyncReplicas: [Int32] { replication.withLock { $0.isr } }
+    /// The replicas the controller assigned.
+    var replicas: [Int32] { replication.withLock { $0.replicas } }
+    /// Whether this broker leads with no other in-sync replica (its log end is the high watermark).
+    var leadsAlone: Bool { replication.withLock { $0.leadsAlone } }
 
     /// Whether acks=all must wait for an fsync: no other in-sync replica holds the records
     /// and the topic does not allow `write.caching`.
     var acksAllWaitsForFsync: Bool {
-        replication.withLock { $0.leadsAlone } && !log.config.writeCaching
+        leadsAlone && !log.config.writeCaching
     }
 
     /// What consumers may read below: every in-sync replica has it.

@@ -30,7 +30,9 @@ extension Partition {
             try log.assignEpochStartOffset(LeaderEpoch(metadata.leaderEpoch))
         }
         if change != .none {
-            replication.withLock { _ = $0.advanceHighWatermark(leaderEndOffset: log.logEndOffset) }
+            // Read before taking the lock: the log's own lock is never taken under this one.
+            let end = log.logEndOffset
+            replication.withLock { _ = $0.advanceHighWatermark(leaderEndOffset: end) }
             replicationWaiters.notifyAll()
             waiters.notifyAll()
         }

@@ -46,9 +46,6 @@ final class ReplicaFetcher: Sendable {
         self.logger = logger
     }
 
-    /// The partitions followed now.
-    var followed: [TopicPartition: Followed] { state.withLock { $0.followed } }
-
     /// Starts fetching `partition` from this leader in leader epoch `epoch`.
     func follow(_ partition: Partition, epoch: Int32) {
         let idle = state.withLock { state -> FetchWaiter? in

@@ -62,9 +62,6 @@ final class ReplicaManager: Sendable {
         fetchers.withLock { $0[leader] }?.unfollow(key)
     }
 
-    /// The partitions fetched from each leader (tests, DescribeLogDirs' lag).
-    var followedLeaders: [TopicPartition: Int32] { followedFrom.withLock { $0 } }
-
     // MARK: ISR changes
 
     /// Asks the active controller for an ISR change, batched with the others pending; a
