@@ -232,7 +232,8 @@ public struct Broker: Sendable {
         router.register(framing: FetchHandler(
             partitions: partitions.table, metadata: metadata,
             sessions: FetchSessionCache(capacity: max(0, config.int("max.incremental.fetch.session.cache.slots"))),
-            maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum, replicas: replicas
+            maximumResponseBytes: max(1024, config.int("fetch.max.bytes")), quorum: quorum, replicas: replicas,
+            replicaSelector: ReplicaSelector(className: config.string("replica.selector.class")) ?? .leader
         ))
         var lifecycle: BrokerLifecycleService?
         if let quorum, let controllerClient {

@@ -306,7 +306,7 @@ def test_fetches_from_a_node_that_is_not_a_replica_or_of_a_follower_are_refused(
     follower = 3 - leader
     NOT_LEADER_OR_FOLLOWER = 6
     assert fetch_v4_error(quorum.bootstrap(leader), "pair", 3) == NOT_LEADER_OR_FOLLOWER, "3 holds no replica"
-    assert fetch_v4_error(quorum.bootstrap(follower), "pair", -1) == NOT_LEADER_OR_FOLLOWER, "a follower serves no consumer"
+    assert fetch_v4_error(quorum.bootstrap(follower), "pair", -1) == NOT_LEADER_OR_FOLLOWER, "a follower serves no consumer before Fetch v11 (KIP-392)"
     assert fetch_v4_error(quorum.bootstrap(leader), "pair", follower) == 0
     assert fetch_v4_error(quorum.bootstrap(leader), "pair", -1) == 0
     assert sorted(partition_zero(quorum.bootstrap(), "pair")[2]) == [1, 2], "nothing changed"

@@ -64,6 +64,8 @@ enum BrokerConfigDefinitions {
         .init("replica.fetch.backoff.ms", .int, "1000", minimum: 0, "The pause after a follower's fetch fails."),
         .init("replica.socket.timeout.ms", .int, "30000", minimum: 1, "A follower's fetch unanswered this long is abandoned."),
         .init("replica.high.watermark.checkpoint.interval.ms", .long, "5000", minimum: 1, "How often the partitions' high watermarks are written to replication-offset-checkpoint."),
+        .init("replica.selector.class", .string, nil, allowed: ReplicaSelector.classNames,
+              "Where leaders send consumers that name their rack to read (KIP-392): RackAwareReplicaSelector sends them to an in-sync replica in their rack."),
         .init("replica.lag.time.max.ms", .long, "30000", minimum: 1, "A follower that has not caught up with its leader for this long leaves the ISR."),
         .init("fetch.max.bytes", .int, "57671680", minimum: 1024, "The largest fetch response."),
         .init("compression.type", .string, "producer", allowed: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"], dynamic: true, "Compression of stored batches."),

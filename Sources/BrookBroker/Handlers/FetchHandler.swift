@@ -8,6 +8,10 @@ import NIOCore
 /// Every partition reports its last stable offset; with isolation_level READ_COMMITTED (v4+) data
 /// stops there and the aborted transactions overlapping what is returned are listed, so the
 /// consumer can drop their records.
+///
+/// In a cluster, followers answer consumers too (KIP-392: from Fetch v11, reading up to their own
+/// high watermark), and a leader with a rack-aware `replica.selector.class` sends a consumer that
+/// names its rack to an in-sync replica in that rack (`preferred_read_replica`).
 struct FetchHandler: FramingRequestHandler {
     typealias Request = FetchRequest
     let versions: ClosedRange<Int16> = 0...17
@@ -20,6 +24,8 @@ struct FetchHandler: FramingRequestHandler {
     var quorum: QuorumDriver? = nil
     /// In a cluster: what a leader learns from its followers' fetches goes there (ISR changes).
     var replicas: ReplicaManager? = nil
+    /// `replica.selector.class`: where a leader sends consumers to read (KIP-392).
+    var replicaSelector: ReplicaSelector = .leader
 
     /// One partition to read, with where the answer goes.
     private struct Target {
@@ -29,6 +35,8 @@ struct FetchHandler: FramingRequestHandler {
         var maxBytes: Int32
         var currentLeaderEpoch: Int32
         var lastFetchedEpoch: Int32 = -1
+        /// The fetcher's log start (a follower's, v5+).
+        var logStartOffset: Int64 = -1
     }
 
     func respond(to request: FetchRequest, context: RequestContext) async throws -> RoutedResponse {
@@ -57,7 +65,8 @@ struct FetchHandler: FramingRequestHandler {
                 named.append(Target(
                     key: TopicPartition(topic: name, partition: partition.partition), topicId: topicId,
                     fetchOffset: partition.fetchOffset, maxBytes: partition.partitionMaxBytes,
-                    currentLeaderEpoch: partition.currentLeaderEpoch, lastFetchedEpoch: version >= 12 ? partition.lastFetchedEpoch : -1
+                    currentLeaderEpoch: partition.currentLeaderEpoch, lastFetchedEpoch: version >= 12 ? partition.lastFetchedEpoch : -1,
+                    logStartOffset: partition.logStartOffset
                 ))
             }
         }
@@ -102,23 +111,26 @@ struct FetchHandler: FramingRequestHandler {
         let replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId
         let replica = replicaId >= 0 ? replicaId : nil
         let readCommitted = request.isolationLevel == 1 && version >= 4 && replica == nil
-        var reads = read(targets, limit: limit, readCommitted: readCommitted, replica: replica)
+        // A consumer's fetch from v11 says where the consumer is (KIP-392): followers serve it.
+        let clientRack = replica == nil && version >= 11 ? request.rackId : nil
+        let read = { self.read(targets, limit: limit, readCommitted: readCommitted, replica: replica, clientRack: clientRack) }
+        var reads = read()
         // A cancelled task (the broker is shutting down) answers with what it has at once.
-        while reads.bytes < Int(request.minBytes), !reads.hasError, request.maxWaitMs > 0,
+        while reads.bytes < Int(request.minBytes), !reads.answerNow, request.maxWaitMs > 0,
               ContinuousClock.now < deadline, !Task.isCancelled {
             let waiter = FetchWaiter()
             let watched = targets.compactMap { partitions.partition($0.key) }
             for partition in watched { partition.waiters.add(waiter) }
             // An append between the read and the registration would be missed; read again first.
-            let recheck = read(targets, limit: limit, readCommitted: readCommitted, replica: replica)
-            if recheck.bytes >= Int(request.minBytes) || recheck.hasError {
+            let recheck = read()
+            if recheck.bytes >= Int(request.minBytes) || recheck.answerNow {
                 for partition in watched { partition.waiters.remove(waiter) }
                 reads = recheck
                 break
             }
             await waiter.wait(timeout: deadline - ContinuousClock.now)
             for partition in watched { partition.waiters.remove(waiter) }
-            reads = read(targets, limit: limit, readCommitted: readCommitted, replica: replica)
+            reads = read()
         }
 
         // Build the response, skipping unchanged partitions of an incremental session.
@@ -131,7 +143,8 @@ struct FetchHandler: FramingRequestHandler {
                     return session.noteSent(target.key, highWatermark: result.data.highWatermark,
                                             logStartOffset: result.data.logStartOffset, lastStableOffset: result.data.lastStableOffset)
                 } ?? true
-                if incremental && !changed && result.region == nil && result.data.errorCode == 0 { continue }
+                if incremental && !changed && result.region == nil && result.data.errorCode == 0
+                    && result.data.preferredReadReplica < 0 { continue }
             }
             if topics.last?.topic != target.key.topic || topics.last?.topicId != target.topicId || topics.count == unknownTopicIds.count {
                 topics.append(FetchResponse.FetchableTopicResponse(topic: target.key.topic, topicId: target.topicId, partitions: []))
@@ -155,23 +168,44 @@ struct FetchHandler: FramingRequestHandler {
     private struct Reads {
         var results: [(data: FetchResponse.PartitionData, region: LogFileRegion?, nextOffset: Int64?)] = []
         var bytes = 0
-        var hasError = false
+        /// A partition erred or was sent elsewhere: the fetch answers without waiting.
+        var answerNow = false
     }
 
-    private func read(_ targets: [Target], limit: Int, readCommitted: Bool, replica: Int32?) -> Reads {
+    /// Reads every target once. `clientRack` is set for a consumer's fetch from v11, which a
+    /// follower may serve and a leader may send to a closer replica.
+    private func read(_ targets: [Target], limit: Int, readCommitted: Bool, replica: Int32?, clientRack: String?) -> Reads {
         var reads = Reads()
         for target in targets {
             var data = FetchResponse.PartitionData(partitionIndex: target.key.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
-            guard let partition = partitions.leader(target.key) else {
-                data.errorCode = (partitions.partition(target.key) != nil
-                    ? ErrorCode.notLeaderOrFollower : MetadataImage.missingPartitionError(target.key, in: metadata)).rawValue
-                reads.hasError = true
+            guard let partition = partitions.partition(target.key) else {
+                data.errorCode = MetadataImage.missingPartitionError(target.key, in: metadata).rawValue
+                reads.answerNow = true
                 reads.results.append((data, nil, nil))
                 continue
             }
-            if target.currentLeaderEpoch >= 0 && target.currentLeaderEpoch != partition.leaderEpoch {
-                data.errorCode = (target.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.unknownLeaderEpoch : ErrorCode.fencedLeaderEpoch).rawValue
-                reads.hasError = true
+            let (leads, leaderEpoch) = partition.role
+            guard leads || clientRack != nil else {
+                data.errorCode = ErrorCode.notLeaderOrFollower.rawValue
+                reads.answerNow = true
+                reads.results.append((data, nil, nil))
+                continue
+            }
+            if target.currentLeaderEpoch >= 0 && target.currentLeaderEpoch != leaderEpoch {
+                data.errorCode = (target.currentLeaderEpoch > leaderEpoch ? ErrorCode.unknownLeaderEpoch : ErrorCode.fencedLeaderEpoch).rawValue
+                reads.answerNow = true
+                reads.results.append((data, nil, nil))
+                continue
+            }
+            if leads, let clientRack,
+                let preferred = preferredReadReplica(partition, fetchOffset: target.fetchOffset, clientRack: clientRack)
+            {
+                // Sent to a closer replica: the offsets, no records (Kafka's answer).
+                data.preferredReadReplica = preferred
+                data.highWatermark = partition.highWatermark
+                data.lastStableOffset = partition.log.lastStableOffset(highWatermark: data.highWatermark)
+                data.logStartOffset = partition.log.logStartOffset
+                reads.answerNow = true
                 reads.results.append((data, nil, nil))
                 continue
             }
@@ -179,7 +213,7 @@ struct FetchHandler: FramingRequestHandler {
                 // A follower's fetch: checked, recorded (moving the high watermark), or answered
                 // with the epoch its log diverges at.
                 if followerFetchAnswered(target, replica: replica, partition: partition, into: &data) {
-                    reads.hasError = true  // answered at once
+                    reads.answerNow = true
                     reads.results.append((data, nil, nil))
                     continue
                 }
@@ -214,7 +248,7 @@ struct FetchHandler: FramingRequestHandler {
                 }
             } catch {
                 data.errorCode = error.errorCode.rawValue
-                reads.hasError = true
+                reads.answerNow = true
                 reads.results.append((data, nil, nil))
             }
         }
@@ -228,7 +262,7 @@ struct FetchHandler: FramingRequestHandler {
     private func followerFetchAnswered(
         _ target: Target, replica: Int32, partition: Partition, into data: inout FetchResponse.PartitionData
     ) -> Bool {
-        guard partition.replicas.contains(replica) else {
+        guard partition.isLeader, partition.replicas.contains(replica) else {
             data.errorCode = ErrorCode.notLeaderOrFollower.rawValue
             return true
         }
@@ -244,12 +278,32 @@ struct FetchHandler: FramingRequestHandler {
         }
         let settings = replicas?.settings
         if let change = partition.recordFollowerFetch(
-            replica: replica, fetchOffset: target.fetchOffset, leaderEndOffset: partition.log.logEndOffset,
+            replica: replica, fetchOffset: target.fetchOffset, logStartOffset: target.logStartOffset,
+            leaderEndOffset: partition.log.logEndOffset,
             now: ReplicaManager.nowMs(), maxLagMs: settings?.lagTimeMaxMs ?? 30_000, canJoin: { replicas?.canJoinIsr($0) ?? true })
         {
             replicas?.requestIsrChange(change)
         }
         return false
+    }
+
+    /// Where a leader sends a consumer in `clientRack` to read from `fetchOffset`, per
+    /// `replica.selector.class`: an in-sync follower holding the offset on a live broker, or nil
+    /// for the leader itself.
+    private func preferredReadReplica(_ partition: Partition, fetchOffset: Int64, clientRack: String) -> Int32? {
+        guard replicaSelector != .leader, !clientRack.isEmpty, let localId = replicas?.settings.localId else { return nil }
+        let image = metadata.image
+        let followers = partition.followersHolding(fetchOffset).compactMap { follower -> ReplicaSelector.Candidate? in
+            guard let registration = image.registrations[follower.id], !registration.fenced, !registration.inControlledShutdown
+            else { return nil }
+            return .init(brokerId: follower.id, rack: registration.rack, logEndOffset: follower.logEndOffset,
+                         lastCaughtUpMs: follower.lastCaughtUpMs)
+        }
+        guard !followers.isEmpty else { return nil }
+        let leader = ReplicaSelector.Candidate(
+            brokerId: localId, rack: image.registrations[localId]?.rack, logEndOffset: partition.log.logEndOffset,
+            lastCaughtUpMs: ReplicaManager.nowMs())
+        return replicaSelector.preferredReadReplica(clientRack: clientRack, leader: leader, followers: followers)
     }
 
     /// Frames the response, sending each region's bytes straight from its file.

@@ -48,6 +48,8 @@ final class Partition: Sendable {
     var state: ReplicaState { replication.withLock { $0 } }
     var leaderEpoch: Int32 { replication.withLock { $0.leaderEpoch } }
     var isLeader: Bool { replication.withLock { $0.isLeader } }
+    /// Whether this broker leads, and the leader epoch, read together.
+    var role: (isLeader: Bool, leaderEpoch: Int32) { replication.withLock { ($0.isLeader, $0.leaderEpoch) } }
     /// The in-sync replicas the controller committed.
     var inSyncReplicas: [Int32] { replication.withLock { $0.isr } }
     /// The replicas the controller assigned.

@@ -76,11 +76,12 @@ extension Partition {
     /// acks=all produces and consumers) and may earn it a place in the ISR. Returns the ISR
     /// change to ask the controller for, if any.
     func recordFollowerFetch(
-        replica: Int32, fetchOffset: Int64, leaderEndOffset: Int64, now: Int64, maxLagMs: Int64,
+        replica: Int32, fetchOffset: Int64, logStartOffset: Int64 = -1, leaderEndOffset: Int64, now: Int64, maxLagMs: Int64,
         canJoin: (Int32) -> Bool = { _ in true }
     ) -> IsrChange? {
         let (moved, change) = replication.withLock { state -> (Bool, IsrChange?) in
-            let moved = state.recordFetch(replica: replica, fetchOffset: fetchOffset, leaderEndOffset: leaderEndOffset, now: now)
+            let moved = state.recordFetch(
+                replica: replica, fetchOffset: fetchOffset, logStartOffset: logStartOffset, leaderEndOffset: leaderEndOffset, now: now)
             return (moved, proposal(&state, now: now, maxLagMs: maxLagMs, leaderEndOffset: leaderEndOffset, canJoin: canJoin))
         }
         if moved {
@@ -88,6 +89,12 @@ extension Partition {
             waiters.notifyAll()
         }
         return change
+    }
+
+    /// The in-sync followers holding `offset`, with their progress: where this leader may send a
+    /// consumer to read (KIP-392). Empty on a follower.
+    func followersHolding(_ offset: Int64) -> [(id: Int32, logEndOffset: Int64, lastCaughtUpMs: Int64)] {
+        replication.withLock { $0.followersHolding(offset) }
     }
 
     /// The periodic ISR check of a leader: followers that have not caught up for `maxLagMs`

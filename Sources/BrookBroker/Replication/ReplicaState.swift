@@ -7,6 +7,8 @@ struct ReplicaState: Sendable, Equatable {
     struct Follower: Sendable, Equatable {
         /// The offset the follower fetches from: everything below it is in its log (-1: unknown).
         var logEndOffset: Int64 = -1
+        /// Where the follower's log starts, as its last fetch said (-1: unknown).
+        var logStartOffset: Int64 = -1
         /// When the follower last fetched up to the leader's log end (Kafka's lastCaughtUpTimeMs).
         var lastCaughtUpMs: Int64
         var lastFetchMs: Int64 = -1
@@ -105,7 +107,9 @@ struct ReplicaState: Sendable, Equatable {
 
     /// A follower's fetch from `fetchOffset` while the leader's log ended at `leaderEndOffset`:
     /// its progress, then the high watermark. Returns whether the high watermark moved.
-    mutating func recordFetch(replica: Int32, fetchOffset: Int64, leaderEndOffset: Int64, now: Int64) -> Bool {
+    mutating func recordFetch(
+        replica: Int32, fetchOffset: Int64, logStartOffset: Int64 = -1, leaderEndOffset: Int64, now: Int64
+    ) -> Bool {
         guard isLeader, var follower = followers[replica] else { return false }
         if fetchOffset >= leaderEndOffset {
             follower.lastCaughtUpMs = max(follower.lastCaughtUpMs, now)
@@ -113,10 +117,23 @@ struct ReplicaState: Sendable, Equatable {
             follower.lastCaughtUpMs = max(follower.lastCaughtUpMs, follower.lastFetchMs)
         }
         follower.logEndOffset = fetchOffset
+        follower.logStartOffset = logStartOffset
         follower.lastFetchLeaderEndOffset = leaderEndOffset
         follower.lastFetchMs = now
         followers[replica] = follower
         return advanceHighWatermark(leaderEndOffset: leaderEndOffset)
+    }
+
+    /// The in-sync followers that hold `offset` (it lies within their logs), with their progress:
+    /// where a leader may send a consumer to read instead (KIP-392).
+    func followersHolding(_ offset: Int64) -> [(id: Int32, logEndOffset: Int64, lastCaughtUpMs: Int64)] {
+        guard isLeader else { return [] }
+        return isr.compactMap { member in
+            guard member != localId, let follower = followers[member], follower.logEndOffset >= offset,
+                follower.logStartOffset >= 0, follower.logStartOffset <= offset
+            else { return nil }
+            return (member, follower.logEndOffset, follower.lastCaughtUpMs)
+        }
     }
 
     /// Moves the leader's high watermark to the lowest log end of the (maximal) ISR, never back.
