@@ -158,6 +158,7 @@ public struct Broker: Sendable {
             ReplicaManager(settings: ReplicationSettings(config), metadata: metadata, partitions: partitions.table, controller: $0, logger: logger)
         }
         if let replicas {
+            replicas.followThrottleRates(in: configStore)
             partitions.onRoleChange { replicas.roleChanged($0, $1) }
             partitions.onRemove { replicas.stopFollowing($0) }
         }

@@ -63,4 +63,14 @@ import Testing
             return failedKey == key && failedValue == value
         }
     }
+
+    @Test func throttledReplicaListsMustBeStarOrPartitionBrokerPairs() throws {
+        let listed = try LogConfig(overrides: ["leader.replication.throttled.replicas": " 0:1, 1:2 ",
+                                               "follower.replication.throttled.replicas": "*"])
+        #expect(listed.leaderReplicationThrottledReplicas == "0:1, 1:2")
+        #expect(listed.followerReplicationThrottledReplicas == "*")
+        for bad in ["0-1", "0:1,", "a:1", "0:1:2"] {
+            #expect(throws: StorageError.self) { try LogConfig(overrides: ["leader.replication.throttled.replicas": bad]) }
+        }
+    }
 }

@@ -2,11 +2,13 @@
 AlterPartitionReassignments and ListPartitionReassignments: replicas move to a broker that
 joined, catch up and take over while clients keep reading everything; a move to a broker
 that is down stays in progress until it is cancelled; a move to a broker that does not exist
-is refused with Kafka's error and changes nothing."""
+is refused with Kafka's error and changes nothing; `--throttle` holds a move's copying back
+(Kafka's replication quotas) until the rate is lifted, and `--verify` then clears it."""
 import json
+import time
 
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 from cli_support import brook, failed_with, succeeded
 from conftest import wait_until
@@ -137,3 +139,90 @@ def test_cluster_rebalance_gives_a_new_broker_its_share_in_one_command(quorum_fa
         brook("cluster", "rebalance", "--bootstrap-server", quorum.bootstrap(), "--dry-run"))
 
     assert sorted(consume_all(quorum.bootstrap(), "spread", 6, 600)) == sorted(b"s%d" % i for i in range(600))
+
+
+def configs(bootstrap: str, resource: ConfigResource, *keys: str) -> dict[str, str | None]:
+    """`keys` of a topic or broker as DescribeConfigs reports them (None: no value set)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    described = admin.describe_configs([resource])[resource].result(30)
+    return {key: (described[key].value if key in described and not described[key].is_default else None) for key in keys}
+
+
+def replica_bytes(quorum, node: int, topic: str) -> int:
+    return sum(f.stat().st_size for f in (quorum.nodes[node].data_dir / f"{topic}-0").glob("*.log"))
+
+
+def test_a_throttled_move_copies_slowly_until_the_throttle_is_lifted_and_verify_clears_it(quorum_factory, tmp_path):
+    # Small batches and replica fetches, so that the throttle's granularity (one fetch) is small too.
+    quorum = quorum_factory(3, extra={n: [*FAST, "replica.fetch.max.bytes=65536"] for n in (1, 2, 3)})
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic("throttled", num_partitions=1, replica_assignment=[[1, 2]])])["throttled"].result(30)
+    wait_until(lambda: replicas(quorum.bootstrap(), "throttled").get(0, ([], []))[1] == [1, 2], timeout=30, message="in sync")
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(), "acks": "all", "linger.ms": 5, "batch.size": 16384})
+    for i in range(2000):
+        producer.produce("throttled", value=b"%04d" % i + b"x" * 1020)
+    assert producer.flush(30) == 0
+
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"version": 1, "partitions": [{"topic": "throttled", "partition": 0, "replicas": [1, 3]}]}))
+    started = succeeded(reassign(quorum.bootstrap(), "--execute", "--reassignment-json-file", str(plan_file),
+                                 "--throttle", "10000"))
+    assert "The inter-broker throttle limit was set to 10000 B/s" in started, started
+    assert "You must run --verify periodically" in started
+
+    # Kafka's configs: the current replicas throttled as leaders, the new one as follower.
+    topic = ConfigResource("topic", "throttled")
+    assert configs(quorum.bootstrap(), topic, "leader.replication.throttled.replicas", "follower.replication.throttled.replicas") \
+        == {"leader.replication.throttled.replicas": "0:1,0:2", "follower.replication.throttled.replicas": "0:3"}
+    for node in (1, 2, 3):
+        wait_until(lambda: configs(quorum.bootstrap(), ConfigResource("broker", str(node)), "leader.replication.throttled.rate")
+                   == {"leader.replication.throttled.rate": "10000"}, timeout=30, message=f"broker {node}'s throttle")
+
+    # About 2 MB to copy at 10 kB/s: broker 3 starts copying, but stays far from done.
+    wait_until(lambda: replica_bytes(quorum, 3, "throttled") > 0, timeout=30, message="broker 3 copying")
+    start = time.monotonic()
+    wait_until(lambda: replica_bytes(quorum, 3, "throttled") > 500_000 or time.monotonic() - start > 4, timeout=30,
+               message="four seconds of copying")
+    assert replica_bytes(quorum, 3, "throttled") < 500_000, "the throttle held the copy back"
+    in_progress = succeeded(reassign(quorum.bootstrap(), "--verify", "--reassignment-json-file", str(plan_file)))
+    assert "Reassignment of partition throttled-0 is still in progress." in in_progress, in_progress
+    assert "Clearing" not in in_progress, "the throttle stays while the move is under way"
+
+    # Lifting the rate lets the move finish; --verify then clears every throttle config.
+    for node in (1, 2, 3):
+        admin.incremental_alter_configs([ConfigResource("broker", str(node), incremental_configs=[
+            ConfigEntry("leader.replication.throttled.rate", "1000000000", incremental_operation=AlterConfigOpType.SET),
+            ConfigEntry("follower.replication.throttled.rate", "1000000000", incremental_operation=AlterConfigOpType.SET),
+        ])])[ConfigResource("broker", str(node))].result(30)
+
+    def verified():
+        out = succeeded(reassign(quorum.bootstrap(), "--verify", "--reassignment-json-file", str(plan_file)))
+        return "is completed." in out and out
+    done = wait_until(verified, timeout=90, message="the move done")
+    assert "Clearing broker-level throttles on brokers 1,2,3" in done, done
+    assert "Clearing topic-level throttles on topic throttled" in done
+    assert configs(quorum.bootstrap(), topic, "leader.replication.throttled.replicas", "follower.replication.throttled.replicas") \
+        == {"leader.replication.throttled.replicas": None, "follower.replication.throttled.replicas": None}
+    for node in (1, 2, 3):
+        wait_until(lambda: configs(quorum.bootstrap(), ConfigResource("broker", str(node)), "follower.replication.throttled.rate")
+                   == {"follower.replication.throttled.rate": None}, timeout=30, message=f"broker {node}'s throttle gone")
+    values = consume_all(quorum.bootstrap(1, 3), "throttled", 1, 2000)
+    assert sorted(v[:4] for v in values) == [b"%04d" % i for i in range(2000)]
+
+
+def test_a_throttle_needs_execute_and_a_bad_throttled_replica_list_is_refused(quorum_factory, tmp_path):
+    quorum = quorum_factory(1)
+    quorum.wait_for_leader()
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"version": 1, "partitions": []}))
+    failed_with(reassign(quorum.bootstrap(), "--verify", "--reassignment-json-file", str(plan_file), "--throttle", "5"),
+                "--throttle is only for --execute", status=64)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    new = NewTopic("listed", 1, 1, config={"leader.replication.throttled.replicas": "0-1"})
+    try:
+        admin.create_topics([new])["listed"].result(30)
+        raise AssertionError("a malformed throttled replica list was accepted")
+    except KafkaException as error:
+        assert error.args[0].code() == KafkaError.INVALID_CONFIG, error

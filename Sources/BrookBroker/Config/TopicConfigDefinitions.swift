@@ -1,3 +1,5 @@
+import BrookStorage
+
 /// Topic-level configuration keys: Kafka's names, types, defaults and the broker keys they fall
 /// back to (their synonyms), in the order DescribeConfigs lists synonyms.
 enum TopicConfigDefinitions {
@@ -15,7 +17,9 @@ enum TopicConfigDefinitions {
         entry("file.delete.delay.ms", .long, "60000", ["log.segment.delete.delay.ms"], "Delay before deleting a segment file.", minimum: 0),
         entry("flush.messages", .long, "9223372036854775807", ["log.flush.interval.messages"], "fsync after this many messages.", minimum: 1),
         entry("flush.ms", .long, "9223372036854775807", ["log.flush.interval.ms"], "fsync after this long.", minimum: 0),
+        entry("follower.replication.throttled.replicas", .list, "", [], "Replicas (partition:broker, or *) that fetch at most follower.replication.throttled.rate while out of sync."),
         entry("index.interval.bytes", .int, "4096", ["log.index.interval.bytes"], "Bytes between index entries.", minimum: 0),
+        entry("leader.replication.throttled.replicas", .list, "", [], "Replicas (partition:broker, or *) whose leaders throttle what they send out-of-sync followers to leader.replication.throttled.rate."),
         entry("max.compaction.lag.ms", .long, "9223372036854775807", ["log.cleaner.max.compaction.lag.ms"], "Maximum age before compaction.", minimum: 1),
         entry("max.message.bytes", .int, "1048588", ["message.max.bytes"], "The largest record batch accepted.", minimum: 0),
         entry("message.timestamp.after.max.ms", .long, "3600000", ["log.message.timestamp.after.max.ms"], "How far in the future a timestamp may be.", minimum: 0),
@@ -61,6 +65,9 @@ enum TopicConfigDefinitions {
         for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
             guard let entry = byName[key] else { return "Unknown topic config name: \(key)" }
             if let problem = entry.definition.validate(value) { return "Invalid value \(value) for configuration \(problem)" }
+            if key.hasSuffix(".replication.throttled.replicas") {
+                do { _ = try LogConfig(overrides: [key: value]) } catch { return "Invalid value \(value) for configuration \(key): \(error)" }
+            }
         }
         return nil
     }

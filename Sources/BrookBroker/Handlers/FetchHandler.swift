@@ -209,14 +209,16 @@ struct FetchHandler: FramingRequestHandler {
                 reads.results.append((data, nil, nil))
                 continue
             }
+            // A follower's fetch: checked, recorded (moving the high watermark), or answered with
+            // the epoch its log diverges at; held back while its throttle is exceeded.
+            var throttled = false
             if let replica {
-                // A follower's fetch: checked, recorded (moving the high watermark), or answered
-                // with the epoch its log diverges at.
                 if followerFetchAnswered(target, replica: replica, partition: partition, into: &data) {
                     reads.answerNow = true
                     reads.results.append((data, nil, nil))
                     continue
                 }
+                throttled = replicas?.isLeaderThrottled(partition, follower: replica) ?? false
             }
             let highWatermark = partition.highWatermark
             data.highWatermark = highWatermark
@@ -224,7 +226,9 @@ struct FetchHandler: FramingRequestHandler {
             data.lastStableOffset = lastStableOffset
             data.logStartOffset = partition.log.logStartOffset
             let remaining = limit - reads.bytes
-            guard remaining > 0 || reads.bytes == 0 else {
+            guard remaining > 0 || reads.bytes == 0,
+                !throttled || !(replicas?.leaderQuota.isExceeded(nowMs: ReplicaManager.nowMs()) ?? false)
+            else {
                 reads.results.append((data, nil, nil))
                 continue
             }
@@ -242,6 +246,7 @@ struct FetchHandler: FramingRequestHandler {
                 // Only the first partition with data may exceed the limits (KIP-74).
                 if let region = result.region, reads.bytes == 0 || region.length <= remaining {
                     reads.bytes += region.length
+                    if throttled { replicas?.leaderQuota.record(region.length, nowMs: ReplicaManager.nowMs()) }
                     reads.results.append((data, region, result.nextOffset))
                 } else {
                     reads.results.append((data, nil, nil))

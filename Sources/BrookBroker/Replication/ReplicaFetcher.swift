@@ -2,6 +2,7 @@ import BrookModel
 import BrookProtocol
 import BrookStorage
 import Logging
+import NIOCore
 import Synchronization
 
 /// Fetches, for every partition this broker follows from one leader, what the leader has
@@ -13,6 +14,9 @@ import Synchronization
 /// One task per leader; the partitions come and go as leadership moves (``follow(_:epoch:)``,
 /// ``unfollow(_:)``). A partition whose fetch fails backs off on its own; a fetch that fails
 /// as a whole (the leader unreachable) backs every partition off.
+///
+/// Under `follower.replication.throttled.rate`, a throttled out-of-sync replica is left out of
+/// the fetch while the bytes fetched for such replicas exceed the rate.
 final class ReplicaFetcher: Sendable {
     /// One followed partition.
     struct Followed: Sendable {
@@ -32,12 +36,17 @@ final class ReplicaFetcher: Sendable {
     let settings: ReplicationSettings
     private let metadata: MetadataStore
     private let links: NodeLinks
+    private let quota: ReplicationQuota
     private let logger: Logger
     private let state = Mutex(State())
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(leaderId: Int32, settings: ReplicationSettings, metadata: MetadataStore, logger: Logger) {
+    init(
+        leaderId: Int32, settings: ReplicationSettings, metadata: MetadataStore,
+        quota: ReplicationQuota = ReplicationQuota(), logger: Logger
+    ) {
         self.leaderId = leaderId
+        self.quota = quota
         self.settings = settings
         self.metadata = metadata
         self.links = NodeLinks(
@@ -83,9 +92,12 @@ final class ReplicaFetcher: Sendable {
     private func run() async {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            let ready = state.withLock { state -> [TopicPartition: Followed] in
+            let due = state.withLock { state -> [TopicPartition: Followed] in
                 state.followed.filter { $0.value.backoffUntil.map { $0 <= now } ?? true }
             }
+            let throttled = due.filter { isThrottled($0.value.partition) }
+            let ready = !throttled.isEmpty && quota.isExceeded(nowMs: ReplicaManager.nowMs())
+                ? due.filter { throttled[$0.key] == nil } : due
             guard !ready.isEmpty else {
                 await idle(for: .milliseconds(100))
                 continue
@@ -100,6 +112,7 @@ final class ReplicaFetcher: Sendable {
                     request, host: leader.host, port: Int(leader.port), version: ReplicaFetchRequest.version,
                     timeout: .milliseconds(settings.socketTimeoutMs + Int64(settings.fetchWaitMaxMs)))
                 handle(response, sent: ready)
+                recordThrottled(response, throttled: throttled)
             } catch {
                 if Task.isCancelled { return }
                 logger.info("replica fetch from broker \(leaderId) at \(leader.host):\(leader.port) failed: \(error)")
@@ -107,6 +120,30 @@ final class ReplicaFetcher: Sendable {
                 await idle(for: .milliseconds(max(1, settings.fetchBackoffMs)))
             }
         }
+    }
+
+    /// Whether fetching `partition` counts against the follower throttle: the topic lists this
+    /// broker's replica of it, and it is out of sync.
+    private func isThrottled(_ partition: Partition) -> Bool {
+        guard quota.isLimited else { return false }
+        return ThrottledReplicas(partition.log.config.followerReplicationThrottledReplicas)
+            .contains(partition: partition.topicPartition.partition, broker: settings.localId)
+            && !partition.inSyncReplicas.contains(settings.localId)
+    }
+
+    /// Counts what the leader sent for throttled replicas against the throttle.
+    private func recordThrottled(_ response: FetchResponse, throttled: [TopicPartition: Followed]) {
+        guard !throttled.isEmpty else { return }
+        let wanted = Dictionary(grouping: throttled.values, by: { $0.partition.topicId })
+            .mapValues { Set($0.map { $0.partition.topicPartition.partition }) }
+        var bytes = 0
+        for topic in response.responses {
+            guard let partitions = wanted[topic.topicId] else { continue }
+            for data in topic.partitions where partitions.contains(data.partitionIndex) {
+                bytes += data.records?.readableBytes ?? 0
+            }
+        }
+        quota.record(bytes, nowMs: ReplicaManager.nowMs())
     }
 
     /// Waits until a partition is added, the fetcher stops, or `duration` passes.

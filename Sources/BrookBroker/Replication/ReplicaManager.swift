@@ -1,5 +1,6 @@
 import BrookModel
 import BrookProtocol
+import BrookStorage
 import Foundation
 import Logging
 import Synchronization
@@ -7,9 +8,13 @@ import Synchronization
 /// This broker's part in replicating partitions: a ``ReplicaFetcher`` per leader it follows
 /// partitions from, moved as leadership moves; the ISR changes its leaders ask the active
 /// controller for (AlterPartition), batched; and the leaders' periodic check that drops
-/// followers that stopped catching up (`replica.lag.time.max.ms`).
+/// followers that stopped catching up (`replica.lag.time.max.ms`); the replication throttles.
 final class ReplicaManager: Sendable {
     let settings: ReplicationSettings
+    /// `leader.replication.throttled.rate`: what leaders send throttled out-of-sync followers.
+    let leaderQuota: ReplicationQuota
+    /// `follower.replication.throttled.rate`: what this broker fetches for throttled replicas.
+    let followerQuota: ReplicationQuota
     let metadata: MetadataStore
     let partitions: PartitionTable
     private let controller: ControllerClient
@@ -26,6 +31,27 @@ final class ReplicaManager: Sendable {
         self.partitions = partitions
         self.controller = controller
         self.logger = logger
+        leaderQuota = ReplicationQuota(windows: settings.quotaWindows, windowMs: settings.quotaWindowMs)
+        followerQuota = ReplicationQuota(windows: settings.quotaWindows, windowMs: settings.quotaWindowMs)
+    }
+
+    /// Takes the throttle rates from the broker's config, now and whenever they change.
+    func followThrottleRates(in config: BrokerConfigStore) {
+        let apply: @Sendable (BrokerConfig) -> Void = { [leaderQuota, followerQuota] config in
+            leaderQuota.setLimit(config.int64("leader.replication.throttled.rate") ?? .max)
+            followerQuota.setLimit(config.int64("follower.replication.throttled.rate") ?? .max)
+        }
+        apply(config.current)
+        config.addObserver(apply)
+    }
+
+    /// Whether the leader's answer to `follower` for `partition` counts against the leader's
+    /// throttle: the topic lists this broker's replica of it, and the follower is out of sync.
+    func isLeaderThrottled(_ partition: Partition, follower: Int32) -> Bool {
+        guard leaderQuota.isLimited else { return false }
+        return ThrottledReplicas(partition.log.config.leaderReplicationThrottledReplicas)
+            .contains(partition: partition.topicPartition.partition, broker: settings.localId)
+            && !partition.inSyncReplicas.contains(follower)
     }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -46,7 +72,8 @@ final class ReplicaManager: Sendable {
             let epoch = partition.leaderEpoch
             let fetcher = fetchers.withLock { fetchers -> ReplicaFetcher in
                 if let existing = fetchers[leader] { return existing }
-                let fetcher = ReplicaFetcher(leaderId: leader, settings: settings, metadata: metadata, logger: logger)
+                let fetcher = ReplicaFetcher(
+                    leaderId: leader, settings: settings, metadata: metadata, quota: followerQuota, logger: logger)
                 fetchers[leader] = fetcher
                 fetcher.start()
                 return fetcher

@@ -16,6 +16,10 @@ struct ReplicationSettings: Sendable {
     var socketTimeoutMs: Int64 = 30_000
     /// `replica.lag.time.max.ms`: a follower that has not caught up for this long leaves the ISR.
     var lagTimeMaxMs: Int64 = 30_000
+    /// `replication.quota.window.num` and `replication.quota.window.size.seconds` (in ms): how
+    /// replication throttles measure their rate.
+    var quotaWindows = 11
+    var quotaWindowMs: Int64 = 1000
     /// `inter.broker.listener.name`: the listener followers reach leaders on (nil: the first).
     var interBrokerListener: String?
 
@@ -32,6 +36,8 @@ struct ReplicationSettings: Sendable {
         fetchBackoffMs = Int64(config.int("replica.fetch.backoff.ms"))
         socketTimeoutMs = Int64(config.int("replica.socket.timeout.ms"))
         lagTimeMaxMs = config.int64("replica.lag.time.max.ms") ?? 30_000
+        quotaWindows = max(1, config.int("replication.quota.window.num"))
+        quotaWindowMs = Int64(max(1, config.int("replication.quota.window.size.seconds"))) * 1000
         interBrokerListener = config.string("inter.broker.listener.name").flatMap { $0.isEmpty ? nil : $0 }
     }
 }

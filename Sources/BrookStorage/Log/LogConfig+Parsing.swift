@@ -79,8 +79,8 @@ extension LogConfig {
         case "min.cleanable.dirty.ratio": minCleanableDirtyRatio = try parser.ratio()
         case "min.insync.replicas": minInSyncReplicas = try parser.int(atLeast: 1)
         case "unclean.leader.election.enable": uncleanLeaderElectionEnable = try parser.bool()
-        case "leader.replication.throttled.replicas": leaderReplicationThrottledReplicas = parser.trimmed
-        case "follower.replication.throttled.replicas": followerReplicationThrottledReplicas = parser.trimmed
+        case "leader.replication.throttled.replicas": leaderReplicationThrottledReplicas = try parser.throttledReplicas()
+        case "follower.replication.throttled.replicas": followerReplicationThrottledReplicas = try parser.throttledReplicas()
         case "remote.storage.enable":
             guard try parser.bool() == false else { throw parser.invalid("tiered storage is not supported") }
         default:
@@ -132,6 +132,17 @@ private struct ConfigValueParser {
     let value: String
 
     var trimmed: String { value.trimmingBlanks }
+
+    /// A throttled replica list: empty, `*`, or `partition:broker` pairs separated by commas.
+    func throttledReplicas() throws(StorageError) -> String {
+        guard !trimmed.isEmpty, trimmed != "*" else { return trimmed }
+        let valid = trimmed.split(separator: ",", omittingEmptySubsequences: false).allSatisfy { entry in
+            let parts = entry.trimmingBlanks.split(separator: ":", omittingEmptySubsequences: false)
+            return parts.count == 2 && Int32(parts[0]) != nil && Int32(parts[1]) != nil
+        }
+        guard valid else { throw invalid("must be * or a list of partitionId:brokerId pairs, as 0:101,0:102") }
+        return trimmed
+    }
 
     func invalid(_ reason: String) -> StorageError {
         .invalidConfig(key: key, value: value, reason: reason)
