@@ -40,14 +40,14 @@ build: deps-apt
 	$(SWIFT) build
 
 ## The deterministic simulations over many more seeds than `make test` runs (CHAOS_SEEDS each):
-## the Raft quorum and KIP-848 groups; then the replication fault suite with CHAOS_ROUNDS faults
+## the Raft quorum, KIP-848 groups and ISR replication; then the replication fault suite with CHAOS_ROUNDS faults
 ## drawn from a random seed (BROOK_CHAOS_SEED=N replays one). A failure prints the seed.
 CHAOS_SEEDS ?= 5000
 CHAOS_ROUNDS ?= 20
 chaos: deps
 	$(SWIFT) build --build-tests
 	BROOK_SIMULATION_SEEDS=$(CHAOS_SEEDS) $(SWIFT) test --skip-build --disable-xctest \
-	  --filter 'RaftSimulationTests|ConsumerGroupSimulationTests'
+	  --filter 'RaftSimulationTests|ConsumerGroupSimulationTests|ReplicationSimulationTests'
 	BROOK_CHAOS_ROUNDS=$(CHAOS_ROUNDS) python3 -m pytest Tests/InteropTests/test_replication_faults.py \
 	  -k random_faults -q -s -p no:warnings -p no:cacheprovider
 

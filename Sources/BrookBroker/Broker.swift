@@ -167,7 +167,8 @@ public struct Broker: Sendable {
         } else {
             try await partitions.loadEveryLogOnDisk()
             // The partitions a loaded snapshot names; those committed after it open as they apply.
-            for topic in metadata.image.topics.values { try partitions.openHosted(topic, as: nodeId) }
+            let image = metadata.image
+            for topic in image.topics.values { try partitions.openHosted(topic, as: nodeId, in: image) }
         }
         partitions.followConfigChanges(of: metadata)
         if let quorum {
@@ -253,7 +254,7 @@ public struct Broker: Sendable {
                 quorum: quorum, controller: controller, controllerClient: controllerClient,
                 isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: Self.brokerListeners(config, advertised: advertised),
                 rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
-                threads: adminThreads, logger: logger
+                incarnation: partitions.incarnation, threads: adminThreads, logger: logger
             )
             router.register(AllocateProducerIdsHandler(controller: controllerClient, metadata: metadata), on: adminThreads)
             router.register(VoteHandler(quorum: quorum))

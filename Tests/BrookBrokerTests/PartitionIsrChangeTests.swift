@@ -134,3 +134,22 @@ import Testing
         #expect(PartitionLeadership.elect(topic.partitions[0], of: topic, preferred: false, in: image) == .refused(.eligibleLeadersNotAvailable))
     }
 }
+
+/// A restarted broker acts on its partitions only once its metadata holds this process's
+/// registration: before, every leader is unknown to it.
+@Suite struct ServedPartitionStateTests {
+    @Test func partitionsAreLedByNobodyUntilThisProcessIsRegistered() {
+        var (image, _) = PartitionIsrChangeTests.image(isr: [1, 2, 3])
+        let partition = image.topics["t"]!.partitions[0]
+        let process = Uuid(mostSignificantBits: 9, leastSignificantBits: 9)
+        // The image holds broker 1's previous registration (incarnation zero): 1 "leads" in it.
+        let replayed = MetadataImage.Partition.served(partition, in: image, by: 1, incarnation: process)
+        #expect(replayed.leader == -1 && replayed.leaderEpoch == 4 && replayed.isr == [1, 2, 3])
+        #expect(MetadataImage.Partition.served(partition, in: image, by: 7, incarnation: process).leader == -1, "not registered at all")
+
+        image.apply(.registerBroker(RegisterBrokerRecord(
+            brokerId: 1, incarnationId: process, brokerEpoch: 50,
+            endPoints: [.init(name: "PLAINTEXT", host: "127.0.0.1", port: 9091, securityProtocol: 0)], fenced: true)))
+        #expect(MetadataImage.Partition.served(partition, in: image, by: 1, incarnation: process) == partition)
+    }
+}

@@ -1,6 +1,7 @@
 """Replicated partitions (issue 16): with replication.factor 3, acks=all and min.insync.replicas 2,
 followers fetch from leaders, the high watermark follows the ISR, and a killed leader loses no
 acknowledged record: another in-sync replica takes over and real clients carry on."""
+import json
 import struct
 import subprocess
 import time
@@ -11,6 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaPythonPartition
 
 import kafka_wire
+from cli_support import brook, succeeded
 from conftest import wait_until
 from quorum_support import quorum_factory  # noqa: F401  (fixture)
 
@@ -310,3 +312,37 @@ def test_fetches_from_a_node_that_is_not_a_replica_or_of_a_follower_are_refused(
     assert fetch_v4_error(quorum.bootstrap(leader), "pair", follower) == 0
     assert fetch_v4_error(quorum.bootstrap(leader), "pair", -1) == 0
     assert sorted(partition_zero(quorum.bootstrap(), "pair")[2]) == [1, 2], "nothing changed"
+
+
+def test_a_follower_below_the_leaders_log_start_catches_up_from_inside_a_batch(quorum_factory, tmp_path):
+    quorum = quorum_factory(3, extra=every_node((1, 2, 3)))
+    quorum.wait_for_leader()
+    quorum.wait_for_brokers(3)
+    admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+    admin.create_topics([NewTopic("trimmed", num_partitions=1, replica_assignment=[[1, 2, 3]])])["trimmed"].result(30)
+    wait_until(lambda: sorted(partition_zero(quorum.bootstrap(), "trimmed")[2]) == [1, 2, 3], timeout=30, message="in sync")
+
+    # Broker 3 is away while 60 records arrive, the last ten in one batch (offsets 50-59).
+    quorum.nodes[3].stop()
+    wait_until(lambda: sorted(partition_zero(quorum.bootstrap(1, 2), "trimmed")[2]) == [1, 2], timeout=30,
+               message="3 out of the ISR")
+    producer = Producer({"bootstrap.servers": quorum.bootstrap(1, 2), "acks": "all", "linger.ms": 100,
+                         "batch.num.messages": 10})
+    for chunk in (range(50), range(50, 60)):
+        for i in chunk:
+            producer.produce("trimmed", value=b"t%d" % i, partition=0)
+        assert producer.flush(30) == 0
+
+    # DeleteRecords moves the log start into that batch: broker 3's log (empty) is below it.
+    offsets = tmp_path / "offsets.json"
+    offsets.write_text(json.dumps({"partitions": [{"topic": "trimmed", "partition": 0, "offset": 55}], "version": 1}))
+    assert "low_watermark: 55" in succeeded(brook("delete-records", "--bootstrap-server", quorum.bootstrap(1, 2),
+                                                  "--offset-json-file", str(offsets)))
+
+    # Back, it restarts at the leader's log start, takes the batch holding it, and rejoins.
+    quorum.nodes[3].start()
+    wait_until(lambda: sorted(partition_zero(quorum.bootstrap(), "trimmed")[2]) == [1, 2, 3], timeout=30,
+               message="broker 3 back in the ISR")
+    consumer = Consumer({"bootstrap.servers": quorum.bootstrap(), "group.id": "trimmed"})
+    assert consumer.get_watermark_offsets(TopicPartition("trimmed", 0), timeout=10) == (55, 60)
+    consumer.close()

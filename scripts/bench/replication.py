@@ -3,6 +3,7 @@
 
     python3 scripts/bench/replication.py failover [TRIALS]     (default 30)
     python3 scripts/bench/replication.py cost [RECORDS]         (default 2,000,000 of 100 B)
+    python3 scripts/bench/replication.py catchup [MiB]          (default 1024)
 
 failover: a topic with one partition, replication factor 3, min.insync.replicas 2. Each trial
 kills (-9) the partition's leader, then produces one acks=all record after another until one is
@@ -16,12 +17,21 @@ then to one with 3 (min.insync.replicas 2), six partitions each, on the same thr
 100 B and 1 KiB; printed: records/s and MB/s of each and the RF 3 / RF 1 ratio, then the
 end-to-end p99 latency of RF 3 at half its peak rate.
 
+catchup: a topic with one partition on brokers 1, 2 and 3 (min.insync.replicas 2); broker 3 stops,
+MiB of 1 KiB records are written through the other two (`brook perf produce`, acks=all), then
+broker 3 starts again; the time runs from its start until the ISR holds it again. The reference,
+measured in the same run: copying the leader's segment files over a loopback TCP connection
+(sendfile) into a file, as a follower's fetches end up doing. Printed: both times, the MB/s of
+each, and their ratio.
+
 Uses the `brook` the interop tests use (BROOK_BINARY, else .build/debug or .build/release).
 """
 import re
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -95,8 +105,9 @@ def failover(trials: int) -> None:
         quorum.close()
 
 
-def perf(quorum: Quorum, topic: str, records: int, size: int, throughput: float = -1) -> tuple[float, float, float]:
-    result = subprocess.run([str(brook_binary()), "perf", "produce", "--bootstrap-server", quorum.bootstrap(), "--topic", topic,
+def perf(quorum: Quorum, topic: str, records: int, size: int, throughput: float = -1, nodes: tuple[int, ...] = ()
+         ) -> tuple[float, float, float]:
+    result = subprocess.run([str(brook_binary()), "perf", "produce", "--bootstrap-server", quorum.bootstrap(*nodes), "--topic", topic,
                              "--num-records", str(records), "--record-size", str(size), "--acks", "all",
                              "--throughput", str(throughput)], capture_output=True, text=True, timeout=900)
     match = FINAL.search(result.stdout)
@@ -127,11 +138,65 @@ def cost(records: int) -> None:
         quorum.close()
 
 
+def copy_over_loopback(files: list[Path], target: Path) -> float:
+    """Seconds to send `files` over a loopback TCP connection (sendfile) into `target`."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def receive() -> None:
+        connection, _ = server.accept()
+        buffer = bytearray(1 << 20)
+        with connection, open(target, "wb") as out:
+            while (count := connection.recv_into(buffer)) > 0:
+                out.write(memoryview(buffer)[:count])
+
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port)) as sender:
+        for path in files:
+            with open(path, "rb") as source:
+                sender.sendfile(source)
+    receiver.join()
+    elapsed = time.monotonic() - start
+    server.close()
+    return elapsed
+
+
+def catchup(mebibytes: int) -> None:
+    quorum = started()
+    try:
+        admin = AdminClient({"bootstrap.servers": quorum.bootstrap()})
+        admin.create_topics([NewTopic("catchup", num_partitions=1, replica_assignment=[[1, 2, 3]],
+                                      config={"min.insync.replicas": "2"})])["catchup"].result(30)
+        wait_until(lambda: state(quorum.bootstrap(), "catchup") == (1, [1, 2, 3]), timeout=30, message="in sync")
+        quorum.nodes[3].stop()
+        wait_until(lambda: state(quorum.bootstrap(1, 2), "catchup")[1] == [1, 2], timeout=30, message="3 out of the ISR")
+        perf(quorum, "catchup", mebibytes * 1024, 1024, nodes=(1, 2))
+        segments = sorted((quorum.nodes[1].data_dir / "catchup-0").glob("*.log"))
+        written = sum(path.stat().st_size for path in segments)
+
+        start = time.monotonic()
+        quorum.nodes[3].start()
+        wait_until(lambda: state(quorum.bootstrap(1, 2), "catchup")[1] == [1, 2, 3], timeout=600, interval=0.05,
+                   message="3 back in the ISR")
+        rejoined = time.monotonic() - start
+        reference = copy_over_loopback(segments, quorum.nodes[2].data_dir / "copy.bin")
+        (quorum.nodes[2].data_dir / "copy.bin").unlink()
+        print(f"catch-up of {written / 1e6:.0f} MB: {rejoined:.2f} s ({written / 1e6 / rejoined:.0f} MB/s); "
+              f"loopback copy {reference:.2f} s ({written / 1e6 / reference:.0f} MB/s); "
+              f"catch-up / copy = {rejoined / reference:.2f}", flush=True)
+    finally:
+        quorum.close()
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "failover"
     if mode == "failover":
         failover(int(sys.argv[2]) if len(sys.argv) > 2 else 30)
     elif mode == "cost":
         cost(int(sys.argv[2]) if len(sys.argv) > 2 else 2_000_000)
+    elif mode == "catchup":
+        catchup(int(sys.argv[2]) if len(sys.argv) > 2 else 1024)
     else:
         raise SystemExit(f"unknown mode {mode}")

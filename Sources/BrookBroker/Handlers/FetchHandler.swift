@@ -273,8 +273,10 @@ struct FetchHandler: FramingRequestHandler {
         }
         if target.lastFetchedEpoch >= 0 {
             let known = partition.log.endOffset(forEpoch: LeaderEpoch(target.lastFetchedEpoch))
-            if let known, known.epoch.rawValue < target.lastFetchedEpoch || known.endOffset.rawValue < target.fetchOffset {
-                data.divergingEpoch = .init(epoch: known.epoch.rawValue, endOffset: known.endOffset.rawValue)
+            if let diverging = ReplicaFetchResult.divergingEpoch(
+                lastFetchedEpoch: target.lastFetchedEpoch, fetchOffset: target.fetchOffset, leaderEnd: known)
+            {
+                data.divergingEpoch = .init(epoch: diverging.epoch.rawValue, endOffset: diverging.endOffset.rawValue)
                 data.highWatermark = partition.highWatermark
                 data.logStartOffset = partition.log.logStartOffset
                 data.lastStableOffset = partition.log.lastStableOffset(highWatermark: data.highWatermark)

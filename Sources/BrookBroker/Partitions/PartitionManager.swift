@@ -15,6 +15,9 @@ final class PartitionManager: Sendable {
     let logger: Logger
     /// This broker's node id: a partition it is the leader of serves producers and consumers.
     let localId: Int32
+    /// This process's incarnation id (a new one at every start), as it registers with the
+    /// controller: in a cluster, partitions wait for that registration before they act.
+    let incarnation: Uuid
     private let roleChanges = Mutex<(@Sendable (Partition, ReplicaState.RoleChange) -> Void)?>(nil)
     /// Told when a partition's log is dropped (its fetcher lets it go).
     private let removals = Mutex<(@Sendable (TopicPartition) -> Void)?>(nil)
@@ -22,11 +25,12 @@ final class PartitionManager: Sendable {
     /// partition when it opens (nil until first read).
     private let checkpointedHighWatermarks = Mutex<[TopicPartition: Int64]?>(nil)
 
-    init(logs: LogManager, config: BrokerConfigStore, logger: Logger) {
+    init(logs: LogManager, config: BrokerConfigStore, logger: Logger, incarnation: Uuid = .random()) {
         self.logs = logs
         self.config = config
         self.logger = logger
         self.localId = config.current.nodeId
+        self.incarnation = incarnation
     }
 
     /// Tells `handler` every partition whose log is dropped.

@@ -21,6 +21,9 @@ struct BrokerLifecycleService: Service {
     let listeners: [BrokerConfig.Listener]
     let rack: String?
     let heartbeatInterval: Duration
+    /// This process's incarnation id, new at every start: the controller tells a restarted broker
+    /// from the process before it by it, and the partitions wait for its registration.
+    let incarnation: Uuid
     /// Where controller work runs: it blocks on the quorum's commits.
     let threads: BlockingWorkThreads
     let logger: Logger
@@ -28,7 +31,6 @@ struct BrokerLifecycleService: Service {
     private var nodeId: Int32 { quorum.configuration.localID.rawValue }
 
     func run() async throws {
-        let incarnation = Uuid.random()
         var epoch: Int64?
         while !Task.isShuttingDownGracefully {
             await withTaskExecutorPreference(threads) {

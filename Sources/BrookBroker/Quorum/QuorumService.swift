@@ -83,6 +83,9 @@ extension PartitionManager {
             var touched: Set<String> = []
             for record in records {
                 switch record {
+                case .registerBroker(let registration) where registration.brokerId == nodeId:
+                    // This process's registration: what the partitions say from now on is current.
+                    touched.formUnion(image.topics.keys)
                 case .topic(let topic): touched.insert(topic.name)
                 case .partition(let partition): if let name = image.topic(id: partition.topicId)?.name { touched.insert(name) }
                 case .removeTopic(let removal): remove(topicId: removal.topicId)
@@ -92,7 +95,7 @@ extension PartitionManager {
             for name in touched.sorted() {
                 guard let topic = image.topics[name] else { continue }
                 do {
-                    try openHosted(topic, as: nodeId)
+                    try openHosted(topic, as: nodeId, in: image)
                 } catch {
                     logger.error("could not open the logs of \(name): \(error)")
                 }
@@ -102,8 +105,11 @@ extension PartitionManager {
 
     /// Opens the logs of the partitions of `topic` that `nodeId` is a replica of, and drops
     /// those of the partitions a reassignment moved off it.
-    func openHosted(_ topic: MetadataImage.Topic, as nodeId: Int32) throws {
+    /// Until `image` holds this process's registration, their leaders are taken as unknown
+    /// (``MetadataImage/Partition/served(_:in:by:incarnation:)``).
+    func openHosted(_ topic: MetadataImage.Topic, as nodeId: Int32, in image: MetadataImage) throws {
         let hosted = topic.partitions.filter { $0.replicas.contains(nodeId) }
+            .map { MetadataImage.Partition.served($0, in: image, by: nodeId, incarnation: incarnation) }
         if !hosted.isEmpty { try open(topic, partitions: hosted) }
         let movedAway = topic.partitions.filter { !$0.replicas.contains(nodeId) }
             .map { TopicPartition(topic: topic.name, partition: $0.index) }

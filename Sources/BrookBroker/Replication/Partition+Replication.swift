@@ -1,5 +1,6 @@
 import BrookModel
 import BrookProtocol
+import BrookRecords
 import BrookStorage
 import NIOCore
 import Synchronization
@@ -133,8 +134,16 @@ extension Partition {
 
     /// A follower's append of what its leader sent: the records (kept with the leader's offsets
     /// and epochs), then the leader's high watermark and log start as far as this log reaches.
+    ///
+    /// An empty log restarted at the leader's log start may begin inside the leader's first batch
+    /// (DeleteRecords moves the log start to any offset): it restarts at that batch's base
+    /// offset, takes it whole, and then moves its log start up to the leader's, as Kafka does.
     func appendAsFollower(_ records: ByteBuffer?, leaderHighWatermark: Int64, leaderLogStartOffset: Int64) throws(StorageError) {
         if let records, records.readableBytes > 0 {
+            let end = log.logEndOffset
+            if log.logStartOffset == end, let first = Self.firstBatch(of: records), first.baseOffset < end, first.nextOffset > end {
+                try log.truncateFullyAndStart(at: first.baseOffset)
+            }
             try log.appendAsFollower(records)
         }
         let end = log.logEndOffset
@@ -142,6 +151,11 @@ extension Partition {
             try log.deleteRecordsBefore(leaderLogStartOffset)
         }
         replication.withLock { $0.followHighWatermark(leaderHighWatermark, logEndOffset: end) }
+    }
+
+    private static func firstBatch(of records: ByteBuffer) -> RecordBatch? {
+        var reader = RecordBatchReader(records)
+        return try? reader.next()
     }
 
     /// A follower truncating its divergent tail to `offset` (or restarting an empty log there,

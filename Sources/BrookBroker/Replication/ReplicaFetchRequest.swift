@@ -67,6 +67,17 @@ enum ReplicaFetchResult {
         }
     }
 
+    /// The leader's side of KIP-320: a follower whose last fetched epoch `lastFetchedEpoch` the
+    /// leader's log ends sooner than `fetchOffset` in (`leaderEnd`, the leader's answer to
+    /// OffsetForLeaderEpoch for it), or knows only in an older epoch, has diverged: the answer
+    /// is where that epoch ends on the leader. Nil when the follower may read on.
+    static func divergingEpoch(lastFetchedEpoch: Int32, fetchOffset: Int64, leaderEnd: EpochEndOffset?) -> EpochEndOffset? {
+        guard lastFetchedEpoch >= 0, let leaderEnd,
+            leaderEnd.epoch.rawValue < lastFetchedEpoch || leaderEnd.endOffset.rawValue < fetchOffset
+        else { return nil }
+        return leaderEnd
+    }
+
     /// Where a follower cuts its log when the leader reports a diverging epoch: the end of that
     /// epoch on the leader, or in its own log if that ends sooner (or if its own log knows only
     /// an older epoch there: the next fetch then compares again from there). Never past its end.

@@ -70,23 +70,31 @@ final class ReplicaManager: Sendable {
             stopFollowing(partition.topicPartition)
             guard leader >= 0, leader != settings.localId, !stopped.load(ordering: .acquiring) else { return }
             let epoch = partition.leaderEpoch
-            let fetcher = fetchers.withLock { fetchers -> ReplicaFetcher in
-                if let existing = fetchers[leader] { return existing }
-                let fetcher = ReplicaFetcher(
-                    leaderId: leader, settings: settings, metadata: metadata, quota: followerQuota, logger: logger)
-                fetchers[leader] = fetcher
-                fetcher.start()
-                return fetcher
-            }
             followedFrom.withLock { $0[partition.topicPartition] = leader }
-            fetcher.follow(partition, epoch: epoch)
+            // Under the fetchers' lock, so that an idle fetcher being retired does not get it.
+            fetchers.withLock { fetchers in
+                let fetcher = fetchers[leader] ?? {
+                    let fetcher = ReplicaFetcher(
+                        leaderId: leader, settings: settings, metadata: metadata, quota: followerQuota, logger: logger)
+                    fetchers[leader] = fetcher
+                    fetcher.start()
+                    return fetcher
+                }()
+                fetcher.follow(partition, epoch: epoch)
+            }
         }
     }
 
-    /// Stops fetching `key` (its topic was deleted, or this broker leads it now).
+    /// Stops fetching `key` (its topic was deleted, or this broker leads it now); a fetcher left
+    /// with nothing to fetch stops.
     func stopFollowing(_ key: TopicPartition) {
         guard let leader = followedFrom.withLock({ $0.removeValue(forKey: key) }) else { return }
-        fetchers.withLock { $0[leader] }?.unfollow(key)
+        let idle = fetchers.withLock { fetchers -> ReplicaFetcher? in
+            guard let fetcher = fetchers[leader], !fetcher.unfollow(key) else { return nil }
+            fetchers[leader] = nil
+            return fetcher
+        }
+        if let idle { Task { await idle.stop() } }
     }
 
     // MARK: ISR changes

@@ -19,21 +19,21 @@ public struct EpochEntry: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Persisted in `leader-epoch-checkpoint` (see ``LeaderEpochCheckpoint``) whenever it changes.
 /// Thread safety: a value, kept in the partition's state.
-struct LeaderEpochCache: Sendable, Equatable {
-    private(set) var entries: [EpochEntry] = []
+package struct LeaderEpochCache: Sendable, Equatable {
+    package private(set) var entries: [EpochEntry] = []
 
-    init(_ entries: [EpochEntry] = []) {
+    package init(_ entries: [EpochEntry] = []) {
         self.entries = entries
     }
 
-    var latest: EpochEntry? { entries.last }
+    package var latest: EpochEntry? { entries.last }
 
     /// Records that `epoch` starts at `startOffset`. Same epoch again: only an earlier start
     /// offset changes anything. A new epoch first removes the entries it contradicts (an epoch
     /// at or above it, or a start offset at or after its own), as after a follower truncation.
     /// Returns whether the cache changed.
     @discardableResult
-    mutating func assign(epoch: Int32, startOffset: Int64) -> Bool {
+    package mutating func assign(epoch: Int32, startOffset: Int64) -> Bool {
         guard epoch >= 0, startOffset >= 0 else { return false }
         if let latest, latest.epoch.rawValue == epoch, latest.startOffset <= startOffset { return false }
         entries.removeAll { $0.epoch.rawValue >= epoch || $0.startOffset >= startOffset }
@@ -43,7 +43,7 @@ struct LeaderEpochCache: Sendable, Equatable {
 
     /// Forgets epochs that start at or after `endOffset` (the log was truncated there).
     @discardableResult
-    mutating func truncateFromEnd(_ endOffset: Int64) -> Bool {
+    package mutating func truncateFromEnd(_ endOffset: Int64) -> Bool {
         let before = entries.count
         entries.removeAll { $0.startOffset >= endOffset }
         return entries.count != before
@@ -70,7 +70,7 @@ struct LeaderEpochCache: Sendable, Equatable {
     /// largest known epoch ≤ it and the start offset of the first epoch above it; for an epoch
     /// below every known one, (that epoch, the first start offset). Nil ("undefined") for an
     /// epoch above the latest, or when nothing is known.
-    func endOffset(for epoch: LeaderEpoch, logEndOffset: Int64) -> EpochEndOffset? {
+    package func endOffset(for epoch: LeaderEpoch, logEndOffset: Int64) -> EpochEndOffset? {
         guard let latest else { return nil }
         if epoch == latest.epoch { return EpochEndOffset(epoch: epoch, endOffset: Offset(logEndOffset)) }
         guard let higher = entries.first(where: { $0.epoch > epoch }) else { return nil }
