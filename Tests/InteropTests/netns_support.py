@@ -7,7 +7,12 @@ when it fails, and leftovers of an earlier run (same prefix) are removed first.
     node namespace N:  eth0 = 10.77.0.N/24                       (peer of sN)
     client namespace:  eth0 = 10.77.0.100/24                     (peer of sc)
 
-Cutting a node off is `ip link set sN down` in the switch; healing sets it up again.
+Cutting a node off is `ip link set sN down` in the switch; healing sets it up again. Cutting
+the link between two nodes alone (`block`, `split` for a network partition) gives each of them a
+permanent neighbour entry for the other that names a MAC address no port holds: their frames
+to each other are flooded by the bridge and taken by nobody, so packets vanish silently both
+ways (no refusal, established connections stall), while both still reach every other node and
+the client. `heal` removes those entries and ARP finds the real addresses again.
 """
 import os
 import re
@@ -26,6 +31,8 @@ from quorum_support import format_storage, random_cluster_id
 PREFIX = "brookit"
 SUBNET = "10.77.0"
 LISTENING = re.compile(r"listening on PLAINTEXT://")
+# Locally administered and held by no port of the bridge: frames sent to it go nowhere.
+NOWHERE_MAC = "02:00:00:00:00:00"
 LEADER = re.compile(r"^LeaderId:\s+(-?\d+)$", re.M)
 EPOCH = re.compile(r"^LeaderEpoch:\s+(\d+)$", re.M)
 
@@ -62,6 +69,7 @@ class NetnsCluster:
         self.outputs: dict[int, list[str]] = {}
         self.voters = ",".join(f"{n}@{self.address(n)}:{port}" for n in range(1, count + 1))
         self.cluster_id = random_cluster_id()
+        self.blocked: set[frozenset[int]] = set()
 
     def address(self, node: int) -> str:
         return f"{SUBNET}.{node}"
@@ -117,6 +125,33 @@ class NetnsCluster:
     def set_link(self, node: int, up: bool) -> None:
         run("ip", "netns", "exec", self.switch, "ip", "link", "set", f"s{node}", "up" if up else "down")
 
+    def block(self, a: int, b: int) -> None:
+        """Silently drops every packet between nodes `a` and `b`, both ways; their other links stay up."""
+        for here, there in ((a, b), (b, a)):
+            run("ip", "netns", "exec", self.node_namespace(here), "ip", "neigh", "replace", self.address(there),
+                "lladdr", NOWHERE_MAC, "nud", "permanent", "dev", "eth0")
+        self.blocked.add(frozenset((a, b)))
+
+    def unblock(self, a: int, b: int) -> None:
+        for here, there in ((a, b), (b, a)):
+            run("ip", "netns", "exec", self.node_namespace(here), "ip", "neigh", "del", self.address(there), "dev", "eth0",
+                check=False)
+        self.blocked.discard(frozenset((a, b)))
+
+    def split(self, *sides: set[int]) -> None:
+        """A network partition: no node of one side reaches a node of another side. Nodes on no
+        side keep every link (a bridge between the sides, when there is one)."""
+        for index, side in enumerate(sides):
+            for other in sides[index + 1:]:
+                for a in side:
+                    for b in other:
+                        self.block(a, b)
+
+    def heal(self) -> None:
+        """Every blocked pair connected again."""
+        for a, b in [tuple(pair) for pair in self.blocked]:
+            self.unblock(a, b)
+
     def brook(self, *args: str) -> subprocess.CompletedProcess:
         """`brook ARGS` run from the client namespace."""
         return subprocess.run(["ip", "netns", "exec", self.client, str(brook_binary()), *args],
@@ -124,6 +159,16 @@ class NetnsCluster:
 
     def bootstrap(self, *nodes: int) -> str:
         return ",".join(f"{self.address(n)}:{self.port}" for n in nodes or range(1, self.count + 1))
+
+    def describe(self, topic: str, *flags: str, nodes: tuple[int, ...] = ()) -> list[dict[str, str]]:
+        """The partition lines of `brook topics describe` (asking `nodes`, or every node), as
+        field dicts (Partition, Leader, Replicas, Isr...); empty when it cannot say."""
+        result = self.brook("topics", "describe", "--bootstrap-server", self.bootstrap(*nodes), "--topic", topic,
+                            "--timeout-ms", "5000", *flags)
+        if result.returncode != 0:
+            return []
+        return [dict(field.split(": ", 1) for field in line.strip().split("\t"))
+                for line in result.stdout.splitlines() if line.startswith("\t")]
 
     def status(self, *nodes: int) -> tuple[int, int] | None:
         result = self.brook("metadata-quorum", "describe", "--bootstrap-server", self.bootstrap(*nodes), "--status",

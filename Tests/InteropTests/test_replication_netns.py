@@ -22,15 +22,7 @@ FAST = ["broker.session.timeout.ms=3000", "replica.lag.time.max.ms=3000", "repli
 
 def describe(cluster, *flags: str, nodes: tuple[int, ...] = ()) -> list[dict[str, str]]:
     """The partition lines of `brook topics describe`, as field dicts (empty when it cannot say)."""
-    result = cluster.brook("topics", "describe", "--bootstrap-server", cluster.bootstrap(*nodes), "--topic", TOPIC,
-                           "--timeout-ms", "5000", *flags)
-    if result.returncode != 0:
-        return []
-    rows = []
-    for line in result.stdout.splitlines():
-        if line.startswith("\t"):
-            rows.append(dict(field.split(": ", 1) for field in line.strip().split("\t")))
-    return rows
+    return cluster.describe(TOPIC, *flags, nodes=nodes)
 
 
 def in_sync(cluster, *nodes: int) -> bool:
