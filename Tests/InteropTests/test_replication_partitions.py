@@ -23,7 +23,11 @@ Kafka. After healing, the checkers of replication_support and workload_support: 
 record lost, moved or duplicated; committed group offsets never go backward and end at least at
 the last accepted commit; read_committed output holds no aborted record and every input record
 exactly once; the replicas of every partition identical up to the high watermark; every broker
-stopping cleanly on SIGTERM. BROOK_EVIDENCE=DIR keeps a failure's worker files and broker logs."""
+stopping cleanly on SIGTERM. BROOK_EVIDENCE=DIR keeps a failure's worker files and broker logs.
+
+Run by `make chaos`, not `make test`: in about one run in six, one broker stopped with SIGTERM
+after the heals never exits (its metadata quorum keeps running after the other services stopped;
+a known bug, not fixed yet), and this test rightly fails then."""
 import itertools
 import subprocess
 import sys

@@ -22,7 +22,6 @@ import socket
 import struct
 import tempfile
 
-import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import kafka_wire
@@ -142,9 +141,6 @@ def write_marker(bootstrap: str, topic: str, partition: int, wait: float) -> int
     return struct.unpack(">h", response[22 + length + 8:22 + length + 10])[0]
 
 
-@pytest.mark.xfail(strict=True, reason="Brook answers WriteTxnMarkers, and applies a marker to the group coordinator's "
-                   "offsets, once the leader has appended it, before the ISR has it (LocalMarkerWriter.write); "
-                   "a leader change then loses a committed transaction's marker")
 def test_a_transaction_marker_is_acknowledged_only_once_the_isr_has_it(quorum_factory):
     # Paused followers stay in the ISR for a minute, so the marker cannot be committed meanwhile.
     quorum = quorum_factory(3, extra={n: ["replica.lag.time.max.ms=60000"] for n in (1, 2, 3)})
