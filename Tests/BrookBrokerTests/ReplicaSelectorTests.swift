@@ -18,17 +18,17 @@ import Testing
     @Test func aConsumerInAFollowersRackIsSentThere() {
         let followers = [Candidate(brokerId: 2, rack: "b", logEndOffset: 100, lastCaughtUpMs: 5000),
                          Candidate(brokerId: 3, rack: "c", logEndOffset: 100, lastCaughtUpMs: 5000)]
-        #expect(ReplicaSelector.rackAware.preferredReadReplica(clientRack: "c", leader: leader, followers: followers) == 3)
-        #expect(ReplicaSelector.rackAware.preferredReadReplica(clientRack: "b", leader: leader, followers: followers) == 2)
+        #expect(ReplicaSelector.rackAware.preferredReadReplica(clientRack: "c", leaderRack: leader.rack, followers: followers) == 3)
+        #expect(ReplicaSelector.rackAware.preferredReadReplica(clientRack: "b", leaderRack: leader.rack, followers: followers) == 2)
     }
 
     @Test func theLeaderServesItsOwnRackNoRackAndRacksWithoutAReplica() {
         let followers = [Candidate(brokerId: 2, rack: "a", logEndOffset: 100, lastCaughtUpMs: 5000)]
         let selector = ReplicaSelector.rackAware
-        #expect(selector.preferredReadReplica(clientRack: "a", leader: leader, followers: followers) == nil, "the leader is in a")
-        #expect(selector.preferredReadReplica(clientRack: "", leader: leader, followers: followers) == nil)
-        #expect(selector.preferredReadReplica(clientRack: "z", leader: leader, followers: followers) == nil)
-        #expect(ReplicaSelector.leader.preferredReadReplica(clientRack: "a", leader: Candidate(brokerId: 1, rack: "x", logEndOffset: 1, lastCaughtUpMs: 1),
+        #expect(selector.preferredReadReplica(clientRack: "a", leaderRack: leader.rack, followers: followers) == nil, "the leader is in a")
+        #expect(selector.preferredReadReplica(clientRack: "", leaderRack: leader.rack, followers: followers) == nil)
+        #expect(selector.preferredReadReplica(clientRack: "z", leaderRack: leader.rack, followers: followers) == nil)
+        #expect(ReplicaSelector.leader.preferredReadReplica(clientRack: "a", leaderRack: "x",
                                                             followers: followers) == nil, "LeaderSelector never redirects")
     }
 
@@ -36,7 +36,7 @@ import Testing
         let followers = [Candidate(brokerId: 2, rack: "b", logEndOffset: 90, lastCaughtUpMs: 5000),
                          Candidate(brokerId: 3, rack: "b", logEndOffset: 100, lastCaughtUpMs: 4000),
                          Candidate(brokerId: 4, rack: "b", logEndOffset: 100, lastCaughtUpMs: 4500)]
-        #expect(ReplicaSelector.rackAware.preferredReadReplica(clientRack: "b", leader: leader, followers: followers) == 4)
+        #expect(ReplicaSelector.rackAware.preferredReadReplica(clientRack: "b", leaderRack: leader.rack, followers: followers) == 4)
     }
 
     @Test func onlyInSyncFollowersHoldingTheOffsetAreCandidates() {

@@ -260,14 +260,15 @@ struct FetchHandler: FramingRequestHandler {
         return reads
     }
 
-    /// The leader's side of a follower's fetch of `partition`: records its progress and
+    /// The leader's side of a follower's fetch of `partition` (which ``read`` found this broker
+    /// leading): records its progress and
     /// returns false to read on; or returns true with `data` answering at once, without
     /// records: the error when the node is not a replica, or the epoch where the follower's log
     /// diverges (it truncates there first, KIP-320).
     private func followerFetchAnswered(
         _ target: Target, replica: Int32, partition: Partition, into data: inout FetchResponse.PartitionData
     ) -> Bool {
-        guard partition.isLeader, partition.replicas.contains(replica) else {
+        guard partition.replicas.contains(replica) else {
             data.errorCode = ErrorCode.notLeaderOrFollower.rawValue
             return true
         }
@@ -301,16 +302,13 @@ struct FetchHandler: FramingRequestHandler {
         guard replicaSelector != .leader, !clientRack.isEmpty, let localId = replicas?.settings.localId else { return nil }
         let image = metadata.image
         let followers = partition.followersHolding(fetchOffset).compactMap { follower -> ReplicaSelector.Candidate? in
-            guard let registration = image.registrations[follower.id], !registration.fenced, !registration.inControlledShutdown
-            else { return nil }
+            guard let registration = image.registrations[follower.id], registration.isUsable else { return nil }
             return .init(brokerId: follower.id, rack: registration.rack, logEndOffset: follower.logEndOffset,
                          lastCaughtUpMs: follower.lastCaughtUpMs)
         }
         guard !followers.isEmpty else { return nil }
-        let leader = ReplicaSelector.Candidate(
-            brokerId: localId, rack: image.registrations[localId]?.rack, logEndOffset: partition.log.logEndOffset,
-            lastCaughtUpMs: ReplicaManager.nowMs())
-        return replicaSelector.preferredReadReplica(clientRack: clientRack, leader: leader, followers: followers)
+        return replicaSelector.preferredReadReplica(
+            clientRack: clientRack, leaderRack: image.registrations[localId]?.rack, followers: followers)
     }
 
     /// Frames the response, sending each region's bytes straight from its file.

@@ -85,6 +85,9 @@ public struct MetadataImage: Sendable, Equatable {
         public var fenced: Bool
         public var inControlledShutdown: Bool
 
+        /// Whether it may lead, join an ISR or serve reads: neither fenced nor shutting down.
+        public var isUsable: Bool { !fenced && !inControlledShutdown }
+
         /// The endpoint of the listener named `listener` (any case), else the first.
         func endpoint(on listener: String) -> Broker? {
             if let index = listenerNames.firstIndex(where: { $0.uppercased() == listener.uppercased() }),
@@ -138,7 +141,7 @@ public struct MetadataImage: Sendable, Equatable {
 extension MetadataImage {
     /// The registered brokers that may lead partitions: not fenced, not shutting down.
     public var usableBrokers: [Registration] {
-        registrations.values.filter { !$0.fenced && !$0.inControlledShutdown }.sorted { $0.nodeId < $1.nodeId }
+        registrations.values.filter(\.isUsable).sorted { $0.nodeId < $1.nodeId }
     }
 
     mutating func register(_ record: RegisterBrokerRecord) {

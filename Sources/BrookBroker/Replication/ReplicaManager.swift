@@ -165,7 +165,7 @@ final class ReplicaManager: Sendable {
     /// (the controller refuses others, INELIGIBLE_REPLICA).
     func canJoinIsr(_ broker: Int32) -> Bool {
         guard let registration = metadata.image.registrations[broker] else { return false }
-        return !registration.fenced && !registration.inControlledShutdown
+        return registration.isUsable
     }
 
     /// Every leader's ISR check: followers that have not caught up for `replica.lag.time.max.ms`

@@ -22,19 +22,19 @@ enum ReplicaSelector: Sendable, Equatable {
         }
     }
 
-    /// A replica that could serve the fetch, as the leader knows it.
+    /// A follower that could serve the fetch, as the leader knows it.
     struct Candidate: Sendable, Equatable {
         var brokerId: Int32
         var rack: String?
         var logEndOffset: Int64
-        /// When it last caught up with the leader (the leader itself: now).
+        /// When it last caught up with the leader.
         var lastCaughtUpMs: Int64
     }
 
-    /// The replica a consumer in `clientRack` should read from, nil for the leader. The
-    /// candidates are the followers that hold the fetch offset and may serve it.
-    func preferredReadReplica(clientRack: String, leader: Candidate, followers: [Candidate]) -> Int32? {
-        guard self == .rackAware, !clientRack.isEmpty, leader.rack != clientRack else { return nil }
+    /// The replica a consumer in `clientRack` should read from, nil for the leader (which is in
+    /// `leaderRack`). The candidates are the followers that hold the fetch offset and may serve it.
+    func preferredReadReplica(clientRack: String, leaderRack: String?, followers: [Candidate]) -> Int32? {
+        guard self == .rackAware, !clientRack.isEmpty, leaderRack != clientRack else { return nil }
         let sameRack = followers.filter { $0.rack == clientRack }
         let best = sameRack.max { a, b in
             (a.logEndOffset, a.lastCaughtUpMs, -a.brokerId) < (b.logEndOffset, b.lastCaughtUpMs, -b.brokerId)

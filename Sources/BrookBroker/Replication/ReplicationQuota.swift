@@ -41,7 +41,7 @@ final class ReplicationQuota: Sendable {
 /// `replication.quota.window.num` × `replication.quota.window.size.seconds`). While fewer
 /// windows have passed, the elapsed time counts as at least all but one of them, so one burst
 /// at the start does not read as an enormous rate.
-struct ByteRate: Sendable, Equatable {
+struct ByteRate: Sendable {
     private(set) var windows: Int
     private(set) var windowMs: Int64
     /// (window start, bytes) of the windows still measured, oldest first.
@@ -50,10 +50,6 @@ struct ByteRate: Sendable, Equatable {
     init(windows: Int, windowMs: Int64) {
         self.windows = max(1, windows)
         self.windowMs = max(1, windowMs)
-    }
-
-    static func == (a: ByteRate, b: ByteRate) -> Bool {
-        a.windows == b.windows && a.windowMs == b.windowMs && a.samples.elementsEqual(b.samples) { $0 == $1 }
     }
 
     mutating func record(_ bytes: Int64, nowMs: Int64) {

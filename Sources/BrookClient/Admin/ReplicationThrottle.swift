@@ -34,8 +34,7 @@ public struct ReplicationThrottle: Sendable {
     public static func replicaLists(current: [TopicPartition: [Int32]], target: [TopicPartition: [Int32]]) -> [String: TopicLists] {
         var leader: [String: [String]] = [:]
         var follower: [String: [String]] = [:]
-        for (key, replicas) in target.sorted(by: { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }) {
-            guard let existing = current[key], existing != replicas else { continue }
+        for (key, existing, replicas) in moves(current: current, target: target) {
             leader[key.topic, default: []] += existing.map { "\(key.partition):\($0)" }
             follower[key.topic, default: []] += replicas.filter { !existing.contains($0) }.map { "\(key.partition):\($0)" }
         }
@@ -48,12 +47,21 @@ public struct ReplicationThrottle: Sendable {
     /// moving partition.
     public static func brokers(current: [TopicPartition: [Int32]], target: [TopicPartition: [Int32]]) -> [Int32] {
         var brokers = Set<Int32>()
-        for (key, replicas) in target {
-            guard let existing = current[key], existing != replicas else { continue }
+        for (_, existing, replicas) in moves(current: current, target: target) {
             brokers.formUnion(existing)
             brokers.formUnion(replicas)
         }
         return brokers.sorted()
+    }
+
+    /// The partitions whose replicas change, in topic and partition order.
+    private static func moves(
+        current: [TopicPartition: [Int32]], target: [TopicPartition: [Int32]]
+    ) -> [(key: TopicPartition, existing: [Int32], replicas: [Int32])] {
+        target.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }.compactMap { key, replicas in
+            guard let existing = current[key], existing != replicas else { return nil }
+            return (key, existing, replicas)
+        }
     }
 
     /// Sets the throttle of a move: `bytesPerSecond` on its brokers, the replica lists on its topics.
