@@ -15,9 +15,12 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var node: BrokerConfigOptions
 
     func run() async throws {
+        // BROOK_LOG_LEVEL (trace, debug, info, notice, warning, error, critical) turns on more,
+        // e.g. the service group's account of each service stopping.
+        let level = ProcessInfo.processInfo.environment["BROOK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = .info
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "brook")

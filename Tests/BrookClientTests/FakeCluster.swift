@@ -14,6 +14,8 @@ final class FakeCluster: Sendable {
     struct State {
         var leader: Int32
         var leaderEpoch: Int32 = 0
+        /// Every node answers ApiVersions only, as a paused broker whose connection survives.
+        var silent = false
         var ports: [Int32: Int] = [:]
         /// The stored batches, base offsets written.
         var log: [(baseOffset: Int64, lastOffset: Int64, bytes: ByteBuffer)] = []
@@ -68,10 +70,11 @@ final class FakeCluster: Sendable {
         for channel in channels.withLock({ $0 }) { try? await channel.close() }
     }
 
-    /// The answer of `node` to one request, nil for an API it does not serve.
+    /// The answer of `node` to one request, nil for an API it does not serve, empty for none.
     func answer(_ frame: RequestFrame, node: Int32) throws -> ByteBuffer? {
         var out = ByteBuffer()
         let correlationId = frame.header.correlationId
+        if frame.apiKey != .apiVersions && state.withLock({ $0.silent }) { return out }
         switch frame.apiKey {
         case .apiVersions:
             let version = min(frame.apiVersion, 3)
@@ -178,6 +181,7 @@ private final class FakeBrokerHandler: ChannelInboundHandler {
                 context.close(promise: nil)
                 return
             }
+            guard answer.readableBytes > 0 else { return }
             context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
         } catch {
             context.close(promise: nil)

@@ -2,11 +2,14 @@
 import Glibc
 #endif
 import BrookClient
+import BrookProtocol
 import Foundation
+import Synchronization
 import Testing
 
-/// A peer whose kernel accepts connections for it but that never answers (a SIGSTOPped broker):
-/// connecting gives up after the timeout instead of waiting forever for ApiVersions.
+/// A peer whose kernel accepts connections for it but that never answers (a SIGSTOPped broker,
+/// or one behind a cut link): connecting and waiting for a response give up after their timeout,
+/// or at once when the caller is cancelled, instead of waiting forever.
 @Suite struct SilentPeerTests {
     /// A listening socket on 127.0.0.1 that never accepts; returns its descriptor and port.
     static func silentListener() throws -> (fd: Int32, port: Int) {
@@ -34,5 +37,57 @@ import Testing
         // Without the timeout it never returns; the bound is loose for a loaded machine whose
         // cooperative pool may run the timer late.
         #expect(ContinuousClock.now - started < .seconds(120), "it gave up instead of waiting for an answer")
+    }
+
+    @Test func cancellingAConnectToAPeerThatNeverAnswersEndsIt() async throws {
+        let (fd, port) = try Self.silentListener()
+        defer { close(fd) }
+        let connecting = Task { try await BrokerConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(3_600)) }
+        connecting.cancel()
+        let ended = await Self.completes(within: .seconds(60)) { _ = try? await connecting.value }
+        #expect(ended, "a cancelled connect waited for the peer's answer")
+    }
+
+    @Test func aResponseThatNeverComesTimesOutOrEndsWhenTheCallerIsCancelled() async throws {
+        let cluster = try await FakeCluster.start(topic: "quiet", nodes: [1], leader: 1)
+        let port = try #require(cluster.state.withLock { $0.ports[1] })
+        let connection = try await BrokerConnection.connect(host: "127.0.0.1", port: port)
+        cluster.state.withLock { $0.silent = true }
+        let pending = try connection.enqueue(MetadataRequest(topics: nil))
+        let error = await #expect(throws: ClientError.self) {
+            _ = try await pending.get(timeout: .milliseconds(200))
+        }
+        #expect(error?.description == ClientError.timedOut(broker: "127.0.0.1:\(port)").description)
+        // Giving up is the caller's choice: the connection is left open.
+        #expect(connection.isOpen)
+
+        // Cancelling the wait ends it too.
+        let waiting = Task { try await connection.enqueue(MetadataRequest(topics: nil)).get(timeout: .seconds(3_600)) }
+        waiting.cancel()
+        let ended = await Self.completes(within: .seconds(60)) {
+            await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+        }
+        #expect(ended, "a cancelled wait for a response went on waiting")
+        await connection.close()
+        await cluster.shutdown()
+    }
+
+    /// Whether `work` finished within `limit`; a `work` that never finishes is left behind
+    /// rather than hanging the test.
+    static func completes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+        let first = AsyncStream<Bool>.makeStream()
+        let worker = Task {
+            await work()
+            first.continuation.yield(true)
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            first.continuation.yield(false)
+        }
+        var iterator = first.stream.makeAsyncIterator()
+        let finished = await iterator.next() ?? false
+        timer.cancel()
+        _ = worker
+        return finished
     }
 }

@@ -31,7 +31,11 @@ def brook_binary() -> Path:
 class BrokerProcess:
     """A running `brook server`, with helpers to restart or kill it."""
 
+    # The brokers made during the running test, whose output a failure report shows.
+    made_in_test: list["BrokerProcess"] = []
+
     def __init__(self, data_dir: Path, overrides: list[str]):
+        BrokerProcess.made_in_test.append(self)
         self.data_dir = data_dir
         self.overrides = overrides
         self.process: subprocess.Popen | None = None
@@ -108,6 +112,30 @@ class BrokerProcess:
         if reader is not None:
             reader.join(timeout=10)
             self._reader = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.brook_call_failed = report.failed
+
+
+@pytest.fixture(autouse=True)
+def broker_output_on_failure(request):
+    """When a test fails, prints the end of each of its brokers' output (shown with the failure)."""
+    BrokerProcess.made_in_test = []
+    yield
+    if getattr(request.node, "brook_call_failed", False):
+        for index, made in enumerate(BrokerProcess.made_in_test):
+            tail = made.output[-BROKER_OUTPUT_LINES:]
+            print(f"--- broker {index} ({made.data_dir}), last {len(tail)} lines of output ---")
+            print("".join(tail), end="")
+    BrokerProcess.made_in_test = []
+
+
+BROKER_OUTPUT_LINES = 60
 
 
 @pytest.fixture

@@ -359,7 +359,14 @@ def test_rapid_subscription_changes_converge(kip848_broker):
     while (partitions keep moving between them). After the last change every partition of their
     subscriptions is owned by exactly one of them, each within its own subscription, within a
     few heartbeats. The changes come from a seed, printed and named in the failure;
-    BROOK_INTEROP_SEED=<seed> replays the same changes."""
+    BROOK_INTEROP_SEED=<seed> replays the same changes.
+
+    librdkafka 2.16 has a bug this test meets about once in ten runs on a loaded machine: a member
+    that unsubscribes while its revocation is still to be handed to the application leaves the
+    group, and when it subscribes again it joins (epoch 0) without the rebalance timeout a join
+    must carry. Kafka refuses that heartbeat with INVALID_REQUEST, as Brook does, and the client
+    fails fatally. Such a member is replaced by a new consumer, as an application must; only
+    that refusal is forgiven, and only when the broker's log shows the member sent exactly that."""
     seed = int(os.environ.get("BROOK_INTEROP_SEED") or random.randrange(1 << 32))
     print(f"seed {seed}")
     random_ = random.Random(seed)
@@ -373,6 +380,20 @@ def test_rapid_subscription_changes_converge(kip848_broker):
 
     windows: list[list[str] | None] = [window(), window()]
     members = [Tracked(kip848_consumer(kip848_broker, "g848-slide"), topics_) for topics_ in windows]
+    replaced = 0
+
+    def poll(index: int) -> None:
+        nonlocal replaced
+        try:
+            members[index].poll()
+        except AssertionError as error:
+            if not joined_without_rebalance_timeout(kip848_broker, members[index].consumer, error):
+                raise
+            replaced += 1
+            members[index].consumer.close()
+            windows[index] = windows[index] or window()
+            members[index] = Tracked(kip848_consumer(kip848_broker, "g848-slide"), windows[index])
+
     for _ in range(30):
         base = (base + random_.randint(0, 2)) % 90
         for index, member in enumerate(members):
@@ -382,10 +403,10 @@ def test_rapid_subscription_changes_converge(kip848_broker):
             else:
                 windows[index] = window()
                 member.subscribe(windows[index])
-        for member in random_.sample(members, len(members)):
+        for index in random_.sample(range(len(members)), len(members)):
             until = time.monotonic() + random_.uniform(0.05, 0.4)
             while time.monotonic() < until:
-                member.poll()
+                poll(index)
     for index, member in enumerate(members):
         if windows[index] is None:
             windows[index] = window()
@@ -405,11 +426,29 @@ def test_rapid_subscription_changes_converge(kip848_broker):
             member.consumer.memberid(): partitions for member, partitions in zip(members, owned)}
 
     changed = time.monotonic()
-    poll_until(members, converged, timeout=15.0,
-               message=f"the assignments to match the last subscriptions {windows} (seed {seed})")
-    print(f"converged {time.monotonic() - changed:.1f} s after the last change")
+    deadline = changed + 15.0
+    while not converged():
+        assert time.monotonic() < deadline, \
+            f"timed out waiting for the assignments to match the last subscriptions {windows} (seed {seed})"
+        for index in range(len(members)):
+            poll(index)
+    print(f"converged {time.monotonic() - changed:.1f} s after the last change; {replaced} members replaced")
     for member in members:
         member.consumer.close()
+
+
+def joined_without_rebalance_timeout(broker, consumer: Consumer, error: AssertionError) -> bool:
+    """Whether `error` is the fatal INVALID_REQUEST the broker gave `consumer` for joining
+    without a rebalance timeout (librdkafka 2.16's bug, which Kafka refuses the same way)."""
+    if "ConsumerGroupHeartbeat fatal error: Broker: Invalid request" not in str(error):
+        return False
+    refusal = f"refused a heartbeat of member {consumer.memberid()} of group g848-slide in epoch 0 (rebalance timeout -1 ms"
+    # The broker logs the refusal before it answers; its output is read on another thread.
+    try:
+        wait_until(lambda: any(refusal in line for line in broker.output), timeout=5, message=refusal)
+    except AssertionError:
+        return False
+    return True
 
 
 def create_topics(broker, names: list[str]) -> None:

@@ -24,29 +24,18 @@ final class NodeLinks: Sendable {
     ) async throws -> Request.Response {
         let connection = try await connection(host: host, port: port, timeout: timeout)
         do {
-            let pending = try connection.enqueue(request, version: version)
-            return try await withThrowingTaskGroup(of: Request.Response?.self) { group in
-                group.addTask { try await pending.get() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    // The wait for the answer does not end on cancellation, and the group waits
-                    // for it: closing the connection ends it (a paused peer never answers).
-                    await connection.close()
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let answer = try await group.next(), let answer else {
-                    throw MetadataError(.requestTimedOut, "\(host):\(port) did not answer \(Request.apiKey.name) within \(timeout)")
-                }
-                return answer
-            }
+            return try await connection.enqueue(request, version: version).get(timeout: timeout)
         } catch {
-            // Its answer may never come, or the connection is broken: the next request opens another.
+            // Its answer may never come (a paused peer), or the connection is broken: the next
+            // request opens another.
             let dropped = open.withLock { open -> BrokerConnection? in
                 guard open[connection.address] === connection else { return nil }
                 return open.removeValue(forKey: connection.address)
             }
             await dropped?.close()
+            if case ClientError.timedOut = error {
+                throw MetadataError(.requestTimedOut, "\(host):\(port) did not answer \(Request.apiKey.name) within \(timeout)")
+            }
             throw error
         }
     }

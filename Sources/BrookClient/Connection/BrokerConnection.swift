@@ -33,19 +33,24 @@ public final class BrokerConnection: Sendable {
             throw ClientError.unreachable(broker: "\(host):\(port)")
         }
         let connection = BrokerConnection(address: "\(host):\(port)", clientId: clientId, channel: channel)
-        let negotiated = try await withThrowingTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask {
-                try await connection.negotiateVersions()
-                return true
+        // The wait for the answer ends only when the channel closes: closing it is how both the
+        // deadline and a cancelled caller end it.
+        let negotiated = try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Bool.self) { tasks in
+                tasks.addTask {
+                    try await connection.negotiateVersions()
+                    return true
+                }
+                tasks.addTask {
+                    try await Task.sleep(for: timeout)
+                    await connection.close()
+                    return false
+                }
+                defer { tasks.cancelAll() }
+                return try await tasks.next() ?? false
             }
-            tasks.addTask {
-                try await Task.sleep(for: timeout)
-                // The wait for the answer ends only when the channel closes.
-                await connection.close()
-                return false
-            }
-            defer { tasks.cancelAll() }
-            return try await tasks.next() ?? false
+        } onCancel: {
+            connection.channel.close(promise: nil)
         }
         guard negotiated else { throw ClientError.unreachable(broker: "\(host):\(port)") }
         return connection

@@ -6,6 +6,8 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     case connectionClosed(broker: String)
     /// No connection could be opened to the broker.
     case unreachable(broker: String)
+    /// The broker did not answer within the time the caller allowed.
+    case timedOut(broker: String)
     /// The broker does not serve any version of the API this client speaks.
     case unsupportedApi(ApiKey, broker: String)
     /// A response did not answer the request it was matched with.
@@ -29,6 +31,7 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .connectionClosed(let broker): "the connection to \(broker) closed"
         case .unreachable(let broker): "cannot connect to \(broker)"
+        case .timedOut(let broker): "\(broker) did not answer in time"
         case .unsupportedApi(let key, let broker): "\(broker) does not support \(key.name)"
         case .correlationMismatch(let expected, let received): "response \(received) arrived for request \(expected)"
         case .broker(let code, let message): "\(code.kafkaName)\(message.map { ": \($0)" } ?? "")"

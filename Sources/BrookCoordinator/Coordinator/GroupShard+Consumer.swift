@@ -41,6 +41,14 @@ extension GroupShard {
             var group = before ?? ConsumerGroup(groupId: groupId)
             let now = clock()
             let result = group.heartbeat(request, catalog: catalog, configuration: configuration, now: now, newMemberId: MemberIdentifier.uuid)
+            if result.error == .invalidRequest {
+                // A client that sends a malformed heartbeat fails fatally; say what it sent.
+                logger.info("""
+                    refused a heartbeat of member \(request.memberId) of group \(groupId) in epoch \(request.memberEpoch) \
+                    (rebalance timeout \(request.rebalanceTimeoutMs) ms, topics \(request.subscribedTopicNames.map { "\($0)" } ?? "none"), \
+                    regex \(request.subscribedTopicRegex ?? "none"), client \(request.clientId)): \(result.errorMessage ?? "invalid request")
+                    """)
+            }
             records += group.records(since: before, catalog: catalog)
             do {
                 try log.write(records, now: now)
