@@ -18,8 +18,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	$(MAKE) --no-print-directory fuzz FUZZ_CONFIG=debug FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_RUNS=
-	python3 -m pytest Tests/InteropTests -q -p no:warnings -p no:cacheprovider \
-	  --ignore=Tests/InteropTests/test_replication_partitions.py
+	python3 -m pytest Tests/InteropTests -q -p no:warnings -p no:cacheprovider
 
 deps: deps-apt deps-pip
 
@@ -42,9 +41,7 @@ build: deps-apt
 
 ## The deterministic simulations over many more seeds than `make test` runs (CHAOS_SEEDS each):
 ## the Raft quorum, KIP-848 groups and ISR replication; then the replication fault suite with CHAOS_ROUNDS faults
-## drawn from a random seed (BROOK_CHAOS_SEED=N replays one; a failure prints the seed); then the
-## five-broker network partitions (kept out of `make test` while a broker sometimes hangs on
-## SIGTERM after them, see test_replication_partitions.py).
+## drawn from a random seed (BROOK_CHAOS_SEED=N replays one; a failure prints the seed).
 CHAOS_SEEDS ?= 5000
 CHAOS_ROUNDS ?= 20
 chaos: deps
@@ -53,7 +50,6 @@ chaos: deps
 	  --filter 'RaftSimulationTests|ConsumerGroupSimulationTests|ReplicationSimulationTests'
 	BROOK_CHAOS_ROUNDS=$(CHAOS_ROUNDS) python3 -m pytest Tests/InteropTests/test_replication_faults.py \
 	  -k random_faults -q -s -p no:warnings -p no:cacheprovider
-	python3 -m pytest Tests/InteropTests/test_replication_partitions.py -q -s -p no:warnings -p no:cacheprovider
 
 ## Regenerate the Kafka protocol messages from Apache Kafka's JSON definitions.
 generate:

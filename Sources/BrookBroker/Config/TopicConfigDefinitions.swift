@@ -65,8 +65,11 @@ enum TopicConfigDefinitions {
         for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
             guard let entry = byName[key] else { return "Unknown topic config name: \(key)" }
             if let problem = entry.definition.validate(value) { return "Invalid value \(value) for configuration \(problem)" }
-            if key.hasSuffix(".replication.throttled.replicas") {
-                do { _ = try LogConfig(overrides: [key: value]) } catch { return "Invalid value \(value) for configuration \(key): \(error)" }
+            // What storage parses it must also accept (a throttled-replica list's entries, say),
+            // or the topic would take a value its logs then refuse.
+            if LogConfig.knownKeys.contains(key) {
+                var parsed = LogConfig()
+                do { try parsed.set(key, to: value) } catch { return "Invalid value \(value) for configuration \(key): \(error)" }
             }
         }
         return nil
