@@ -74,14 +74,17 @@ public struct Broker: Sendable {
         )
 
         // Bind next, so that port 0 can be advertised as the port actually bound.
+        let security = try Self.listenerSecurity(config)
         let bound = try await KafkaServer.bind(configuration: .init(
             listeners: try config.listeners, maximumRequestSize: config.socketRequestMaxBytes,
-            idleTimeout: .milliseconds(config.connectionsMaxIdleMs), queuedMaxRequestBytes: config.queuedMaxRequestBytes
+            idleTimeout: .milliseconds(config.connectionsMaxIdleMs), queuedMaxRequestBytes: config.queuedMaxRequestBytes,
+            security: security
         ))
         let advertised = try Self.advertisedListeners(config: config, bound: bound.map(\.listener))
-        let brokers = brokerListeners(config, advertised: advertised).prefix(1).map {
-            MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack"))
+        let endpoints = brokerListeners(config, advertised: advertised).map {
+            ($0.name, MetadataImage.Broker(nodeId: nodeId, host: $0.host, port: Int32($0.port), rack: config.string("broker.rack")))
         }
+        let brokers = endpoints.prefix(1).map(\.1)
         let membership = try Self.quorumMembership(config)
         let clusterId = try StorageFormat.verify(config, inQuorum: membership != nil).description
         let metadata: MetadataStore
@@ -133,7 +136,8 @@ public struct Broker: Sendable {
             quorum = driver
         } else {
             metadata = try MetadataStore(
-                log: PartitionLogMetadataLog(log: metadataLog), clusterId: clusterId, nodeId: nodeId, brokers: brokers
+                log: PartitionLogMetadataLog(log: metadataLog), clusterId: clusterId, nodeId: nodeId, brokers: brokers,
+                localListeners: Dictionary(endpoints, uniquingKeysWith: { first, _ in first })
             )
         }
         let configStore = BrokerConfigStore(config)
@@ -253,6 +257,7 @@ public struct Broker: Sendable {
             lifecycle = BrokerLifecycleService(
                 quorum: quorum, controller: controller, controllerClient: controllerClient,
                 isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: Self.brokerListeners(config, advertised: advertised),
+                securityProtocols: security.mapValues(\.securityProtocol),
                 rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
                 incarnation: partitions.incarnation, threads: adminThreads, logger: logger
             )
@@ -367,6 +372,27 @@ public struct Broker: Sendable {
 
     /// The advertised listeners with port 0 replaced by the bound port and an empty or wildcard
     /// host replaced by the loopback address.
+    /// Each listener's security (its protocol, and TLS for SSL listeners). Brokers reach each
+    /// other and the quorum over PLAINTEXT for now: a cluster whose inter-broker or controller
+    /// listener is encrypted is refused with a message saying so.
+    static func listenerSecurity(_ config: BrokerConfig) throws -> [String: ListenerSecurity] {
+        var security: [String: ListenerSecurity] = [:]
+        for listener in try config.listeners {
+            security[listener.name] = try ListenerSecurity.of(listener: listener.name, in: config)
+        }
+        if try quorumMembership(config) != nil {
+            let advertised = try config.advertisedListeners
+            let betweenNodes = [interBrokerListener(config) ?? brokerListeners(config, advertised: advertised).first?.name]
+                + (config.string("controller.listener.names") ?? "").split(separator: ",").map { String($0.filter { $0 != " " }) }
+            for name in betweenNodes.compactMap({ $0 }) where !name.isEmpty {
+                if let found = security[name], found.securityProtocol != .plaintext {
+                    throw ListenerTLS.SettingsError(description: "listener \(name) carries traffic between brokers and is \(found.securityProtocol): brokers reach each other over PLAINTEXT only, for now; set inter.broker.listener.name to a PLAINTEXT listener")
+                }
+            }
+        }
+        return security
+    }
+
     /// `inter.broker.listener.name`: the listener brokers reach each other on; nil leaves each
     /// broker's first registered one.
     static func interBrokerListener(_ config: BrokerConfig) -> String? {

@@ -39,13 +39,13 @@ public struct BrokerConfig: Sendable {
             values[String(override[..<equals]).trimmingCharacters(in: " ")] = String(override[override.index(after: equals)...])
         }
         for (key, value) in values {
-            if let definition = BrokerConfigDefinitions.byName[key], let problem = definition.validate(value) {
+            if let definition = BrokerConfigDefinitions.definition(of: key), let problem = definition.validate(value) {
                 throw InvalidConfig(message: "invalid value for \(problem)")
             }
         }
         self.values = values
         self.sources = values.mapValues { _ in .staticBrokerConfig }
-        self.unknownKeys = values.keys.filter { BrokerConfigDefinitions.byName[$0] == nil }.sorted()
+        self.unknownKeys = values.keys.filter { BrokerConfigDefinitions.definition(of: $0) == nil }.sorted()
         _ = try listeners
         _ = try advertisedListeners
     }

@@ -3,9 +3,39 @@
 /// Keys a later subsystem reads (groups, transactions, replication) are listed now so that a
 /// `server.properties` written for Kafka starts without warnings about them.
 enum BrokerConfigDefinitions {
-    static let all: [ConfigDefinition] = server + log + cleaner + groups + transactions
+    static let all: [ConfigDefinition] = server + security + log + cleaner + groups + transactions
 
     static let byName: [String: ConfigDefinition] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    /// The definition of `key`, also for a listener's own value of it
+    /// (`listener.name.<listener>.<key>`).
+    static func definition(of key: String) -> ConfigDefinition? {
+        if let found = byName[key] { return found }
+        guard key.hasPrefix("listener.name.") else { return nil }
+        let rest = key.dropFirst("listener.name.".count)
+        guard let dot = rest.firstIndex(of: ".") else { return nil }
+        return byName[String(rest[rest.index(after: dot)...])].flatMap { $0.isListenerSpecific ? $0 : nil }
+    }
+
+    /// TLS settings (Kafka's `ssl.*` keys, each also settable per listener).
+    static let security: [ConfigDefinition] = [
+        .init("ssl.keystore.type", .string, "JKS", "The keystore's format: PEM (Brook also reads PKCS12; not JKS)."),
+        .init("ssl.keystore.location", .string, nil, "The keystore file; for PEM, the private key followed by the certificate chain."),
+        .init("ssl.keystore.password", .password, nil, "The keystore's password (PKCS12)."),
+        .init("ssl.key.password", .password, nil, "The password of an encrypted private key."),
+        .init("ssl.keystore.key", .password, nil, "The private key in PEM, inline."),
+        .init("ssl.keystore.certificate.chain", .string, nil, "The certificate chain in PEM, inline."),
+        .init("ssl.truststore.type", .string, "JKS", "The truststore's format: PEM (not JKS)."),
+        .init("ssl.truststore.location", .string, nil, "The certificates clients' certificates are checked against (PEM)."),
+        .init("ssl.truststore.password", .password, nil, "The truststore's password (unused for PEM)."),
+        .init("ssl.truststore.certificates", .string, nil, "Trusted certificates in PEM, inline."),
+        .init("ssl.client.auth", .string, "none", allowed: ["none", "requested", "required"], "Whether clients must present a certificate."),
+        .init("ssl.enabled.protocols", .list, "TLSv1.2,TLSv1.3", "The TLS versions accepted."),
+        .init("ssl.cipher.suites", .list, "", "The cipher suites accepted (IANA names); empty for the TLS library's defaults."),
+        .init("ssl.principal.mapping.rules", .string, "DEFAULT", "Rules that turn a client certificate's distinguished name into a principal name."),
+        .init("ssl.endpoint.identification.algorithm", .string, "https", "How a broker checks the host name of another broker it connects to over TLS."),
+        .init("ssl.protocol", .string, "TLSv1.3", "The TLS protocol."),
+    ]
 
     static let server: [ConfigDefinition] = [
         .init("node.id", .int, "1", minimum: 0, "This node's id."),
@@ -14,7 +44,8 @@ enum BrokerConfigDefinitions {
         .init("cluster.id", .string, nil, "The cluster id; generated and stored in meta.properties when absent."),
         .init("listeners", .list, "PLAINTEXT://127.0.0.1:9092", "Addresses to listen on."),
         .init("advertised.listeners", .list, nil, "Addresses clients are told to use; defaults to listeners."),
-        .init("listener.security.protocol.map", .list, "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", "Listener name to protocol."),
+        .init("listener.security.protocol.map", .list, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+              "Listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)."),
         .init("controller.listener.names", .list, nil, "Listeners used by the controller."),
         .init("inter.broker.listener.name", .string, nil, "Listener used between brokers."),
         .init("controller.quorum.voters", .list, nil, "Static controller quorum."),

@@ -29,6 +29,10 @@ public struct ConfigDefinition: Sendable {
         self.documentation = documentation
     }
 
+    /// Whether a listener may have its own value (`listener.name.<listener>.<key>`), as Kafka's
+    /// TLS and SASL settings may.
+    public var isListenerSpecific: Bool { name.hasPrefix("ssl.") || name.hasPrefix("sasl.") }
+
     /// Checks `value` against the type and bounds; returns a message naming the key if it is bad.
     public func validate(_ value: String) -> String? {
         let trimmed = value.trimmingCharacters(in: " \t")

@@ -103,6 +103,9 @@ public struct MetadataImage: Sendable, Equatable {
     public var controllerId: Int32
     /// The brokers clients are told about: in a cluster, the registered ones not fenced.
     public var brokers: [Broker]
+    /// A single node's address on each of its listeners (a cluster's come from registrations),
+    /// so that a client is told the address of the listener it came in on.
+    public var localListeners: [String: Broker] = [:]
     /// Every broker the quorum registered (a cluster only; empty on a single node).
     public internal(set) var registrations: [Int32: Registration] = [:]
     public internal(set) var topics: [String: Topic] = [:]
@@ -179,13 +182,15 @@ extension MetadataImage {
     /// The live brokers as a client on `listener` reaches them: each broker's endpoint of that
     /// listener, else its first (as `brokers`). A single node's own list, on any listener.
     func brokers(on listener: String) -> [Broker] {
-        guard !registrations.isEmpty else { return brokers }
+        guard !registrations.isEmpty else { return localListeners[listener].map { [$0] } ?? brokers }
         return registrations.values.filter { !$0.fenced }.sorted { $0.nodeId < $1.nodeId }.compactMap { $0.endpoint(on: listener) }
     }
 
     /// Live broker `id`'s endpoint on `listener` (its first when it has none by that name).
     func broker(_ id: Int32, on listener: String?) -> Broker? {
-        guard let listener, let registration = registrations[id] else { return brokers.first { $0.nodeId == id } }
+        guard let listener, let registration = registrations[id] else {
+            return listener.flatMap { localListeners[$0] }.flatMap { $0.nodeId == id ? $0 : nil } ?? brokers.first { $0.nodeId == id }
+        }
         return registration.fenced ? nil : registration.endpoint(on: listener)
     }
 

@@ -36,8 +36,12 @@ public final class MetadataStore: Sendable {
     private let listeners = Mutex<[@Sendable ([MetadataRecord], MetadataImage) -> Void]>([])
 
     /// Opens the store and replays the log into the image.
-    public init(log: any MetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker]) throws {
+    public init(
+        log: any MetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker],
+        localListeners: [String: MetadataImage.Broker] = [:]
+    ) throws {
         var image = MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
+        image.localListeners = localListeners
         for value in try log.replay() {
             if let record = try MetadataRecord.decode(value) {
                 image.apply(record)

@@ -19,6 +19,8 @@ struct BrokerLifecycleService: Service {
     let isBroker: Bool
     let clusterId: String
     let listeners: [BrokerConfig.Listener]
+    /// Each listener's protocol, registered with its address.
+    let securityProtocols: [String: SecurityProtocol]
     let rack: String?
     let heartbeatInterval: Duration
     /// This process's incarnation id, new at every start: the controller tells a restarted broker
@@ -72,7 +74,7 @@ struct BrokerLifecycleService: Service {
     private func registration(_ incarnation: Uuid) -> BrokerRegistrationRequest {
         BrokerRegistrationRequest(
             brokerId: nodeId, clusterId: clusterId, incarnationId: incarnation,
-            listeners: listeners.map { .init(name: $0.name, host: $0.host, port: UInt16(clamping: $0.port), securityProtocol: 0) },
+            listeners: listeners.map { .init(name: $0.name, host: $0.host, port: UInt16(clamping: $0.port), securityProtocol: (securityProtocols[$0.name] ?? .plaintext).rawValue) },
             rack: rack
         )
     }

@@ -1,6 +1,8 @@
 import BrookProtocol
 import Logging
 import NIOCore
+import NIOPosix
+import NIOSSL
 
 /// Serves one client connection: reads frames and answers each request in order.
 ///
@@ -21,6 +23,9 @@ struct Connection {
     let listenerName: String
     /// This connection's share of `queued.max.request.bytes`, when bounded.
     let requestMemory: ConnectionRequestMemory?
+    /// The listener's security: with TLS, file regions are read and sent as bytes (the kernel
+    /// cannot encrypt what sendfile sends), and a client certificate names the principal.
+    let security: ListenerSecurity
     let logger: Logger
 
     /// An answer in the writer's queue, and the size of its request (held in the request
@@ -40,6 +45,7 @@ struct Connection {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await writeInOrder(queue, backlog: backlog, peer: peer) }
                     defer { enqueue.finish() }
+                    var principal: String?
                     frames: for try await frameBytes in inbound {
                         // The request's bytes (and its size prefix) count until it is answered.
                         let requestSize = frameBytes.readableBytes + 4
@@ -51,10 +57,18 @@ struct Connection {
                             logger.info("closing connection from \(peer): bad request header: \(error)")
                             break frames
                         }
-                        let context = RequestContext(
+                        if principal == nil {
+                            // A request arrives only after the TLS handshake, so the client's
+                            // certificate is known by now.
+                            principal = security.tls == nil
+                                ? Principal.anonymous
+                                : Principal.of(certificate: try? await channel.channel.nioSSL_peerCertificate().get(), mapper: security.principals)
+                        }
+                        var context = RequestContext(
                             header: frame.header, apiVersion: frame.apiVersion,
                             remoteAddress: remote, listenerName: listenerName
                         )
+                        context.principal = principal ?? Principal.anonymous
                         let answer = await router.route(frame, context: context)
                         if case .later = answer {
                             await backlog.wait(untilAtMost: Self.maximumLaterAnswers - 1)
@@ -104,7 +118,7 @@ struct Connection {
             try await send([.byteBuffer(response)])
         case .parts(let parts, let fileHandles):
             defer { for handle in fileHandles { try? handle.close() } }
-            try await send(parts)
+            try await send(security.tls == nil ? parts : try await Self.readingFileRegions(parts, on: channel.channel.eventLoop))
         case .none:
             break
         case .closeConnection(let reason):
@@ -114,6 +128,23 @@ struct Connection {
             return try await write(await answer.resolved(), peer: peer)
         }
         return true
+    }
+
+    /// `parts` with each file region read into memory, on the blocking-I/O pool.
+    private static func readingFileRegions(_ parts: [IOData], on eventLoop: any EventLoop) async throws -> [IOData] {
+        var read: [IOData] = []
+        read.reserveCapacity(parts.count)
+        for part in parts {
+            switch part {
+            case .byteBuffer:
+                read.append(part)
+            case .fileRegion(let region):
+                let bytes = try await NonBlockingFileIO(threadPool: .singleton)
+                    .read(fileRegion: region, allocator: ByteBufferAllocator(), eventLoop: eventLoop).get()
+                read.append(.byteBuffer(bytes))
+            }
+        }
+        return read
     }
 
     /// Writes a response and waits until it has been written, so that file regions in it may

@@ -2,6 +2,7 @@ import BrookProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -21,15 +22,18 @@ public final class KafkaServer: Service, Sendable {
         /// `queued.max.request.bytes`: bytes of requests read and not yet answered, across all
         /// connections; zero or negative for no bound (Kafka's default, -1).
         public var queuedMaxRequestBytes: Int
+        /// Each listener's security by listener name; PLAINTEXT for a listener not named.
+        public var security: [String: ListenerSecurity]
 
         public init(
             listeners: [BrokerConfig.Listener], maximumRequestSize: Int, idleTimeout: TimeAmount,
-            queuedMaxRequestBytes: Int = -1
+            queuedMaxRequestBytes: Int = -1, security: [String: ListenerSecurity] = [:]
         ) {
             self.listeners = listeners
             self.maximumRequestSize = maximumRequestSize
             self.idleTimeout = idleTimeout
             self.queuedMaxRequestBytes = queuedMaxRequestBytes
+            self.security = security
         }
     }
 
@@ -42,6 +46,7 @@ public final class KafkaServer: Service, Sendable {
         let channel: ServerChannel
         /// Shared by every listener; nil when requests in flight are not bounded.
         let requestMemory: RequestMemoryPool?
+        let security: ListenerSecurity
     }
 
     private let bound: [BoundListener]
@@ -75,6 +80,7 @@ public final class KafkaServer: Service, Sendable {
             let host = listener.host.isEmpty ? "0.0.0.0" : listener.host
             let maximumRequestSize = configuration.maximumRequestSize
             let idleTimeout = configuration.idleTimeout
+            let security = configuration.security[listener.name] ?? .plaintext
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -82,6 +88,9 @@ public final class KafkaServer: Service, Sendable {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .bind(host: host, port: listener.port) { child in
                     child.eventLoop.makeCompletedFuture {
+                        if let tls = security.tls {
+                            try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        }
                         try child.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                         try child.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                         if let requestMemory {
@@ -99,7 +108,7 @@ public final class KafkaServer: Service, Sendable {
                 }
             var actual = listener
             actual.port = channel.channel.localAddress?.port ?? listener.port
-            bound.append(BoundListener(listener: actual, channel: channel, requestMemory: requestMemory))
+            bound.append(BoundListener(listener: actual, channel: channel, requestMemory: requestMemory, security: security))
         }
         return bound
     }
@@ -125,7 +134,9 @@ public final class KafkaServer: Service, Sendable {
                                     }
                                     connections.addTask {
                                         defer { self.limiter.closed(address: address) }
-                                        await self.serve(connection, listenerName: listener.name, requestMemory: entry.requestMemory != nil)
+                                        await self.serve(
+                                            connection, listenerName: listener.name, requestMemory: entry.requestMemory != nil,
+                                            security: entry.security)
                                     }
                                 }
                             }
@@ -139,7 +150,9 @@ public final class KafkaServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, Never>, listenerName: String, requestMemory: Bool) async {
+    private func serve(
+        _ connection: NIOAsyncChannel<ByteBuffer, Never>, listenerName: String, requestMemory: Bool, security: ListenerSecurity
+    ) async {
         let channel = connection.channel
         let id = ObjectIdentifier(channel)
         openConnections.withLock { $0[id] = channel }
@@ -150,7 +163,7 @@ public final class KafkaServer: Service, Sendable {
             }.get()
             : nil
         let connectionHandler = Connection(
-            channel: connection, router: router, listenerName: listenerName, requestMemory: memory, logger: logger)
+            channel: connection, router: router, listenerName: listenerName, requestMemory: memory, security: security, logger: logger)
         // On shutdown the connection's task is cancelled: a fetch parked in long poll returns at
         // once (empty), its answer is sent, and the connection closes.
         await cancelWhenGracefulShutdown {

@@ -9,6 +9,9 @@ public struct RequestContext: Sendable {
     public var remoteAddress: SocketAddress?
     /// The listener the request arrived on.
     public var listenerName: String
+    /// Who sent it, as Kafka names principals (`User:ANONYMOUS` unless the connection
+    /// authenticated, e.g. with a TLS client certificate).
+    public var principal = "User:ANONYMOUS"
 
     package init(header: RequestHeader, apiVersion: Int16, remoteAddress: SocketAddress?, listenerName: String) {
         self.header = header

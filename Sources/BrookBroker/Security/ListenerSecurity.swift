@@ -1,0 +1,75 @@
+import NIOSSL
+
+/// How one listener secures its connections: its protocol, the TLS context of an SSL or
+/// SASL_SSL listener, and how a client certificate becomes a principal.
+public struct ListenerSecurity: Sendable {
+    public let securityProtocol: SecurityProtocol
+    let tls: NIOSSLContext?
+    let principals: SSLPrincipalMapper
+
+    /// PLAINTEXT: no encryption, every client is `User:ANONYMOUS`.
+    public static let plaintext = ListenerSecurity(securityProtocol: .plaintext, tls: nil, principals: SSLPrincipalMapper.keepingNames)
+
+    init(securityProtocol: SecurityProtocol, tls: NIOSSLContext?, principals: SSLPrincipalMapper) {
+        self.securityProtocol = securityProtocol
+        self.tls = tls
+        self.principals = principals
+    }
+
+    /// The security of the listener `name` as `config` sets it.
+    static func of(listener name: String, in config: BrokerConfig) throws -> ListenerSecurity {
+        let securityProtocol = try config.securityProtocol(of: name)
+        if securityProtocol.usesSASL {
+            throw ListenerTLS.SettingsError(description: "listener \(name) is \(securityProtocol): SASL is not supported yet; use PLAINTEXT or SSL")
+        }
+        guard securityProtocol.usesTLS else { return .plaintext }
+        let principals = try SSLPrincipalMapper(rules: config.string("ssl.principal.mapping.rules", forListener: name) ?? "DEFAULT")
+        return ListenerSecurity(securityProtocol: securityProtocol, tls: try ListenerTLS.context(for: name, in: config), principals: principals)
+    }
+}
+
+extension SSLPrincipalMapper {
+    static let keepingNames = SSLPrincipalMapper(keep: ())
+
+    private init(keep: Void) {
+        rules = [.keep]
+    }
+}
+
+/// Kafka's principals: `User:` and a name.
+enum Principal {
+    static let anonymous = "User:ANONYMOUS"
+
+    /// The principal of a TLS client: its certificate's subject mapped by `mapper`, or
+    /// ANONYMOUS without a certificate (or when no rule maps the name).
+    static func of(certificate: NIOSSLCertificate?, mapper: SSLPrincipalMapper) -> String {
+        guard let certificate else { return anonymous }
+        let name = distinguishedName(certificate.subjectName)
+        return mapper.name(for: name).map { "User:\($0)" } ?? anonymous
+    }
+
+    /// An X.509 subject as RFC 2253 writes it (and Java's `getName()`): most specific part first.
+    static func distinguishedName(_ parts: [SSLCertificateName]) -> String {
+        let labels: [(SSLCertificateNameType, String)] = [
+            (.commonName, "CN"), (.organizationalUnit, "OU"), (.organization, "O"), (.city, "L"), (.state, "ST"),
+            (.country, "C"), (.emailAddress, "EMAILADDRESS"), (.userId, "UID"),
+        ]
+        return parts.reversed().compactMap { part -> String? in
+            guard let label = labels.first(where: { $0.0 == part.type })?.1 else { return nil }
+            return "\(label)=\(escaped(part.value))"
+        }.joined(separator: ",")
+    }
+
+    /// A name's value with RFC 2253's special characters escaped.
+    static func escaped(_ value: String) -> String {
+        var result = ""
+        for (index, character) in value.enumerated() {
+            let special = ",+\"\\<>;".contains(character)
+                || (index == 0 && (character == "#" || character == " "))
+                || (index == value.count - 1 && character == " ")
+            if special { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+}
