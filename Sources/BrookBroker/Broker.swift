@@ -284,6 +284,8 @@ public struct Broker: Sendable {
             transactions, groups: groups, metadata: metadata, producerIds: producerIds, partitions: partitions.table,
             on: coordinatorThreads)
         // Last: its answer lists every handler registered before it.
+        router.register(SaslHandshakeHandler(logger: logger))
+        router.register(SaslAuthenticateHandler(logger: logger))
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
 
         _ = try config.connectionLimits  // a bad override stops start-up, naming the key

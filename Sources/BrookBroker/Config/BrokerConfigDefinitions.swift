@@ -14,7 +14,12 @@ enum BrokerConfigDefinitions {
         guard key.hasPrefix("listener.name.") else { return nil }
         let rest = key.dropFirst("listener.name.".count)
         guard let dot = rest.firstIndex(of: ".") else { return nil }
-        return byName[String(rest[rest.index(after: dot)...])].flatMap { $0.isListenerSpecific ? $0 : nil }
+        var key = String(rest[rest.index(after: dot)...])
+        // A SASL mechanism's own value: listener.name.<listener>.<mechanism>.sasl.jaas.config.
+        if let mechanism = key.firstIndex(of: "."), key[key.index(after: mechanism)...].hasPrefix("sasl.") {
+            key = String(key[key.index(after: mechanism)...])
+        }
+        return byName[key].flatMap { $0.isListenerSpecific ? $0 : nil }
     }
 
     /// TLS settings (Kafka's `ssl.*` keys, each also settable per listener).
@@ -35,6 +40,9 @@ enum BrokerConfigDefinitions {
         .init("ssl.principal.mapping.rules", .string, "DEFAULT", "Rules that turn a client certificate's distinguished name into a principal name."),
         .init("ssl.endpoint.identification.algorithm", .string, "https", "How a broker checks the host name of another broker it connects to over TLS."),
         .init("ssl.protocol", .string, "TLSv1.3", "The TLS protocol."),
+        .init("sasl.enabled.mechanisms", .list, "GSSAPI", "The SASL mechanisms a SASL listener offers (Brook: PLAIN)."),
+        .init("sasl.mechanism.inter.broker.protocol", .string, "GSSAPI", "The SASL mechanism brokers use with each other."),
+        .init("sasl.jaas.config", .password, nil, "A JAAS login module entry; PLAIN's users as user_<name>=\"<password>\" (also listener.name.<listener>.plain.sasl.jaas.config)."),
     ]
 
     static let server: [ConfigDefinition] = [

@@ -6,25 +6,29 @@ public struct ListenerSecurity: Sendable {
     public let securityProtocol: SecurityProtocol
     let tls: NIOSSLContext?
     let principals: SSLPrincipalMapper
+    /// A SASL listener's mechanisms and credentials.
+    let sasl: SaslAuthenticator?
 
     /// PLAINTEXT: no encryption, every client is `User:ANONYMOUS`.
-    public static let plaintext = ListenerSecurity(securityProtocol: .plaintext, tls: nil, principals: SSLPrincipalMapper.keepingNames)
+    public static let plaintext = ListenerSecurity(securityProtocol: .plaintext, tls: nil, principals: SSLPrincipalMapper.keepingNames, sasl: nil)
 
-    init(securityProtocol: SecurityProtocol, tls: NIOSSLContext?, principals: SSLPrincipalMapper) {
+    init(securityProtocol: SecurityProtocol, tls: NIOSSLContext?, principals: SSLPrincipalMapper, sasl: SaslAuthenticator?) {
         self.securityProtocol = securityProtocol
         self.tls = tls
         self.principals = principals
+        self.sasl = sasl
     }
 
     /// The security of the listener `name` as `config` sets it.
     static func of(listener name: String, in config: BrokerConfig) throws -> ListenerSecurity {
         let securityProtocol = try config.securityProtocol(of: name)
-        if securityProtocol.usesSASL {
-            throw ListenerTLS.SettingsError(description: "listener \(name) is \(securityProtocol): SASL is not supported yet; use PLAINTEXT or SSL")
+        let sasl = securityProtocol.usesSASL ? try SaslAuthenticator.of(listener: name, in: config) : nil
+        guard securityProtocol.usesTLS else {
+            return ListenerSecurity(securityProtocol: securityProtocol, tls: nil, principals: .keepingNames, sasl: sasl)
         }
-        guard securityProtocol.usesTLS else { return .plaintext }
         let principals = try SSLPrincipalMapper(rules: config.string("ssl.principal.mapping.rules", forListener: name) ?? "DEFAULT")
-        return ListenerSecurity(securityProtocol: securityProtocol, tls: try ListenerTLS.context(for: name, in: config), principals: principals)
+        return ListenerSecurity(
+            securityProtocol: securityProtocol, tls: try ListenerTLS.context(for: name, in: config), principals: principals, sasl: sasl)
     }
 }
 

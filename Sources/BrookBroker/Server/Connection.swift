@@ -46,15 +46,34 @@ struct Connection {
                     group.addTask { try await writeInOrder(queue, backlog: backlog, peer: peer) }
                     defer { enqueue.finish() }
                     var principal: String?
+                    let sasl = security.sasl.map(SaslSession.init(authenticator:))
                     frames: for try await frameBytes in inbound {
                         // The request's bytes (and its size prefix) count until it is answered.
                         let requestSize = frameBytes.readableBytes + 4
+                        if let sasl, sasl.expectsRawToken {
+                            // After a v0 SaslHandshake the token comes bare; success is answered
+                            // with an empty frame, failure by closing the connection.
+                            defer { requestMemory?.release(requestSize) }
+                            guard case .authenticate(let mechanism, _) = sasl.current else { break frames }
+                            var token = frameBytes
+                            let refusal = sasl.authenticate(token.readBytes(length: token.readableBytes) ?? [], mechanism: mechanism, peer: peer, logger: logger)
+                            guard refusal == nil else { break frames }
+                            var empty = ByteBuffer()
+                            empty.writeInteger(Int32(0))
+                            try await send([.byteBuffer(empty)])
+                            continue
+                        }
                         let frame: RequestFrame
                         do {
                             frame = try RequestFrame(frame: frameBytes)
                         } catch {
                             requestMemory?.release(requestSize)
                             logger.info("closing connection from \(peer): bad request header: \(error)")
+                            break frames
+                        }
+                        if let sasl, !sasl.allows(apiKey: frame.apiKeyValue) {
+                            requestMemory?.release(requestSize)
+                            logger.info("closing connection from \(peer): API key \(frame.apiKeyValue) before SASL authentication")
                             break frames
                         }
                         if principal == nil {
@@ -68,7 +87,8 @@ struct Connection {
                             header: frame.header, apiVersion: frame.apiVersion,
                             remoteAddress: remote, listenerName: listenerName
                         )
-                        context.principal = principal ?? Principal.anonymous
+                        context.principal = sasl?.principal ?? principal ?? Principal.anonymous
+                        context.sasl = sasl
                         let answer = await router.route(frame, context: context)
                         if case .later = answer {
                             await backlog.wait(untilAtMost: Self.maximumLaterAnswers - 1)
@@ -76,6 +96,8 @@ struct Connection {
                             // The common case: answer here, as if no writer task existed.
                             defer { requestMemory?.release(requestSize) }
                             guard try await write(answer, peer: peer) else { break frames }
+                            // A failed SASL exchange is answered, then the connection closes.
+                            if sasl?.current == .failed { break frames }
                             continue
                         }
                         backlog.added()

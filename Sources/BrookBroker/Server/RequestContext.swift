@@ -12,6 +12,8 @@ public struct RequestContext: Sendable {
     /// Who sent it, as Kafka names principals (`User:ANONYMOUS` unless the connection
     /// authenticated, e.g. with a TLS client certificate).
     public var principal = "User:ANONYMOUS"
+    /// The connection's SASL exchange, on a SASL listener.
+    var sasl: SaslSession?
 
     package init(header: RequestHeader, apiVersion: Int16, remoteAddress: SocketAddress?, listenerName: String) {
         self.header = header

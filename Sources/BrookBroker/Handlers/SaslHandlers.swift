@@ -1,0 +1,51 @@
+import BrookProtocol
+import Logging
+import NIOCore
+
+/// SaslHandshake: a client on a SASL listener names its mechanism. After v1 its tokens come in
+/// SaslAuthenticate requests; after v0 (Kafka 0.10's clients) they come as raw size-prefixed
+/// frames, which ``Connection`` reads and answers itself.
+struct SaslHandshakeHandler: RequestHandler {
+    typealias Request = SaslHandshakeRequest
+    let versions: ClosedRange<Int16> = 0...1
+    let logger: Logger
+
+    func handle(_ request: SaslHandshakeRequest, context: RequestContext) async throws -> SaslHandshakeResponse? {
+        guard let session = context.sasl, session.current == .handshake else {
+            context.sasl?.move(to: .failed)
+            return SaslHandshakeResponse(errorCode: ErrorCode.illegalSaslState.rawValue, mechanisms: [])
+        }
+        let mechanisms = session.authenticator.mechanisms
+        guard mechanisms.contains(request.mechanism) else {
+            session.move(to: .failed)
+            logger.info("failed authentication with \(context.remoteAddress.map { "\($0)" } ?? "?") (unsupported SASL mechanism \(request.mechanism); enabled: \(mechanisms.joined(separator: ", ")))")
+            return SaslHandshakeResponse(errorCode: ErrorCode.unsupportedSaslMechanism.rawValue, mechanisms: mechanisms)
+        }
+        session.move(to: .authenticate(mechanism: request.mechanism, raw: context.apiVersion == 0))
+        return SaslHandshakeResponse(errorCode: 0, mechanisms: mechanisms)
+    }
+}
+
+/// SaslAuthenticate: the client's token for the mechanism its handshake chose. A refused token
+/// is answered with SASL_AUTHENTICATION_FAILED and the connection closes, as in Kafka.
+struct SaslAuthenticateHandler: RequestHandler {
+    typealias Request = SaslAuthenticateRequest
+    let versions: ClosedRange<Int16> = 0...2
+    let logger: Logger
+
+    func handle(_ request: SaslAuthenticateRequest, context: RequestContext) async throws -> SaslAuthenticateResponse? {
+        guard let session = context.sasl, case .authenticate(let mechanism, raw: false) = session.current else {
+            context.sasl?.move(to: .failed)
+            var response = SaslAuthenticateResponse(errorCode: ErrorCode.illegalSaslState.rawValue)
+            response.errorMessage = "Unexpected SaslAuthenticate: the connection has not completed a SaslHandshake"
+            return response
+        }
+        var token = request.authBytes
+        if let refusal = session.authenticate(token.readBytes(length: token.readableBytes) ?? [], mechanism: mechanism, peer: context.remoteAddress.map { "\($0)" } ?? "?", logger: logger) {
+            var response = SaslAuthenticateResponse(errorCode: ErrorCode.saslAuthenticationFailed.rawValue)
+            response.errorMessage = refusal
+            return response
+        }
+        return SaslAuthenticateResponse(errorCode: 0, errorMessage: nil)
+    }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""TLS cost (issue 17): one `brook` with a PLAINTEXT and an SSL listener, in one run.
+
+    python3 scripts/bench/tls.py [RECORDS] [SIZE ...]     (default 1,000,000 of 100 and 1024 B)
+
+For each record size: confluent-kafka (librdkafka) produces RECORDS records (acks=1, linger 5 ms,
+1 MiB batches) to a new one-partition topic over PLAINTEXT, then to another over SSL; then a
+consumer reads each topic from the beginning over the same protocol (assign, no group).
+Printed: records/s and MB/s of each, and SSL / PLAINTEXT. A plaintext fetch is sent from the
+page cache with sendfile; an SSL fetch reads the log into memory and encrypts it. The client's
+own TLS work runs on the same two cores, so the ratio is the cost of TLS on both sides.
+
+Uses the `brook` the interop tests use (BROOK_BINARY, else .build/debug or .build/release); a
+release build gives the figures worth recording. The CA and certificates are made with openssl.
+"""
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "InteropTests"))
+
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+from conftest import BrokerProcess  # noqa: E402
+from test_tls import make_ca, sign, ssl_port  # noqa: E402
+
+
+def produce(bootstrap: str, settings: dict, topic: str, records: int, size: int) -> float:
+    """Seconds to produce `records` records of `size` bytes, all acknowledged."""
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": 1, "linger.ms": 5, "batch.size": 1 << 20,
+                         "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1 << 20,
+                         **settings})
+    value = b"x" * size
+    started = time.monotonic()
+    for _ in range(records):
+        while True:
+            try:
+                producer.produce(topic, value=value)
+                break
+            except BufferError:
+                producer.poll(0.01)
+    assert producer.flush(120) == 0
+    return time.monotonic() - started
+
+
+def consume(bootstrap: str, settings: dict, topic: str, records: int) -> float:
+    """Seconds to read `records` records from the beginning."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{topic}", "enable.auto.commit": False,
+                         "fetch.max.bytes": 50 << 20, "max.partition.fetch.bytes": 10 << 20, **settings})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    received = 0
+    started = None
+    while received < records:
+        batch = consumer.consume(num_messages=10_000, timeout=1.0)
+        if batch and started is None:
+            started = time.monotonic()
+        received += sum(1 for message in batch if message.error() is None)
+    elapsed = time.monotonic() - started
+    consumer.close()
+    return elapsed
+
+
+def main() -> None:
+    records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    sizes = [int(size) for size in sys.argv[2:]] or [100, 1024]
+    with tempfile.TemporaryDirectory(prefix="brook-tls-bench-") as folder_name:
+        folder = Path(folder_name)
+        ca = make_ca(folder, "ca")
+        key, cert = sign(folder, "server", "/CN=localhost", ca, server=True)
+        keystore = folder / "keystore.pem"
+        keystore.write_text(key.read_text() + cert.read_text())
+        (folder / "data").mkdir()
+        broker = BrokerProcess(folder / "data", [
+            "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0", "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={keystore}"])
+        broker.start()
+        try:
+            protocols = {
+                "PLAINTEXT": (broker.bootstrap, {}),
+                "SSL": (f"127.0.0.1:{ssl_port(broker)}", {"security.protocol": "SSL", "ssl.ca.location": str(ca[1])}),
+            }
+            admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+            print(f"{records} records per run, brook {broker.process.args[0]}")
+            for size in sizes:
+                results: dict[str, tuple[float, float]] = {}
+                for name, (bootstrap, settings) in protocols.items():
+                    topic = f"bench-{name.lower()}-{size}"
+                    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(timeout=30)
+                    produced = produce(bootstrap, settings, topic, records, size)
+                    consumed = consume(bootstrap, settings, topic, records)
+                    results[name] = (produced, consumed)
+                    for verb, seconds in (("produce", produced), ("consume", consumed)):
+                        print(f"{size:>5} B {name:<9} {verb:<8} {records / seconds:>12,.0f} records/s "
+                              f"{records * size / seconds / 1e6:>8.1f} MB/s")
+                plain, tls = results["PLAINTEXT"], results["SSL"]
+                print(f"{size:>5} B SSL / PLAINTEXT: produce {plain[0] / tls[0]:.2f}, consume {plain[1] / tls[1]:.2f}")
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
