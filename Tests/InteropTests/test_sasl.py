@@ -11,12 +11,12 @@ import subprocess
 import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from conftest import BrokerProcess, wait_until
+from conftest import BrokerProcess, brook_binary, wait_until
 from records_support import TIMEOUT
-from test_tls import confluent_round_trip, pki, ssl_settings  # noqa: F401  (pki is a fixture)
+from test_tls import confluent_round_trip, kafka_python_round_trip, kcat_round_trip, pki  # noqa: F401  (pki is a fixture)
 
 SASL_PLAINTEXT_LISTENING = re.compile(r"SASL_PLAINTEXT://([0-9.]+):(\d+)")
 SASL_SSL_LISTENING = re.compile(r"SASL_SSL://([0-9.]+):(\d+)")
@@ -61,36 +61,15 @@ def test_confluent_kafka_authenticates_with_plain(broker_factory):
 
 def test_kcat_authenticates_with_plain(broker_factory):
     _, bootstrap = sasl_broker(broker_factory)
-    security = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN",
-                "-X", "sasl.username=admin", "-X", "sasl.password=admin-secret"]
-    lines = [f"line-{i}" for i in range(50)]
-    produced = subprocess.run(["kcat", "-b", bootstrap, *security, "-P", "-t", "sasl-kcat"],
-                              input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=TIMEOUT)
-    assert produced.returncode == 0, produced.stderr
-    consumed = subprocess.run(["kcat", "-b", bootstrap, *security, "-C", "-t", "sasl-kcat", "-o", "beginning",
-                               "-c", str(len(lines)), "-e"], capture_output=True, text=True, timeout=TIMEOUT)
-    assert consumed.returncode == 0, consumed.stderr
-    assert consumed.stdout.splitlines() == lines
+    kcat_round_trip(bootstrap, ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN",
+                                "-X", "sasl.username=admin", "-X", "sasl.password=admin-secret"], "sasl-kcat", 50)
 
 
 def test_kafka_python_authenticates_with_plain(broker_factory):
     _, bootstrap = sasl_broker(broker_factory)
     settings = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN",
                 "sasl_plain_username": "alice", "sasl_plain_password": "alice-secret"}
-    producer = KafkaProducer(bootstrap_servers=bootstrap, **settings)
-    for i in range(30):
-        producer.send("sasl-kafka-python", f"value-{i}".encode())
-    producer.flush(timeout=TIMEOUT)
-    producer.close()
-    consumer = KafkaConsumer("sasl-kafka-python", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             group_id="sasl-kafka-python-group", consumer_timeout_ms=int(TIMEOUT * 1000), **settings)
-    received = []
-    for message in consumer:
-        received.append(message.value.decode())
-        if len(received) == 30:
-            break
-    consumer.close()
-    assert received == [f"value-{i}" for i in range(30)]
+    kafka_python_round_trip(bootstrap, settings, "sasl-kafka-python", 30)
     with pytest.raises(KafkaError):
         KafkaProducer(bootstrap_servers=bootstrap, **{**settings, "sasl_plain_password": "wrong"},
                       max_block_ms=5000).send("sasl-kafka-python", b"x").get(timeout=5)
@@ -171,7 +150,6 @@ def test_requests_before_authentication_close_the_connection(broker_factory):
       "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required;"], "names no user"),
 ], ids=["gssapi-default", "no-users", "empty-jaas"])
 def test_bad_sasl_settings_stop_the_broker_with_a_clear_message(tmp_path, settings, message):
-    from conftest import brook_binary
     args = [str(brook_binary()), "server", "--override", f"log.dirs={tmp_path / 'data'}"]
     for override in settings:
         args += ["--override", override]

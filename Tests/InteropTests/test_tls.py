@@ -119,6 +119,36 @@ def confluent_round_trip(bootstrap: str, settings: dict, topic: str, count: int 
     assert sorted(received) == values
 
 
+def kcat_round_trip(bootstrap: str, security: list[str], topic: str, count: int) -> None:
+    """kcat (`security`: its -X settings) produces `count` lines to `topic` and reads them back."""
+    lines = [f"line-{i}" for i in range(count)]
+    produced = subprocess.run(["kcat", "-b", bootstrap, *security, "-P", "-t", topic],
+                              input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=TIMEOUT)
+    assert produced.returncode == 0, produced.stderr
+    consumed = subprocess.run(["kcat", "-b", bootstrap, *security, "-C", "-t", topic, "-o", "beginning",
+                               "-c", str(count), "-e"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert consumed.returncode == 0, consumed.stderr
+    assert consumed.stdout.splitlines() == lines
+
+
+def kafka_python_round_trip(bootstrap: str, settings: dict, topic: str, count: int) -> None:
+    """kafka-python (`settings`: its keyword settings) produces `count` values and reads them in a group."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, **settings)
+    for i in range(count):
+        producer.send(topic, f"value-{i}".encode())
+    producer.flush(timeout=TIMEOUT)
+    producer.close()
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=f"{topic}-group",
+                             consumer_timeout_ms=int(TIMEOUT * 1000), **settings)
+    received = []
+    for message in consumer:
+        received.append(message.value.decode())
+        if len(received) == count:
+            break
+    consumer.close()
+    assert received == [f"value-{i}" for i in range(count)]
+
+
 def test_confluent_kafka_produces_and_consumes_over_ssl(broker_factory, pki):
     broker, bootstrap = tls_broker(broker_factory, pki)
     # 2 MB of records: fetches over TLS send bytes read from the log, not file regions.
@@ -133,34 +163,13 @@ def test_confluent_kafka_produces_and_consumes_over_ssl(broker_factory, pki):
 
 def test_kcat_produces_and_consumes_over_ssl(broker_factory, pki):
     _, bootstrap = tls_broker(broker_factory, pki)
-    security = ["-X", "security.protocol=SSL", "-X", f"ssl.ca.location={pki.ca}"]
-    lines = [f"line-{i}" for i in range(100)]
-    produced = subprocess.run(["kcat", "-b", bootstrap, *security, "-P", "-t", "tls-kcat"],
-                              input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=TIMEOUT)
-    assert produced.returncode == 0, produced.stderr
-    consumed = subprocess.run(["kcat", "-b", bootstrap, *security, "-C", "-t", "tls-kcat", "-o", "beginning",
-                               "-c", str(len(lines)), "-e"], capture_output=True, text=True, timeout=TIMEOUT)
-    assert consumed.returncode == 0, consumed.stderr
-    assert consumed.stdout.splitlines() == lines
+    kcat_round_trip(bootstrap, ["-X", "security.protocol=SSL", "-X", f"ssl.ca.location={pki.ca}"], "tls-kcat", 100)
 
 
 def test_kafka_python_produces_and_consumes_over_ssl(broker_factory, pki):
     _, bootstrap = tls_broker(broker_factory, pki)
-    settings = {"security_protocol": "SSL", "ssl_cafile": str(pki.ca), "ssl_check_hostname": True}
-    producer = KafkaProducer(bootstrap_servers=bootstrap, **settings)
-    for i in range(50):
-        producer.send("tls-kafka-python", f"value-{i}".encode())
-    producer.flush(timeout=TIMEOUT)
-    producer.close()
-    consumer = KafkaConsumer("tls-kafka-python", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             group_id="tls-kafka-python-group", consumer_timeout_ms=int(TIMEOUT * 1000), **settings)
-    received = []
-    for message in consumer:
-        received.append(message.value.decode())
-        if len(received) == 50:
-            break
-    consumer.close()
-    assert received == [f"value-{i}" for i in range(50)]
+    kafka_python_round_trip(bootstrap, {"security_protocol": "SSL", "ssl_cafile": str(pki.ca), "ssl_check_hostname": True},
+                            "tls-kafka-python", 50)
 
 
 def test_required_client_certificates_admit_only_the_trusted_ca(broker_factory, pki):
