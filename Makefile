@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 KAFKA_PROTOCOL ?= ../shared/kafka-protocol
 GENERATED := Sources/BrookProtocol/Generated
-APT_PACKAGES := zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev kcat
+APT_PACKAGES := zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev kcat openssl
 PY_REQUIREMENTS := Tests/InteropTests/requirements.txt
 
 .PHONY: run test deps build generate check-generated bench fmt clean fuzz fuzz-build fuzz-seeds chaos
