@@ -372,8 +372,6 @@ public struct Broker: Sendable {
         }
     }
 
-    /// The advertised listeners with port 0 replaced by the bound port and an empty or wildcard
-    /// host replaced by the loopback address.
     /// Each listener's security (its protocol, and TLS for SSL listeners). Brokers reach each
     /// other and the quorum over PLAINTEXT for now: a cluster whose inter-broker or controller
     /// listener is encrypted is refused with a message saying so.
@@ -411,6 +409,8 @@ public struct Broker: Sendable {
         return brokers.isEmpty ? advertised : brokers
     }
 
+    /// The advertised listeners with port 0 replaced by the bound port and an empty or wildcard
+    /// host replaced by the loopback address.
     static func advertisedListeners(config: BrokerConfig, bound: [BrokerConfig.Listener]) throws -> [BrokerConfig.Listener] {
         let advertised = try config.advertisedListeners
         return advertised.map { listener in

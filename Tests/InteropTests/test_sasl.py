@@ -4,7 +4,6 @@ confluent-kafka and kafka-python authenticate with the settings they use for Kaf
 password, an unknown user, an unoffered mechanism and requests before authentication are
 refused with Kafka's errors while the broker keeps serving everyone else."""
 import re
-import socket
 import struct
 import subprocess
 
@@ -14,6 +13,7 @@ from confluent_kafka.admin import AdminClient
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+import kafka_wire
 from conftest import BrokerProcess, brook_binary, wait_until
 from records_support import TIMEOUT
 from test_tls import confluent_round_trip, kafka_python_round_trip, kcat_round_trip, pki  # noqa: F401  (pki is a fixture)
@@ -98,49 +98,25 @@ def test_wrong_credentials_and_mechanisms_are_refused_and_others_keep_going(brok
 
 def test_requests_before_authentication_close_the_connection(broker_factory):
     _, bootstrap = sasl_broker(broker_factory)
-    host, port = bootstrap.split(":")
-
-    def request(api_key: int, version: int, body: bytes, correlation: int) -> bytes:
-        client = b"probe"
-        header = struct.pack(">hhih", api_key, version, correlation, len(client)) + client
-        return struct.pack(">i", len(header) + len(body)) + header + body
-
-    def answer(sock: socket.socket) -> bytes | None:
-        size = sock.recv(4)
-        if len(size) < 4:
-            return None
-        (length,) = struct.unpack(">i", size)
-        data = b""
-        while len(data) < length:
-            chunk = sock.recv(length - len(data))
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
+    token = b"\x00alice\x00alice-secret"
+    authenticate = struct.pack(">i", len(token)) + token
     # Metadata v1 (all topics) before any SASL exchange: no answer, the connection closes.
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        raw.sendall(request(3, 1, struct.pack(">i", -1), 1))
-        assert answer(raw) is None
+    with kafka_wire.connect(bootstrap, timeout=10) as raw:
+        raw.sendall(kafka_wire.request_frame(3, 1, 1, struct.pack(">i", -1)))
+        assert kafka_wire.is_closed(raw)
     # SaslAuthenticate before SaslHandshake: ILLEGAL_SASL_STATE (34), then the connection closes.
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        token = b"\x00alice\x00alice-secret"
-        raw.sendall(request(36, 1, struct.pack(">i", len(token)) + token, 2))
-        reply = answer(raw)
-        assert reply is not None and struct.unpack(">ih", reply[:6]) == (2, 34)
-        assert answer(raw) is None
+    with kafka_wire.connect(bootstrap, timeout=10) as raw:
+        raw.sendall(kafka_wire.request_frame(36, 1, 2, authenticate))
+        assert struct.unpack(">ih", kafka_wire.read_frame(raw)[:6]) == (2, 34)
+        assert kafka_wire.is_closed(raw)
     # The right order works on a raw socket too: handshake v1, then the PLAIN token.
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        raw.sendall(request(17, 1, struct.pack(">h", 5) + b"PLAIN", 3))
-        reply = answer(raw)
-        assert reply is not None and struct.unpack(">ih", reply[:6]) == (3, 0)
-        token = b"\x00alice\x00alice-secret"
-        raw.sendall(request(36, 1, struct.pack(">i", len(token)) + token, 4))
-        reply = answer(raw)
-        assert reply is not None and struct.unpack(">ih", reply[:6]) == (4, 0)
-        raw.sendall(request(3, 1, struct.pack(">i", -1), 5))
-        reply = answer(raw)
-        assert reply is not None and struct.unpack(">i", reply[:4]) == (5,)
+    with kafka_wire.connect(bootstrap, timeout=10) as raw:
+        raw.sendall(kafka_wire.request_frame(17, 1, 3, struct.pack(">h", 5) + b"PLAIN"))
+        assert struct.unpack(">ih", kafka_wire.read_frame(raw)[:6]) == (3, 0)
+        raw.sendall(kafka_wire.request_frame(36, 1, 4, authenticate))
+        assert struct.unpack(">ih", kafka_wire.read_frame(raw)[:6]) == (4, 0)
+        raw.sendall(kafka_wire.request_frame(3, 1, 5, struct.pack(">i", -1)))
+        assert struct.unpack(">i", kafka_wire.read_frame(raw)[:4]) == (5,)
 
 
 @pytest.mark.parametrize("settings, message", [

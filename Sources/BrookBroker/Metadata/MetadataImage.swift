@@ -189,7 +189,8 @@ extension MetadataImage {
     /// Live broker `id`'s endpoint on `listener` (its first when it has none by that name).
     func broker(_ id: Int32, on listener: String?) -> Broker? {
         guard let listener, let registration = registrations[id] else {
-            return listener.flatMap { localListeners[$0] }.flatMap { $0.nodeId == id ? $0 : nil } ?? brokers.first { $0.nodeId == id }
+            if let listener, let local = localListeners[listener], local.nodeId == id { return local }
+            return brokers.first { $0.nodeId == id }
         }
         return registration.fenced ? nil : registration.endpoint(on: listener)
     }

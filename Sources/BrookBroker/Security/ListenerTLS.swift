@@ -48,26 +48,21 @@ enum ListenerTLS {
     /// The certificate chain and private key of the keystore.
     private static func identity(_ listener: String, _ value: (String) -> String?) throws -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
         let password = value("ssl.key.password")
-        guard value("ssl.keystore.location") != nil || value("ssl.keystore.key") != nil else {
+        let inlineKey = value("ssl.keystore.key"), location = value("ssl.keystore.location")
+        guard inlineKey != nil || location != nil else {
             throw SettingsError(description: "\(listener) is an SSL listener: set ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain)")
         }
-        let type = value("ssl.keystore.type")?.uppercased() ?? (value("ssl.keystore.key") != nil ? "PEM" : "JKS")
+        let type = value("ssl.keystore.type")?.uppercased() ?? (inlineKey != nil ? "PEM" : "JKS")
         switch type {
         case "PEM":
-            let pem: [UInt8]
-            if let key = value("ssl.keystore.key") {
+            var inline: String?
+            if let inlineKey {
                 guard let chain = value("ssl.keystore.certificate.chain") else {
                     throw SettingsError(description: "\(listener): ssl.keystore.key needs ssl.keystore.certificate.chain")
                 }
-                pem = Array((key + "\n" + chain).utf8)
-            } else if let location = value("ssl.keystore.location") {
-                guard let contents = FileManager.default.contents(atPath: location) else {
-                    throw SettingsError(description: "\(listener): cannot read ssl.keystore.location \(location)")
-                }
-                pem = Array(contents)
-            } else {
-                throw SettingsError(description: "\(listener) is an SSL listener: set ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain)")
+                inline = inlineKey + "\n" + chain
             }
+            let pem = try pemBytes(inline: inline, fileAt: location, fileKey: "ssl.keystore.location", listener) ?? []
             let chain = (try? NIOSSLCertificate.fromPEMBytes(pem)) ?? []
             guard !chain.isEmpty else { throw SettingsError(description: "\(listener): the keystore holds no PEM certificate") }
             do {
@@ -79,7 +74,7 @@ enum ListenerTLS {
                 throw SettingsError(description: "\(listener): the keystore's private key cannot be read\(password == nil ? " (an encrypted key needs ssl.key.password)" : " with ssl.key.password"): \(error)")
             }
         case "PKCS12":
-            guard let location = value("ssl.keystore.location") else {
+            guard let location else {
                 throw SettingsError(description: "\(listener): ssl.keystore.type=PKCS12 needs ssl.keystore.location")
             }
             do {
@@ -95,17 +90,9 @@ enum ListenerTLS {
 
     /// The certificates of the truststore, none when it is not set.
     private static func trustedCertificates(_ listener: String, _ value: (String) -> String?) throws -> [NIOSSLCertificate] {
-        let pem: [UInt8]
-        if let inline = value("ssl.truststore.certificates") {
-            pem = Array(inline.utf8)
-        } else if let location = value("ssl.truststore.location") {
-            guard let contents = FileManager.default.contents(atPath: location) else {
-                throw SettingsError(description: "\(listener): cannot read ssl.truststore.location \(location)")
-            }
-            pem = Array(contents)
-        } else {
-            return []
-        }
+        guard let pem = try pemBytes(
+            inline: value("ssl.truststore.certificates"), fileAt: value("ssl.truststore.location"), fileKey: "ssl.truststore.location", listener)
+        else { return [] }
         if let type = value("ssl.truststore.type")?.uppercased(), type != "PEM" {
             throw SettingsError(description: "\(listener): ssl.truststore.type \(type) is not supported: Brook reads PEM truststores (ssl.truststore.type=PEM)")
         }
@@ -113,6 +100,17 @@ enum ListenerTLS {
             throw SettingsError(description: "\(listener): the truststore holds no PEM certificate")
         }
         return certificates
+    }
+
+    /// PEM text given inline, else read from the file at `location` (the value of `fileKey`);
+    /// nil when neither is set.
+    private static func pemBytes(inline: String?, fileAt location: String?, fileKey: String, _ listener: String) throws -> [UInt8]? {
+        if let inline { return Array(inline.utf8) }
+        guard let location else { return nil }
+        guard let contents = FileManager.default.contents(atPath: location) else {
+            throw SettingsError(description: "\(listener): cannot read \(fileKey) \(location)")
+        }
+        return Array(contents)
     }
 
     /// The lowest and highest of `ssl.enabled.protocols`.

@@ -52,9 +52,10 @@ final class SaslSession: Sendable {
         }
     }
 
-    /// Whether the next frame is a raw token rather than a request (after a v0 handshake).
-    var expectsRawToken: Bool {
-        if case .authenticate(_, raw: true) = current { true } else { false }
+    /// The mechanism of the raw token the next frame is (after a v0 handshake), nil when the
+    /// next frame is a request.
+    var rawTokenMechanism: String? {
+        if case .authenticate(let mechanism, raw: true) = current { mechanism } else { nil }
     }
 
     /// Whether a request of `apiKey` may be served at this stage.

@@ -50,11 +50,10 @@ struct Connection {
                     frames: for try await frameBytes in inbound {
                         // The request's bytes (and its size prefix) count until it is answered.
                         let requestSize = frameBytes.readableBytes + 4
-                        if let sasl, sasl.expectsRawToken {
+                        if let sasl, let mechanism = sasl.rawTokenMechanism {
                             // After a v0 SaslHandshake the token comes bare; success is answered
                             // with an empty frame, failure by closing the connection.
                             defer { requestMemory?.release(requestSize) }
-                            guard case .authenticate(let mechanism, _) = sasl.current else { break frames }
                             var token = frameBytes
                             let refusal = sasl.authenticate(token.readBytes(length: token.readableBytes) ?? [], mechanism: mechanism, peer: peer, logger: logger)
                             guard refusal == nil else { break frames }
