@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // MARK: Model and wire protocol
@@ -84,11 +85,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Security: SCRAM and the other SASL mechanisms' cryptography, both ends
+        .target(
+            name: "BrookSecurity",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Client
         .target(
             name: "BrookClient",
             dependencies: [
-                "BrookModel", "BrookProtocol", "BrookRecords",
+                "BrookModel", "BrookProtocol", "BrookRecords", "BrookSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -99,7 +110,7 @@ let package = Package(
         .target(
             name: "BrookBroker",
             dependencies: [
-                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator", "BrookRaft", "BrookClient",
+                "BrookModel", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookCoordinator", "BrookRaft", "BrookClient", "BrookSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -120,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "BrookCLI",
             dependencies: [
-                "BrookBroker", "BrookClient", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel",
+                "BrookBroker", "BrookClient", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel", "BrookSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +144,7 @@ let package = Package(
         .target(
             name: "BrookFuzzTargets",
             dependencies: [
-                "BrookBroker", "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel", "BrookRaft",
+                "BrookBroker", "BrookCoordinator", "BrookProtocol", "BrookRecords", "BrookModel", "BrookRaft", "BrookSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,6 +181,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "BrookSecurityTests",
+            dependencies: ["BrookSecurity"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "BrookRaftTests",
             dependencies: ["BrookRaft", "BrookModel", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -186,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "BrookBrokerTests",
             dependencies: [
-                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel", "BrookRaft",
+                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel", "BrookRaft", "BrookSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

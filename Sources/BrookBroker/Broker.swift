@@ -140,6 +140,9 @@ public struct Broker: Sendable {
                 localListeners: Dictionary(endpoints, uniquingKeysWith: { first, _ in first })
             )
         }
+        for listener in security.values {
+            listener.sasl?.scramCredentials.attach { [metadata] user, mechanism in metadata.image.scramCredentials[user]?[mechanism] }
+        }
         let configStore = BrokerConfigStore(config)
         if quorum != nil {
             // The quorum replays the log as it starts; this broker applies its configs as they come.

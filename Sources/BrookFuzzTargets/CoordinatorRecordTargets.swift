@@ -82,6 +82,14 @@ extension FuzzTarget {
         case .unfenceBroker: roundTripped = try RoundTrip.check(UnfenceBrokerRecord.self, body: body, version: version) != nil
         case .brokerRegistrationChange:
             roundTripped = try RoundTrip.check(BrokerRegistrationChangeRecord.self, body: body, version: version) != nil
+        case .userScramCredential:
+            roundTripped = try RoundTrip.check(UserScramCredentialRecord.self, body: body, version: version) != nil
+        case .removeUserScramCredential:
+            roundTripped = try RoundTrip.check(RemoveUserScramCredentialRecord.self, body: body, version: version) != nil
+        case .accessControlEntry:
+            roundTripped = try RoundTrip.check(AccessControlEntryRecord.self, body: body, version: version) != nil
+        case .removeAccessControlEntry:
+            roundTripped = try RoundTrip.check(RemoveAccessControlEntryRecord.self, body: body, version: version) != nil
         }
         try fuzzCheck(roundTripped, "MetadataRecord accepted a record its own type rejects")
         // At the highest version an unknown tagged field of an older version may be a known one,
@@ -120,5 +128,9 @@ private func hasUnknownTaggedFields(_ record: MetadataRecord) -> Bool {
     case .fenceBroker(let record): !record.unknownTaggedFields.isEmpty
     case .unfenceBroker(let record): !record.unknownTaggedFields.isEmpty
     case .brokerRegistrationChange(let record): !record.unknownTaggedFields.isEmpty
+    case .userScramCredential(let record): !record.unknownTaggedFields.isEmpty
+    case .removeUserScramCredential(let record): !record.unknownTaggedFields.isEmpty
+    case .accessControlEntry(let record): !record.unknownTaggedFields.isEmpty
+    case .removeAccessControlEntry(let record): !record.unknownTaggedFields.isEmpty
     }
 }

@@ -30,6 +30,7 @@ public enum FuzzSeeds {
             FuzzTarget.metadataRecord.name: try metadataRecords(),
             FuzzTarget.quorum.name: try quorum(),
             FuzzTarget.metadataImage.name: try metadataImage(),
+            FuzzTarget.saslToken.name: saslTokens(),
         ]
     }
 
@@ -238,5 +239,16 @@ public enum FuzzSeeds {
             ("producer-ids", .producerIds(ProducerIdsRecord(brokerId: 1, brokerEpoch: 5, nextProducerId: 5000))),
         ]
         return try records.map { name, record in (name, Array(try record.encoded().readableBytesView)) }
+    }
+
+    /// SCRAM messages as librdkafka and the Java client write them.
+    static func saslTokens() -> [Seed] {
+        [
+            ("client-first", [0, 0] + Array("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL".utf8)),
+            ("client-first-authzid", [1, 0] + Array("n,a=user,n=user,r=abc,tokenauth=true".utf8)),
+            ("client-final", [0, 1] + Array("c=biws,r=clientfuzz,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=".utf8)),
+            ("client-final-old-librdkafka", [1, 1] + Array("c=biws,r=clientclientfuzz,p=AAAA".utf8)),
+            ("client-final-extension", [0, 1] + Array("c=biws,r=clientfuzz,x=1,p=AAAA".utf8)),
+        ]
     }
 }

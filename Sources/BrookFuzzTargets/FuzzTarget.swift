@@ -28,7 +28,7 @@ public struct FuzzTarget: Sendable {
     /// Every target, in the order `make fuzz` runs them.
     public static let all: [FuzzTarget] = [
         .frames, .request, .broker, .recordBatch, .messageSet, .decompress, .coordinatorRecord, .metadataRecord, .quorum,
-        .metadataImage,
+        .metadataImage, .saslToken,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? {

@@ -35,6 +35,19 @@ import Testing
         image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "2", name: "message.max.bytes", value: "3000000")))
         image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "3", name: "log.retention.ms", value: "5")))
         image.apply(.config(ConfigRecord(resourceType: 4, resourceName: "3", name: "log.retention.ms", value: nil)))
+        // SCRAM credentials (one removed again) and ACLs (one removed again).
+        for (user, mechanism) in [("alice", Int8(1)), ("alice", 2), ("bob", 2)] {
+            image.apply(.userScramCredential(UserScramCredentialRecord(
+                name: user, mechanism: mechanism, salt: ByteBuffer(bytes: [1, 2]), storedKey: ByteBuffer(bytes: [3]),
+                serverKey: ByteBuffer(bytes: [4]), iterations: 4096 + Int32(mechanism))))
+        }
+        image.apply(.removeUserScramCredential(RemoveUserScramCredentialRecord(name: "bob", mechanism: 2)))
+        for index in 0..<3 {
+            image.apply(.accessControlEntry(AccessControlEntryRecord(
+                id: Uuid(mostSignificantBits: 9, leastSignificantBits: UInt64(index)), resourceType: 2, resourceName: "orders",
+                patternType: 3, principal: "User:u\(index)", host: "*", operation: 3, permissionType: 3)))
+        }
+        image.apply(.removeAccessControlEntry(RemoveAccessControlEntryRecord(id: Uuid(mostSignificantBits: 9, leastSignificantBits: 1))))
         return image
     }
 

@@ -1,4 +1,6 @@
 @testable import BrookBroker
+import BrookSecurity
+import Logging
 import Testing
 
 /// SASL/PLAIN: the users of a listener's JAAS config and the checks on a client's token.
@@ -23,22 +25,56 @@ import Testing
 
     @Test func plainTokensAuthenticateOnlyTheRightUserAndPassword() throws {
         let authenticator = SaslAuthenticator(mechanisms: ["PLAIN"], plainUsers: try SaslAuthenticator.plainUsers(Self.jaas, key: "k"))
-        #expect(authenticator.authenticate(Self.token("", "admin", "admin-secret"), mechanism: "PLAIN") == .authenticated(principal: "User:admin"))
-        #expect(authenticator.authenticate(Self.token("alice", "alice", #"al"ice;"#), mechanism: "PLAIN") == .authenticated(principal: "User:alice"))
-        let wrong = SaslAuthenticator.Outcome.refused("Authentication failed: Invalid username or password")
-        #expect(authenticator.authenticate(Self.token("", "admin", "admin-secreT"), mechanism: "PLAIN") == wrong)
-        #expect(authenticator.authenticate(Self.token("", "admin", "admin-secret-and-more"), mechanism: "PLAIN") == wrong)
-        #expect(authenticator.authenticate(Self.token("", "mallory", "admin-secret"), mechanism: "PLAIN") == wrong)
-        #expect(authenticator.authenticate(Self.token("admin", "alice", #"al"ice;"#), mechanism: "PLAIN")
-            == .refused("Authentication failed: Client requested an authorization id that is different from username"))
+        func plain(_ token: [UInt8], mechanism: String = "PLAIN") -> SaslAuthenticator.Outcome {
+            var scram: ScramServerExchange?
+            return authenticator.authenticate(token, mechanism: mechanism, scram: &scram)
+        }
+        func refused(_ reason: String) -> SaslAuthenticator.Outcome { .refused(reason: reason, message: reason) }
+        #expect(plain(Self.token("", "admin", "admin-secret")) == .authenticated(principal: "User:admin", reply: []))
+        #expect(plain(Self.token("alice", "alice", #"al"ice;"#)) == .authenticated(principal: "User:alice", reply: []))
+        let wrong = refused("Authentication failed: Invalid username or password")
+        #expect(plain(Self.token("", "admin", "admin-secreT")) == wrong)
+        #expect(plain(Self.token("", "admin", "admin-secret-and-more")) == wrong)
+        #expect(plain(Self.token("", "mallory", "admin-secret")) == wrong)
+        #expect(plain(Self.token("admin", "alice", #"al"ice;"#))
+            == refused("Authentication failed: Client requested an authorization id that is different from username"))
         for malformed in [Self.token("admin", "admin-secret"), Self.token("", "", "x"), Self.token("", "admin", ""), [], [0xFF, 0, 0x61, 0, 0x62]] {
-            guard case .refused = authenticator.authenticate(malformed, mechanism: "PLAIN") else {
+            guard case .refused = plain(malformed) else {
                 Issue.record("a malformed token authenticated: \(malformed)")
                 continue
             }
         }
-        #expect(authenticator.authenticate(Self.token("", "admin", "admin-secret"), mechanism: "SCRAM-SHA-256")
-            == .refused("Unsupported SASL mechanism SCRAM-SHA-256"))
+        #expect(plain(Self.token("", "admin", "admin-secret"), mechanism: "GSSAPI") == refused("Unsupported SASL mechanism GSSAPI"))
+    }
+
+    @Test func scramSessionsChallengeThenAuthenticateWithTheMetadatasCredential() throws {
+        let salt = ScramMessages.randomSalt()
+        let credential = ScramMechanism.sha512.credential(
+            saltedPassword: try ScramMechanism.sha512.saltedPassword("s3cret", salt: salt, iterations: 4096), salt: salt, iterations: 4096)
+        let source = ScramCredentialSource()
+        source.attach { user, mechanism in user == "bob" && mechanism == .sha512 ? credential : nil }
+        let authenticator = SaslAuthenticator(mechanisms: ["SCRAM-SHA-512"], plainUsers: [:], scramCredentials: source)
+        for (password, succeeds) in [("s3cret", true), ("guess", false)] {
+            let session = SaslSession(authenticator: authenticator)
+            session.move(to: .authenticate(mechanism: "SCRAM-SHA-512", raw: false))
+            var client = ScramClientExchange(mechanism: .sha512, user: "bob", password: password)
+            guard case .reply(let challenge) = session.authenticate(client.firstMessage, peer: "test", logger: .init(label: "test")) else {
+                Issue.record("no challenge")
+                return
+            }
+            let answer = session.authenticate(try client.finalMessage(answering: challenge), peer: "test", logger: .init(label: "test"))
+            if succeeds {
+                guard case .reply(let signature) = answer else {
+                    Issue.record("the right password was refused: \(answer)")
+                    return
+                }
+                try client.verify(serverFinal: signature)
+                #expect(session.principal == "User:bob")
+            } else {
+                #expect(answer == .refused(message: "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512"))
+                #expect(session.current == .failed)
+            }
+        }
     }
 
     @Test func aSessionAllowsOnlyTheExchangeUntilItAuthenticates() throws {

@@ -90,7 +90,7 @@ def test_bad_config_commands_fail_with_one_line(broker):
     failed_with(configs(broker, "alter", "--topic", "t"), "--add-config or --delete-config")
     failed_with(configs(broker, "alter", "--broker", "1", "--add-config", "log.dirs=/elsewhere"), "INVALID_REQUEST")
     failed_with(configs(broker, "describe", "--broker", "one"), "valid integer broker id")
-    failed_with(configs(broker, "describe", "--entity-type", "users", "--entity-name", "alice"), "Invalid entity type users")
+    failed_with(configs(broker, "describe", "--entity-type", "widgets", "--entity-name", "alice"), "Invalid entity type widgets")
     failed_with(configs(broker, "describe"), "Give the entity")
     failed_with(configs(broker, "describe", "--topic", "t", "--broker", "1"), "only one entity")
     failed_with(configs(broker, "alter", "--entity-type", "topics", "--add-config", "retention.ms=1"), "entity name")

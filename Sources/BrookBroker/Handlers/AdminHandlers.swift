@@ -22,6 +22,8 @@ extension RequestRouter {
         registerChange(AlterPartitionReassignmentsHandler(metadata: context.metadata), on: threads, controller: controller)
         register(ListPartitionReassignmentsHandler(metadata: context.metadata))
         register(DescribeTopicPartitionsHandler(metadata: context.metadata))
+        registerChange(AlterUserScramCredentialsHandler(metadata: context.metadata), on: threads, controller: controller)
+        register(DescribeUserScramCredentialsHandler(metadata: context.metadata))
     }
 
     /// Registers a handler of metadata changes; in a cluster, wrapped to forward what

@@ -26,26 +26,28 @@ struct SaslHandshakeHandler: RequestHandler {
     }
 }
 
-/// SaslAuthenticate: the client's token for the mechanism its handshake chose. A refused token
-/// is answered with SASL_AUTHENTICATION_FAILED and the connection closes, as in Kafka.
+/// SaslAuthenticate: the client's tokens for the mechanism its handshake chose (one for PLAIN,
+/// two for SCRAM, each answered with the server's). A refused token is answered with SASL_AUTHENTICATION_FAILED and the connection closes, as in Kafka.
 struct SaslAuthenticateHandler: RequestHandler {
     typealias Request = SaslAuthenticateRequest
     let versions: ClosedRange<Int16> = 0...2
     let logger: Logger
 
     func handle(_ request: SaslAuthenticateRequest, context: RequestContext) async throws -> SaslAuthenticateResponse? {
-        guard let session = context.sasl, case .authenticate(let mechanism, raw: false) = session.current else {
+        guard let session = context.sasl, case .authenticate(_, raw: false, _) = session.current else {
             context.sasl?.move(to: .failed)
             var response = SaslAuthenticateResponse(errorCode: ErrorCode.illegalSaslState.rawValue)
             response.errorMessage = "Unexpected SaslAuthenticate: the connection has not completed a SaslHandshake"
             return response
         }
         var token = request.authBytes
-        if let refusal = session.authenticate(token.readBytes(length: token.readableBytes) ?? [], mechanism: mechanism, peer: context.remoteAddress.map { "\($0)" } ?? "?", logger: logger) {
+        switch session.authenticate(token.readBytes(length: token.readableBytes) ?? [], peer: context.remoteAddress.map { "\($0)" } ?? "?", logger: logger) {
+        case .refused(let message):
             var response = SaslAuthenticateResponse(errorCode: ErrorCode.saslAuthenticationFailed.rawValue)
-            response.errorMessage = refusal
+            response.errorMessage = message
             return response
+        case .reply(let reply):
+            return SaslAuthenticateResponse(errorCode: 0, errorMessage: nil, authBytes: ByteBuffer(bytes: reply))
         }
-        return SaslAuthenticateResponse(errorCode: 0, errorMessage: nil)
     }
 }

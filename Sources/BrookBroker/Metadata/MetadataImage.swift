@@ -1,6 +1,7 @@
 import BrookCoordinator
 import BrookModel
 import BrookProtocol
+import BrookSecurity
 
 /// The cluster's metadata as the broker serves it: brokers, topics, partitions and their configs.
 ///
@@ -115,6 +116,10 @@ public struct MetadataImage: Sendable, Equatable {
     /// Dynamic broker configs by broker resource name (a node id), as ConfigRecords of resource
     /// type BROKER set them in a cluster; each broker applies its own.
     public internal(set) var brokerConfigs: [String: [String: String]] = [:]
+    /// SCRAM credentials by user and mechanism (UserScramCredentialRecord).
+    public internal(set) var scramCredentials: [String: [ScramMechanism: ScramCredential]] = [:]
+    /// The ACLs by id (AccessControlEntryRecord).
+    public internal(set) var acls: [Uuid: AclBinding] = [:]
 
     public init(clusterId: String, controllerId: Int32, brokers: [Broker]) {
         self.clusterId = clusterId

@@ -13,6 +13,10 @@ package enum MetadataRecord: Sendable, Equatable {
     case fenceBroker(FenceBrokerRecord)
     case unfenceBroker(UnfenceBrokerRecord)
     case brokerRegistrationChange(BrokerRegistrationChangeRecord)
+    case userScramCredential(UserScramCredentialRecord)
+    case removeUserScramCredential(RemoveUserScramCredentialRecord)
+    case accessControlEntry(AccessControlEntryRecord)
+    case removeAccessControlEntry(RemoveAccessControlEntryRecord)
 
     static let frameVersion: UInt64 = 1
 
@@ -36,6 +40,12 @@ package enum MetadataRecord: Sendable, Equatable {
         case .unfenceBroker(let record): try Self.write(record, key: UnfenceBrokerRecord.recordApiKey, into: &buffer)
         case .brokerRegistrationChange(let record):
             try Self.write(record, key: BrokerRegistrationChangeRecord.recordApiKey, into: &buffer)
+        case .userScramCredential(let record): try Self.write(record, key: UserScramCredentialRecord.recordApiKey, into: &buffer)
+        case .removeUserScramCredential(let record):
+            try Self.write(record, key: RemoveUserScramCredentialRecord.recordApiKey, into: &buffer)
+        case .accessControlEntry(let record): try Self.write(record, key: AccessControlEntryRecord.recordApiKey, into: &buffer)
+        case .removeAccessControlEntry(let record):
+            try Self.write(record, key: RemoveAccessControlEntryRecord.recordApiKey, into: &buffer)
         }
         return buffer
     }
@@ -66,6 +76,14 @@ package enum MetadataRecord: Sendable, Equatable {
         case UnfenceBrokerRecord.recordApiKey: return .unfenceBroker(try UnfenceBrokerRecord(from: &buffer, version: version))
         case BrokerRegistrationChangeRecord.recordApiKey:
             return .brokerRegistrationChange(try BrokerRegistrationChangeRecord(from: &buffer, version: version))
+        case UserScramCredentialRecord.recordApiKey:
+            return .userScramCredential(try UserScramCredentialRecord(from: &buffer, version: version))
+        case RemoveUserScramCredentialRecord.recordApiKey:
+            return .removeUserScramCredential(try RemoveUserScramCredentialRecord(from: &buffer, version: version))
+        case AccessControlEntryRecord.recordApiKey:
+            return .accessControlEntry(try AccessControlEntryRecord(from: &buffer, version: version))
+        case RemoveAccessControlEntryRecord.recordApiKey:
+            return .removeAccessControlEntry(try RemoveAccessControlEntryRecord(from: &buffer, version: version))
         default: return nil
         }
     }

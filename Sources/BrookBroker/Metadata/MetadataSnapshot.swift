@@ -1,5 +1,6 @@
 import BrookModel
 import BrookProtocol
+import BrookSecurity
 import BrookRecords
 import BrookStorage
 import Foundation
@@ -96,6 +97,16 @@ package struct MetadataSnapshot: Sendable {
                 records.append(.config(ConfigRecord(
                     resourceType: MetadataRecord.ConfigResourceType.broker.rawValue, resourceName: broker, name: key, value: value)))
             }
+        }
+        for (user, credentials) in image.scramCredentials.sorted(by: { $0.key < $1.key }) {
+            for (mechanism, credential) in credentials.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                records.append(.userScramCredential(UserScramCredentialRecord(user: user, mechanism: mechanism, credential)))
+            }
+        }
+        for (id, acl) in image.acls.sorted(by: {
+            ($0.key.mostSignificantBits, $0.key.leastSignificantBits) < ($1.key.mostSignificantBits, $1.key.leastSignificantBits)
+        }) {
+            records.append(.accessControlEntry(acl.record(id: id)))
         }
         if image.nextProducerId > 0 {
             records.append(.producerIds(ProducerIdsRecord(brokerId: -1, brokerEpoch: 0, nextProducerId: image.nextProducerId)))

@@ -1,4 +1,5 @@
 import BrookProtocol
+import BrookSecurity
 import NIOCore
 import Synchronization
 
@@ -440,6 +441,19 @@ extension MetadataImage {
             setFenced(false, broker: record.id, epoch: record.epoch)
         case .brokerRegistrationChange(let record):
             changeRegistration(record)
+        case .userScramCredential(let record):
+            guard let mechanism = ScramMechanism(rawValue: record.mechanism) else { return }
+            scramCredentials[record.name, default: [:]][mechanism] = ScramCredential(
+                salt: Array(buffer: record.salt), storedKey: Array(buffer: record.storedKey),
+                serverKey: Array(buffer: record.serverKey), iterations: record.iterations)
+        case .removeUserScramCredential(let record):
+            guard let mechanism = ScramMechanism(rawValue: record.mechanism) else { return }
+            scramCredentials[record.name]?[mechanism] = nil
+            if scramCredentials[record.name]?.isEmpty == true { scramCredentials[record.name] = nil }
+        case .accessControlEntry(let record):
+            acls[record.id] = AclBinding(record)
+        case .removeAccessControlEntry(let record):
+            acls[record.id] = nil
         }
     }
 }

@@ -1,12 +1,14 @@
 import BrookProtocol
+import BrookSecurity
 import Foundation
+import Synchronization
 
 /// A SASL listener's mechanisms (`sasl.enabled.mechanisms`) and what checks a client's token.
 /// PLAIN's users come from the listener's JAAS config, as Kafka's PlainLoginModule reads them
-/// (`user_<name>="<password>"` entries).
+/// (`user_<name>="<password>"` entries); SCRAM's credentials from the cluster's metadata.
 struct SaslAuthenticator: Sendable {
     /// The mechanisms Brook offers; a listener enables some of them.
-    static let supported = ["PLAIN"]
+    static let supported = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
     struct SettingsError: Error, CustomStringConvertible {
         let description: String
@@ -14,17 +16,24 @@ struct SaslAuthenticator: Sendable {
 
     /// The outcome of one SaslAuthenticate token.
     enum Outcome: Sendable, Equatable {
-        case authenticated(principal: String)
-        case refused(String)
+        /// Authenticated; `reply` goes back to the client (SCRAM's server signature).
+        case authenticated(principal: String, reply: [UInt8])
+        /// The exchange goes on: send `reply` and wait for the client's next token.
+        case challenge([UInt8])
+        /// Refused: `reason` is logged, `message` is what the client is told.
+        case refused(reason: String, message: String)
     }
 
     let mechanisms: [String]
     /// PLAIN: password by user name.
     let plainUsers: [String: String]
+    /// SCRAM: the credentials the metadata holds.
+    let scramCredentials: ScramCredentialSource
 
-    init(mechanisms: [String], plainUsers: [String: String]) {
+    init(mechanisms: [String], plainUsers: [String: String], scramCredentials: ScramCredentialSource = ScramCredentialSource()) {
         self.mechanisms = mechanisms
         self.plainUsers = plainUsers
+        self.scramCredentials = scramCredentials
     }
 
     /// The authenticator of the SASL listener `listener`.
@@ -33,7 +42,7 @@ struct SaslAuthenticator: Sendable {
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
         let unsupported = enabled.filter { !supported.contains($0) }
         guard unsupported.isEmpty, !enabled.isEmpty else {
-            throw SettingsError(description: "listener \(listener): sasl.enabled.mechanisms is \(enabled.joined(separator: ",")); Brook offers \(supported.joined(separator: ", ")) (set sasl.enabled.mechanisms=PLAIN)")
+            throw SettingsError(description: "listener \(listener): sasl.enabled.mechanisms is \(enabled.joined(separator: ",")); Brook offers \(supported.joined(separator: ", ")) (set sasl.enabled.mechanisms, e.g. to PLAIN,SCRAM-SHA-256)")
         }
         var users: [String: String] = [:]
         if enabled.contains("PLAIN") {
@@ -61,40 +70,68 @@ struct SaslAuthenticator: Sendable {
         return users
     }
 
-    /// Checks one token of `mechanism`.
-    func authenticate(_ token: [UInt8], mechanism: String) -> Outcome {
-        switch mechanism {
-        case "PLAIN": plain(token)
-        default: .refused("Unsupported SASL mechanism \(mechanism)")
+    /// Checks one token of `mechanism`; `scram` is the connection's SCRAM exchange so far.
+    func authenticate(_ token: [UInt8], mechanism: String, scram: inout ScramServerExchange?) -> Outcome {
+        if mechanism == "PLAIN" {
+            switch plain(token) {
+            case .success(let principal): return .authenticated(principal: principal, reply: [])
+            case .failure(let reason): return .refused(reason: reason.description, message: reason.description)
+            }
         }
+        guard let scramMechanism = ScramMechanism(name: mechanism) else {
+            let reason = "Unsupported SASL mechanism \(mechanism)"
+            return .refused(reason: reason, message: reason)
+        }
+        var exchange = scram ?? ScramServerExchange(mechanism: scramMechanism)
+        defer { scram = exchange }
+        switch exchange.receive(token, credential: { scramCredentials.credential(user: $0, mechanism: scramMechanism) }) {
+        case .challenge(let reply): return .challenge(reply)
+        case .authenticated(let user, let reply): return .authenticated(principal: "User:\(user)", reply: reply)
+        case .refused(let reason):
+            return .refused(
+                reason: reason,
+                message: "Authentication failed during authentication due to invalid credentials with SASL mechanism \(mechanism)")
+        }
+    }
+
+    struct Refusal: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// PLAIN (RFC 4616): `[authzid] NUL authcid NUL passwd`; an authorization id other than the
     /// user itself is refused, as Kafka refuses it.
-    private func plain(_ token: [UInt8]) -> Outcome {
+    private func plain(_ token: [UInt8]) -> Result<String, Refusal> {
         let parts = token.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3,
             let authorizationId = String(validating: parts[0], as: UTF8.self),
             let user = String(validating: parts[1], as: UTF8.self),
             let password = String(validating: parts[2], as: UTF8.self),
             !user.isEmpty, !password.isEmpty
-        else { return .refused("Invalid SASL/PLAIN response: expected 3 tokens with a user name and a password") }
+        else { return .failure(Refusal(description: "Invalid SASL/PLAIN response: expected 3 tokens with a user name and a password")) }
         guard authorizationId.isEmpty || authorizationId == user else {
-            return .refused("Authentication failed: Client requested an authorization id that is different from username")
+            return .failure(Refusal(description: "Authentication failed: Client requested an authorization id that is different from username"))
         }
-        guard let expected = plainUsers[user], Self.constantTimeEqual(expected, password) else {
-            return .refused("Authentication failed: Invalid username or password")
+        guard let expected = plainUsers[user], constantTimeEqual(Array(expected.utf8), Array(password.utf8)) else {
+            return .failure(Refusal(description: "Authentication failed: Invalid username or password"))
         }
-        return .authenticated(principal: "User:\(user)")
+        return .success("User:\(user)")
+    }
+}
+
+/// Where SCRAM credentials come from: the cluster metadata, once the broker has opened it.
+final class ScramCredentialSource: Sendable {
+    typealias Lookup = @Sendable (_ user: String, _ mechanism: ScramMechanism) -> ScramCredential?
+    private let lookup = Mutex<Lookup?>(nil)
+
+    init() {}
+
+    /// Reads credentials with `lookup` from now on.
+    func attach(_ lookup: @escaping Lookup) {
+        self.lookup.withLock { $0 = lookup }
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
-        var difference = UInt8(left.count == right.count ? 0 : 1)
-        for index in 0..<max(left.count, right.count) {
-            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
-        }
-        return difference == 0
+    func credential(user: String, mechanism: ScramMechanism) -> ScramCredential? {
+        lookup.withLock { $0 }?(user, mechanism)
     }
 }
 

@@ -1,4 +1,5 @@
 import BrookProtocol
+import BrookSecurity
 import Logging
 import Synchronization
 
@@ -11,8 +12,8 @@ final class SaslSession: Sendable {
         /// Waiting for SaslHandshake.
         case handshake
         /// Waiting for a token of `mechanism`: in a SaslAuthenticate request, or `raw` (after a
-        /// v0 handshake) as a bare size-prefixed frame.
-        case authenticate(mechanism: String, raw: Bool)
+        /// v0 handshake) as a bare size-prefixed frame; `scram`, a SCRAM exchange under way.
+        case authenticate(mechanism: String, raw: Bool, scram: ScramServerExchange? = nil)
         /// Authenticated as `principal`.
         case authenticated(principal: String)
         /// Authentication failed; the connection closes once the answer is sent.
@@ -38,24 +39,38 @@ final class SaslSession: Sendable {
         stage.withLock { $0 = next }
     }
 
-    /// Checks a client's token; on success the session is authenticated, on failure it is
-    /// failed and the reason (logged as Kafka logs it) is returned.
-    func authenticate(_ token: [UInt8], mechanism: String, peer: String, logger: Logger) -> String? {
-        switch authenticator.authenticate(token, mechanism: mechanism) {
-        case .authenticated(let principal):
+    /// What a client's token leads to.
+    enum Answer: Sendable, Equatable {
+        /// Send these bytes back (a challenge, or the last reply of a successful exchange).
+        case reply([UInt8])
+        /// Refused: tell the client `message`, then close the connection.
+        case refused(message: String)
+    }
+
+    /// Checks a client's token: an exchange goes on, succeeds (the session is authenticated)
+    /// or fails (the session is failed, and the reason logged as Kafka logs it).
+    func authenticate(_ token: [UInt8], peer: String, logger: Logger) -> Answer {
+        guard case .authenticate(let mechanism, let raw, var scram) = current else {
+            move(to: .failed)
+            return .refused(message: "Unexpected SASL token: no SaslHandshake chose a mechanism")
+        }
+        switch authenticator.authenticate(token, mechanism: mechanism, scram: &scram) {
+        case .authenticated(let principal, let reply):
             move(to: .authenticated(principal: principal))
-            return nil
-        case .refused(let reason):
+            return .reply(reply)
+        case .challenge(let reply):
+            move(to: .authenticate(mechanism: mechanism, raw: raw, scram: scram))
+            return .reply(reply)
+        case .refused(let reason, let message):
             move(to: .failed)
             logger.info("failed authentication with \(peer) (\(reason))")
-            return reason
+            return .refused(message: message)
         }
     }
 
-    /// The mechanism of the raw token the next frame is (after a v0 handshake), nil when the
-    /// next frame is a request.
-    var rawTokenMechanism: String? {
-        if case .authenticate(let mechanism, raw: true) = current { mechanism } else { nil }
+    /// Whether the next frame is a raw token (after a v0 handshake) rather than a request.
+    var expectsRawToken: Bool {
+        if case .authenticate(_, raw: true, _) = current { true } else { false }
     }
 
     /// Whether a request of `apiKey` may be served at this stage.

@@ -50,16 +50,16 @@ struct Connection {
                     frames: for try await frameBytes in inbound {
                         // The request's bytes (and its size prefix) count until it is answered.
                         let requestSize = frameBytes.readableBytes + 4
-                        if let sasl, let mechanism = sasl.rawTokenMechanism {
-                            // After a v0 SaslHandshake the token comes bare; success is answered
-                            // with an empty frame, failure by closing the connection.
+                        if let sasl, sasl.expectsRawToken {
+                            // After a v0 SaslHandshake tokens come bare, and so do the answers
+                            // (empty for PLAIN's success); failure closes the connection.
                             defer { requestMemory?.release(requestSize) }
                             var token = frameBytes
-                            let refusal = sasl.authenticate(token.readBytes(length: token.readableBytes) ?? [], mechanism: mechanism, peer: peer, logger: logger)
-                            guard refusal == nil else { break frames }
-                            var empty = ByteBuffer()
-                            empty.writeInteger(Int32(0))
-                            try await send([.byteBuffer(empty)])
+                            guard case .reply(let reply) = sasl.authenticate(token.readBytes(length: token.readableBytes) ?? [], peer: peer, logger: logger) else { break frames }
+                            var answer = ByteBuffer()
+                            answer.writeInteger(Int32(reply.count))
+                            answer.writeBytes(reply)
+                            try await send([.byteBuffer(answer)])
                             continue
                         }
                         let frame: RequestFrame

@@ -2,20 +2,21 @@ import ArgumentParser
 import BrookClient
 
 /// Which entity `brook configs` describes or alters, named as kafka-configs names them:
-/// `--entity-type topics|brokers` with `--entity-name NAME` or `--entity-default` (the
-/// cluster-wide broker defaults), or the shortcuts `--topic T`, `--broker ID` and
-/// `--broker-defaults`.
+/// `--entity-type topics|brokers|users` with `--entity-name NAME` or `--entity-default` (the
+/// cluster-wide broker defaults), or the shortcuts `--topic T`, `--broker ID`,
+/// `--broker-defaults` and `--user NAME`.
 struct ConfigEntityOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("entity-type"), help: "The entity type: topics or brokers.") var entityType: String?
-    @Option(name: .customLong("entity-name"), help: "The topic name or the broker id.") var entityName: String?
+    @Option(name: .customLong("entity-type"), help: "The entity type: topics, brokers or users.") var entityType: String?
+    @Option(name: .customLong("entity-name"), help: "The topic name, the broker id or the user name.") var entityName: String?
     @Flag(name: .customLong("entity-default"), help: "The default configs of all brokers (with --entity-type brokers).") var entityDefault = false
     @Option(name: .customLong("topic"), help: "Shortcut for --entity-type topics --entity-name TOPIC.") var topic: String?
     @Option(name: .customLong("broker"), help: "Shortcut for --entity-type brokers --entity-name ID.") var broker: String?
     @Flag(name: .customLong("broker-defaults"), help: "Shortcut for --entity-type brokers --entity-default.") var brokerDefaults = false
+    @Option(name: .customLong("user"), help: "Shortcut for --entity-type users --entity-name USER.") var user: String?
 
     /// The entity kind the options name.
     enum Kind: String, Sendable {
-        case topics, brokers
+        case topics, brokers, users
     }
 
     /// The kind and, when one is named, the entity: a topic name, a broker id, or "" for the
@@ -25,7 +26,7 @@ struct ConfigEntityOptions: ParsableArguments, Sendable {
         var chosen: [(Kind, String?)] = []
         if let entityType {
             guard let kind = Kind(rawValue: entityType) else {
-                throw CommandFailure("Invalid entity type \(entityType), the entity type must be one of topics, brokers")
+                throw CommandFailure("Invalid entity type \(entityType), the entity type must be one of topics, brokers, users")
             }
             if entityDefault && kind != .brokers { throw CommandFailure("--entity-default is only for --entity-type brokers") }
             chosen.append((kind, entityDefault ? "" : entityName))
@@ -35,10 +36,11 @@ struct ConfigEntityOptions: ParsableArguments, Sendable {
         if let topic { chosen.append((.topics, topic)) }
         if let broker { chosen.append((.brokers, broker)) }
         if brokerDefaults { chosen.append((.brokers, "")) }
+        if let user { chosen.append((.users, user)) }
         guard chosen.count == 1, let (kind, name) = chosen.first else {
             throw CommandFailure(chosen.isEmpty
-                ? "Give the entity: --entity-type topics|brokers (with --entity-name or --entity-default), --topic, --broker or --broker-defaults"
-                : "Give only one entity: --entity-type, --topic, --broker or --broker-defaults")
+                ? "Give the entity: --entity-type topics|brokers|users (with --entity-name or --entity-default), --topic, --broker, --broker-defaults or --user"
+                : "Give only one entity: --entity-type, --topic, --broker, --broker-defaults or --user")
         }
         if kind == .brokers, let name, !name.isEmpty, Int32(name) == nil {
             throw CommandFailure("The entity name for brokers must be a valid integer broker id, found: \(name)")
@@ -58,7 +60,7 @@ extension ConfigEntityOptions.Kind {
     func dynamicSource(defaults: Bool) -> ConfigEntry.Source {
         switch self {
         case .topics: .dynamicTopicConfig
-        case .brokers: defaults ? .dynamicDefaultBrokerConfig : .dynamicBrokerConfig
+        case .brokers, .users: defaults ? .dynamicDefaultBrokerConfig : .dynamicBrokerConfig
         }
     }
 }

@@ -33,6 +33,12 @@ extension ConfigsCommand {
         func run() async throws {
             let entity = try entityOptions.entity()
             let describeAll = all
+            if entity.kind == .users {
+                try await connection.withCluster { cluster in
+                    try await UserScramConfigs.describe(ScramAdmin(cluster: cluster), user: entity.name)
+                }.forEach { print($0) }
+                return
+            }
             let output = try await connection.withCluster { cluster in
                 let names: [String]
                 if let name = entity.name {
@@ -88,6 +94,12 @@ extension ConfigsCommand {
             let added = try addConfig.map(ConfigAssignments.parse) ?? []
             let deleted = ConfigAssignments.keys(deleteConfig)
             guard !added.isEmpty || !deleted.isEmpty else { throw CommandFailure("At least one of --add-config or --delete-config must be specified") }
+            if entity.kind == .users {
+                let alterations = try UserScramConfigs.alterations(user: entity.name, added: added, deleted: deleted)
+                try await connection.withCluster { cluster in try await ScramAdmin(cluster: cluster).alter(alterations) }
+                print("Completed updating config for user \(entity.name).")
+                return
+            }
             let alterations = added.map { ConfigAlteration.set($0.key, $0.value) } + deleted.map(ConfigAlteration.delete)
             try await connection.withCluster { cluster in
                 let admin = ConfigAdmin(cluster: cluster)
