@@ -229,7 +229,14 @@ public struct Broker: Sendable {
         )
         transactions.loadIfPresent()
 
-        let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator)
+        let authorizer = try AclAuthorizer.of(config)
+        if let authorizer {
+            authorizer.update(metadata.image.acls.values)
+            metadata.addListener { records, image in
+                if records.contains(where: \.changesAcls) { authorizer.update(image.acls.values) }
+            }
+        }
+        let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator, authorizer: authorizer)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
         router.register(framing: ProduceHandler(
@@ -254,9 +261,9 @@ public struct Broker: Sendable {
                        imbalancePercent: max(0, config.int("leader.imbalance.per.broker.percentage")))
                     : nil,
                 logger: logger)
-            router.register(AlterPartitionHandler(controller: controller), on: adminThreads)
-            router.register(BrokerRegistrationHandler(controller: controller), on: adminThreads)
-            router.register(BrokerHeartbeatHandler(controller: controller), on: adminThreads)
+            router.register(AlterPartitionHandler(controller: controller).requiring(.clusterAction), on: adminThreads)
+            router.register(BrokerRegistrationHandler(controller: controller).requiring(.clusterAction), on: adminThreads)
+            router.register(BrokerHeartbeatHandler(controller: controller).requiring(.clusterAction), on: adminThreads)
             lifecycle = BrokerLifecycleService(
                 quorum: quorum, controller: controller, controllerClient: controllerClient,
                 isBroker: Self.processRoles(config).contains("broker"), clusterId: clusterId, listeners: Self.brokerListeners(config, advertised: advertised),
@@ -264,15 +271,15 @@ public struct Broker: Sendable {
                 rack: config.string("broker.rack"), heartbeatInterval: .milliseconds(config.int("broker.heartbeat.interval.ms")),
                 incarnation: partitions.incarnation, threads: adminThreads, logger: logger
             )
-            router.register(AllocateProducerIdsHandler(controller: controllerClient, metadata: metadata), on: adminThreads)
-            router.register(VoteHandler(quorum: quorum))
-            router.register(BeginQuorumEpochHandler(quorum: quorum))
-            router.register(EndQuorumEpochHandler(quorum: quorum))
-            router.register(FetchSnapshotHandler(quorum: quorum))
-            router.register(AddRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
-            router.register(RemoveRaftVoterHandler(quorum: quorum, controller: controllerClient), on: adminThreads)
-            router.register(UpdateRaftVoterHandler(quorum: quorum), on: adminThreads)
-            router.register(DescribeQuorumHandler(quorum: quorum, controller: controllerClient))
+            router.register(AllocateProducerIdsHandler(controller: controllerClient, metadata: metadata).requiring(.clusterAction), on: adminThreads)
+            router.register(VoteHandler(quorum: quorum).requiring(.clusterAction))
+            router.register(BeginQuorumEpochHandler(quorum: quorum).requiring(.clusterAction))
+            router.register(EndQuorumEpochHandler(quorum: quorum).requiring(.clusterAction))
+            router.register(FetchSnapshotHandler(quorum: quorum).requiring(.clusterAction))
+            router.register(AddRaftVoterHandler(quorum: quorum, controller: controllerClient).requiring(.alter), on: adminThreads)
+            router.register(RemoveRaftVoterHandler(quorum: quorum, controller: controllerClient).requiring(.alter), on: adminThreads)
+            router.register(UpdateRaftVoterHandler(quorum: quorum).requiring(.clusterAction), on: adminThreads)
+            router.register(DescribeQuorumHandler(quorum: quorum, controller: controllerClient).requiring(.describe))
         }
         router.register(ListOffsetsHandler(partitions: partitions.table, metadata: metadata))
         router.register(WriteTxnMarkersHandler(
@@ -289,10 +296,15 @@ public struct Broker: Sendable {
         // Last: its answer lists every handler registered before it.
         router.register(SaslHandshakeHandler(logger: logger))
         router.register(SaslAuthenticateHandler(logger: logger))
+        let routerReference = RouterReference()
+        if quorum != nil {
+            router.register(EnvelopeHandler(router: routerReference, authorizer: authorizer, logger: logger))
+        }
         router.register(ApiVersionsHandler(otherApis: router.apiVersionEntries()))
+        routerReference.set(router)
 
         _ = try config.connectionLimits  // a bad override stops start-up, naming the key
-        let server = KafkaServer(listeners: bound, router: router, logger: logger) { [configStore] in
+        let server = KafkaServer(listeners: bound, router: router, logger: logger, authorizer: authorizer) { [configStore] in
             configStore.current.connectionLimitsKeepingNumericOnes
         }
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)

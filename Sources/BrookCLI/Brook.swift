@@ -11,7 +11,7 @@ struct Brook: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self, ProduceCommand.self, ConsumeCommand.self, TopicsCommand.self, ConfigsCommand.self,
             GroupsCommand.self, ClusterCommand.self, ReassignPartitionsCommand.self, DeleteRecordsCommand.self, DumpLogCommand.self, PerfCommand.self,
-            VersionCommand.self, MetadataQuorumCommand.self, StorageCommand.self,
+            VersionCommand.self, MetadataQuorumCommand.self, StorageCommand.self, AclsCommand.self,
         ]
     )
 

@@ -237,6 +237,14 @@ public enum FuzzSeeds {
             ("config-delete", .config(ConfigRecord(resourceType: 4, resourceName: "1", name: "log.retention.ms", value: nil))),
             ("remove-topic", .removeTopic(RemoveTopicRecord(topicId: topicId))),
             ("producer-ids", .producerIds(ProducerIdsRecord(brokerId: 1, brokerEpoch: 5, nextProducerId: 5000))),
+            ("user-scram-credential", .userScramCredential(UserScramCredentialRecord(
+                name: "alice", mechanism: 1, salt: ByteBuffer(bytes: [1, 2, 3]), storedKey: ByteBuffer(bytes: [4, 5]),
+                serverKey: ByteBuffer(bytes: [6]), iterations: 4096))),
+            ("remove-user-scram-credential", .removeUserScramCredential(RemoveUserScramCredentialRecord(name: "alice", mechanism: 2))),
+            ("access-control-entry", .accessControlEntry(AccessControlEntryRecord(
+                id: topicId, resourceType: 2, resourceName: "orders-", patternType: 4, principal: "User:bob", host: "*",
+                operation: 3, permissionType: 3))),
+            ("remove-access-control-entry", .removeAccessControlEntry(RemoveAccessControlEntryRecord(id: topicId))),
         ]
         return try records.map { name, record in (name, Array(try record.encoded().readableBytesView)) }
     }

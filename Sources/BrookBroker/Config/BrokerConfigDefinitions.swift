@@ -40,9 +40,12 @@ enum BrokerConfigDefinitions {
         .init("ssl.principal.mapping.rules", .string, "DEFAULT", "Rules that turn a client certificate's distinguished name into a principal name."),
         .init("ssl.endpoint.identification.algorithm", .string, "https", "How a broker checks the host name of another broker it connects to over TLS."),
         .init("ssl.protocol", .string, "TLSv1.3", "The TLS protocol."),
-        .init("sasl.enabled.mechanisms", .list, "GSSAPI", "The SASL mechanisms a SASL listener offers (Brook: PLAIN)."),
+        .init("sasl.enabled.mechanisms", .list, "GSSAPI", "The SASL mechanisms a SASL listener offers (Brook: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)."),
         .init("sasl.mechanism.inter.broker.protocol", .string, "GSSAPI", "The SASL mechanism brokers use with each other."),
         .init("sasl.jaas.config", .password, nil, "A JAAS login module entry; PLAIN's users as user_<name>=\"<password>\" (also listener.name.<listener>.plain.sasl.jaas.config)."),
+        .init("authorizer.class.name", .string, "", "The authorizer: org.apache.kafka.metadata.authorizer.StandardAuthorizer turns on Brook's ACLs; empty allows everything."),
+        .init("super.users", .string, "", "Principals allowed everything, separated by ';' (User:admin;User:broker)."),
+        .init("allow.everyone.if.no.acl.found", .boolean, "false", "Whether a resource no ACL names is open to everyone."),
     ]
 
     static let server: [ConfigDefinition] = [

@@ -12,6 +12,11 @@ struct AddOffsetsToTxnHandler: RequestHandler {
 
     func handle(_ request: AddOffsetsToTxnRequest, context: RequestContext) async throws -> AddOffsetsToTxnResponse? {
         guard !request.groupId.isEmpty else { return Self.response(.invalidGroupId) }
+        // With ACLs: WRITE on the transactional id, READ on the group.
+        guard context.authorized(.write, .transactionalId, request.transactionalId) else {
+            return Self.response(.transactionalIdAuthorizationFailed)
+        }
+        guard context.authorized(.read, .group, request.groupId) else { return Self.response(.groupAuthorizationFailed) }
         let offsetsPartition: Int32
         do {
             let groupCoordinator = try groups.coordinator()

@@ -15,10 +15,23 @@ struct AddPartitionsToTxnHandler: RequestHandler {
     func handle(_ request: AddPartitionsToTxnRequest, context: RequestContext) async throws -> AddPartitionsToTxnResponse? {
         let version = context.apiVersion
         if version < 4 {
-            let results = await add(
-                transactionalId: request.v3AndBelowTransactionalId, producerId: request.v3AndBelowProducerId,
-                epoch: request.v3AndBelowProducerEpoch, topics: request.v3AndBelowTopics, verifyOnly: false, version: version)
+            // A client's request; with ACLs, WRITE on the transactional id and on each topic.
+            let topics = request.v3AndBelowTopics
+            let results: [TopicPartition: ErrorCode]
+            if !context.authorized(.write, .transactionalId, request.v3AndBelowTransactionalId) {
+                results = Self.every(topics, .transactionalIdAuthorizationFailed)
+            } else if case let refused = Set(topics.map(\.name).filter({ !context.authorized(.write, .topic, $0) })), !refused.isEmpty {
+                results = Self.every(topics) { refused.contains($0.topic) ? .topicAuthorizationFailed : .operationNotAttempted }
+            } else {
+                results = await add(
+                    transactionalId: request.v3AndBelowTransactionalId, producerId: request.v3AndBelowProducerId,
+                    epoch: request.v3AndBelowProducerEpoch, topics: topics, verifyOnly: false, version: version)
+            }
             return AddPartitionsToTxnResponse(throttleTimeMs: 0, resultsByTopicV3AndBelow: Self.topicResults(results))
+        }
+        // v4+ comes from brokers (KIP-890's verification): CLUSTER_ACTION with ACLs.
+        guard context.authorizedOnCluster(.clusterAction) else {
+            return AddPartitionsToTxnResponse(throttleTimeMs: 0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue)
         }
         let results = await request.transactions.asyncMap { transaction in
             AddPartitionsToTxnResponse.AddPartitionsToTxnResult(
@@ -28,6 +41,18 @@ struct AddPartitionsToTxnHandler: RequestHandler {
                     epoch: transaction.producerEpoch, topics: transaction.topics, verifyOnly: transaction.verifyOnly, version: version)))
         }
         return AddPartitionsToTxnResponse(throttleTimeMs: 0, errorCode: 0, resultsByTransaction: results)
+    }
+
+    /// `code` (or what `code` says) for every partition of `topics`.
+    private static func every(
+        _ topics: [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic], _ code: (TopicPartition) -> ErrorCode
+    ) -> [TopicPartition: ErrorCode] {
+        Dictionary(topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.name, partition: $0) } }.map { ($0, code($0)) },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
+    private static func every(_ topics: [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic], _ code: ErrorCode) -> [TopicPartition: ErrorCode] {
+        every(topics) { _ in code }
     }
 
     private func add(

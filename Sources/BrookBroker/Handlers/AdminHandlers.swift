@@ -24,6 +24,10 @@ extension RequestRouter {
         register(DescribeTopicPartitionsHandler(metadata: context.metadata))
         registerChange(AlterUserScramCredentialsHandler(metadata: context.metadata), on: threads, controller: controller)
         register(DescribeUserScramCredentialsHandler(metadata: context.metadata))
+        let acls = context.authorizer != nil
+        registerChange(CreateAclsHandler(metadata: context.metadata, authorizerEnabled: acls), on: threads, controller: controller)
+        register(DescribeAclsHandler(metadata: context.metadata, authorizerEnabled: acls))
+        registerChange(DeleteAclsHandler(metadata: context.metadata, authorizerEnabled: acls), on: threads, controller: controller)
     }
 
     /// Registers a handler of metadata changes; in a cluster, wrapped to forward what

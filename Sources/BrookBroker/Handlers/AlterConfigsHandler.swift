@@ -20,8 +20,9 @@ struct AlterConfigsHandler: RequestHandler {
             occurrences[ResourceKey(type: resource.resourceType, name: resource.resourceName), default: 0] += 1
         }
         let responses = request.resources.map { resource in
-            let error = alter(resource, duplicated: occurrences[ResourceKey(type: resource.resourceType, name: resource.resourceName), default: 0] > 1,
-                              validateOnly: request.validateOnly)
+            let error = ConfigResourceType.authorizationError(resource.resourceType, resource.resourceName, .alterConfigs, context: context)
+                ?? alter(resource, duplicated: occurrences[ResourceKey(type: resource.resourceType, name: resource.resourceName), default: 0] > 1,
+                         validateOnly: request.validateOnly)
             return AlterConfigsResponse.AlterConfigsResourceResponse(
                 errorCode: (error?.code ?? .none).rawValue, errorMessage: error?.message,
                 resourceType: resource.resourceType, resourceName: resource.resourceName

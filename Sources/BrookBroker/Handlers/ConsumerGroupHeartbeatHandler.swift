@@ -16,6 +16,14 @@ struct ConsumerGroupHeartbeatHandler: RequestHandler {
         if context.apiVersion >= 1 && request.memberId.isEmpty {
             return Self.failure(.invalidRequest, "MemberId can't be empty.")
         }
+        // With ACLs: READ on the group, DESCRIBE on each topic subscribed to by name.
+        guard context.authorized(.read, .group, request.groupId) else {
+            return Self.failure(.groupAuthorizationFailed, "Group authorization failed.")
+        }
+        let refusedTopics = (request.subscribedTopicNames ?? []).filter { !context.authorized(.describe, .topic, $0) }
+        guard refusedTopics.isEmpty else {
+            return Self.failure(.topicAuthorizationFailed, "Unauthorized topics: \(refusedTopics.sorted().joined(separator: ", "))")
+        }
         let shard: GroupShard
         switch groups.shard(for: request.groupId) {
         case .success(let found): shard = found

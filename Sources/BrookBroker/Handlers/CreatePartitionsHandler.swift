@@ -31,6 +31,8 @@ struct CreatePartitionsHandler: RequestHandler {
         for topic in request.topics where seen.insert(topic.name).inserted {
             if occurrences[topic.name, default: 0] > 1 {
                 results.append(Result(name: topic.name, errorCode: ErrorCode.invalidRequest.rawValue, errorMessage: "Duplicate topic name."))
+            } else if !context.authorized(.alter, .topic, topic.name) {
+                results.append(Result(name: topic.name, errorCode: ErrorCode.topicAuthorizationFailed.rawValue, errorMessage: "Authorization failed."))
             } else if let error = Self.problem(with: topic, image: image, registered: registered) {
                 results.append(Result(name: topic.name, errorCode: error.code.rawValue, errorMessage: error.message))
             } else {

@@ -37,8 +37,11 @@ struct CreateTopicsHandler: RequestHandler {
         var outcomes: [String: Outcome] = [:]
         for topic in request.topics where outcomes[topic.name] == nil {
             order.append(topic.name)
+            // With ACLs, CREATE on the cluster or on the topic.
+            let allowed = !context.checksAcls || context.authorizedOnCluster(.create) || context.authorized(.create, .topic, topic.name)
             outcomes[topic.name] = occurrences[topic.name, default: 0] > 1
                 ? .failed(.invalidRequest, "Duplicate topic name.")
+                : !allowed ? .failed(.topicAuthorizationFailed, "Authorization failed.")
                 : plan(topic, image: image, broker: broker)
         }
 

@@ -13,6 +13,9 @@ struct DeleteGroupsHandler: RequestHandler {
             guard !groupId.isEmpty else {
                 return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: ErrorCode.invalidGroupId.rawValue)
             }
+            guard context.authorized(.delete, .group, groupId) else {
+                return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+            }
             switch groups.shard(for: groupId) {
             case .success(let shard):
                 return DeleteGroupsResponse.DeletableGroupResult(groupId: groupId, errorCode: await shard.deleteGroup(groupId).rawValue)

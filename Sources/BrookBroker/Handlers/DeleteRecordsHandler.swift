@@ -11,10 +11,16 @@ struct DeleteRecordsHandler: RequestHandler {
 
     func handle(_ request: DeleteRecordsRequest, context: RequestContext) async throws -> DeleteRecordsResponse? {
         let topics = request.topics.map { topic in
-            DeleteRecordsResponse.DeleteRecordsTopicResult(name: topic.name, partitions: topic.partitions.map { requested in
+            // With ACLs, DELETE on the topic.
+            let denied = !context.authorized(.delete, .topic, topic.name)
+            return DeleteRecordsResponse.DeleteRecordsTopicResult(name: topic.name, partitions: topic.partitions.map { requested in
                 var result = DeleteRecordsResponse.DeleteRecordsPartitionResult(
                     partitionIndex: requested.partitionIndex, lowWatermark: -1, errorCode: 0
                 )
+                if denied {
+                    result.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                    return result
+                }
                 let key = TopicPartition(topic: topic.name, partition: requested.partitionIndex)
                 guard let partition = partitions.leader(key) else {
                     result.errorCode = partitions.notLeaderError(key).rawValue

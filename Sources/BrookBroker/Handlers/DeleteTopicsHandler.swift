@@ -82,6 +82,11 @@ struct DeleteTopicsHandler: RequestHandler {
         }
 
         for target in targets {
+            // With ACLs, DELETE on the topic.
+            guard context.authorized(.delete, .topic, target.name) else {
+                results.append(result(target.name, target.id, .topicAuthorizationFailed, "Authorization failed."))
+                continue
+            }
             do {
                 let topic = try metadata.deleteTopic(name: target.name)
                 await topicCreator.onDelete(topic)

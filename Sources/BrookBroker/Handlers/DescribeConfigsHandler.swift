@@ -27,6 +27,10 @@ struct DescribeConfigsHandler: RequestHandler {
                 Result(errorCode: code.rawValue, errorMessage: message, resourceType: resource.resourceType,
                        resourceName: resource.resourceName, configs: [])
             }
+            if let refusal = ConfigResourceType.authorizationError(
+                resource.resourceType, resource.resourceName, .describeConfigs, context: context) {
+                return failure(refusal.code, refusal.message)
+            }
             let described: [ConfigDescription]
             switch ConfigResourceType(rawValue: resource.resourceType) {
             case .topic:

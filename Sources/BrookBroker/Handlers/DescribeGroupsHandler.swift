@@ -20,6 +20,10 @@ struct DescribeGroupsHandler: RequestHandler {
                 described.errorCode = ErrorCode.invalidGroupId.rawValue
                 return described
             }
+            guard context.authorized(.describe, .group, groupId) else {
+                described.errorCode = ErrorCode.groupAuthorizationFailed.rawValue
+                return described
+            }
             let shard: GroupShard
             switch groups.shard(for: groupId) {
             case .success(let found): shard = found

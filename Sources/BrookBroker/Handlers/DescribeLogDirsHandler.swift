@@ -15,6 +15,10 @@ struct DescribeLogDirsHandler: RequestHandler {
     var lag: @Sendable (TopicPartition) -> Int64 = { _ in 0 }
 
     func handle(_ request: DescribeLogDirsRequest, context: RequestContext) async throws -> DescribeLogDirsResponse? {
+        // With ACLs, DESCRIBE on the cluster; Kafka answers no directories otherwise.
+        guard context.authorizedOnCluster(.describe) else {
+            return DescribeLogDirsResponse(throttleTimeMs: 0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue)
+        }
         let wanted: Set<TopicPartition>? = request.topics.map { topics in
             Set(topics.flatMap { topic in topic.partitions.map { TopicPartition(topic: topic.topic, partition: $0) } })
         }

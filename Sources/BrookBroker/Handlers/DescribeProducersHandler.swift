@@ -12,8 +12,14 @@ struct DescribeProducersHandler: RequestHandler {
 
     func handle(_ request: DescribeProducersRequest, context: RequestContext) async throws -> DescribeProducersResponse? {
         let topics = request.topics.map { topic in
-            DescribeProducersResponse.TopicResponse(name: topic.name, partitions: topic.partitionIndexes.map { index in
+            // With ACLs, READ on the topic.
+            let denied = !context.authorized(.read, .topic, topic.name)
+            return DescribeProducersResponse.TopicResponse(name: topic.name, partitions: topic.partitionIndexes.map { index in
                 let key = TopicPartition(topic: topic.name, partition: index)
+                if denied {
+                    return DescribeProducersResponse.PartitionResponse(
+                        partitionIndex: index, errorCode: ErrorCode.topicAuthorizationFailed.rawValue, errorMessage: "Authorization failed.")
+                }
                 guard let partition = partitions.leader(key) else {
                     return DescribeProducersResponse.PartitionResponse(
                         partitionIndex: index, errorCode: partitions.notLeaderError(key).rawValue,

@@ -51,6 +51,14 @@ struct DescribeTopicPartitionsHandler: RequestHandler {
                 response.nextCursor = .init(topicName: name, partitionIndex: 0)
                 break
             }
+            // With ACLs, DESCRIBE on the topic: all topics lists those the client may describe.
+            guard context.authorized(.describe, .topic, name) else {
+                if !all {
+                    response.topics.append(Topic(
+                        errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name, topicId: .zero, isInternal: false, partitions: []))
+                }
+                continue
+            }
             guard let topic = image.topics[name] else {
                 if !all {
                     let code: ErrorCode = TopicName.problem(with: name) == nil ? .unknownTopicOrPartition : .invalidTopicException

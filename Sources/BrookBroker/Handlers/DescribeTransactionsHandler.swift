@@ -12,6 +12,11 @@ struct DescribeTransactionsHandler: RequestHandler {
     func handle(_ request: DescribeTransactionsRequest, context: RequestContext) async throws -> DescribeTransactionsResponse? {
         let coordinator = transactions.started
         let states = await request.transactionalIds.asyncMap { transactionalId in
+            guard context.authorized(.describe, .transactionalId, transactionalId) else {
+                return DescribeTransactionsResponse.TransactionState(
+                    errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue, transactionalId: transactionalId,
+                    transactionState: "", transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1)
+            }
             guard let metadata = await coordinator?.shard(for: transactionalId).transaction(transactionalId) else {
                 return DescribeTransactionsResponse.TransactionState(
                     errorCode: ErrorCode.transactionalIdNotFound.rawValue, transactionalId: transactionalId,

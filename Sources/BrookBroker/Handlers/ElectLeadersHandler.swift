@@ -25,15 +25,19 @@ struct ElectLeadersHandler: RequestHandler {
     func handle(_ request: ElectLeadersRequest, context: RequestContext) async throws -> ElectLeadersResponse? {
         let version = context.apiVersion
         let image = metadata.image
-        guard let electionType = ElectionType(rawValue: request.electionType) else {
-            let message = "Unknown election type \(request.electionType)"
+        func refused(_ code: ErrorCode, _ message: String) -> ElectLeadersResponse {
             var response = ElectLeadersResponse(throttleTimeMs: 0, replicaElectionResults: (request.topicPartitions ?? []).map { topic in
                 ElectLeadersResponse.ReplicaElectionResult(topic: topic.topic, partitionResult: topic.partitions.map {
-                    .init(partitionId: $0, errorCode: ErrorCode.invalidRequest.rawValue, errorMessage: message)
+                    .init(partitionId: $0, errorCode: code.rawValue, errorMessage: message)
                 })
             })
-            if version >= 1 { response.errorCode = ErrorCode.invalidRequest.rawValue }
+            if version >= 1 { response.errorCode = code.rawValue }
             return response
+        }
+        // With ACLs, ALTER on the cluster.
+        guard context.authorizedOnCluster(.alter) else { return refused(.clusterAuthorizationFailed, "Cluster authorization failed.") }
+        guard let electionType = ElectionType(rawValue: request.electionType) else {
+            return refused(.invalidRequest, "Unknown election type \(request.electionType)")
         }
         let everyPartition = request.topicPartitions == nil
         let requested = request.topicPartitions ?? image.topics.keys.sorted().map {

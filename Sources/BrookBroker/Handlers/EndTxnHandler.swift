@@ -11,6 +11,9 @@ struct EndTxnHandler: RequestHandler {
     let transactions: TransactionCoordinatorHost
 
     func handle(_ request: EndTxnRequest, context: RequestContext) async throws -> EndTxnResponse? {
+        guard context.authorized(.write, .transactionalId, request.transactionalId) else {
+            return EndTxnResponse(throttleTimeMs: 0, errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue)
+        }
         let shard: TransactionShard
         switch transactions.shard(for: request.transactionalId) {
         case .success(let found): shard = found

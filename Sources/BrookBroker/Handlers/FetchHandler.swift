@@ -41,18 +41,28 @@ struct FetchHandler: FramingRequestHandler {
 
     func respond(to request: FetchRequest, context: RequestContext) async throws -> RoutedResponse {
         let version = context.apiVersion
+        // A follower's fetch (a replica id, KIP-903's ReplicaState from v15) reads up to the log
+        // end; with ACLs it needs CLUSTER_ACTION, as the quorum's fetches do.
+        let replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId
+        let replica = replicaId >= 0 ? replicaId : nil
+        let followerAllowed = replica == nil || context.authorizedOnCluster(.clusterAction)
         if let quorum, RaftWire.isQuorumFetch(request) {
+            guard followerAllowed else {
+                return try frame(
+                    FetchResponse(throttleTimeMs: 0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, sessionId: 0),
+                    version: version, context: context)
+            }
             return try await quorumFetch(request, quorum: quorum, context: context)
         }
         let image = metadata.image
-        var unknownTopicIds: [FetchResponse.FetchableTopicResponse] = []
+        var refusedTopics: [FetchResponse.FetchableTopicResponse] = []
 
         // Resolve the partitions the request names (by name before v13, by id from v13).
         var named: [Target] = []
         for topic in request.topics {
             let name = version >= 13 ? image.topic(id: topic.topicId)?.name : topic.topic
             guard let name else {
-                unknownTopicIds.append(FetchResponse.FetchableTopicResponse(
+                refusedTopics.append(FetchResponse.FetchableTopicResponse(
                     topic: "", topicId: topic.topicId,
                     partitions: topic.partitions.map {
                         .init(partitionIndex: $0.partition, errorCode: ErrorCode.unknownTopicId.rawValue, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
@@ -61,6 +71,16 @@ struct FetchHandler: FramingRequestHandler {
                 continue
             }
             let topicId = image.topics[name]?.id ?? topic.topicId
+            // A consumer needs READ on the topic; refused partitions stay out of the session.
+            guard followerAllowed, replica != nil || context.authorized(.read, .topic, name) else {
+                refusedTopics.append(FetchResponse.FetchableTopicResponse(
+                    topic: name, topicId: topicId,
+                    partitions: topic.partitions.map {
+                        .init(partitionIndex: $0.partition, errorCode: ErrorCode.topicAuthorizationFailed.rawValue, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
+                    }
+                ))
+                continue
+            }
             for partition in topic.partitions {
                 named.append(Target(
                     key: TopicPartition(topic: name, partition: partition.partition), topicId: topicId,
@@ -107,9 +127,6 @@ struct FetchHandler: FramingRequestHandler {
         let limit = max(0, min(Int(request.maxBytes), maximumResponseBytes))
         let deadline = ContinuousClock.now + .milliseconds(max(0, Int(request.maxWaitMs)))
         // READ_COMMITTED (v4+): data only below the last stable offset, with the aborted transactions.
-        // A follower's fetch (a replica id, KIP-903's ReplicaState from v15) reads up to the log end.
-        let replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId
-        let replica = replicaId >= 0 ? replicaId : nil
         let readCommitted = request.isolationLevel == 1 && version >= 4 && replica == nil
         // A consumer's fetch from v11 says where the consumer is (KIP-392): followers serve it.
         let clientRack = replica == nil && version >= 11 ? request.rackId : nil
@@ -134,7 +151,7 @@ struct FetchHandler: FramingRequestHandler {
         }
 
         // Build the response, skipping unchanged partitions of an incremental session.
-        var topics: [FetchResponse.FetchableTopicResponse] = unknownTopicIds
+        var topics: [FetchResponse.FetchableTopicResponse] = refusedTopics
         var regions: [(topic: Int, partition: Int, region: LogFileRegion)] = []
         for (target, result) in zip(targets, reads.results) {
             if sessionId != 0 {
@@ -146,7 +163,7 @@ struct FetchHandler: FramingRequestHandler {
                 if incremental && !changed && result.region == nil && result.data.errorCode == 0
                     && result.data.preferredReadReplica < 0 { continue }
             }
-            if topics.last?.topic != target.key.topic || topics.last?.topicId != target.topicId || topics.count == unknownTopicIds.count {
+            if topics.last?.topic != target.key.topic || topics.last?.topicId != target.topicId || topics.count == refusedTopics.count {
                 topics.append(FetchResponse.FetchableTopicResponse(topic: target.key.topic, topicId: target.topicId, partitions: []))
             }
             var data = result.data

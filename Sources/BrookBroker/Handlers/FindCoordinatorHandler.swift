@@ -22,8 +22,18 @@ struct FindCoordinatorHandler: RequestHandler {
 
     func handle(_ request: FindCoordinatorRequest, context: RequestContext) async throws -> FindCoordinatorResponse? {
         let keys = context.apiVersion >= 4 ? request.coordinatorKeys : [request.key]
-        let answers = keys.map {
-            coordinator(for: $0, keyType: request.keyType, version: context.apiVersion, listener: context.listenerName)
+        let answers = keys.map { key in
+            // With ACLs, DESCRIBE on the group or transactional id.
+            switch KeyType(rawValue: request.keyType) {
+            case .group where !context.authorized(.describe, .group, key):
+                return failed(.init(key: key, nodeId: -1, host: "", port: -1), .groupAuthorizationFailed, "Group authorization failed.")
+            case .transaction where !context.authorized(.describe, .transactionalId, key):
+                return failed(
+                    .init(key: key, nodeId: -1, host: "", port: -1), .transactionalIdAuthorizationFailed,
+                    "Transactional Id authorization failed.")
+            default:
+                return coordinator(for: key, keyType: request.keyType, version: context.apiVersion, listener: context.listenerName)
+            }
         }
         var response = FindCoordinatorResponse(throttleTimeMs: 0)
         if context.apiVersion >= 4 {

@@ -9,6 +9,9 @@ struct HeartbeatHandler: RequestHandler {
 
     func handle(_ request: HeartbeatRequest, context: RequestContext) async throws -> HeartbeatResponse? {
         guard !request.groupId.isEmpty else { return HeartbeatResponse(throttleTimeMs: 0, errorCode: ErrorCode.invalidGroupId.rawValue) }
+        guard context.authorized(.read, .group, request.groupId) else {
+            return HeartbeatResponse(throttleTimeMs: 0, errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+        }
         switch groups.shard(for: request.groupId) {
         case .success(let shard):
             let error = await shard.heartbeat(

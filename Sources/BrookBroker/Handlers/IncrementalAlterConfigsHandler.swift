@@ -34,7 +34,8 @@ struct IncrementalAlterConfigsHandler: RequestHandler {
         }
         let responses = request.resources.map { resource in
             let duplicated = occurrences[ResourceKey(type: resource.resourceType, name: resource.resourceName), default: 0] > 1
-            let error = alter(resource, duplicated: duplicated, validateOnly: request.validateOnly)
+            let error = ConfigResourceType.authorizationError(resource.resourceType, resource.resourceName, .alterConfigs, context: context)
+                ?? alter(resource, duplicated: duplicated, validateOnly: request.validateOnly)
             return IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(
                 errorCode: (error?.code ?? .none).rawValue, errorMessage: error?.message,
                 resourceType: resource.resourceType, resourceName: resource.resourceName

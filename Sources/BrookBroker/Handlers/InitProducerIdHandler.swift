@@ -13,6 +13,11 @@ struct InitProducerIdHandler: RequestHandler {
 
     func handle(_ request: InitProducerIdRequest, context: RequestContext) async throws -> InitProducerIdResponse? {
         guard let transactionalId = request.transactionalId else {
+            // With ACLs an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on
+            // some topic, as in Kafka.
+            guard !context.checksAcls || context.authorizedOnCluster(.idempotentWrite) || context.authorizedOnAny(.write, .topic) else {
+                return Self.failure(.clusterAuthorizationFailed)
+            }
             do {
                 return InitProducerIdResponse(throttleTimeMs: 0, errorCode: 0, producerId: try producerIds.next(), producerEpoch: 0)
             } catch {
@@ -20,6 +25,7 @@ struct InitProducerIdHandler: RequestHandler {
             }
         }
         guard !transactionalId.isEmpty else { return Self.failure(.invalidRequest) }
+        guard context.authorized(.write, .transactionalId, transactionalId) else { return Self.failure(.transactionalIdAuthorizationFailed) }
         let shard: TransactionShard
         switch transactions.shard(for: transactionalId) {
         case .success(let found): shard = found

@@ -11,6 +11,9 @@ struct JoinGroupHandler: RequestHandler {
 
     func handle(_ request: JoinGroupRequest, context: RequestContext) async throws -> JoinGroupResponse? {
         guard !request.groupId.isEmpty else { return Self.failure(.invalidGroupId, memberId: request.memberId) }
+        guard context.authorized(.read, .group, request.groupId) else {
+            return Self.failure(.groupAuthorizationFailed, memberId: request.memberId)
+        }
         let shard: GroupShard
         switch groups.shard(for: request.groupId) {
         case .success(let found): shard = found

@@ -10,6 +10,9 @@ struct LeaveGroupHandler: RequestHandler {
 
     func handle(_ request: LeaveGroupRequest, context: RequestContext) async throws -> LeaveGroupResponse? {
         guard !request.groupId.isEmpty else { return LeaveGroupResponse(throttleTimeMs: 0, errorCode: ErrorCode.invalidGroupId.rawValue) }
+        guard context.authorized(.read, .group, request.groupId) else {
+            return LeaveGroupResponse(throttleTimeMs: 0, errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+        }
         let shard: GroupShard
         switch groups.shard(for: request.groupId) {
         case .success(let found): shard = found

@@ -16,6 +16,8 @@ struct ListGroupsHandler: RequestHandler {
             .filter { states.isEmpty || states.contains($0.state.lowercased()) }
             .filter { types.isEmpty || types.contains($0.groupType) }
             .sorted { $0.groupId < $1.groupId }
+            // With ACLs: every group with DESCRIBE on the cluster, else those the client may describe.
+            .filter { !context.checksAcls || context.authorizedOnCluster(.describe) || context.authorized(.describe, .group, $0.groupId) }
         return ListGroupsResponse(throttleTimeMs: 0, errorCode: 0, groups: listings.map {
             ListGroupsResponse.ListedGroup(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state, groupType: $0.groupType)
         })

@@ -19,7 +19,13 @@ struct ListOffsetsHandler: RequestHandler {
     func handle(_ request: ListOffsetsRequest, context: RequestContext) async throws -> ListOffsetsResponse? {
         let version = context.apiVersion
         let topics = request.topics.map { topic in
-            ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name, partitions: topic.partitions.map { requested in
+            // With ACLs a topic needs DESCRIBE.
+            guard context.authorized(.describe, .topic, topic.name) else {
+                return ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name, partitions: topic.partitions.map {
+                    .init(partitionIndex: $0.partitionIndex, errorCode: ErrorCode.topicAuthorizationFailed.rawValue)
+                })
+            }
+            return ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name, partitions: topic.partitions.map { requested in
                 answer(requested, topic: topic.name, version: version, readCommitted: version >= 2 && request.isolationLevel == 1)
             })
         }

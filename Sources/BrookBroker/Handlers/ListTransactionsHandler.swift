@@ -19,7 +19,8 @@ struct ListTransactionsHandler: RequestHandler {
             states: Set(known), producerIds: Set(request.producerIdFilters),
             minimumDurationMs: context.apiVersion >= 1 ? request.durationFilter : -1,
             now: GroupCoordinator.wallClockMilliseconds())
-        response.transactionStates = listed.map {
+        // With ACLs, only the transactional ids the client may describe.
+        response.transactionStates = listed.filter { context.authorized(.describe, .transactionalId, $0.transactionalId) }.map {
             ListTransactionsResponse.TransactionState(transactionalId: $0.transactionalId, producerId: $0.producerId, transactionState: $0.state.name)
         }
         return response

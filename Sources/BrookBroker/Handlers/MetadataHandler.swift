@@ -7,6 +7,10 @@ import BrookProtocol
 /// otherwise they come back with UNKNOWN_TOPIC_OR_PARTITION, and illegal names with
 /// INVALID_TOPIC_EXCEPTION. In a cluster, a broker that is not the active controller asks the
 /// controller to create the topic and answers LEADER_NOT_AVAILABLE until its image has it.
+///
+/// With ACLs, as Kafka: the full list holds only the topics the client may DESCRIBE; a topic
+/// asked for without DESCRIBE, or missing and not to be created without CREATE (on the cluster
+/// or the topic), comes back with TOPIC_AUTHORIZATION_FAILED.
 struct MetadataHandler: RequestHandler {
     typealias Request = MetadataRequest
     let versions: ClosedRange<Int16> = 0...12
@@ -19,7 +23,8 @@ struct MetadataHandler: RequestHandler {
         var topics: [MetadataResponse.MetadataResponseTopic] = []
         let requested = request.topics
         if requested == nil || (version == 0 && requested?.isEmpty == true) {
-            for topic in image.topics.values.sorted(by: { $0.name < $1.name }) {
+            for topic in image.topics.values.sorted(by: { $0.name < $1.name })
+            where context.authorized(.describe, .topic, topic.name) {
                 topics.append(Self.describe(topic))
             }
         } else {
@@ -30,12 +35,21 @@ struct MetadataHandler: RequestHandler {
                     topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: entry.topicId))
                     continue
                 }
+                guard context.authorized(.describe, .topic, name) else {
+                    topics.append(.init(
+                        errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: entry.name, topicId: entry.topicId, isInternal: false))
+                    continue
+                }
                 if let topic = image.topics[name] {
                     topics.append(Self.describe(topic))
                     continue
                 }
                 if TopicName.problem(with: name) != nil {
                     topics.append(.init(errorCode: ErrorCode.invalidTopicException.rawValue, name: name))
+                    continue
+                }
+                if allowCreation, context.checksAcls, !context.authorizedOnCluster(.create), !context.authorized(.create, .topic, name) {
+                    topics.append(.init(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name, isInternal: false))
                     continue
                 }
                 switch allowCreation ? await topicCreator.autoCreation(of: name) : .refused {

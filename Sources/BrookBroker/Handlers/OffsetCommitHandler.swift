@@ -20,10 +20,18 @@ struct OffsetCommitHandler: RequestHandler {
         let image = metadata.image
         var errors: [TopicPartition: ErrorCode] = [:]
         var offsets: [(TopicPartition, CommittedOffset)] = []
+        // With ACLs: READ on the group, and on each topic.
+        let groupDenied = !request.groupId.isEmpty && !context.authorized(.read, .group, request.groupId)
         for topic in request.topics {
             let known = image.topics[topic.name].map { Set($0.partitions.map(\.index)) } ?? []
+            let denied: ErrorCode? = groupDenied
+                ? .groupAuthorizationFailed : context.authorized(.read, .topic, topic.name) ? nil : .topicAuthorizationFailed
             for partition in topic.partitions {
                 let key = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                if let denied {
+                    errors[key] = denied
+                    continue
+                }
                 guard known.contains(partition.partitionIndex) else {
                     errors[key] = .unknownTopicOrPartition
                     continue

@@ -23,7 +23,7 @@ struct OffsetFetchHandler: RequestHandler {
         if context.apiVersion >= 8 {
             response.groups = await request.groups.asyncMap { group in
                 let requested = group.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
-                let answer = await fetch(groupId: group.groupId, topics: requested, requireStable: request.requireStable)
+                let answer = await fetch(groupId: group.groupId, topics: requested, requireStable: request.requireStable, context: context)
                 return OffsetFetchResponse.OffsetFetchResponseGroup(
                     groupId: group.groupId,
                     topics: answer.topics.map { topic in
@@ -41,7 +41,7 @@ struct OffsetFetchHandler: RequestHandler {
             return response
         }
         let requested = request.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
-        let answer = await fetch(groupId: request.groupId, topics: requested, requireStable: request.requireStable)
+        let answer = await fetch(groupId: request.groupId, topics: requested, requireStable: request.requireStable, context: context)
         let groupError = context.apiVersion < 2 ? answer.error : .none
         response.errorCode = answer.error.rawValue
         response.topics = answer.topics.map { topic in
@@ -56,8 +56,12 @@ struct OffsetFetchHandler: RequestHandler {
         return response
     }
 
-    private func fetch(groupId: String, topics: [(String, [Int32])]?, requireStable: Bool) async -> GroupAnswer {
+    /// With ACLs: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) and on each topic
+    /// (a topic named without it gets TOPIC_AUTHORIZATION_FAILED; all topics lists only those
+    /// the client may describe).
+    private func fetch(groupId: String, topics: [(String, [Int32])]?, requireStable: Bool, context: RequestContext) async -> GroupAnswer {
         guard !groupId.isEmpty else { return GroupAnswer(error: .invalidGroupId) }
+        guard context.authorized(.describe, .group, groupId) else { return GroupAnswer(error: .groupAuthorizationFailed) }
         let shard: GroupShard
         switch groups.shard(for: groupId) {
         case .success(let found): shard = found
@@ -72,11 +76,14 @@ struct OffsetFetchHandler: RequestHandler {
         }
         if let topics {
             return GroupAnswer(topics: topics.map { name, indexes in
-                (name, indexes.map { answer(TopicPartition(topic: name, partition: $0)) })
+                guard context.authorized(.describe, .topic, name) else {
+                    return (name, indexes.map { ($0, nil, ErrorCode.topicAuthorizationFailed) })
+                }
+                return (name, indexes.map { answer(TopicPartition(topic: name, partition: $0)) })
             })
         }
         let byTopic = Dictionary(grouping: Set(fetched.offsets.keys).union(fetched.unstable), by: \.topic)
-        return GroupAnswer(topics: byTopic.keys.sorted().map { name in
+        return GroupAnswer(topics: byTopic.keys.sorted().filter { context.authorized(.describe, .topic, $0) }.map { name in
             (name, byTopic[name]!.sorted { $0.partition < $1.partition }.map(answer))
         })
     }

@@ -11,11 +11,20 @@ struct OffsetForLeaderEpochHandler: RequestHandler {
     let partitions: PartitionTable
 
     func handle(_ request: OffsetForLeaderEpochRequest, context: RequestContext) async throws -> OffsetForLeaderEpochResponse? {
+        // With ACLs: a follower (a replica id, v3+) needs CLUSTER_ACTION; a consumer DESCRIBE on the topic.
+        let follower = context.apiVersion >= 3 && request.replicaId >= 0
         let topics = request.topics.map { topic in
-            OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: topic.topic, partitions: topic.partitions.map { requested in
+            let denied: ErrorCode? = follower
+                ? (context.authorizedOnCluster(.clusterAction) ? nil : .clusterAuthorizationFailed)
+                : (context.authorized(.describe, .topic, topic.topic) ? nil : .topicAuthorizationFailed)
+            return OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: topic.topic, partitions: topic.partitions.map { requested in
                 var result = OffsetForLeaderEpochResponse.EpochEndOffset(
                     errorCode: 0, partition: requested.partition, leaderEpoch: -1, endOffset: -1
                 )
+                if let denied {
+                    result.errorCode = denied.rawValue
+                    return result
+                }
                 let key = TopicPartition(topic: topic.topic, partition: requested.partition)
                 guard let partition = partitions.leader(key) else {
                     result.errorCode = partitions.notLeaderError(key).rawValue

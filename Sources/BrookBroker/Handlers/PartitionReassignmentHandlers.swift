@@ -12,6 +12,11 @@ struct AlterPartitionReassignmentsHandler: RequestHandler {
     let metadata: MetadataStore
 
     func handle(_ request: AlterPartitionReassignmentsRequest, context: RequestContext) async throws -> AlterPartitionReassignmentsResponse? {
+        // With ACLs, ALTER on the cluster.
+        guard context.authorizedOnCluster(.alter) else {
+            return AlterPartitionReassignmentsResponse(
+                throttleTimeMs: 0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+        }
         var answers: [[(ErrorCode, String?)]] = []
         do {
             try metadata.commitComputed { image throws(MetadataError) -> [MetadataRecord] in
@@ -60,6 +65,10 @@ struct ListPartitionReassignmentsHandler: RequestHandler {
     let metadata: MetadataStore
 
     func handle(_ request: ListPartitionReassignmentsRequest, context: RequestContext) async throws -> ListPartitionReassignmentsResponse? {
+        guard context.authorizedOnCluster(.describe) else {
+            return ListPartitionReassignmentsResponse(
+                throttleTimeMs: 0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+        }
         let image = metadata.image
         let wanted: [(String, [Int32]?)] = request.topics.map { $0.map { ($0.name, $0.partitionIndexes) } }
             ?? image.topics.keys.sorted().map { ($0, nil) }

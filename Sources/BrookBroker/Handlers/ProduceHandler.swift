@@ -12,6 +12,8 @@ import NIOCore
 /// the batches are fsynced (``DurableAcknowledger``, one group fsync per partition for every
 /// request waiting; the partitions of one request are fsynced in parallel). With a `verifier` (KIP-890), a producer's first
 /// transactional batch on a partition is written only if the partition is in its open transaction.
+/// With ACLs, a topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED) and a transactional
+/// producer WRITE on its transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 struct ProduceHandler: RequestHandler {
     typealias Request = ProduceRequest
     let versions: ClosedRange<Int16> = 0...11
@@ -51,12 +53,20 @@ struct ProduceHandler: RequestHandler {
         var responses: [ProduceResponse.TopicProduceResponse] = []
         responses.reserveCapacity(request.topicData.count)
         var durable: [DurableWait] = []
+        let transactionDenied = request.transactionalId.map { !context.authorized(.write, .transactionalId, $0) } ?? false
         for (topicIndex, topic) in request.topicData.enumerated() {
             var results: [ProduceResponse.PartitionProduceResponse] = []
             results.reserveCapacity(topic.partitionData.count)
+            let denied: ErrorCode? = transactionDenied
+                ? .transactionalIdAuthorizationFailed
+                : context.authorized(.write, .topic, topic.name) ? nil : .topicAuthorizationFailed
             for (index, data) in topic.partitionData.enumerated() {
                 guard validAcks else {
                     results.append(Self.failure(data.index, .invalidRequiredAcks))
+                    continue
+                }
+                if let denied {
+                    results.append(Self.failure(data.index, denied))
                     continue
                 }
                 guard let partition = partitions.partition(TopicPartition(topic: topic.name, partition: data.index)) else {

@@ -9,6 +9,13 @@ struct AlterUserScramCredentialsHandler: RequestHandler {
     let metadata: MetadataStore
 
     func handle(_ request: AlterUserScramCredentialsRequest, context: RequestContext) async throws -> AlterUserScramCredentialsResponse? {
+        // With ACLs, ALTER on the cluster.
+        guard context.authorizedOnCluster(.alter) else {
+            let users = (request.deletions.map(\.name) + request.upsertions.map(\.name)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            return AlterUserScramCredentialsResponse(results: users.map {
+                .init(user: $0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+            })
+        }
         var outcome = ScramCredentialChanges.Outcome()
         do {
             try metadata.commitComputed { image throws(MetadataError) in
@@ -34,6 +41,10 @@ struct DescribeUserScramCredentialsHandler: RequestHandler {
     let metadata: MetadataStore
 
     func handle(_ request: DescribeUserScramCredentialsRequest, context: RequestContext) async throws -> DescribeUserScramCredentialsResponse? {
+        guard context.authorizedOnCluster(.describe) else {
+            return DescribeUserScramCredentialsResponse(
+                errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
+        }
         let credentials = metadata.image.scramCredentials
         let asked = request.users.map { $0.map(\.name) } ?? []
         let names = asked.isEmpty ? credentials.keys.sorted() : asked

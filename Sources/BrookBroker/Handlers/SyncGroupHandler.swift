@@ -10,6 +10,9 @@ struct SyncGroupHandler: RequestHandler {
 
     func handle(_ request: SyncGroupRequest, context: RequestContext) async throws -> SyncGroupResponse? {
         guard !request.groupId.isEmpty else { return SyncGroupResponse(throttleTimeMs: 0, errorCode: ErrorCode.invalidGroupId.rawValue) }
+        guard context.authorized(.read, .group, request.groupId) else {
+            return SyncGroupResponse(throttleTimeMs: 0, errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+        }
         let shard: GroupShard
         switch groups.shard(for: request.groupId) {
         case .success(let found): shard = found

@@ -29,10 +29,19 @@ struct TxnOffsetCommitHandler: RequestHandler {
         let image = metadata.image
         var errors: [TopicPartition: ErrorCode] = [:]
         var offsets: [(TopicPartition, CommittedOffset)] = []
+        // With ACLs: WRITE on the transactional id, READ on the group and on each topic.
+        let denied: ErrorCode? = !context.authorized(.write, .transactionalId, request.transactionalId)
+            ? .transactionalIdAuthorizationFailed
+            : !request.groupId.isEmpty && !context.authorized(.read, .group, request.groupId) ? .groupAuthorizationFailed : nil
         for topic in request.topics {
             let known = image.topics[topic.name].map { Set($0.partitions.map(\.index)) } ?? []
+            let refused = denied ?? (context.authorized(.read, .topic, topic.name) ? nil : .topicAuthorizationFailed)
             for partition in topic.partitions {
                 let key = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                if let refused {
+                    errors[key] = refused
+                    continue
+                }
                 guard known.contains(partition.partitionIndex) else {
                     errors[key] = .unknownTopicOrPartition
                     continue

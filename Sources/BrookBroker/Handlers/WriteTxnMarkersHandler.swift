@@ -41,7 +41,7 @@ struct WriteTxnMarkersHandler: RequestHandler {
     /// The hook for the ClusterAction check: nil to go on, or the error for every partition.
     /// Every principal passes until Brook has an authorizer (issue 13).
     private func authorize(_ context: RequestContext) -> ErrorCode? {
-        nil
+        context.authorizedOnCluster(.clusterAction) ? nil : .clusterAuthorizationFailed
     }
 
     func handle(_ request: WriteTxnMarkersRequest, context: RequestContext) async throws -> WriteTxnMarkersResponse? {

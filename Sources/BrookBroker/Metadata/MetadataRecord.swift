@@ -88,3 +88,13 @@ package enum MetadataRecord: Sendable, Equatable {
         }
     }
 }
+
+extension MetadataRecord {
+    /// Whether the record adds or removes an ACL.
+    var changesAcls: Bool {
+        switch self {
+        case .accessControlEntry, .removeAccessControlEntry: true
+        default: false
+        }
+    }
+}

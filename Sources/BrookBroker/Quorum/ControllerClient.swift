@@ -27,6 +27,15 @@ final class ControllerClient: Sendable {
         else { throw MetadataError(.notController, "the metadata quorum has no active controller yet") }
         return try await links.send(request, host: voter.host, port: voter.port, version: version, timeout: timeout)
     }
+    /// Sends `request`, which a client of `context` made, to the active controller inside an
+    /// Envelope, so that the controller authorizes that client.
+    func sendEnveloped<Request: KafkaRequest>(
+        _ request: Request, version: Int16, context: RequestContext, timeout: Duration = .seconds(30)
+    ) async throws -> Request.Response {
+        let envelope = try Envelope.wrap(request, version: version, context: context)
+        return try Envelope.unwrap(try await send(envelope, version: 0, timeout: timeout), as: Request.self, version: version)
+    }
+
     /// Asks the active controller to create one topic; returns once it did, or once it
     /// answered that the topic exists. Any other answer is thrown as its error code.
     func createTopic(

@@ -26,6 +26,8 @@ struct Connection {
     /// The listener's security: with TLS, file regions are read and sent as bytes (the kernel
     /// cannot encrypt what sendfile sends), and a client certificate names the principal.
     let security: ListenerSecurity
+    /// Checks requests against the ACLs; nil allows everything.
+    var authorizer: AclAuthorizer? = nil
     let logger: Logger
 
     /// An answer in the writer's queue, and the size of its request (held in the request
@@ -47,6 +49,9 @@ struct Connection {
                     defer { enqueue.finish() }
                     var principal: String?
                     let sasl = security.sasl.map(SaslSession.init(authenticator:))
+                    let authorization = authorizer.map {
+                        ConnectionAuthorization(authorizer: $0, host: remote?.ipAddress ?? "", logger: logger)
+                    }
                     frames: for try await frameBytes in inbound {
                         // The request's bytes (and its size prefix) count until it is answered.
                         let requestSize = frameBytes.readableBytes + 4
@@ -88,6 +93,7 @@ struct Connection {
                         )
                         context.principal = sasl?.principal ?? principal ?? Principal.anonymous
                         context.sasl = sasl
+                        context.authorization = authorization
                         let answer = await router.route(frame, context: context)
                         if case .later = answer {
                             await backlog.wait(untilAtMost: Self.maximumLaterAnswers - 1)

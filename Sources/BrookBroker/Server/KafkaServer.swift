@@ -55,13 +55,16 @@ public final class KafkaServer: Service, Sendable {
     private let logger: Logger
     private let limiter: ConnectionLimiter
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Checks each request against the ACLs; nil allows everything.
+    private let authorizer: AclAuthorizer?
 
     /// Serves `listeners` with `router`, within the connection limits `limits` returns (read
     /// for every connection, so that dynamic changes apply).
     public init(
-        listeners: [BoundListener], router: RequestRouter, logger: Logger,
+        listeners: [BoundListener], router: RequestRouter, logger: Logger, authorizer: AclAuthorizer? = nil,
         limits: @escaping @Sendable () -> ConnectionLimits = { ConnectionLimits() }
     ) {
+        self.authorizer = authorizer
         self.bound = listeners
         self.router = router
         self.logger = logger
@@ -163,7 +166,8 @@ public final class KafkaServer: Service, Sendable {
             }.get()
             : nil
         let connectionHandler = Connection(
-            channel: connection, router: router, listenerName: listenerName, requestMemory: memory, security: security, logger: logger)
+            channel: connection, router: router, listenerName: listenerName, requestMemory: memory, security: security,
+            authorizer: authorizer, logger: logger)
         // On shutdown the connection's task is cancelled: a fetch parked in long poll returns at
         // once (empty), its answer is sent, and the connection closes.
         await cancelWhenGracefulShutdown {

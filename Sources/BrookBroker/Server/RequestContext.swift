@@ -14,6 +14,8 @@ public struct RequestContext: Sendable {
     public var principal = "User:ANONYMOUS"
     /// The connection's SASL exchange, on a SASL listener.
     var sasl: SaslSession?
+    /// The authorizer as this connection asks it; nil when no authorizer is configured.
+    var authorization: ConnectionAuthorization?
 
     package init(header: RequestHeader, apiVersion: Int16, remoteAddress: SocketAddress?, listenerName: String) {
         self.header = header

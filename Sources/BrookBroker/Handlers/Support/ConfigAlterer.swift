@@ -155,3 +155,23 @@ final class ConfigAlterer: Sendable {
         try result.get()
     }
 }
+
+extension ConfigResourceType {
+    /// With ACLs, the refusal of `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the config
+    /// resource `name` of type `rawType`, as Kafka answers it; nil when allowed.
+    static func authorizationError(_ rawType: Int8, _ name: String, _ operation: AclOperation, context: RequestContext) -> MetadataError? {
+        switch ConfigResourceType(rawValue: rawType) {
+        case .topic:
+            context.authorized(operation, .topic, name)
+                ? nil : MetadataError(.topicAuthorizationFailed, "Authorization failed.")
+        case .group:
+            context.authorized(operation, .group, name)
+                ? nil : MetadataError(.groupAuthorizationFailed, "Authorization failed.")
+        case .broker, .brokerLogger, .clientMetrics:
+            context.authorizedOnCluster(operation)
+                ? nil : MetadataError(.clusterAuthorizationFailed, "Cluster authorization failed.")
+        default:
+            nil
+        }
+    }
+}

@@ -22,6 +22,11 @@ struct ForwardedToController<Inner: RequestHandler>: RequestHandler {
             return try await inner.handle(request, context: context)
         }
         do {
+            // With ACLs the controller must authorize the client, not this broker: an Envelope
+            // carries the client's principal.
+            if context.checksAcls {
+                return try await controller.sendEnveloped(request, version: context.apiVersion, context: context)
+            }
             return try await controller.send(request, version: context.apiVersion)
         } catch {
             return try await inner.handle(request, context: context)
