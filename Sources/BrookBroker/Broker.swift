@@ -236,6 +236,12 @@ public struct Broker: Sendable {
                 if records.contains(where: \.changesAcls) { authorizer.update(image.acls.values) }
             }
         }
+        let quotas = ClientQuotaManager(
+            windowMs: Int64(config.int("quota.window.size.seconds")) * 1000, windowCount: config.int("quota.window.num"))
+        quotas.update(metadata.image.clientQuotas)
+        metadata.addListener { records, image in
+            if records.contains(where: \.changesQuotas) { quotas.update(image.clientQuotas) }
+        }
         let context = BrokerContext(config: configStore, metadata: metadata, topicCreator: creator, authorizer: authorizer)
         var router = RequestRouter()
         router.register(MetadataHandler(metadata: metadata, topicCreator: creator))
@@ -304,7 +310,7 @@ public struct Broker: Sendable {
         routerReference.set(router)
 
         _ = try config.connectionLimits  // a bad override stops start-up, naming the key
-        let server = KafkaServer(listeners: bound, router: router, logger: logger, authorizer: authorizer) { [configStore] in
+        let server = KafkaServer(listeners: bound, router: router, logger: logger, authorizer: authorizer, quotas: quotas) { [configStore] in
             configStore.current.connectionLimitsKeepingNumericOnes
         }
         let storage = StorageService(logs: logs, metadataLog: metadataLog, logger: logger)

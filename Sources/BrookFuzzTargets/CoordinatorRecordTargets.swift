@@ -90,6 +90,8 @@ extension FuzzTarget {
             roundTripped = try RoundTrip.check(AccessControlEntryRecord.self, body: body, version: version) != nil
         case .removeAccessControlEntry:
             roundTripped = try RoundTrip.check(RemoveAccessControlEntryRecord.self, body: body, version: version) != nil
+        case .clientQuota:
+            roundTripped = try RoundTrip.check(ClientQuotaRecord.self, body: body, version: version) != nil
         }
         try fuzzCheck(roundTripped, "MetadataRecord accepted a record its own type rejects")
         // At the highest version an unknown tagged field of an older version may be a known one,
@@ -132,5 +134,6 @@ private func hasUnknownTaggedFields(_ record: MetadataRecord) -> Bool {
     case .removeUserScramCredential(let record): !record.unknownTaggedFields.isEmpty
     case .accessControlEntry(let record): !record.unknownTaggedFields.isEmpty
     case .removeAccessControlEntry(let record): !record.unknownTaggedFields.isEmpty
+    case .clientQuota(let record): !record.unknownTaggedFields.isEmpty || record.entity.contains { !$0.unknownTaggedFields.isEmpty }
     }
 }

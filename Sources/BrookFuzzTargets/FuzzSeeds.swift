@@ -245,6 +245,9 @@ public enum FuzzSeeds {
                 id: topicId, resourceType: 2, resourceName: "orders-", patternType: 4, principal: "User:bob", host: "*",
                 operation: 3, permissionType: 3))),
             ("remove-access-control-entry", .removeAccessControlEntry(RemoveAccessControlEntryRecord(id: topicId))),
+            ("client-quota", .clientQuota(ClientQuotaRecord(
+                entity: [.init(entityType: "user", entityName: "alice"), .init(entityType: "client-id", entityName: nil)],
+                key: "producer_byte_rate", value: 1_048_576))),
         ]
         return try records.map { name, record in (name, Array(try record.encoded().readableBytesView)) }
     }

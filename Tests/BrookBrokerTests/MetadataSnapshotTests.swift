@@ -48,6 +48,12 @@ import Testing
                 patternType: 3, principal: "User:u\(index)", host: "*", operation: 3, permissionType: 3)))
         }
         image.apply(.removeAccessControlEntry(RemoveAccessControlEntryRecord(id: Uuid(mostSignificantBits: 9, leastSignificantBits: 1))))
+        // Client quotas: a user's, a default client id's (one key removed again).
+        image.apply(.clientQuota(ClientQuotaRecord(entity: [.init(entityType: "user", entityName: "alice")], key: "producer_byte_rate", value: 1024)))
+        image.apply(.clientQuota(ClientQuotaRecord(entity: [.init(entityType: "client-id", entityName: nil)], key: "request_percentage", value: 50)))
+        image.apply(.clientQuota(ClientQuotaRecord(entity: [.init(entityType: "client-id", entityName: nil)], key: "consumer_byte_rate", value: 9)))
+        image.apply(.clientQuota(ClientQuotaRecord(
+            entity: [.init(entityType: "client-id", entityName: nil)], key: "consumer_byte_rate", value: 0, remove: true)))
         return image
     }
 

@@ -110,6 +110,8 @@ enum BrokerConfigDefinitions {
               "Bytes per second a leader sends the throttled replicas of leader.replication.throttled.replicas that are out of sync."),
         .init("follower.replication.throttled.rate", .long, "9223372036854775807", minimum: 0, dynamic: true,
               "Bytes per second a follower fetches for its throttled replicas of follower.replication.throttled.replicas while out of sync."),
+        .init("quota.window.num", .int, "11", minimum: 2, "Sample windows over which client quotas measure rates."),
+        .init("quota.window.size.seconds", .int, "1", minimum: 1, "The length of one client quota sample window."),
         .init("replication.quota.window.num", .int, "11", minimum: 1, "Windows over which replication throttles measure the rate."),
         .init("replication.quota.window.size.seconds", .int, "1", minimum: 1, "The length of one replication throttle window."),
         .init("replica.selector.class", .string, nil, allowed: ReplicaSelector.classNames,

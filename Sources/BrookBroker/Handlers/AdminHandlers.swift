@@ -28,6 +28,8 @@ extension RequestRouter {
         registerChange(CreateAclsHandler(metadata: context.metadata, authorizerEnabled: acls), on: threads, controller: controller)
         register(DescribeAclsHandler(metadata: context.metadata, authorizerEnabled: acls))
         registerChange(DeleteAclsHandler(metadata: context.metadata, authorizerEnabled: acls), on: threads, controller: controller)
+        registerChange(AlterClientQuotasHandler(metadata: context.metadata), on: threads, controller: controller)
+        register(DescribeClientQuotasHandler(metadata: context.metadata))
     }
 
     /// Registers a handler of metadata changes; in a cluster, wrapped to forward what

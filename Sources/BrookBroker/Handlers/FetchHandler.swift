@@ -150,6 +150,17 @@ struct FetchHandler: FramingRequestHandler {
             reads = read()
         }
 
+        // A consumer over its consumer_byte_rate gets an empty answer with the time to wait (the
+        // bytes it would have had are not counted), as in Kafka; its connection is muted that long.
+        if replica == nil, let quotas = context.quotas, quotas.manager.isActive {
+            let throttle = quotas.record(.fetch, Double(reads.bytes), context: context)
+            if throttle > 0 {
+                quotas.unrecord(.fetch, Double(reads.bytes), context: context)
+                return try frame(
+                    FetchResponse(throttleTimeMs: throttle, errorCode: 0, sessionId: sessionId, responses: []), version: version, context: context)
+            }
+        }
+
         // Build the response, skipping unchanged partitions of an incremental session.
         var topics: [FetchResponse.FetchableTopicResponse] = refusedTopics
         var regions: [(topic: Int, partition: Int, region: LogFileRegion)] = []

@@ -31,11 +31,22 @@ struct ProduceHandler: RequestHandler {
 
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
         var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
+        let throttle = Self.throttle(request, context: context)
         if request.acks == 0 { return nil }
         if !durable.isEmpty {
             await Self.waitUntilDurable(durable, timeoutMs: request.timeoutMs, answers: &responses)
         }
-        return ProduceResponse(responses: responses, throttleTimeMs: 0)
+        return ProduceResponse(responses: responses, throttleTimeMs: throttle)
+    }
+
+    /// Records the request's bytes against the client's `producer_byte_rate` (as Kafka, after
+    /// appending); the throttle time to answer with, for which the connection is also muted.
+    static func throttle(_ request: ProduceRequest, context: RequestContext) -> Int32 {
+        guard let quotas = context.quotas, quotas.manager.isActive else { return 0 }
+        let bytes = request.topicData.reduce(0) { total, topic in
+            topic.partitionData.reduce(total) { $0 + ($1.records?.readableBytes ?? 0) }
+        }
+        return quotas.record(.produce, Double(bytes), context: context)
     }
 
     /// The partitions whose transactional records the verifier refuses (none without one).
@@ -173,11 +184,12 @@ extension ProduceHandler: FramingRequestHandler {
     /// group fsync then covers the requests a client pipelines, not one request at a time.
     func respond(to request: ProduceRequest, context: RequestContext) async throws -> RoutedResponse {
         var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
+        let throttle = Self.throttle(request, context: context)
         if request.acks == 0 { return .none }
         let version = context.apiVersion
         let correlationId = context.header.correlationId
         guard !durable.isEmpty else {
-            return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: 0), version: version, correlationId: correlationId)
+            return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: throttle), version: version, correlationId: correlationId)
         }
         let waits = durable
         let answered = responses
@@ -186,7 +198,7 @@ extension ProduceHandler: FramingRequestHandler {
             var responses = answered
             await Self.waitUntilDurable(waits, timeoutMs: timeoutMs, answers: &responses)
             do {
-                return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: 0), version: version, correlationId: correlationId)
+                return try Self.frame(ProduceResponse(responses: responses, throttleTimeMs: throttle), version: version, correlationId: correlationId)
             } catch {
                 return .closeConnection(reason: "cannot encode the Produce response: \(error)")
             }

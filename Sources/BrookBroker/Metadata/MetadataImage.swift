@@ -120,6 +120,8 @@ public struct MetadataImage: Sendable, Equatable {
     public internal(set) var scramCredentials: [String: [ScramMechanism: ScramCredential]] = [:]
     /// The ACLs by id (AccessControlEntryRecord).
     public internal(set) var acls: [Uuid: AclBinding] = [:]
+    /// Client quotas by entity (ClientQuotaRecord): key to value.
+    public internal(set) var clientQuotas: [QuotaEntity: [String: Double]] = [:]
 
     public init(clusterId: String, controllerId: Int32, brokers: [Broker]) {
         self.clusterId = clusterId

@@ -17,6 +17,7 @@ package enum MetadataRecord: Sendable, Equatable {
     case removeUserScramCredential(RemoveUserScramCredentialRecord)
     case accessControlEntry(AccessControlEntryRecord)
     case removeAccessControlEntry(RemoveAccessControlEntryRecord)
+    case clientQuota(ClientQuotaRecord)
 
     static let frameVersion: UInt64 = 1
 
@@ -46,6 +47,7 @@ package enum MetadataRecord: Sendable, Equatable {
         case .accessControlEntry(let record): try Self.write(record, key: AccessControlEntryRecord.recordApiKey, into: &buffer)
         case .removeAccessControlEntry(let record):
             try Self.write(record, key: RemoveAccessControlEntryRecord.recordApiKey, into: &buffer)
+        case .clientQuota(let record): try Self.write(record, key: ClientQuotaRecord.recordApiKey, into: &buffer)
         }
         return buffer
     }
@@ -84,6 +86,7 @@ package enum MetadataRecord: Sendable, Equatable {
             return .accessControlEntry(try AccessControlEntryRecord(from: &buffer, version: version))
         case RemoveAccessControlEntryRecord.recordApiKey:
             return .removeAccessControlEntry(try RemoveAccessControlEntryRecord(from: &buffer, version: version))
+        case ClientQuotaRecord.recordApiKey: return .clientQuota(try ClientQuotaRecord(from: &buffer, version: version))
         default: return nil
         }
     }
@@ -96,5 +99,12 @@ extension MetadataRecord {
         case .accessControlEntry, .removeAccessControlEntry: true
         default: false
         }
+    }
+}
+
+extension MetadataRecord {
+    /// Whether the record sets or removes a client quota.
+    var changesQuotas: Bool {
+        if case .clientQuota = self { true } else { false }
     }
 }

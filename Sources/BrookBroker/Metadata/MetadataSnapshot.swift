@@ -108,6 +108,11 @@ package struct MetadataSnapshot: Sendable {
         }) {
             records.append(.accessControlEntry(acl.record(id: id)))
         }
+        for (entity, values) in image.clientQuotas.sorted(by: { "\($0.key.recordEntity)" < "\($1.key.recordEntity)" }) {
+            for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+                records.append(.clientQuota(ClientQuotaRecord(entity: entity.recordEntity, key: key, value: value)))
+            }
+        }
         if image.nextProducerId > 0 {
             records.append(.producerIds(ProducerIdsRecord(brokerId: -1, brokerEpoch: 0, nextProducerId: image.nextProducerId)))
         }

@@ -454,6 +454,10 @@ extension MetadataImage {
             acls[record.id] = AclBinding(record)
         case .removeAccessControlEntry(let record):
             acls[record.id] = nil
+        case .clientQuota(let record):
+            let entity = QuotaEntity(record.entity)
+            clientQuotas[entity, default: [:]][record.key] = record.remove ? nil : record.value
+            if clientQuotas[entity]?.isEmpty == true { clientQuotas[entity] = nil }
         }
     }
 }

@@ -28,6 +28,8 @@ struct Connection {
     let security: ListenerSecurity
     /// Checks requests against the ACLs; nil allows everything.
     var authorizer: AclAuthorizer? = nil
+    /// Client quotas; nil when not enforced.
+    var quotaManager: ClientQuotaManager? = nil
     let logger: Logger
 
     /// An answer in the writer's queue, and the size of its request (held in the request
@@ -49,10 +51,15 @@ struct Connection {
                     defer { enqueue.finish() }
                     var principal: String?
                     let sasl = security.sasl.map(SaslSession.init(authenticator:))
+                    let quotas = quotaManager.map(ConnectionQuotas.init(manager:))
                     let authorization = authorizer.map {
                         ConnectionAuthorization(authorizer: $0, host: remote?.ipAddress ?? "", logger: logger)
                     }
                     frames: for try await frameBytes in inbound {
+                        // A client over a quota is muted: its next request waits out the throttle.
+                        if let mute = quotas?.takeMute(), mute > 0 {
+                            try await Task.sleep(for: .milliseconds(mute))
+                        }
                         // The request's bytes (and its size prefix) count until it is answered.
                         let requestSize = frameBytes.readableBytes + 4
                         if let sasl, sasl.expectsRawToken {
@@ -94,7 +101,15 @@ struct Connection {
                         context.principal = sasl?.principal ?? principal ?? Principal.anonymous
                         context.sasl = sasl
                         context.authorization = authorization
+                        context.quotas = quotas
+                        let started = ContinuousClock.now
                         let answer = await router.route(frame, context: context)
+                        if let quotas, quotas.manager.isActive {
+                            // request_percentage: handler time as percentage-seconds.
+                            let elapsed = ContinuousClock.now - started
+                            let percentageSeconds = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 100
+                            _ = quotas.record(.request, percentageSeconds, context: context)
+                        }
                         if case .later = answer {
                             await backlog.wait(untilAtMost: Self.maximumLaterAnswers - 1)
                         } else if backlog.isEmpty {

@@ -57,14 +57,17 @@ public final class KafkaServer: Service, Sendable {
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Checks each request against the ACLs; nil allows everything.
     private let authorizer: AclAuthorizer?
+    /// Client quotas; nil when not enforced.
+    private let quotas: ClientQuotaManager?
 
     /// Serves `listeners` with `router`, within the connection limits `limits` returns (read
     /// for every connection, so that dynamic changes apply).
     public init(
         listeners: [BoundListener], router: RequestRouter, logger: Logger, authorizer: AclAuthorizer? = nil,
-        limits: @escaping @Sendable () -> ConnectionLimits = { ConnectionLimits() }
+        quotas: ClientQuotaManager? = nil, limits: @escaping @Sendable () -> ConnectionLimits = { ConnectionLimits() }
     ) {
         self.authorizer = authorizer
+        self.quotas = quotas
         self.bound = listeners
         self.router = router
         self.logger = logger
@@ -167,7 +170,7 @@ public final class KafkaServer: Service, Sendable {
             : nil
         let connectionHandler = Connection(
             channel: connection, router: router, listenerName: listenerName, requestMemory: memory, security: security,
-            authorizer: authorizer, logger: logger)
+            authorizer: authorizer, quotaManager: quotas, logger: logger)
         // On shutdown the connection's task is cancelled: a fetch parked in long poll returns at
         // once (empty), its answer is sent, and the connection closes.
         await cancelWhenGracefulShutdown {

@@ -16,6 +16,8 @@ public struct RequestContext: Sendable {
     var sasl: SaslSession?
     /// The authorizer as this connection asks it; nil when no authorizer is configured.
     var authorization: ConnectionAuthorization?
+    /// The connection's client quotas; nil when quotas are not enforced (in-process callers).
+    var quotas: ConnectionQuotas?
 
     package init(header: RequestHeader, apiVersion: Int16, remoteAddress: SocketAddress?, listenerName: String) {
         self.header = header

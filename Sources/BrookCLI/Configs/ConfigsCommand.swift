@@ -33,9 +33,11 @@ extension ConfigsCommand {
         func run() async throws {
             let entity = try entityOptions.entity()
             let describeAll = all
-            if entity.kind == .users {
+            if entity.kind == .users || entity.kind == .clients {
+                let quotaEntity = try entityOptions.quotaEntity()
+                let listAll = entity.name == nil && !entityOptions.entityDefault && !entityOptions.userDefaults && !entityOptions.clientDefaults
                 try await connection.withCluster { cluster in
-                    try await UserScramConfigs.describe(ScramAdmin(cluster: cluster), user: entity.name)
+                    try await QuotaConfigs.lines(cluster, entity: quotaEntity, listAll: listAll)
                 }.forEach { print($0) }
                 return
             }
@@ -94,10 +96,14 @@ extension ConfigsCommand {
             let added = try addConfig.map(ConfigAssignments.parse) ?? []
             let deleted = ConfigAssignments.keys(deleteConfig)
             guard !added.isEmpty || !deleted.isEmpty else { throw CommandFailure("At least one of --add-config or --delete-config must be specified") }
-            if entity.kind == .users {
-                let alterations = try UserScramConfigs.alterations(user: entity.name, added: added, deleted: deleted)
-                try await connection.withCluster { cluster in try await ScramAdmin(cluster: cluster).alter(alterations) }
-                print("Completed updating config for user \(entity.name).")
+            if entity.kind == .users || entity.kind == .clients {
+                let quotaEntity = try entityOptions.quotaEntity()
+                try await connection.withCluster { cluster in
+                    try await QuotaConfigs.alter(cluster, entity: quotaEntity, added: added, deleted: deleted)
+                }
+                print(quotaEntity.count == 1 && !entity.name.isEmpty
+                    ? "Completed updating config for \(entity.kind == .users ? "user" : "client") \(entity.name)."
+                    : "Completed updating config for \(QuotaConfigs.describe(quotaEntity)).")
                 return
             }
             let alterations = added.map { ConfigAlteration.set($0.key, $0.value) } + deleted.map(ConfigAlteration.delete)

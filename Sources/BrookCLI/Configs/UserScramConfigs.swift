@@ -10,9 +10,7 @@ enum UserScramConfigs {
     static func alterations(user: String, added: [(key: String, value: String)], deleted: [String]) throws -> [ScramAdmin.Alteration] {
         var alterations: [ScramAdmin.Alteration] = []
         for (key, value) in added {
-            guard let mechanism = ScramMechanism(name: key) else {
-                throw CommandFailure("Invalid config for users: \(key) (SCRAM-SHA-256 and SCRAM-SHA-512 are the user configs Brook alters)")
-            }
+            guard let mechanism = ScramMechanism(name: key) else { throw CommandFailure("Invalid SCRAM mechanism \(key)") }
             var fields: [String: String] = [:]
             for field in value.split(separator: ",", omittingEmptySubsequences: true) {
                 let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -30,18 +28,15 @@ enum UserScramConfigs {
             alterations.append(.upsert(user: user, mechanism: mechanism, password: password, iterations: iterations))
         }
         for key in deleted {
-            guard let mechanism = ScramMechanism(name: key) else {
-                throw CommandFailure("Invalid config for users: \(key) (SCRAM-SHA-256 and SCRAM-SHA-512 are the user configs Brook alters)")
-            }
+            guard let mechanism = ScramMechanism(name: key) else { throw CommandFailure("Invalid SCRAM mechanism \(key)") }
             alterations.append(.delete(user: user, mechanism: mechanism))
         }
         return alterations
     }
 
-    /// kafka-configs' lines for `user` (or every user with a credential).
-    static func describe(_ admin: ScramAdmin, user: String?) async throws -> [String] {
-        let described = try await admin.describe(users: user.map { [$0] })
-        return described.sorted { $0.key < $1.key }.map { user, mechanisms in
+    /// kafka-configs' SCRAM lines for the users described.
+    static func render(_ described: [String: [ScramMechanism: Int32]]) -> [String] {
+        described.sorted { $0.key < $1.key }.map { user, mechanisms in
             let configs = mechanisms.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.name)=iterations=\($0.value)" }
             return "SCRAM credential configs for user-principal '\(user)' are \(configs.joined(separator: ", "))"
         }
