@@ -102,6 +102,7 @@ let package = Package(
                 "BrookModel", "BrookProtocol", "BrookRecords", "BrookSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSettings
         ),

@@ -10,6 +10,10 @@ struct AdminOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("timeout-ms"), help: "How long to wait for the cluster before giving up, in milliseconds.")
     var timeoutMs: Int = 30_000
 
+    @Option(name: .customLong("command-config"),
+            help: "A Kafka client properties file with the security settings: security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config.")
+    var commandConfig: String?
+
     /// Connects, runs `body` and closes the connections, all within `--timeout-ms`. Any failure,
     /// including an unreachable or silent broker, becomes a ``CommandFailure``, which `brook`
     /// prints as one line on stderr before it exits with status 1.
@@ -17,9 +21,10 @@ struct AdminOptions: ParsableArguments, Sendable {
         clientId: String = "brook-admin", _ body: @escaping @Sendable (Cluster) async throws -> Result
     ) async throws -> Result {
         let servers = bootstrapServer
+        let security = try clientSecurity()
         do {
             return try await Deadline.run(after: .milliseconds(max(timeoutMs, 1))) {
-                let cluster = try await Cluster.connect(bootstrapServers: servers, clientId: clientId)
+                let cluster = try await Cluster.connect(bootstrapServers: servers, clientId: clientId, security: security)
                 do {
                     let result = try await body(cluster)
                     await cluster.close()
@@ -33,6 +38,22 @@ struct AdminOptions: ParsableArguments, Sendable {
             throw exit
         } catch {
             throw CommandFailure(describing: error, bootstrapServers: servers)
+        }
+    }
+
+    /// The security `--command-config` names (PLAINTEXT without one).
+    func clientSecurity() throws -> ClientSecurity {
+        try ClientSecurity.of(commandConfig: commandConfig)
+    }
+}
+
+extension ClientSecurity {
+    /// The security of a `--command-config` file, or PLAINTEXT; a bad file is a ``CommandFailure``.
+    static func of(commandConfig: String?) throws -> ClientSecurity {
+        do {
+            return try commandConfig.map(ClientSecurity.init(propertiesFile:)) ?? .plaintext
+        } catch {
+            throw CommandFailure("\(error)")
         }
     }
 }

@@ -20,6 +20,8 @@ struct ConsumeCommand: AsyncParsableCommand, Sendable {
 
     @Option(name: .customLong("bootstrap-server"), help: "The broker(s) to connect to, host:port[,host:port...].")
     var bootstrapServer: String
+    @Option(name: .customLong("command-config"), help: "A Kafka client properties file with the security settings.")
+    var commandConfig: String?
     @Option(help: "The topic to read.") var topic: String
     @Option(help: "A consumer group to consume as a member of (subscribe, commit).") var group: String?
     @Flag(help: "Start at the earliest offset (without --group, or when the group has no committed offset).")
@@ -141,6 +143,7 @@ struct ConsumeCommand: AsyncParsableCommand, Sendable {
     private func consumerConfiguration() throws -> ConsumerConfiguration {
         var configuration = ConsumerConfiguration(bootstrapServers: bootstrapServer)
         configuration.clientId = "brook-consume"
+        configuration.security = try ClientSecurity.of(commandConfig: commandConfig)
         configuration.groupId = group
         configuration.autoOffsetReset = fromBeginning ? .earliest : .latest
         configuration.readCommitted = isolationLevel == "read_committed"

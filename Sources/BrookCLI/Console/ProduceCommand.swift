@@ -58,6 +58,7 @@ struct ProduceCommand: AsyncParsableCommand {
     private func configuration() throws -> ProducerConfiguration {
         var configuration = ProducerConfiguration(bootstrapServers: bootstrap.bootstrapServer)
         configuration.clientId = "brook-produce"
+        configuration.security = try bootstrap.clientSecurity()
         configuration.acks = acks == "all" ? -1 : Int16(acks)!
         configuration.compression = CompressionCodec.named(compressionCodec)!
         configuration.maxBlockMs = 10_000

@@ -21,6 +21,8 @@ struct ConsumePerf: AsyncParsableCommand {
             """
     )
 
+    @Option(name: .customLong("command-config"), help: "A Kafka client properties file with the security settings.")
+    var commandConfig: String?
     @Option(name: .customLong("bootstrap-server"), help: "The broker(s) to connect to, host:port[,host:port...].")
     var bootstrapServer: String
     @Option(help: "The topic to read.") var topic: String
@@ -71,7 +73,7 @@ struct ConsumePerf: AsyncParsableCommand {
 
     /// `--api fetches`: whole batches, counted from their headers; bytes are the batches' own.
     private func fetchBatches(clock: ContinuousClock) async throws -> Consumed {
-        let cluster = try await Cluster.connect(bootstrapServers: bootstrapServer, clientId: "brook-perf-consumer")
+        let cluster = try await Cluster.connect(bootstrapServers: bootstrapServer, clientId: "brook-perf-consumer", security: try ClientSecurity.of(commandConfig: commandConfig))
         do {
             let loop = try await FetchLoop.open(
                 cluster: cluster, topic: topic, from: fromLatest ? .latest : .earliest,
@@ -105,6 +107,7 @@ struct ConsumePerf: AsyncParsableCommand {
     /// values, as Kafka counts them.
     private func consumeRecords(clock: ContinuousClock) async throws -> Consumed {
         var configuration = ConsumerConfiguration(bootstrapServers: bootstrapServer)
+        configuration.security = try ClientSecurity.of(commandConfig: commandConfig)
         configuration.clientId = "brook-perf-consumer"
         configuration.autoOffsetReset = fromLatest ? .latest : .earliest
         configuration.maxPartitionFetchBytes = fetchSize

@@ -15,6 +15,8 @@ struct ProducePerf: AsyncParsableCommand {
             """
     )
 
+    @Option(name: .customLong("command-config"), help: "A Kafka client properties file with the security settings.")
+    var commandConfig: String?
     @Option(name: .customLong("bootstrap-server"), help: "The broker(s) to connect to, host:port[,host:port...].")
     var bootstrapServer: String?
     @Option(help: "The topic to produce to (created with the broker's defaults if it allows).") var topic: String
@@ -36,7 +38,7 @@ struct ProducePerf: AsyncParsableCommand {
     func run() async throws {
         let settings = try resolvedSettings()
         guard api == "batches" else { return try await runProducer(settings) }
-        let cluster = try await Cluster.connect(bootstrapServers: settings.bootstrap, clientId: "brook-perf-producer")
+        let cluster = try await Cluster.connect(bootstrapServers: settings.bootstrap, clientId: "brook-perf-producer", security: try ClientSecurity.of(commandConfig: commandConfig))
         do {
             let sender = try await ProduceSender<ProducerStats.BatchStamp>.connect(
                 cluster: cluster, topic: topic,
@@ -59,6 +61,7 @@ struct ProducePerf: AsyncParsableCommand {
     private func runProducer(_ settings: Settings) async throws {
         guard api == "producer" else { throw ValidationError("--api takes batches or producer, not '\(api)'") }
         var configuration = ProducerConfiguration(bootstrapServers: settings.bootstrap)
+        configuration.security = try ClientSecurity.of(commandConfig: commandConfig)
         configuration.clientId = "brook-perf-producer"
         configuration.acks = settings.acks
         configuration.compression = settings.codec

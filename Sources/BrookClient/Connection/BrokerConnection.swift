@@ -1,6 +1,7 @@
 import BrookProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// One connection to one broker. Requests may be pipelined; each call returns its own response.
@@ -24,11 +25,12 @@ public final class BrokerConnection: Sendable {
     /// accepts for it) is unreachable.
     public static func connect(
         host: String, port: Int, clientId: String = "brook-cli",
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, timeout: Duration = .seconds(30)
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, timeout: Duration = .seconds(30),
+        security: ClientSecurity = .plaintext
     ) async throws -> BrokerConnection {
         let channel: any Channel
         do {
-            channel = try await Self.open(host: host, port: port, group: group)
+            channel = try await Self.open(host: host, port: port, group: group, security: security)
         } catch {
             throw ClientError.unreachable(broker: "\(host):\(port)")
         }
@@ -53,10 +55,18 @@ public final class BrokerConnection: Sendable {
             connection.channel.close(promise: nil)
         }
         guard negotiated else { throw ClientError.unreachable(broker: "\(host):\(port)") }
+        if let sasl = security.sasl {
+            do {
+                try await connection.authenticate(sasl)
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
         return connection
     }
 
-    private static func open(host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
+    private static func open(host: String, port: Int, group: any EventLoopGroup, security: ClientSecurity) async throws -> any Channel {
         try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .connectTimeout(.seconds(10))
@@ -67,6 +77,12 @@ public final class BrokerConnection: Sendable {
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2_048, maximum: 4 << 20))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = security.tls {
+                        // SNI and the name check need a name: an address connected to by IP is not checked.
+                        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+                        let hostname = security.verifiesHostname && !isAddress ? host : nil
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname))
+                    }
                     try channel.pipeline.syncOperations.addHandler(FrameAssembler())
                     try channel.pipeline.syncOperations.addHandler(ResponseMatcher())
                 }

@@ -8,19 +8,27 @@ import Synchronization
 public final class Cluster: Sendable {
     public let clientId: String
     public let bootstrapServers: String
+    /// How connections to the brokers are secured.
+    public let security: ClientSecurity
     private let bootstrapConnection: Mutex<BrokerConnection>
     private let connections = Mutex<[Int32: BrokerConnection]>([:])
     private let brokers = Mutex<[Int32: (host: String, port: Int)]>([:])
 
-    private init(bootstrap: BrokerConnection, bootstrapServers: String, clientId: String) {
+    private init(bootstrap: BrokerConnection, bootstrapServers: String, clientId: String, security: ClientSecurity) {
         bootstrapConnection = Mutex(bootstrap)
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
+        self.security = security
     }
 
-    /// Connects to the first reachable `host:port` of a comma-separated bootstrap list.
-    public static func connect(bootstrapServers: String, clientId: String = "brook-cli") async throws -> Cluster {
-        Cluster(bootstrap: try await openBootstrap(bootstrapServers, clientId: clientId), bootstrapServers: bootstrapServers, clientId: clientId)
+    /// Connects to the first reachable `host:port` of a comma-separated bootstrap list, secured
+    /// as `security` says (TLS, SASL).
+    public static func connect(
+        bootstrapServers: String, clientId: String = "brook-cli", security: ClientSecurity = .plaintext
+    ) async throws -> Cluster {
+        Cluster(
+            bootstrap: try await openBootstrap(bootstrapServers, clientId: clientId, security: security),
+            bootstrapServers: bootstrapServers, clientId: clientId, security: security)
     }
 
     /// The bootstrap connection, reopened if it closed.
@@ -28,13 +36,13 @@ public final class Cluster: Sendable {
         get async throws {
             let current = bootstrapConnection.withLock { $0 }
             if current.isOpen { return current }
-            let fresh = try await Self.openBootstrap(bootstrapServers, clientId: clientId)
+            let fresh = try await Self.openBootstrap(bootstrapServers, clientId: clientId, security: security)
             bootstrapConnection.withLock { $0 = fresh }
             return fresh
         }
     }
 
-    private static func openBootstrap(_ bootstrapServers: String, clientId: String) async throws -> BrokerConnection {
+    private static func openBootstrap(_ bootstrapServers: String, clientId: String, security: ClientSecurity) async throws -> BrokerConnection {
         var lastError: (any Error)?
         for server in bootstrapServers.split(separator: ",") {
             let parts = server.filter { $0 != " " }.split(separator: ":")
@@ -42,7 +50,7 @@ public final class Cluster: Sendable {
                 throw ClientError.notFound("bootstrap server '\(server)' is not host:port")
             }
             do {
-                return try await BrokerConnection.connect(host: String(parts[0]), port: port, clientId: clientId)
+                return try await BrokerConnection.connect(host: String(parts[0]), port: port, clientId: clientId, security: security)
             } catch {
                 lastError = error
             }
@@ -69,7 +77,7 @@ public final class Cluster: Sendable {
         }
         if brokers.withLock({ $0[nodeId] }) == nil { _ = try await metadata(topics: []) }
         guard let address = brokers.withLock({ $0[nodeId] }) else { throw ClientError.notFound("broker \(nodeId) is unknown") }
-        let connection = try await BrokerConnection.connect(host: address.host, port: address.port, clientId: clientId)
+        let connection = try await BrokerConnection.connect(host: address.host, port: address.port, clientId: clientId, security: security)
         return connections.withLock { open in
             if let other = open[nodeId] { return other }
             open[nodeId] = connection

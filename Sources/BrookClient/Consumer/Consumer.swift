@@ -71,7 +71,7 @@ public final class Consumer: Sendable {
 
     /// Connects to the cluster.
     public static func connect(_ configuration: ConsumerConfiguration) async throws -> Consumer {
-        let cluster = try await Cluster.connect(bootstrapServers: configuration.bootstrapServers, clientId: configuration.clientId)
+        let cluster = try await Cluster.connect(bootstrapServers: configuration.bootstrapServers, clientId: configuration.clientId, security: configuration.security)
         return Consumer(configuration: configuration, cluster: cluster)
     }
 

@@ -23,6 +23,8 @@ public struct ConsumerConfiguration: Sendable {
     public var bootstrapServers: String
     /// `client.id`.
     public var clientId = "brook-consumer"
+    /// How connections are secured (`security.protocol`, `ssl.*`, `sasl.*`).
+    public var security: ClientSecurity = .plaintext
     /// `group.id`: needed for committed offsets (and for subscribing).
     public var groupId: String? = nil
     /// `auto.offset.reset`.

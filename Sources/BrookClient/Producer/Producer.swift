@@ -54,7 +54,7 @@ public final class Producer: Sendable {
     /// Connects to the cluster and starts the send loop. An idempotent producer gets its producer
     /// id here; a transactional one in ``initTransactions()``.
     public static func connect(_ configuration: ProducerConfiguration) async throws -> Producer {
-        let cluster = try await Cluster.connect(bootstrapServers: configuration.bootstrapServers, clientId: configuration.clientId)
+        let cluster = try await Cluster.connect(bootstrapServers: configuration.bootstrapServers, clientId: configuration.clientId, security: configuration.security)
         let producer = Producer(configuration: configuration, cluster: cluster)
         if configuration.isIdempotent && configuration.transactionalId == nil {
             try await producer.renewProducerId()

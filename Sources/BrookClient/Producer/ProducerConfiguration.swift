@@ -6,6 +6,8 @@ public struct ProducerConfiguration: Sendable {
     public var bootstrapServers: String
     /// `client.id`.
     public var clientId = "brook-producer"
+    /// How connections are secured (`security.protocol`, `ssl.*`, `sasl.*`).
+    public var security: ClientSecurity = .plaintext
     /// `acks`: 0 (no answer), 1 (the leader has it) or -1 (`all`: every in-sync replica has it).
     public var acks: Int16 = -1
     /// `linger.ms`: how long a batch waits for more records before it is sent.

@@ -27,7 +27,8 @@ final class GroupCoordinatorLink: Sendable {
         guard let colon = shared.address.lastIndex(of: ":"), let port = Int(shared.address[shared.address.index(after: colon)...]) else {
             throw ClientError.notFound("coordinator address \(shared.address)")
         }
-        let opened = try await BrokerConnection.connect(host: String(shared.address[..<colon]), port: port, clientId: cluster.clientId)
+        let opened = try await BrokerConnection.connect(
+            host: String(shared.address[..<colon]), port: port, clientId: cluster.clientId, security: cluster.security)
         let (kept, extra) = current.withLock { current -> (BrokerConnection?, BrokerConnection?) in
             if isShutDown.load(ordering: .relaxed) { return (nil, opened) }
             if let other = current { return (other, opened) }
