@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BrookSecurityTests",
-            dependencies: ["BrookSecurity"],
+            dependencies: ["BrookSecurity", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -8,7 +8,7 @@ import Synchronization
 /// (`user_<name>="<password>"` entries); SCRAM's credentials from the cluster's metadata.
 struct SaslAuthenticator: Sendable {
     /// The mechanisms Brook offers; a listener enables some of them.
-    static let supported = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+    static let supported = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
 
     struct SettingsError: Error, CustomStringConvertible {
         let description: String
@@ -29,11 +29,17 @@ struct SaslAuthenticator: Sendable {
     let plainUsers: [String: String]
     /// SCRAM: the credentials the metadata holds.
     let scramCredentials: ScramCredentialSource
+    /// OAUTHBEARER: how tokens are checked.
+    let oauthBearer: OAuthBearerValidation?
 
-    init(mechanisms: [String], plainUsers: [String: String], scramCredentials: ScramCredentialSource = ScramCredentialSource()) {
+    init(
+        mechanisms: [String], plainUsers: [String: String], scramCredentials: ScramCredentialSource = ScramCredentialSource(),
+        oauthBearer: OAuthBearerValidation? = nil
+    ) {
         self.mechanisms = mechanisms
         self.plainUsers = plainUsers
         self.scramCredentials = scramCredentials
+        self.oauthBearer = oauthBearer
     }
 
     /// The authenticator of the SASL listener `listener`.
@@ -52,7 +58,8 @@ struct SaslAuthenticator: Sendable {
             }
             users = try plainUsers(jaas, key: key)
         }
-        return SaslAuthenticator(mechanisms: enabled, plainUsers: users)
+        let oauthBearer = enabled.contains("OAUTHBEARER") ? try OAuthBearerValidation.of(listener: listener, in: config) : nil
+        return SaslAuthenticator(mechanisms: enabled, plainUsers: users, oauthBearer: oauthBearer)
     }
 
     /// The `user_<name>="<password>"` options of a JAAS config.
@@ -72,6 +79,13 @@ struct SaslAuthenticator: Sendable {
 
     /// Checks one token of `mechanism`; `scram` is the connection's SCRAM exchange so far.
     func authenticate(_ token: [UInt8], mechanism: String, scram: inout ScramServerExchange?) -> Outcome {
+        if mechanism == "OAUTHBEARER", let oauthBearer {
+            switch oauthBearer.authenticate(token) {
+            case .success(let principal): return .authenticated(principal: principal, reply: [])
+            case .failure(let reason):
+                return .refused(reason: reason.description, message: "Authentication failed: \(reason.description)")
+            }
+        }
         if mechanism == "PLAIN" {
             switch plain(token) {
             case .success(let principal): return .authenticated(principal: principal, reply: [])
