@@ -58,13 +58,13 @@ import Testing
             let session = SaslSession(authenticator: authenticator)
             session.move(to: .authenticate(mechanism: "SCRAM-SHA-512", raw: false))
             var client = ScramClientExchange(mechanism: .sha512, user: "bob", password: password)
-            guard case .reply(let challenge) = session.authenticate(client.firstMessage, peer: "test", logger: .init(label: "test")) else {
+            guard case .reply(let challenge, _) = session.authenticate(client.firstMessage, peer: "test", logger: .init(label: "test")) else {
                 Issue.record("no challenge")
                 return
             }
             let answer = session.authenticate(try client.finalMessage(answering: challenge), peer: "test", logger: .init(label: "test"))
             if succeeds {
-                guard case .reply(let signature) = answer else {
+                guard case .reply(let signature, _) = answer else {
                     Issue.record("the right password was refused: \(answer)")
                     return
                 }
@@ -85,5 +85,32 @@ import Testing
         #expect(session.allows(apiKey: 0) && session.principal == "User:a")
         session.move(to: .failed)
         #expect(!session.allows(apiKey: 18))
+    }
+
+    /// KIP-368: an authentication lasts connections.max.reauth.ms; the client authenticates
+    /// again with the same mechanism and as the same principal, or the session fails.
+    @Test func sessionsExpireAndReauthenticateAsTheSamePrincipal() {
+        var authenticator = SaslAuthenticator(mechanisms: ["PLAIN"], plainUsers: ["a": "pa", "b": "pb"])
+        authenticator.maxReauthMs = 60_000
+        let session = SaslSession(authenticator: authenticator)
+        let logger = Logger(label: "test")
+        session.move(to: .authenticate(mechanism: "PLAIN", raw: false))
+        #expect(session.authenticate(Self.token("", "a", "pa"), peer: "p", logger: logger) == .reply([], sessionLifetimeMs: 60_000))
+        #expect(!session.isExpired)
+        #expect(!session.beginReauthentication(mechanism: "SCRAM-SHA-256"))
+        #expect(session.beginReauthentication(mechanism: "PLAIN"))
+        #expect(session.allows(apiKey: 36) && !session.allows(apiKey: 0))
+        #expect(session.authenticate(Self.token("", "a", "pa"), peer: "p", logger: logger) == .reply([], sessionLifetimeMs: 60_000))
+        #expect(session.principal == "User:a")
+        #expect(session.beginReauthentication(mechanism: "PLAIN"))
+        #expect(session.authenticate(Self.token("", "b", "pb"), peer: "p", logger: logger)
+            == .refused(message: "Cannot change principals during re-authentication from User:a to User:b"))
+        #expect(session.current == .failed)
+        // A zero lifetime: expired at once.
+        authenticator.maxReauthMs = 0
+        let forever = SaslSession(authenticator: authenticator)
+        forever.move(to: .authenticate(mechanism: "PLAIN", raw: false))
+        _ = forever.authenticate(Self.token("", "a", "pa"), peer: "p", logger: logger)
+        #expect(!forever.isExpired)
     }
 }

@@ -6,9 +6,10 @@ refused with Kafka's errors while the broker keeps serving everyone else."""
 import re
 import struct
 import subprocess
+import time
 
 import pytest
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -132,3 +133,42 @@ def test_bad_sasl_settings_stop_the_broker_with_a_clear_message(tmp_path, settin
     result = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_connections_reauthenticate_and_an_expired_session_is_closed(broker_factory):
+    """KIP-368: with connections.max.reauth.ms a client authenticates again on its connection
+    before its session ends; a connection that does not is closed at its next request."""
+    broker, bootstrap = sasl_broker(broker_factory, "connections.max.reauth.ms=1500")
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **plain("alice", "alice-secret")})
+    deadline = time.monotonic() + 6
+    sent = 0
+    while time.monotonic() < deadline:
+        producer.produce("reauth", value=f"r{sent}".encode())
+        sent += 1
+        producer.poll(0.01)
+    assert producer.flush(TIMEOUT) == 0
+    assert any("re-authenticated as User:alice with PLAIN" in line for line in broker.output), "".join(broker.output[-20:])
+    assert not any("session expired" in line for line in broker.output)
+    # A raw connection that never re-authenticates: told its lifetime, then closed once past it.
+    token = b"\x00alice\x00alice-secret"
+    with kafka_wire.connect(bootstrap, timeout=10) as raw:
+        raw.sendall(kafka_wire.request_frame(17, 1, 1, struct.pack(">h", 5) + b"PLAIN"))
+        assert struct.unpack(">ih", kafka_wire.read_frame(raw)[:6]) == (1, 0)
+        raw.sendall(kafka_wire.request_frame(36, 1, 2, struct.pack(">i", len(token)) + token))
+        answer = kafka_wire.read_frame(raw)
+        assert struct.unpack(">ih", answer[:6]) == (2, 0)
+        assert struct.unpack(">q", answer[-8:]) == (1500,)  # session_lifetime_ms
+        correlation = [3]
+
+        def closed_after_expiry() -> bool:
+            raw.sendall(kafka_wire.request_frame(3, 1, correlation[0], struct.pack(">i", -1)))
+            correlation[0] += 1
+            try:
+                kafka_wire.read_frame(raw)
+                return False
+            except (ConnectionError, OSError, AssertionError, struct.error):
+                return True
+
+        wait_until(closed_after_expiry, timeout=15, interval=0.2, message="the expired session to be closed")
+    wait_until(lambda: any("SASL session expired without re-authentication" in line for line in broker.output),
+               timeout=10, message="the broker's log line")

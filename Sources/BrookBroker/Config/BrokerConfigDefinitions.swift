@@ -49,6 +49,7 @@ enum BrokerConfigDefinitions {
         .init("sasl.oauthbearer.sub.claim.name", .string, "sub", "The claim that names the principal."),
         .init("sasl.oauthbearer.scope.claim.name", .string, "scope", "The claim that lists the token's scopes."),
         .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", minimum: 0, "Seconds of clock difference allowed when checking exp and nbf."),
+        .init("connections.max.reauth.ms", .long, "0", minimum: 0, "How long a SASL authentication lasts before the client must authenticate again (KIP-368); 0: for ever."),
         .init("authorizer.class.name", .string, "", "The authorizer: org.apache.kafka.metadata.authorizer.StandardAuthorizer turns on Brook's ACLs; empty allows everything."),
         .init("super.users", .string, "", "Principals allowed everything, separated by ';' (User:admin;User:broker)."),
         .init("allow.everyone.if.no.acl.found", .boolean, "false", "Whether a resource no ACL names is open to everyone."),

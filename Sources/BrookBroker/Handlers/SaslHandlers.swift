@@ -11,11 +11,22 @@ struct SaslHandshakeHandler: RequestHandler {
     let logger: Logger
 
     func handle(_ request: SaslHandshakeRequest, context: RequestContext) async throws -> SaslHandshakeResponse? {
-        guard let session = context.sasl, session.current == .handshake else {
-            context.sasl?.move(to: .failed)
+        guard let session = context.sasl else {
             return SaslHandshakeResponse(errorCode: ErrorCode.illegalSaslState.rawValue, mechanisms: [])
         }
         let mechanisms = session.authenticator.mechanisms
+        // An authenticated connection may authenticate again (KIP-368), with the same mechanism.
+        if case .authenticated = session.current, context.apiVersion >= 1 {
+            guard session.beginReauthentication(mechanism: request.mechanism) else {
+                session.move(to: .failed)
+                return SaslHandshakeResponse(errorCode: ErrorCode.illegalSaslState.rawValue, mechanisms: mechanisms)
+            }
+            return SaslHandshakeResponse(errorCode: 0, mechanisms: mechanisms)
+        }
+        guard session.current == .handshake else {
+            session.move(to: .failed)
+            return SaslHandshakeResponse(errorCode: ErrorCode.illegalSaslState.rawValue, mechanisms: [])
+        }
         guard mechanisms.contains(request.mechanism) else {
             session.move(to: .failed)
             logger.info("failed authentication with \(context.remoteAddress.map { "\($0)" } ?? "?") (unsupported SASL mechanism \(request.mechanism); enabled: \(mechanisms.joined(separator: ", ")))")
@@ -34,7 +45,7 @@ struct SaslAuthenticateHandler: RequestHandler {
     let logger: Logger
 
     func handle(_ request: SaslAuthenticateRequest, context: RequestContext) async throws -> SaslAuthenticateResponse? {
-        guard let session = context.sasl, case .authenticate(_, raw: false, _) = session.current else {
+        guard let session = context.sasl, case .authenticate(_, raw: false, _, _) = session.current else {
             context.sasl?.move(to: .failed)
             var response = SaslAuthenticateResponse(errorCode: ErrorCode.illegalSaslState.rawValue)
             response.errorMessage = "Unexpected SaslAuthenticate: the connection has not completed a SaslHandshake"
@@ -46,8 +57,10 @@ struct SaslAuthenticateHandler: RequestHandler {
             var response = SaslAuthenticateResponse(errorCode: ErrorCode.saslAuthenticationFailed.rawValue)
             response.errorMessage = message
             return response
-        case .reply(let reply):
-            return SaslAuthenticateResponse(errorCode: 0, errorMessage: nil, authBytes: ByteBuffer(bytes: reply))
+        case .reply(let reply, let sessionLifetimeMs):
+            return SaslAuthenticateResponse(
+                errorCode: 0, errorMessage: nil, authBytes: ByteBuffer(bytes: reply),
+                sessionLifetimeMs: context.apiVersion >= 1 ? sessionLifetimeMs : 0)
         }
     }
 }

@@ -64,13 +64,15 @@ final class OAuthBearerValidation: Sendable {
         return keys
     }
 
-    /// The principal of a client's OAUTHBEARER message, or why it is refused.
-    func authenticate(_ message: [UInt8]) -> Result<String, SaslAuthenticator.Refusal> {
+    /// The principal of a client's OAUTHBEARER message and when its token expires, or why it is
+    /// refused.
+    func authenticate(_ message: [UInt8]) -> Result<(String, Date), SaslAuthenticator.Refusal> {
         guard let token = OAuthBearerMessage.token(in: message) else {
             return .failure(.init(description: "Invalid OAUTHBEARER client message: no auth=Bearer token"))
         }
         do {
-            return .success("User:\(try validator.validate(token, keys: try keys()).subject)")
+            let claims = try validator.validate(token, keys: try keys())
+            return .success(("User:\(claims.subject)", claims.expiresAt))
         } catch {
             return .failure(.init(description: "OAUTHBEARER token refused: \(error)"))
         }

@@ -16,8 +16,9 @@ struct SaslAuthenticator: Sendable {
 
     /// The outcome of one SaslAuthenticate token.
     enum Outcome: Sendable, Equatable {
-        /// Authenticated; `reply` goes back to the client (SCRAM's server signature).
-        case authenticated(principal: String, reply: [UInt8])
+        /// Authenticated; `reply` goes back to the client (SCRAM's server signature);
+        /// `expiresAt`, when the credential (an OAUTHBEARER token) stops being valid.
+        case authenticated(principal: String, reply: [UInt8], expiresAt: Date? = nil)
         /// The exchange goes on: send `reply` and wait for the client's next token.
         case challenge([UInt8])
         /// Refused: `reason` is logged, `message` is what the client is told.
@@ -31,6 +32,9 @@ struct SaslAuthenticator: Sendable {
     let scramCredentials: ScramCredentialSource
     /// OAUTHBEARER: how tokens are checked.
     let oauthBearer: OAuthBearerValidation?
+    /// `connections.max.reauth.ms`: how long an authentication lasts before the client must
+    /// authenticate again (KIP-368); 0 for ever (an OAUTHBEARER token still expires).
+    var maxReauthMs: Int64 = 0
 
     init(
         mechanisms: [String], plainUsers: [String: String], scramCredentials: ScramCredentialSource = ScramCredentialSource(),
@@ -59,7 +63,13 @@ struct SaslAuthenticator: Sendable {
             users = try plainUsers(jaas, key: key)
         }
         let oauthBearer = enabled.contains("OAUTHBEARER") ? try OAuthBearerValidation.of(listener: listener, in: config) : nil
-        return SaslAuthenticator(mechanisms: enabled, plainUsers: users, oauthBearer: oauthBearer)
+        var authenticator = SaslAuthenticator(mechanisms: enabled, plainUsers: users, oauthBearer: oauthBearer)
+        let reauth = config.string("connections.max.reauth.ms", forListener: listener) ?? "0"
+        guard let maxReauthMs = Int64(reauth), maxReauthMs >= 0 else {
+            throw SettingsError(description: "connections.max.reauth.ms \(reauth) is not a number of milliseconds")
+        }
+        authenticator.maxReauthMs = maxReauthMs
+        return authenticator
     }
 
     /// The `user_<name>="<password>"` options of a JAAS config.
@@ -81,7 +91,7 @@ struct SaslAuthenticator: Sendable {
     func authenticate(_ token: [UInt8], mechanism: String, scram: inout ScramServerExchange?) -> Outcome {
         if mechanism == "OAUTHBEARER", let oauthBearer {
             switch oauthBearer.authenticate(token) {
-            case .success(let principal): return .authenticated(principal: principal, reply: [])
+            case .success(let (principal, expiry)): return .authenticated(principal: principal, reply: [], expiresAt: expiry)
             case .failure(let reason):
                 return .refused(reason: reason.description, message: "Authentication failed: \(reason.description)")
             }

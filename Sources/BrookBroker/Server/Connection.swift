@@ -67,7 +67,7 @@ struct Connection {
                             // (empty for PLAIN's success); failure closes the connection.
                             defer { requestMemory?.release(requestSize) }
                             var token = frameBytes
-                            guard case .reply(let reply) = sasl.authenticate(token.readBytes(length: token.readableBytes) ?? [], peer: peer, logger: logger) else { break frames }
+                            guard case .reply(let reply, _) = sasl.authenticate(token.readBytes(length: token.readableBytes) ?? [], peer: peer, logger: logger) else { break frames }
                             var answer = ByteBuffer()
                             answer.writeInteger(Int32(reply.count))
                             answer.writeBytes(reply)
@@ -85,6 +85,12 @@ struct Connection {
                         if let sasl, !sasl.allows(apiKey: frame.apiKeyValue) {
                             requestMemory?.release(requestSize)
                             logger.info("closing connection from \(peer): API key \(frame.apiKeyValue) before SASL authentication")
+                            break frames
+                        }
+                        if let sasl, sasl.isExpired, !SaslSession.beforeAuthentication.contains(frame.apiKeyValue) {
+                            // KIP-368: a session past its lifetime that did not re-authenticate.
+                            requestMemory?.release(requestSize)
+                            logger.info("closing connection from \(peer): its SASL session expired without re-authentication")
                             break frames
                         }
                         if principal == nil {
