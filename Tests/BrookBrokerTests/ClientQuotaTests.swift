@@ -72,3 +72,21 @@ import Testing
         }
     }
 }
+
+extension ClientQuotaTests {
+    @Test func connectionCreationRatesRefuseOrDelayConnections() {
+        let quotas = ClientQuotaManager(windowMs: 1000, windowCount: 11)
+        let none: String? = nil
+        quotas.update([QuotaEntity(["ip": "10.0.0.1"]): ["connection_creation_rate": 2], QuotaEntity(["ip": none]): ["connection_creation_rate": 100]])
+        let limiter = ConnectionRateLimiter(quotas: quotas)
+        let admitted = (0..<5).map { _ in limiter.admit(address: "10.0.0.1", now: 50_000) }
+        #expect(admitted == [true, true, false, false, false])
+        // Another address has the default IP's quota; a later window admits again.
+        #expect(limiter.admit(address: "10.0.0.2", now: 50_000))
+        #expect(limiter.admit(address: "10.0.0.1", now: 52_500))
+        // The broker-wide rate: the sixth connection in a second at 5 per second waits.
+        let delays = (0..<6).map { _ in limiter.acceptedDelay(maxRate: 5, now: 80_000) }
+        #expect(delays.prefix(5).allSatisfy { $0 == 0 } && delays[5] > 0)
+        #expect(limiter.acceptedDelay(maxRate: Int.max, now: 80_000) == 0)
+    }
+}

@@ -3,10 +3,12 @@ rates and request percentage, stored as ClientQuotaRecords and managed with `bro
 --entity-type users|clients` as with kafka-configs. A client over its quota is told to wait
 (throttle_time_ms) and its connection is muted that long: a producer going as fast as it can is
 slowed to its byte rate."""
+import struct
 import time
 
 from confluent_kafka import Consumer, Producer
 
+import kafka_wire
 from cli_support import brook, failed_with, succeeded
 from conftest import wait_until
 from records_support import TIMEOUT
@@ -98,3 +100,36 @@ def test_a_consumer_over_its_byte_rate_is_throttled(broker):
     # reads well under that in 12 s.
     assert received[0] <= quota * (12 + 11) * 1.1, received[0]
     assert received[0] < 20_480_000
+
+
+def open_and_probe(bootstrap: str) -> bool:
+    """Opens a connection and asks ApiVersions: whether the broker answered."""
+    try:
+        with kafka_wire.connect(bootstrap, timeout=5) as sock:
+            sock.sendall(kafka_wire.request_frame(18, 0, 1))
+            return len(kafka_wire.read_frame(sock)) > 0
+    except (ConnectionError, OSError, struct.error):
+        return False
+
+
+def test_an_ips_connection_creation_rate_quota_refuses_connections_over_it(broker):
+    out = succeeded(configs(broker, "alter", "--entity-type", "ips", "--entity-name", "127.0.0.1",
+                            "--add-config", "connection_creation_rate=3"))
+    assert out.strip() == "Completed updating config for ip 127.0.0.1."
+    answered = [open_and_probe(broker.bootstrap) for _ in range(30)]
+    assert answered[0] and answered.count(False) >= 10, answered
+    wait_until(lambda: any("connection_creation_rate quota is exceeded" in line for line in broker.output),
+               timeout=10, message="the broker's log line")
+    # The tool connects from 127.0.0.1 too: once the rate has fallen back, it may remove the quota.
+    wait_until(lambda: configs(broker, "alter", "--entity-type", "ips", "--entity-name", "127.0.0.1",
+                               "--delete-config", "connection_creation_rate").returncode == 0,
+               timeout=30, interval=0.5, message="the quota to be removed")
+    assert all(open_and_probe(broker.bootstrap) for _ in range(10))
+
+
+def test_max_connection_creation_rate_makes_new_connections_wait(broker_factory):
+    broker = broker_factory("max.connection.creation.rate=5")
+    start = time.monotonic()
+    assert all(open_and_probe(broker.bootstrap) for _ in range(20))
+    # 20 connections at 5 per second: the accepts after the first second's wait their turn.
+    assert time.monotonic() - start >= 1.5

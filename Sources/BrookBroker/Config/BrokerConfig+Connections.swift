@@ -5,17 +5,22 @@ extension BrokerConfig {
     /// `max.connections`, `max.connections.per.ip` and `max.connections.per.ip.overrides`.
     public var connectionLimits: ConnectionLimits {
         get throws(InvalidConfig) {
-            ConnectionLimits(
+            var limits = ConnectionLimits(
                 maxConnections: int("max.connections"), maxConnectionsPerIp: int("max.connections.per.ip"),
                 perIpOverrides: try Self.parsePerIpOverrides(string("max.connections.per.ip.overrides") ?? ""))
+            limits.maxConnectionCreationRate = int("max.connection.creation.rate")
+            return limits
         }
     }
 
     /// ``connectionLimits``, or, when the overrides do not parse (a dynamic update can store
     /// them), the numeric limits alone.
     var connectionLimitsKeepingNumericOnes: ConnectionLimits {
-        (try? connectionLimits) ?? ConnectionLimits(
-            maxConnections: int("max.connections"), maxConnectionsPerIp: int("max.connections.per.ip"))
+        (try? connectionLimits) ?? {
+            var limits = ConnectionLimits(maxConnections: int("max.connections"), maxConnectionsPerIp: int("max.connections.per.ip"))
+            limits.maxConnectionCreationRate = int("max.connection.creation.rate")
+            return limits
+        }()
     }
 
     /// Parses Kafka's `address:limit,address:limit` (the last colon separates, so IPv6 works).

@@ -94,6 +94,7 @@ enum BrokerConfigDefinitions {
         .init("max.connections", .int, "2147483647", minimum: 0, dynamic: true, "Connections the broker accepts; at the limit it stops accepting until one closes."),
         .init("max.connections.per.ip", .int, "2147483647", minimum: 0, dynamic: true, "Connections accepted from one address; more are closed at once."),
         .init("max.connections.per.ip.overrides", .string, "", dynamic: true, "Per-address limits, e.g. 127.0.0.1:200,10.0.0.7:5."),
+        .init("max.connection.creation.rate", .int, "2147483647", minimum: 0, dynamic: true, "New connections per second the broker accepts; more wait (KIP-612)."),
         .init("queued.max.request.bytes", .long, "-1", dynamic: false, "Bytes of requests read and not yet answered before the broker stops reading; -1 for no limit."),
         .init("request.timeout.ms", .int, "30000", minimum: 0, "Request timeout."),
         .init("auto.create.topics.enable", .boolean, "true", "Create topics on first use."),

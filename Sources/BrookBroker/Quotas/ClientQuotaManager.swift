@@ -43,6 +43,11 @@ public final class ClientQuotaManager: Sendable {
     /// Whether any client quota is set.
     var isActive: Bool { anySet.load(ordering: .acquiring) }
 
+    /// The value of `key` set on the entity `parts`.
+    func quotaValue(_ key: String, _ parts: [String: String?]) -> Double? {
+        quotas.withLock { $0[QuotaEntity(parts)]?[key] }
+    }
+
     /// The bound on `kind` for `user` and `clientId`, and the sensor it is measured with.
     private func bound(_ kind: Kind, user: String, clientId: String) -> (Double, SensorKey)? {
         let key = kind.rawValue

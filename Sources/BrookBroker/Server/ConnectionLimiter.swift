@@ -80,6 +80,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var maxConnectionsPerIp = Int.max
     /// Per-address limits that replace `maxConnectionsPerIp` (IP address → limit).
     public var perIpOverrides: [String: Int] = [:]
+    /// `max.connection.creation.rate`: new connections per second the broker accepts; more
+    /// wait (KIP-612).
+    public var maxConnectionCreationRate = Int.max
 
     public init(maxConnections: Int = .max, maxConnectionsPerIp: Int = .max, perIpOverrides: [String: Int] = [:]) {
         self.maxConnections = maxConnections

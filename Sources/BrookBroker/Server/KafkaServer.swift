@@ -54,6 +54,9 @@ public final class KafkaServer: Service, Sendable {
     package let router: RequestRouter
     private let logger: Logger
     private let limiter: ConnectionLimiter
+    /// Connection creation rates: the broker's and each IP's quota.
+    private let rates: ConnectionRateLimiter
+    private let limits: @Sendable () -> ConnectionLimits
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Checks each request against the ACLs; nil allows everything.
     private let authorizer: AclAuthorizer?
@@ -72,6 +75,8 @@ public final class KafkaServer: Service, Sendable {
         self.router = router
         self.logger = logger
         self.limiter = ConnectionLimiter(limits: limits)
+        self.limits = limits
+        self.rates = ConnectionRateLimiter(quotas: quotas)
     }
 
     /// Binds every listener; fails if one cannot be bound. Binding comes first so that the
@@ -138,6 +143,15 @@ public final class KafkaServer: Service, Sendable {
                                         connection.channel.close(promise: nil)
                                         continue
                                     }
+                                    guard self.rates.admit(address: address) else {
+                                        self.limiter.closed(address: address)
+                                        self.logger.info("closing connection from \(address): its connection_creation_rate quota is exceeded")
+                                        connection.channel.close(promise: nil)
+                                        continue
+                                    }
+                                    // Over max.connection.creation.rate, the next accept waits.
+                                    let delay = self.rates.acceptedDelay(maxRate: self.limits().maxConnectionCreationRate)
+                                    if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
                                     connections.addTask {
                                         defer { self.limiter.closed(address: address) }
                                         await self.serve(

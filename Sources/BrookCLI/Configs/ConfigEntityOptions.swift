@@ -20,7 +20,7 @@ struct ConfigEntityOptions: ParsableArguments, Sendable {
 
     /// The entity kind the options name.
     enum Kind: String, Sendable {
-        case topics, brokers, users, clients
+        case topics, brokers, users, clients, ips
     }
 
     /// The kind and, when one is named, the entity: a topic name, a broker id, or "" for the
@@ -30,7 +30,7 @@ struct ConfigEntityOptions: ParsableArguments, Sendable {
         var chosen: [(Kind, String?)] = []
         if let entityType {
             guard let kind = Kind(rawValue: entityType) else {
-                throw CommandFailure("Invalid entity type \(entityType), the entity type must be one of topics, brokers, users, clients")
+                throw CommandFailure("Invalid entity type \(entityType), the entity type must be one of topics, brokers, users, clients, ips")
             }
             if entityDefault && kind == .topics { throw CommandFailure("--entity-default is not for --entity-type topics") }
             chosen.append((kind, entityDefault ? "" : entityName))
@@ -71,7 +71,7 @@ extension ConfigEntityOptions.Kind {
     func dynamicSource(defaults: Bool) -> ConfigEntry.Source {
         switch self {
         case .topics: .dynamicTopicConfig
-        case .brokers, .users, .clients: defaults ? .dynamicDefaultBrokerConfig : .dynamicBrokerConfig
+        case .brokers, .users, .clients, .ips: defaults ? .dynamicDefaultBrokerConfig : .dynamicBrokerConfig
         }
     }
 }
@@ -86,6 +86,7 @@ extension ConfigEntityOptions {
             switch entityType {
             case "users": entity["user"] = .some(entityDefault ? nil : name(entityName))
             case "clients": entity["client-id"] = .some(entityDefault ? nil : name(entityName))
+            case "ips": entity["ip"] = .some(entityDefault ? nil : name(entityName))
             default: break
             }
         }

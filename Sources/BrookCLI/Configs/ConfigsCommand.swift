@@ -33,7 +33,7 @@ extension ConfigsCommand {
         func run() async throws {
             let entity = try entityOptions.entity()
             let describeAll = all
-            if entity.kind == .users || entity.kind == .clients {
+            if [.users, .clients, .ips].contains(entity.kind) {
                 let quotaEntity = try entityOptions.quotaEntity()
                 let listAll = entity.name == nil && !entityOptions.entityDefault && !entityOptions.userDefaults && !entityOptions.clientDefaults
                 try await connection.withCluster { cluster in
@@ -96,13 +96,13 @@ extension ConfigsCommand {
             let added = try addConfig.map(ConfigAssignments.parse) ?? []
             let deleted = ConfigAssignments.keys(deleteConfig)
             guard !added.isEmpty || !deleted.isEmpty else { throw CommandFailure("At least one of --add-config or --delete-config must be specified") }
-            if entity.kind == .users || entity.kind == .clients {
+            if [.users, .clients, .ips].contains(entity.kind) {
                 let quotaEntity = try entityOptions.quotaEntity()
                 try await connection.withCluster { cluster in
                     try await QuotaConfigs.alter(cluster, entity: quotaEntity, added: added, deleted: deleted)
                 }
                 print(quotaEntity.count == 1 && !entity.name.isEmpty
-                    ? "Completed updating config for \(entity.kind == .users ? "user" : "client") \(entity.name)."
+                    ? "Completed updating config for \(["users": "user", "clients": "client", "ips": "ip"][entity.kind.rawValue] ?? "") \(entity.name)."
                     : "Completed updating config for \(QuotaConfigs.describe(quotaEntity)).")
                 return
             }
