@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The composition root: opens storage and the metadata log, builds the handlers and the network
 /// server from a ``BrokerConfig``, and exposes them as services for one `ServiceGroup`.
@@ -144,6 +145,25 @@ public struct Broker: Sendable {
             listener.sasl?.scramCredentials.attach { [metadata] user, mechanism in metadata.image.scramCredentials[user]?[mechanism] }
         }
         let configStore = BrokerConfigStore(config)
+        // A changed keystore or truststore (a dynamic config, even set again to the same file)
+        // reloads the listener's TLS context for new connections.
+        let tlsFingerprint = Mutex(ListenerTLS.fingerprint(of: config))
+        configStore.addObserver { [security, logger] updated in
+            let fingerprint = ListenerTLS.fingerprint(of: updated)
+            guard tlsFingerprint.withLock({ previous in
+                defer { previous = fingerprint }
+                return previous != fingerprint
+            }) else { return }
+            for (name, listener) in security {
+                guard let reference = listener.tlsReference else { continue }
+                do {
+                    reference.replace(with: try ListenerTLS.context(for: name, in: updated))
+                    logger.info("listener \(name): TLS keystore and truststore reloaded")
+                } catch {
+                    logger.error("listener \(name): keeping the current TLS context, the new settings fail: \(error)")
+                }
+            }
+        }
         if quorum != nil {
             // The quorum replays the log as it starts; this broker applies its configs as they come.
             configStore.follow(dynamicConfigsOf: String(nodeId), in: metadata, logger: logger)

@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 
+from cli_support import brook, failed_with, succeeded
 from conftest import BrokerProcess, brook_binary, wait_until
 from records_support import TIMEOUT
 
@@ -256,3 +257,34 @@ def test_bad_tls_settings_stop_the_broker_with_a_clear_message(pki, tmp_path, se
     result = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_a_new_keystore_is_loaded_without_a_restart(broker_factory, pki):
+    """A dynamic per-listener keystore update (as kafka-configs sets it) reloads the listener's TLS
+    context for new connections; one that does not load is refused and the old one stays."""
+    broker, bootstrap = tls_broker(broker_factory, pki)
+    other_ca = make_ca(pki.folder, "other-ca")
+    key, cert = sign(pki.folder, "renewed", "/CN=localhost", other_ca, server=True)
+    renewed = pki.folder / "renewed-keystore.pem"
+    renewed.write_text(key.read_text() + cert.read_text())
+    trusting_other = {"security.protocol": "SSL", "ssl.ca.location": str(other_ca[1])}
+
+    def lists_topics(settings: dict) -> bool:
+        try:
+            AdminClient({"bootstrap.servers": bootstrap, **settings}).list_topics(timeout=5)
+            return True
+        except KafkaException:
+            return False
+
+    assert lists_topics(ssl_settings(pki)) and not lists_topics(trusting_other)
+    alter = ["configs", "alter", "--bootstrap-server", broker.bootstrap, "--entity-type", "brokers", "--entity-name", "1"]
+    failed_with(brook(*alter, "--add-config", f"listener.name.ssl.ssl.keystore.location={pki.folder / 'missing.pem'}"),
+                "Validation of dynamic config update of SSLFactory failed")
+    assert lists_topics(ssl_settings(pki))
+    succeeded(brook(*alter, "--add-config", f"listener.name.ssl.ssl.keystore.location={renewed}"))
+    assert lists_topics(trusting_other) and not lists_topics(ssl_settings(pki))
+    assert any("TLS keystore and truststore reloaded" in line for line in broker.output)
+    # The keystore rewritten in place and set again: the first CA's certificate is back.
+    renewed.write_text(pki.keystore.read_text())
+    succeeded(brook(*alter, "--add-config", f"listener.name.ssl.ssl.keystore.location={renewed}"))
+    assert lists_topics(ssl_settings(pki)) and not lists_topics(trusting_other)

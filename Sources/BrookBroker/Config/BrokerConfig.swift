@@ -73,7 +73,7 @@ public struct BrokerConfig: Sendable {
 
     /// Sets a dynamic value (AlterConfigs); nil removes it.
     public mutating func setDynamic(_ key: String, _ value: String?) throws(InvalidConfig) {
-        guard let definition = BrokerConfigDefinitions.byName[key] else {
+        guard let definition = BrokerConfigDefinitions.definition(of: key) else {
             throw InvalidConfig(message: "unknown broker config \(key)")
         }
         guard definition.isDynamic else { throw InvalidConfig(message: "\(key) cannot be changed while the broker runs") }

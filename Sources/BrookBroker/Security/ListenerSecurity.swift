@@ -1,10 +1,14 @@
 import NIOSSL
+import Synchronization
 
 /// How one listener secures its connections: its protocol, the TLS context of an SSL or
 /// SASL_SSL listener, and how a client certificate becomes a principal.
 public struct ListenerSecurity: Sendable {
     public let securityProtocol: SecurityProtocol
-    let tls: NIOSSLContext?
+    /// The TLS context new connections use; replaced when the keystore or truststore changes.
+    let tlsReference: TLSContextReference?
+    /// The current TLS context.
+    var tls: NIOSSLContext? { tlsReference?.current }
     let principals: SSLPrincipalMapper
     /// A SASL listener's mechanisms and credentials.
     let sasl: SaslAuthenticator?
@@ -14,7 +18,7 @@ public struct ListenerSecurity: Sendable {
 
     init(securityProtocol: SecurityProtocol, tls: NIOSSLContext?, principals: SSLPrincipalMapper, sasl: SaslAuthenticator?) {
         self.securityProtocol = securityProtocol
-        self.tls = tls
+        self.tlsReference = tls.map(TLSContextReference.init)
         self.principals = principals
         self.sasl = sasl
     }
@@ -75,5 +79,21 @@ enum Principal {
             result.append(character)
         }
         return result
+    }
+}
+
+/// A listener's TLS context, swapped whole when a dynamic config changes its keystore or
+/// truststore: connections already open keep theirs, new ones get the new one.
+final class TLSContextReference: Sendable {
+    private let context: Mutex<NIOSSLContext>
+
+    init(_ context: NIOSSLContext) {
+        self.context = Mutex(context)
+    }
+
+    var current: NIOSSLContext { context.withLock { $0 } }
+
+    func replace(with context: NIOSSLContext) {
+        self.context.withLock { $0 = context }
     }
 }

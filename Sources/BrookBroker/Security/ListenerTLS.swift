@@ -153,3 +153,19 @@ enum ListenerTLS {
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]
 }
+
+extension ListenerTLS {
+    /// What the TLS contexts are made of: every `ssl.*` setting, and the modification time of
+    /// each file they name, so that a keystore rewritten in place and set again is reloaded.
+    static func fingerprint(of config: BrokerConfig) -> [String: String] {
+        var fingerprint: [String: String] = [:]
+        for (key, value) in config.values where key.contains("ssl.") {
+            fingerprint[key] = value
+            if key.hasSuffix(".location"),
+                let modified = (try? FileManager.default.attributesOfItem(atPath: value))?[.modificationDate] as? Date {
+                fingerprint[key + "#modified"] = "\(modified.timeIntervalSince1970)"
+            }
+        }
+        return fingerprint
+    }
+}

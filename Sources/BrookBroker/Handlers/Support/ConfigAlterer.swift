@@ -113,7 +113,7 @@ final class ConfigAlterer: Sendable {
                 var effective: [String: String?] = [:]
                 var nonDynamic: [String] = []
                 for (key, value) in try changes(current) {
-                    guard let definition = BrokerConfigDefinitions.byName[key] else {
+                    guard let definition = BrokerConfigDefinitions.definition(of: key) else {
                         if value == nil { continue }
                         throw MetadataError(.invalidConfig, "Unknown config name: \(key)")
                     }
@@ -136,6 +136,19 @@ final class ConfigAlterer: Sendable {
                         try config.update(effective, validateOnly: true)
                     } catch {
                         throw MetadataError(.invalidRequest, error.message)
+                    }
+                    // A new keystore or truststore must make a working TLS context, as Kafka
+                    // checks before it reconfigures its SSL factory.
+                    if effective.keys.contains(where: { $0.contains("ssl.") }) {
+                        var updated = current
+                        do {
+                            for (key, value) in effective { try updated.setDynamic(key, value) }
+                            for listener in try updated.listeners where try updated.securityProtocol(of: listener.name).usesTLS {
+                                _ = try ListenerTLS.context(for: listener.name, in: updated)
+                            }
+                        } catch {
+                            throw MetadataError(.invalidRequest, "Validation of dynamic config update of SSLFactory failed: \(error)")
+                        }
                     }
                 }
                 if validateOnly || effective.isEmpty { return .success(()) }
