@@ -110,3 +110,28 @@ public enum AclPermissionType: Int8, Sendable, CaseIterable {
         }
     }
 }
+
+/// One ACL: who (principal, host) may or may not (permission) do what (operation) to which
+/// resources (type, name and pattern), as Kafka's AclBinding and AccessControlEntryRecord hold it.
+public struct AclBinding: Sendable, Hashable {
+    public var resourceType: AclResourceType
+    public var resourceName: String
+    public var patternType: AclPatternType
+    public var principal: String
+    public var host: String
+    public var operation: AclOperation
+    public var permission: AclPermissionType
+
+    public init(
+        resourceType: AclResourceType, resourceName: String, patternType: AclPatternType = .literal, principal: String,
+        host: String = "*", operation: AclOperation, permission: AclPermissionType = .allow
+    ) {
+        self.resourceType = resourceType
+        self.resourceName = resourceName
+        self.patternType = patternType
+        self.principal = principal
+        self.host = host
+        self.operation = operation
+        self.permission = permission
+    }
+}

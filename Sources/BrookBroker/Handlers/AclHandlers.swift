@@ -59,10 +59,8 @@ struct DescribeAclsHandler: RequestHandler {
         guard authorizerEnabled else { return failed(.securityDisabled, "No Authorizer is configured.") }
         guard context.authorizedOnCluster(.describe) else { return failed(.clusterAuthorizationFailed, "Cluster authorization failed.") }
         let filter = AclFilter(
-            resourceType: AclResourceType(rawValue: request.resourceTypeFilter) ?? .unknown, resourceName: request.resourceNameFilter,
-            patternType: AclPatternType(rawValue: request.patternTypeFilter) ?? .unknown, principal: request.principalFilter,
-            host: request.hostFilter, operation: AclOperation(rawValue: request.operation) ?? .unknown,
-            permission: AclPermissionType(rawValue: request.permissionType) ?? .unknown)
+            resourceType: request.resourceTypeFilter, resourceName: request.resourceNameFilter, patternType: request.patternTypeFilter,
+            principal: request.principalFilter, host: request.hostFilter, operation: request.operation, permission: request.permissionType)
         if let reason = filter.invalidReason { return failed(.invalidRequest, reason) }
         var response = DescribeAclsResponse(errorCode: 0, errorMessage: nil)
         response.resources = Self.grouped(metadata.image.acls.values.filter(filter.matches))
@@ -97,10 +95,8 @@ struct DeleteAclsHandler: RequestHandler {
         guard context.authorizedOnCluster(.alter) else { return all(.clusterAuthorizationFailed, "Cluster authorization failed.") }
         let filters = request.filters.map {
             AclFilter(
-                resourceType: AclResourceType(rawValue: $0.resourceTypeFilter) ?? .unknown, resourceName: $0.resourceNameFilter,
-                patternType: AclPatternType(rawValue: $0.patternTypeFilter) ?? .unknown, principal: $0.principalFilter,
-                host: $0.hostFilter, operation: AclOperation(rawValue: $0.operation) ?? .unknown,
-                permission: AclPermissionType(rawValue: $0.permissionType) ?? .unknown)
+                resourceType: $0.resourceTypeFilter, resourceName: $0.resourceNameFilter, patternType: $0.patternTypeFilter,
+                principal: $0.principalFilter, host: $0.hostFilter, operation: $0.operation, permission: $0.permissionType)
         }
         var matched: [[AclBinding]] = filters.map { _ in [] }
         do {

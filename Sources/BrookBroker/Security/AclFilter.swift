@@ -44,6 +44,20 @@ struct AclFilter: Sendable, Equatable {
     }
 }
 
+extension AclFilter {
+    /// A filter as DescribeAcls and DeleteAcls encode it (codes this build does not know are
+    /// UNKNOWN, which ``invalidReason`` refuses).
+    init(
+        resourceType: Int8, resourceName: String?, patternType: Int8, principal: String?, host: String?, operation: Int8,
+        permission: Int8
+    ) {
+        self.init(
+            resourceType: AclResourceType(rawValue: resourceType) ?? .unknown, resourceName: resourceName,
+            patternType: AclPatternType(rawValue: patternType) ?? .unknown, principal: principal, host: host,
+            operation: AclOperation(rawValue: operation) ?? .unknown, permission: AclPermissionType(rawValue: permission) ?? .unknown)
+    }
+}
+
 extension AclBinding {
     /// The literal resource name that matches every name.
     static let wildcard = "*"

@@ -9,28 +9,7 @@ public struct AclAdmin: Sendable {
     }
 
     /// One ACL: a resource pattern and an access control entry.
-    public struct Binding: Sendable, Hashable {
-        public var resourceType: AclResourceType
-        public var resourceName: String
-        public var patternType: AclPatternType
-        public var principal: String
-        public var host: String
-        public var operation: AclOperation
-        public var permission: AclPermissionType
-
-        public init(
-            resourceType: AclResourceType, resourceName: String, patternType: AclPatternType = .literal, principal: String,
-            host: String = "*", operation: AclOperation, permission: AclPermissionType = .allow
-        ) {
-            self.resourceType = resourceType
-            self.resourceName = resourceName
-            self.patternType = patternType
-            self.principal = principal
-            self.host = host
-            self.operation = operation
-            self.permission = permission
-        }
-    }
+    public typealias Binding = AclBinding
 
     /// Which ACLs to list or delete: nil and the ANY codes match everything.
     public struct Filter: Sendable, Hashable {
