@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""TLS cost (issue 17): one `brook` with a PLAINTEXT and an SSL listener, in one run.
+"""TLS cost (issue 17): one `brook` with PLAINTEXT, SSL and SASL_SSL (PLAIN) listeners, in one run.
 
     python3 scripts/bench/tls.py [RECORDS] [SIZE ...]     (default 1,000,000 of 100 and 1024 B)
 
 For each record size: confluent-kafka (librdkafka) produces RECORDS records (acks=1, linger 5 ms,
-1 MiB batches) to a new one-partition topic over PLAINTEXT, then to another over SSL; then kcat
-reads each topic from the beginning over the same protocol.
-Printed: records/s and MB/s of each, and SSL / PLAINTEXT. A plaintext fetch is sent from the
+1 MiB batches) to a new one-partition topic over PLAINTEXT, then to others over SSL and SASL_SSL;
+then kcat reads each topic from the beginning over the same protocol.
+Printed: records/s and MB/s of each, and SSL / PLAINTEXT and SASL_SSL / PLAINTEXT. A plaintext fetch is sent from the
 page cache with sendfile; an SSL fetch reads the log into memory and encrypts it. The client's
 own TLS work runs on the same two cores, so the ratio is the cost of TLS on both sides.
 
@@ -25,6 +25,7 @@ from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 from conftest import BrokerProcess  # noqa: E402
+from test_sasl import SASL_SSL_LISTENING, listener_port  # noqa: E402
 from test_tls import make_ca, sign, ssl_port  # noqa: E402
 
 
@@ -68,13 +69,18 @@ def main() -> None:
         keystore.write_text(key.read_text() + cert.read_text())
         (folder / "data").mkdir()
         broker = BrokerProcess(folder / "data", [
-            "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0", "ssl.keystore.type=PEM",
-            f"ssl.keystore.location={keystore}"])
+            "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0", "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={keystore}", "sasl.enabled.mechanisms=PLAIN",
+            'listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule '
+            'required user_bench="bench-secret";'])
         broker.start()
         try:
             protocols = {
                 "PLAINTEXT": (broker.bootstrap, {}),
                 "SSL": (f"127.0.0.1:{ssl_port(broker)}", {"security.protocol": "SSL", "ssl.ca.location": str(ca[1])}),
+                "SASL_SSL": (f"127.0.0.1:{listener_port(broker, SASL_SSL_LISTENING)}", {
+                    "security.protocol": "SASL_SSL", "ssl.ca.location": str(ca[1]), "sasl.mechanisms": "PLAIN",
+                    "sasl.username": "bench", "sasl.password": "bench-secret"}),
             }
             admin = AdminClient({"bootstrap.servers": broker.bootstrap})
             print(f"{records} records per run, brook {broker.process.args[0]}")
@@ -89,8 +95,10 @@ def main() -> None:
                     for verb, seconds in (("produce", produced), ("consume", consumed)):
                         print(f"{size:>5} B {name:<9} {verb:<8} {records / seconds:>12,.0f} records/s "
                               f"{records * size / seconds / 1e6:>8.1f} MB/s")
-                plain, tls = results["PLAINTEXT"], results["SSL"]
-                print(f"{size:>5} B SSL / PLAINTEXT: produce {plain[0] / tls[0]:.2f}, consume {plain[1] / tls[1]:.2f}")
+                plain = results["PLAINTEXT"]
+                for name in ("SSL", "SASL_SSL"):
+                    secured = results[name]
+                    print(f"{size:>5} B {name} / PLAINTEXT: produce {plain[0] / secured[0]:.2f}, consume {plain[1] / secured[1]:.2f}")
         finally:
             broker.stop()
 
