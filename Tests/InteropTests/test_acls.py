@@ -5,7 +5,7 @@ the metadata log and survive a restart; `brook acls` adds, lists and removes the
 import struct
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    ConfigResource, NewPartitions, NewTopic, ResourcePatternType, ResourceType)
 from kafka import KafkaAdminClient, KafkaProducer
@@ -176,6 +176,12 @@ def test_admin_apis_answer_authorization_errors_until_granted(broker_factory):
           *(allow("User:alice", ResourceType.TOPIC, "t", op)
             for op in (AclOperation.ALTER, AclOperation.DELETE, AclOperation.DESCRIBE_CONFIGS)))
     alice.create_topics([NewTopic("new", 1, 1)])["new"].result(timeout=TIMEOUT)
+    # DescribeCluster reports the cluster operations she may do.
+    cluster = alice.describe_cluster(include_authorized_operations=True).result(timeout=TIMEOUT)
+    assert cluster.authorized_operations == [AclOperation.CREATE]
+    described = alice.describe_topics(TopicCollection(["t"]), include_authorized_operations=True)["t"].result(timeout=TIMEOUT)
+    assert set(described.authorized_operations) == {
+        AclOperation.ALTER, AclOperation.DELETE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS}
     alice.create_partitions([NewPartitions("t", 3)])["t"].result(timeout=TIMEOUT)
     assert alice.describe_configs([topic])[topic].result(timeout=TIMEOUT)
     alice.delete_topics(["t"])["t"].result(timeout=TIMEOUT)

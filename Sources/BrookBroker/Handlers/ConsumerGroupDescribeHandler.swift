@@ -12,9 +12,10 @@ struct ConsumerGroupDescribeHandler: RequestHandler {
 
     func handle(_ request: ConsumerGroupDescribeRequest, context: RequestContext) async throws -> ConsumerGroupDescribeResponse? {
         let catalog = metadata.image.topicCatalog
-        let operations = request.includeAuthorizedOperations ? DescribeGroupsHandler.groupOperations : Int32.min
+        let askedOperations = request.includeAuthorizedOperations
         return ConsumerGroupDescribeResponse(throttleTimeMs: 0, groups: await request.groupIds.asyncMap { groupId in
-            var described = ConsumerGroupDescribeResponse.DescribedGroup(groupId: groupId, authorizedOperations: operations)
+            var described = ConsumerGroupDescribeResponse.DescribedGroup(groupId: groupId, authorizedOperations: askedOperations
+                ? context.authorizedOperations(.group, groupId, among: AclOperation.groupOperations) : Int32.min)
             guard !groupId.isEmpty else {
                 described.errorCode = ErrorCode.invalidGroupId.rawValue
                 return described

@@ -6,8 +6,8 @@ import BrookProtocol
 /// Brook is a combined broker and controller reached through broker listeners, so, as a Kafka
 /// broker does, it describes brokers only: asking for controllers (endpoint type 2, v1+) fails
 /// with MISMATCHED_ENDPOINT_TYPE and an unknown endpoint type with UNSUPPORTED_ENDPOINT_TYPE
-/// (INVALID_REQUEST in v0). Without an authorizer every cluster operation is allowed, so the
-/// authorized operations (when asked) are all those Kafka defines for the cluster resource.
+/// (INVALID_REQUEST in v0). The authorized operations (when asked) are those of Kafka's cluster
+/// operations the client may do: all of them without an authorizer.
 /// Asked with Brook's tag (``DescribeClusterStates``), a cluster lists every registered broker,
 /// fenced or shutting down too, with its state.
 struct DescribeClusterHandler: RequestHandler {
@@ -21,9 +21,6 @@ struct DescribeClusterHandler: RequestHandler {
         case controllers = 2
     }
 
-    /// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS and
-    /// IDEMPOTENT_WRITE, as bits numbered by Kafka's `AclOperation` codes.
-    static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
 
     func handle(_ request: DescribeClusterRequest, context: RequestContext) async throws -> DescribeClusterResponse? {
         let version = context.apiVersion
@@ -59,7 +56,8 @@ struct DescribeClusterHandler: RequestHandler {
             }
         }
         if request.includeClusterAuthorizedOperations {
-            response.clusterAuthorizedOperations = Self.clusterOperations
+            response.clusterAuthorizedOperations = context.authorizedOperations(
+                .cluster, AclResourceType.clusterName, among: AclOperation.clusterOperations)
         }
         return response
     }

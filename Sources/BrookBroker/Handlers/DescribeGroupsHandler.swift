@@ -9,13 +9,13 @@ struct DescribeGroupsHandler: RequestHandler {
     let groups: GroupCoordinatorHost
 
     /// READ, DELETE and DESCRIBE, as bits numbered by Kafka's `AclOperation` codes.
-    static let groupOperations: Int32 = [3, 6, 8].reduce(0) { $0 | (1 << $1) }
 
     func handle(_ request: DescribeGroupsRequest, context: RequestContext) async throws -> DescribeGroupsResponse? {
-        let operations = request.includeAuthorizedOperations ? Self.groupOperations : Int32.min
+        let askedOperations = request.includeAuthorizedOperations
         let version = context.apiVersion
         return DescribeGroupsResponse(throttleTimeMs: 0, groups: await request.groups.asyncMap { groupId in
-            var described = DescribeGroupsResponse.DescribedGroup(groupId: groupId, authorizedOperations: operations)
+            var described = DescribeGroupsResponse.DescribedGroup(groupId: groupId, authorizedOperations: askedOperations
+                ? context.authorizedOperations(.group, groupId, among: AclOperation.groupOperations) : Int32.min)
             guard !groupId.isEmpty else {
                 described.errorCode = ErrorCode.invalidGroupId.rawValue
                 return described

@@ -17,9 +17,6 @@ struct DescribeTopicPartitionsHandler: RequestHandler {
 
     static let maximumPartitionLimit: Int32 = 2000
 
-    /// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS and ALTER_CONFIGS, as bits
-    /// numbered by Kafka's `AclOperation` codes: everything, since Brook has no authorizer.
-    static let topicOperations: Int32 = [3, 4, 5, 6, 7, 8, 10, 11].reduce(0) { $0 | (1 << $1) }
 
     private typealias Topic = DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic
 
@@ -72,7 +69,8 @@ struct DescribeTopicPartitionsHandler: RequestHandler {
             let page = start < end ? Array(topic.partitions[start..<end]) : []
             response.topics.append(Topic(
                 errorCode: ErrorCode.none.rawValue, name: name, topicId: topic.id, isInternal: topic.isInternal,
-                partitions: page.map(Self.describe), topicAuthorizedOperations: Self.topicOperations
+                partitions: page.map(Self.describe),
+                topicAuthorizedOperations: context.authorizedOperations(.topic, name, among: AclOperation.topicOperations)
             ))
             if end < topic.partitions.count {
                 response.nextCursor = .init(topicName: name, partitionIndex: Int32(end))

@@ -67,10 +67,22 @@ struct MetadataHandler: RequestHandler {
         let brokers = image.brokers(on: context.listenerName).map {
             MetadataResponse.MetadataResponseBroker(nodeId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
         }
-        return MetadataResponse(
+        // The authorized operations, when asked (topics v8+, the cluster v8-10).
+        if version >= 8, request.includeTopicAuthorizedOperations {
+            for index in topics.indices where topics[index].errorCode == 0 {
+                topics[index].topicAuthorizedOperations = context.authorizedOperations(
+                    .topic, topics[index].name ?? "", among: AclOperation.topicOperations)
+            }
+        }
+        var response = MetadataResponse(
             throttleTimeMs: 0, brokers: brokers, clusterId: image.clusterId,
             controllerId: image.controllerIdForClients(asking: metadata.nodeId), topics: topics
         )
+        if (8...10).contains(version), request.includeClusterAuthorizedOperations {
+            response.clusterAuthorizedOperations = context.authorizedOperations(
+                .cluster, AclResourceType.clusterName, among: AclOperation.clusterOperations)
+        }
+        return response
     }
 
     static func describe(_ topic: MetadataImage.Topic) -> MetadataResponse.MetadataResponseTopic {

@@ -36,7 +36,7 @@ final class ConnectionAuthorization: Sendable {
 
     /// Whether `principal` may do `operation` on the resource; a denial is logged the first time
     /// the connection is refused it, as Kafka's authorizer logger does.
-    func authorize(principal: String, _ operation: AclOperation, _ type: AclResourceType, _ name: String) -> Bool {
+    func authorize(principal: String, _ operation: AclOperation, _ type: AclResourceType, _ name: String, logDenial: Bool = true) -> Bool {
         let question = Question(principal: principal, operation: operation, type: type, name: name)
         let version = authorizer.version
         let known: Bool? = answers.withLock { answers in
@@ -49,7 +49,7 @@ final class ConnectionAuthorization: Sendable {
             if answers.byQuestion.count >= Self.maximumAnswers { answers.byQuestion.removeAll(keepingCapacity: true) }
             if answers.version == version { answers.byQuestion[question] = allowed }
         }
-        if !allowed {
+        if !allowed, logDenial {
             logger.info("Principal = \(principal) is Denied operation = \(operation.name) from host = \(host) on resource = \(type.kafkaName):\(name)")
         }
         return allowed
@@ -79,8 +79,8 @@ extension AclResourceType {
 
 extension RequestContext {
     /// Whether the client may do `operation` on the resource (always, without an authorizer).
-    func authorized(_ operation: AclOperation, _ type: AclResourceType, _ name: String) -> Bool {
-        authorization?.authorize(principal: principal, operation, type, name) ?? true
+    func authorized(_ operation: AclOperation, _ type: AclResourceType, _ name: String, logDenial: Bool = true) -> Bool {
+        authorization?.authorize(principal: principal, operation, type, name, logDenial: logDenial) ?? true
     }
 
     /// Whether the client may do `operation` on the cluster.
@@ -95,4 +95,17 @@ extension RequestContext {
 
     /// Whether an authorizer checks this connection's requests.
     var checksAcls: Bool { authorization != nil }
+
+    /// The operations of `candidates` the client may do on the resource, as the bit field
+    /// Metadata, DescribeCluster and DescribeGroups answer (bit n: operation code n).
+    func authorizedOperations(_ type: AclResourceType, _ name: String, among candidates: [AclOperation]) -> Int32 {
+        candidates.filter { authorized($0, type, name, logDenial: false) }.reduce(Int32(0)) { $0 | (1 << Int32($1.rawValue)) }
+    }
+}
+
+extension AclOperation {
+    /// The operations Kafka reports for a topic, a group and the cluster.
+    static let topicOperations: [AclOperation] = [.read, .write, .create, .delete, .alter, .describe, .describeConfigs, .alterConfigs]
+    static let groupOperations: [AclOperation] = [.read, .delete, .describe]
+    static let clusterOperations: [AclOperation] = [.create, .alter, .describe, .clusterAction, .describeConfigs, .alterConfigs, .idempotentWrite]
 }
