@@ -72,7 +72,7 @@ FUZZ_CONFIG ?= release
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 FUZZ_TEST_SECONDS ?= 10
-FUZZ_TARGETS ?= frames request broker record-batch message-set decompress coordinator-record metadata-record quorum metadata-image
+FUZZ_TARGETS ?= frames request broker record-batch message-set decompress coordinator-record metadata-record quorum metadata-image sasl-token
 
 fuzz-build: deps-apt
 	BROOK_FUZZ=1 $(SWIFT) build -c $(FUZZ_CONFIG) --sanitize=fuzzer --scratch-path $(FUZZ_SCRATCH) --product brook-fuzz
