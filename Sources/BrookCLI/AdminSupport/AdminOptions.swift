@@ -57,3 +57,13 @@ extension ClientSecurity {
         }
     }
 }
+
+/// The connection options of a command whose `--command-config` means something else
+/// (`metadata-quorum add-controller`, where it names the controller's server.properties).
+struct BootstrapOnlyOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("bootstrap-server"), help: "The broker(s) to connect to, host:port[,host:port...].")
+    var bootstrapServer: String
+
+    @Option(name: .customLong("timeout-ms"), help: "How long to wait for the cluster before giving up, in milliseconds.")
+    var timeoutMs: Int = 30_000
+}

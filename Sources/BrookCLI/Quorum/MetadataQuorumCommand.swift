@@ -84,7 +84,7 @@ struct MetadataQuorumCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-controller", abstract: "Add a running controller to the voters of a dynamic quorum.")
 
-        @OptionGroup var connection: AdminOptions
+        @OptionGroup var connection: BootstrapOnlyOptions
         @OptionGroup var node: BrokerConfigOptions
 
         func run() async throws {
