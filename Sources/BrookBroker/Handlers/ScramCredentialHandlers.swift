@@ -23,8 +23,11 @@ struct AlterUserScramCredentialsHandler: RequestHandler {
                 return outcome.records
             }
         } catch {
-            return AlterUserScramCredentialsResponse(results: outcome.errors.map {
-                .init(user: $0.user, errorCode: error.code.rawValue, errorMessage: error.message)
+            // Not committed (no active controller, a failed write): every user named is told.
+            var users: [String] = []
+            for name in request.deletions.map(\.name) + request.upsertions.map(\.name) where !users.contains(name) { users.append(name) }
+            return AlterUserScramCredentialsResponse(results: users.map {
+                .init(user: $0, errorCode: error.code.rawValue, errorMessage: error.message)
             })
         }
         return AlterUserScramCredentialsResponse(results: outcome.errors.map {
