@@ -158,36 +158,3 @@ final class ScramCredentialSource: Sendable {
         lookup.withLock { $0 }?(user, mechanism)
     }
 }
-
-/// The `name="value"` options of a JAAS login module entry
-/// (`LoginModule required a="1" b="2";`).
-enum JaasOptions {
-    struct Option: Equatable {
-        let name: String
-        let value: String
-    }
-
-    static func parse(_ text: String) -> [Option] {
-        var options: [Option] = []
-        var rest = Substring(text)
-        while let equals = rest.firstIndex(of: "=") {
-            let name = rest[..<equals].split(whereSeparator: { $0.isWhitespace }).last.map(String.init) ?? ""
-            rest = rest[rest.index(after: equals)...].drop { $0.isWhitespace }
-            var value = ""
-            if rest.first == "\"" {
-                rest = rest.dropFirst()
-                var escaped = false
-                while let character = rest.first {
-                    rest = rest.dropFirst()
-                    if escaped { value.append(character); escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { break } else { value.append(character) }
-                }
-            } else {
-                let end = rest.firstIndex(where: { $0.isWhitespace || $0 == ";" }) ?? rest.endIndex
-                value = String(rest[..<end])
-                rest = rest[end...]
-            }
-            if !name.isEmpty { options.append(Option(name: name, value: value)) }
-        }
-        return options
-    }
-}

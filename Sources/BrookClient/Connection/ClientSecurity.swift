@@ -100,40 +100,15 @@ public struct ClientSecurity: Sendable {
         }
         var user = properties["sasl.username"], password = properties["sasl.password"]
         if let jaas = properties["sasl.jaas.config"] {
-            for (key, value) in jaasOptions(jaas) {
-                if key == "username" { user = value }
-                if key == "password" { password = value }
+            for option in JaasOptions.parse(jaas) {
+                if option.name == "username" { user = option.value }
+                if option.name == "password" { password = option.value }
             }
         }
         guard let user, let password else {
             throw InvalidSettings(description: "SASL needs a user and a password: sasl.jaas.config with username and password (or sasl.username and sasl.password)")
         }
         return (mechanism, user, password)
-    }
-
-    /// The `name="value"` options of a JAAS entry.
-    static func jaasOptions(_ text: String) -> [(String, String)] {
-        var options: [(String, String)] = []
-        var rest = Substring(text)
-        while let equals = rest.firstIndex(of: "=") {
-            let name = rest[..<equals].split(whereSeparator: { $0.isWhitespace }).last.map(String.init) ?? ""
-            rest = rest[rest.index(after: equals)...].drop { $0.isWhitespace }
-            var value = ""
-            if rest.first == "\"" {
-                rest = rest.dropFirst()
-                while let character = rest.first {
-                    rest = rest.dropFirst()
-                    if character == "\"" { break }
-                    value.append(character)
-                }
-            } else {
-                let end = rest.firstIndex(where: { $0.isWhitespace || $0 == ";" }) ?? rest.endIndex
-                value = String(rest[..<end])
-                rest = rest[end...]
-            }
-            options.append((name, value))
-        }
-        return options
     }
 }
 
