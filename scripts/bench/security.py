@@ -11,7 +11,7 @@ its key with hashlib, the server checks the proof) + ApiVersions. Printed: conne
 The client works as hard as the server (TLS: the handshake; SCRAM: the same PBKDF2), so these
 are what one client core gets from one broker core, not the broker's ceiling.
 
-acls: confluent-kafka produces RECORDS records of 100 B (acks=1, 1 MiB batches) to a broker
+acls: confluent-kafka produces RECORDS records of 100 B (as tls.py: acks=1, 1 MiB batches) to a broker
 without an authorizer, then to one with StandardAuthorizer on where an ACL allows the client
 (User:ANONYMOUS, not a super user, so every Produce is checked). Printed: records/s of each and
 their ratio.
@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "InteropTests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, AdminClient, NewTopic,  # noqa: E402
                                    ResourcePatternType, ResourceType)
 
@@ -42,6 +42,7 @@ import kafka_wire  # noqa: E402
 from conftest import BrokerProcess, brook_binary  # noqa: E402
 from test_sasl import SASL_PLAINTEXT_LISTENING, listener_port  # noqa: E402
 from test_tls import make_ca, sign, ssl_port  # noqa: E402
+from tls import produce  # noqa: E402
 
 API_VERSIONS = kafka_wire.request_frame(18, 0, 1)
 
@@ -136,19 +137,8 @@ def handshakes(seconds: float) -> None:
 
 
 def produce_rate(bootstrap: str, topic: str, records: int) -> float:
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": 1, "linger.ms": 5, "batch.size": 1 << 20,
-                         "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1 << 20})
-    value = b"x" * 100
-    started = time.monotonic()
-    for _ in range(records):
-        while True:
-            try:
-                producer.produce(topic, value=value)
-                break
-            except BufferError:
-                producer.poll(0.01)
-    assert producer.flush(120) == 0
-    return records / (time.monotonic() - started)
+    """Records of 100 B per second, produced as tls.py produces them."""
+    return records / produce(bootstrap, {}, topic, records, 100)
 
 
 def acls(records: int) -> None:
