@@ -12,9 +12,8 @@ struct CreateAclsHandler: RequestHandler {
         func all(_ code: ErrorCode, _ message: String) -> CreateAclsResponse {
             CreateAclsResponse(results: request.creations.map { _ in .init(errorCode: code.rawValue, errorMessage: message) })
         }
-        guard authorizerEnabled else { return all(.securityDisabled, "No Authorizer is configured.") }
-        guard context.authorizedOnCluster(.alter) else {
-            return all(.clusterAuthorizationFailed, "Cluster authorization failed.")
+        if let refusal = AclRequests.refusal(authorizerEnabled: authorizerEnabled, context: context, needs: .alter) {
+            return all(refusal.code, refusal.message)
         }
         let wanted = request.creations.map {
             AclBinding(
@@ -56,8 +55,9 @@ struct DescribeAclsHandler: RequestHandler {
         func failed(_ code: ErrorCode, _ message: String) -> DescribeAclsResponse {
             DescribeAclsResponse(errorCode: code.rawValue, errorMessage: message)
         }
-        guard authorizerEnabled else { return failed(.securityDisabled, "No Authorizer is configured.") }
-        guard context.authorizedOnCluster(.describe) else { return failed(.clusterAuthorizationFailed, "Cluster authorization failed.") }
+        if let refusal = AclRequests.refusal(authorizerEnabled: authorizerEnabled, context: context, needs: .describe) {
+            return failed(refusal.code, refusal.message)
+        }
         let filter = AclFilter(
             resourceType: request.resourceTypeFilter, resourceName: request.resourceNameFilter, patternType: request.patternTypeFilter,
             principal: request.principalFilter, host: request.hostFilter, operation: request.operation, permission: request.permissionType)
@@ -91,8 +91,9 @@ struct DeleteAclsHandler: RequestHandler {
         func all(_ code: ErrorCode, _ message: String) -> DeleteAclsResponse {
             DeleteAclsResponse(filterResults: request.filters.map { _ in .init(errorCode: code.rawValue, errorMessage: message) })
         }
-        guard authorizerEnabled else { return all(.securityDisabled, "No Authorizer is configured.") }
-        guard context.authorizedOnCluster(.alter) else { return all(.clusterAuthorizationFailed, "Cluster authorization failed.") }
+        if let refusal = AclRequests.refusal(authorizerEnabled: authorizerEnabled, context: context, needs: .alter) {
+            return all(refusal.code, refusal.message)
+        }
         let filters = request.filters.map {
             AclFilter(
                 resourceType: $0.resourceTypeFilter, resourceName: $0.resourceNameFilter, patternType: $0.patternTypeFilter,
@@ -124,5 +125,16 @@ struct DeleteAclsHandler: RequestHandler {
                     permissionType: $0.permission.rawValue)
             })
         })
+    }
+}
+
+/// What CreateAcls, DescribeAcls and DeleteAcls share.
+enum AclRequests {
+    /// Why the request is refused before it is looked at: SECURITY_DISABLED without an
+    /// authorizer, CLUSTER_AUTHORIZATION_FAILED without `operation` on the cluster; nil to go on.
+    static func refusal(authorizerEnabled: Bool, context: RequestContext, needs operation: AclOperation) -> (code: ErrorCode, message: String)? {
+        guard authorizerEnabled else { return (.securityDisabled, "No Authorizer is configured.") }
+        guard context.authorizedOnCluster(operation) else { return (.clusterAuthorizationFailed, "Cluster authorization failed.") }
+        return nil
     }
 }
