@@ -11,8 +11,7 @@ struct AlterUserScramCredentialsHandler: RequestHandler {
     func handle(_ request: AlterUserScramCredentialsRequest, context: RequestContext) async throws -> AlterUserScramCredentialsResponse? {
         // With ACLs, ALTER on the cluster.
         guard context.authorizedOnCluster(.alter) else {
-            let users = (request.deletions.map(\.name) + request.upsertions.map(\.name)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            return AlterUserScramCredentialsResponse(results: users.map {
+            return AlterUserScramCredentialsResponse(results: Self.users(in: request).map {
                 .init(user: $0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: "Cluster authorization failed.")
             })
         }
@@ -24,15 +23,22 @@ struct AlterUserScramCredentialsHandler: RequestHandler {
             }
         } catch {
             // Not committed (no active controller, a failed write): every user named is told.
-            var users: [String] = []
-            for name in request.deletions.map(\.name) + request.upsertions.map(\.name) where !users.contains(name) { users.append(name) }
-            return AlterUserScramCredentialsResponse(results: users.map {
+            return AlterUserScramCredentialsResponse(results: Self.users(in: request).map {
                 .init(user: $0, errorCode: error.code.rawValue, errorMessage: error.message)
             })
         }
         return AlterUserScramCredentialsResponse(results: outcome.errors.map {
             .init(user: $0.user, errorCode: $0.error?.code.rawValue ?? 0, errorMessage: $0.error?.message)
         })
+    }
+}
+
+extension AlterUserScramCredentialsHandler {
+    /// The users a request names, each once, in the order first named.
+    static func users(in request: AlterUserScramCredentialsRequest) -> [String] {
+        var users: [String] = []
+        for name in request.deletions.map(\.name) + request.upsertions.map(\.name) where !users.contains(name) { users.append(name) }
+        return users
     }
 }
 
