@@ -62,6 +62,15 @@ import Testing
         #expect(image.brokerConfigs == ["2": ["message.max.bytes": "3000000"]])
     }
 
+    @Test func aQuotaThatIsNotAFiniteNumberIsIgnoredSoTheImageStillEqualsItsSnapshot() throws {
+        var image = Self.image()
+        let before = image
+        image.apply(.clientQuota(ClientQuotaRecord(entity: [.init(entityType: "user", entityName: "alice")], key: "producer_byte_rate", value: .nan)))
+        image.apply(.clientQuota(ClientQuotaRecord(entity: [.init(entityType: "user", entityName: "eve")], key: "request_percentage", value: .infinity)))
+        #expect(image == before)
+        #expect(try MetadataSnapshot.decode(MetadataSnapshot.encode(image, id: .init(endOffset: 7, epoch: 2), lastContainedTimestamp: 1), onto: Self.empty, file: "x") == image)
+    }
+
     @Test func aDynamicQuorumsSnapshotRecordsItsVotersApartFromTheImage() throws {
         let voters = [QuorumVoter(id: BrokerID(1), host: "h1", port: 9093), QuorumVoter(id: BrokerID(2), host: "h2", port: 9094)]
         let bytes = try MetadataSnapshot.encode(Self.image(), id: .init(endOffset: 7, epoch: 2), lastContainedTimestamp: 1, voters: voters)

@@ -455,6 +455,9 @@ extension MetadataImage {
         case .removeAccessControlEntry(let record):
             acls[record.id] = nil
         case .clientQuota(let record):
+            // AlterClientQuotas admits only finite values; another one comes from a damaged log
+            // and would make the image unequal to itself.
+            guard record.remove || record.value.isFinite else { return }
             let entity = QuotaEntity(record.entity)
             clientQuotas[entity, default: [:]][record.key] = record.remove ? nil : record.value
             if clientQuotas[entity]?.isEmpty == true { clientQuotas[entity] = nil }
