@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "BrookBrokerTests",
             dependencies: [
-                "BrookBroker", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel", "BrookRaft", "BrookSecurity",
+                "BrookBroker", "BrookClient", "BrookProtocol", "BrookRecords", "BrookStorage", "BrookModel", "BrookRaft", "BrookSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

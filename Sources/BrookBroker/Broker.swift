@@ -76,6 +76,7 @@ public struct Broker: Sendable {
 
         // Bind next, so that port 0 can be advertised as the port actually bound.
         let security = try Self.listenerSecurity(config)
+        let interNode = try Self.interNodeSecurity(config)
         let bound = try await KafkaServer.bind(configuration: .init(
             listeners: try config.listeners, maximumRequestSize: config.socketRequestMaxBytes,
             idleTimeout: .milliseconds(config.connectionsMaxIdleMs), queuedMaxRequestBytes: config.queuedMaxRequestBytes,
@@ -96,6 +97,7 @@ public struct Broker: Sendable {
             var quorumConfiguration = QuorumDriver.Configuration(
                 localID: BrokerID(nodeId), voters: voters, clusterId: clusterId, bootstrapServers: bootstrapServers)
             quorumConfiguration.raft.dynamicVoters = voters.isEmpty
+            if let interNode { quorumConfiguration.peerSecurity = interNode.controllers }
             if let listener = StorageFormat.controllerListener(in: advertised + bound.map(\.listener), config: config) {
                 quorumConfiguration.localEndpoint = QuorumDriver.Voter(id: BrokerID(nodeId), host: listener.host, port: listener.port)
             }
@@ -132,7 +134,8 @@ public struct Broker: Sendable {
             )
             snapshotter.whenWritten { [weak driver] id in driver?.snapshotWritten(id.epochEndOffset) }
             metadata = MetadataStore(
-                replicated: replicated, clusterId: clusterId, nodeId: nodeId, brokers: brokers, image: snapshot?.image)
+                replicated: replicated, clusterId: clusterId, nodeId: nodeId, brokers: brokers, image: snapshot?.image,
+                localListeners: Dictionary(endpoints, uniquingKeysWith: { first, _ in first }))
             replicated.connect(quorum: driver, store: metadata)
             quorum = driver
         } else {
@@ -163,6 +166,11 @@ public struct Broker: Sendable {
                     logger.error("listener \(name): keeping the current TLS context, the new settings fail: \(error)")
                 }
             }
+            do {
+                try interNode?.reload(from: updated)
+            } catch {
+                logger.error("keeping the current TLS context of connections to other nodes, the new settings fail: \(error)")
+            }
         }
         if quorum != nil {
             // The quorum replays the log as it starts; this broker applies its configs as they come.
@@ -181,8 +189,10 @@ public struct Broker: Sendable {
         let partitions = PartitionManager(logs: logs, config: configStore, logger: logger)
         let controllerClient = quorum.map { ControllerClient(quorum: $0) }
         // In a cluster, followers fetch from leaders as the metadata assigns them.
+        var replicationSettings = ReplicationSettings(config)
+        if let interNode { replicationSettings.security = interNode.brokers }
         let replicas = controllerClient.map {
-            ReplicaManager(settings: ReplicationSettings(config), metadata: metadata, partitions: partitions.table, controller: $0, logger: logger)
+            ReplicaManager(settings: replicationSettings, metadata: metadata, partitions: partitions.table, controller: $0, logger: logger)
         }
         if let replicas {
             replicas.followThrottleRates(in: configStore)
@@ -239,7 +249,9 @@ public struct Broker: Sendable {
         }
         // In a cluster, markers and transaction checks reach the other brokers over these links.
         let brokerLinks = quorum.map { _ in
-            NodeLinks(clientId: RequestContext.brokerClientId(nodeId), listener: Self.interBrokerListener(config))
+            NodeLinks(
+                clientId: RequestContext.brokerClientId(nodeId), listener: Self.interBrokerListener(config),
+                security: interNode?.brokers ?? .plaintext)
         }
         let localMarkers = LocalMarkerWriter(partitions: partitions.table, groups: groups)
         let transactions = TransactionCoordinatorHost(
@@ -413,25 +425,22 @@ public struct Broker: Sendable {
         }
     }
 
-    /// Each listener's security (its protocol, and TLS for SSL listeners). Brokers reach each
-    /// other and the quorum over PLAINTEXT for now: a cluster whose inter-broker or controller
-    /// listener is encrypted is refused with a message saying so.
+    /// Each listener's security (its protocol, and TLS for SSL listeners).
     static func listenerSecurity(_ config: BrokerConfig) throws -> [String: ListenerSecurity] {
         var security: [String: ListenerSecurity] = [:]
         for listener in try config.listeners {
             security[listener.name] = try ListenerSecurity.of(listener: listener.name, in: config)
         }
-        if try quorumMembership(config) != nil {
-            let advertised = try config.advertisedListeners
-            let betweenNodes = [interBrokerListener(config) ?? brokerListeners(config, advertised: advertised).first?.name]
-                + (config.string("controller.listener.names") ?? "").split(separator: ",").map { String($0.filter { $0 != " " }) }
-            for name in betweenNodes.compactMap({ $0 }) where !name.isEmpty {
-                if let found = security[name], found.securityProtocol != .plaintext {
-                    throw ListenerTLS.SettingsError(description: "listener \(name) carries traffic between brokers and is \(found.securityProtocol): brokers reach each other over PLAINTEXT only, for now; set inter.broker.listener.name to a PLAINTEXT listener")
-                }
-            }
-        }
         return security
+    }
+
+    /// In a cluster, how this node secures its connections to the others: the inter-broker
+    /// listener's and the controller listener's TLS and SASL; nil for a single node.
+    static func interNodeSecurity(_ config: BrokerConfig) throws -> InterNodeSecurity? {
+        guard try quorumMembership(config) != nil else { return nil }
+        let advertised = try config.advertisedListeners
+        let brokerListener = interBrokerListener(config) ?? brokerListeners(config, advertised: advertised).first?.name ?? "PLAINTEXT"
+        return try InterNodeSecurity.of(config, brokerListener: brokerListener)
     }
 
     /// `inter.broker.listener.name`: the listener brokers reach each other on; nil leaves each

@@ -17,7 +17,7 @@ import Testing
         })
         let writer = ClusterMarkerWriter(
             local: LocalMarkerWriter(partitions: fixture.manager.table, groups: fixture.groups()),
-            metadata: fixture.metadata, links: NodeLinks(clientId: "test"))
+            metadata: fixture.metadata, links: NodeLinks(clientId: "test", security: .plaintext))
         let partitions = (0..<3).map { TopicPartition(topic: "t", partition: $0) } + [TopicPartition(topic: "gone", partition: 0)]
         let results = await writer.write(TransactionMarkers(
             transactionalId: "x", producerId: 5, producerEpoch: 0, coordinatorEpoch: 0, commit: true, partitions: partitions))

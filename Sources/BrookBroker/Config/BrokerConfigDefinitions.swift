@@ -42,6 +42,7 @@ enum BrokerConfigDefinitions {
         .init("ssl.protocol", .string, "TLSv1.3", "The TLS protocol."),
         .init("sasl.enabled.mechanisms", .list, "GSSAPI", "The SASL mechanisms a SASL listener offers (Brook: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)."),
         .init("sasl.mechanism.inter.broker.protocol", .string, "GSSAPI", "The SASL mechanism brokers use with each other."),
+        .init("sasl.mechanism.controller.protocol", .string, "GSSAPI", "The SASL mechanism nodes use with the controllers."),
         .init("sasl.jaas.config", .password, nil, "A JAAS login module entry; PLAIN's users as user_<name>=\"<password>\" (also listener.name.<listener>.plain.sasl.jaas.config)."),
         .init("sasl.oauthbearer.jwks.endpoint.url", .string, nil, "The JSON Web Key Set OAUTHBEARER tokens are checked against (a file: URL, read again when it changes)."),
         .init("sasl.oauthbearer.expected.audience", .list, "", "Audiences a token must name one of (empty: not checked)."),

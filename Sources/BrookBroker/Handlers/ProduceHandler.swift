@@ -183,7 +183,7 @@ extension ProduceHandler: FramingRequestHandler {
     /// so that the connection can read and append its next Produce requests meanwhile: one
     /// group fsync then covers the requests a client pipelines, not one request at a time.
     func respond(to request: ProduceRequest, context: RequestContext) async throws -> RoutedResponse {
-        var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
+        let (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
         let throttle = Self.throttle(request, context: context)
         if request.acks == 0 { return .none }
         let version = context.apiVersion

@@ -104,8 +104,9 @@ public struct MetadataImage: Sendable, Equatable {
     public var controllerId: Int32
     /// The brokers clients are told about: in a cluster, the registered ones not fenced.
     public var brokers: [Broker]
-    /// A single node's address on each of its listeners (a cluster's come from registrations),
-    /// so that a client is told the address of the listener it came in on.
+    /// This node's address on each of its listeners, so that a client is told the address of
+    /// the listener it came in on: a single node's always, a cluster node's until brokers
+    /// have registered (then they come from the registrations).
     public var localListeners: [String: Broker] = [:]
     /// Every broker the quorum registered (a cluster only; empty on a single node).
     public internal(set) var registrations: [Int32: Registration] = [:]

@@ -58,11 +58,13 @@ public final class MetadataStore: Sendable {
     /// A store whose log the metadata quorum replicates. It starts empty; the records the quorum
     /// commits, from the log's start, build the image (`applyCommitted`).
     /// `image`: the image of a snapshot loaded at start, which the committed records continue.
+    /// `localListeners`: this node's endpoint on each listener, answered before any broker registered.
     init(
         replicated: any ReplicatedMetadataLog, clusterId: String, nodeId: Int32, brokers: [MetadataImage.Broker],
-        image snapshot: MetadataImage? = nil
+        image snapshot: MetadataImage? = nil, localListeners: [String: MetadataImage.Broker] = [:]
     ) {
-        let image = snapshot ?? MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
+        var image = snapshot ?? MetadataImage(clusterId: clusterId, controllerId: nodeId, brokers: brokers)
+        image.localListeners = localListeners
         self.state = Mutex(image)
         self.published = Mutex(image)
         self.log = InMemoryMetadataLog()
@@ -97,6 +99,7 @@ public final class MetadataStore: Sendable {
             let previous = image
             image = snapshot
             image.controllerId = previous.controllerId
+            image.localListeners = previous.localListeners
             publish(image)
             return (previous, image)
         }

@@ -12,7 +12,8 @@ final class ControllerClient: Sendable {
 
     init(quorum: QuorumDriver) {
         self.quorum = quorum
-        self.links = NodeLinks(clientId: RequestContext.brokerClientId(quorum.configuration.localID))
+        self.links = NodeLinks(
+            clientId: RequestContext.brokerClientId(quorum.configuration.localID), security: quorum.configuration.peerSecurity)
     }
 
     /// Whether this node is the active controller (then callers act locally).

@@ -10,11 +10,14 @@ final class NodeLinks: Sendable {
     /// The listener other brokers are reached on (`inter.broker.listener.name`); nil: each
     /// broker's first.
     let listener: String?
+    /// TLS and SASL as that listener asks.
+    let security: PeerSecurity
     private let open = Mutex<[String: BrokerConnection]>([:])
 
-    init(clientId: String, listener: String? = nil) {
+    init(clientId: String, listener: String? = nil, security: PeerSecurity) {
         self.clientId = clientId
         self.listener = listener
+        self.security = security
     }
 
     /// Sends `request` to the node at `host:port` (at `version`, else the highest both speak)
@@ -43,7 +46,8 @@ final class NodeLinks: Sendable {
     private func connection(host: String, port: Int, timeout: Duration) async throws -> BrokerConnection {
         let address = "\(host):\(port)"
         if let existing = open.withLock({ $0[address] }), existing.isOpen { return existing }
-        let connected = try await BrokerConnection.connect(host: host, port: port, clientId: clientId, timeout: timeout)
+        let connected = try await BrokerConnection.connect(
+            host: host, port: port, clientId: clientId, timeout: timeout, security: security.current)
         let (chosen, surplus) = open.withLock { open -> (BrokerConnection, BrokerConnection?) in
             if let existing = open[address], existing.isOpen { return (existing, connected) }
             let replaced = open[address]

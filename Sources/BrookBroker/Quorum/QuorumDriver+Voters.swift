@@ -47,7 +47,7 @@ extension QuorumDriver {
             if let link = links[id] { return link }
             let link = QuorumPeerLink(
                 peer: endpoint, clusterId: configuration.clusterId, localID: configuration.localID,
-                localEndpoint: configuration.localEndpoint)
+                localEndpoint: configuration.localEndpoint, security: configuration.peerSecurity)
             links[id] = link
             return link
         }

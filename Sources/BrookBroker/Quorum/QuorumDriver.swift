@@ -41,6 +41,9 @@ final class QuorumDriver: Sendable {
         /// log before it (-1: no limit).
         var retentionBytes: Int64 = 104_857_600
         var retentionMs: Int64 = 604_800_000
+        /// How connections to the other voters are secured (the controller listener's TLS and
+        /// SASL); the brokers' requests to the active controller go the same way.
+        var peerSecurity = PeerSecurity.plaintext
     }
 
     /// What DescribeQuorum and the tools show.

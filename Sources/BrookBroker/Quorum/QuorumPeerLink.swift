@@ -14,6 +14,8 @@ final class QuorumPeerLink: Sendable {
     let clusterId: String
     let clientId: String
     let retryBackoff: Duration = .milliseconds(200)
+    /// TLS and SASL as the controller listener asks.
+    let security: PeerSecurity
 
     private enum State {
         case idle
@@ -28,8 +30,9 @@ final class QuorumPeerLink: Sendable {
     /// voter whose record of this node is out of date can still fetch from it.
     let localEndpoint: QuorumVoter?
 
-    init(peer: QuorumVoter, clusterId: String, localID: BrokerID, localEndpoint: QuorumVoter? = nil) {
+    init(peer: QuorumVoter, clusterId: String, localID: BrokerID, localEndpoint: QuorumVoter? = nil, security: PeerSecurity) {
         self.peer = peer
+        self.security = security
         self.clusterId = clusterId
         self.localEndpoint = localEndpoint
         self.clientId = "brook-quorum-\(localID)"
@@ -113,7 +116,8 @@ final class QuorumPeerLink: Sendable {
             return state.withLock { if case .connected(let connection) = $0 { connection } else { nil } }
         }
         do {
-            let connection = try await BrokerConnection.connect(host: peer.host, port: peer.port, clientId: clientId)
+            let connection = try await BrokerConnection.connect(
+                host: peer.host, port: peer.port, clientId: clientId, security: security.current)
             state.withLock { $0 = .connected(connection) }
             return connection
         } catch {

@@ -51,7 +51,7 @@ final class ReplicaFetcher: Sendable {
         self.metadata = metadata
         self.links = NodeLinks(
             clientId: RequestContext.brokerClientId(settings.localId) + "-fetcher-\(leaderId)",
-            listener: settings.interBrokerListener)
+            listener: settings.interBrokerListener, security: settings.security)
         self.logger = logger
     }
 

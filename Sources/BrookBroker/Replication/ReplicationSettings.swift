@@ -22,6 +22,8 @@ struct ReplicationSettings: Sendable {
     var quotaWindowMs: Int64 = 1000
     /// `inter.broker.listener.name`: the listener followers reach leaders on (nil: the first).
     var interBrokerListener: String?
+    /// How followers' connections to leaders are secured (the inter-broker listener's TLS and SASL).
+    var security = PeerSecurity.plaintext
 
     init(localId: Int32) {
         self.localId = localId

@@ -21,9 +21,7 @@ enum ListenerTLS {
     }
 
     static func configuration(for listener: String, in config: BrokerConfig) throws -> TLSConfiguration {
-        func value(_ key: String) -> String? {
-            config.string(key, forListener: listener).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-        }
+        let value = settings(of: listener, in: config)
         let (chain, key) = try identity(listener, value)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         let trusted = try trustedCertificates(listener, value)
@@ -43,6 +41,41 @@ enum ListenerTLS {
             tls.cipherSuiteValues = try cipherSuites(listener, names)
         }
         return tls
+    }
+
+    /// The client side of `listener`'s TLS, for the connections this node opens to the other
+    /// nodes on it, as Kafka's brokers make it: the listener's truststore to check the peer
+    /// (its name or address too, unless `ssl.endpoint.identification.algorithm` is empty),
+    /// its keystore, when set, as this node's certificate, its protocols and cipher suites.
+    static func clientConfiguration(for listener: String, in config: BrokerConfig) throws -> TLSConfiguration {
+        let value = settings(of: listener, in: config)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if value("ssl.keystore.key") != nil || value("ssl.keystore.location") != nil {
+            let (chain, key) = try identity(listener, value)
+            tls.certificateChain = chain.map { .certificate($0) }
+            tls.privateKey = .privateKey(key)
+        }
+        let trusted = try trustedCertificates(listener, value)
+        if !trusted.isEmpty { tls.trustRoots = .certificates(trusted) }
+        tls.certificateVerification = checksNames(listener, in: config) ? .fullVerification : .noHostnameVerification
+        (tls.minimumTLSVersion, tls.maximumTLSVersion) = try versions(listener, value("ssl.enabled.protocols"))
+        if let names = value("ssl.cipher.suites") {
+            tls.cipherSuiteValues = try cipherSuites(listener, names)
+        }
+        return tls
+    }
+
+    /// Whether a node connecting over `listener` checks the peer's name or address against its
+    /// certificate: `ssl.endpoint.identification.algorithm=https` (the default), not when empty.
+    static func checksNames(_ listener: String, in config: BrokerConfig) -> Bool {
+        (config.string("ssl.endpoint.identification.algorithm", forListener: listener) ?? "https").lowercased() == "https"
+    }
+
+    /// The non-blank value of a key for `listener` (`listener.name.<listener>.<key>`, else `<key>`).
+    private static func settings(of listener: String, in config: BrokerConfig) -> (String) -> String? {
+        { key in
+            config.string(key, forListener: listener).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        }
     }
 
     /// The certificate chain and private key of the keystore.

@@ -21,17 +21,22 @@ public struct ClientSecurity: Sendable {
 
     public var securityProtocol: SecurityProtocol
     /// The TLS context of an SSL or SASL_SSL connection.
-    var tls: NIOSSLContext?
+    package var tls: NIOSSLContext?
     /// Whether the broker's certificate must name the host connected to
     /// (`ssl.endpoint.identification.algorithm=https`, the default).
-    var verifiesHostname: Bool
+    package var verifiesHostname: Bool
     /// The SASL mechanism, user and password.
-    var sasl: (mechanism: String, user: String, password: String)?
+    package var sasl: (mechanism: String, user: String, password: String)?
 
     /// No encryption, no authentication.
     public static let plaintext = ClientSecurity(securityProtocol: .plaintext, tls: nil, verifiesHostname: false, sasl: nil)
 
-    init(securityProtocol: SecurityProtocol, tls: NIOSSLContext?, verifiesHostname: Bool, sasl: (mechanism: String, user: String, password: String)?) {
+    /// Security made of parts a broker reads from its own config (for the connections it opens
+    /// to other nodes).
+    package init(
+        securityProtocol: SecurityProtocol, tls: NIOSSLContext?, verifiesHostname: Bool,
+        sasl: (mechanism: String, user: String, password: String)?
+    ) {
         self.securityProtocol = securityProtocol
         self.tls = tls
         self.verifiesHostname = verifiesHostname

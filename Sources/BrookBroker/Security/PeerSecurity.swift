@@ -1,0 +1,95 @@
+import BrookClient
+import BrookSecurity
+import NIOSSL
+import Synchronization
+
+/// How this node secures a kind of connection it opens to other nodes of its cluster: TLS and
+/// SASL as the listener those nodes are reached on asks. The TLS part is replaced when a
+/// dynamic config changes the keystore or truststore; connections already open keep theirs.
+final class PeerSecurity: Sendable {
+    /// The listener the peers are reached on.
+    let listener: String
+    private let security: Mutex<ClientSecurity>
+
+    init(listener: String, _ security: ClientSecurity) {
+        self.listener = listener
+        self.security = Mutex(security)
+    }
+
+    /// No encryption, no authentication (a single node, and tests).
+    static var plaintext: PeerSecurity { PeerSecurity(listener: "PLAINTEXT", .plaintext) }
+
+    /// What a new connection uses.
+    var current: ClientSecurity { security.withLock { $0 } }
+
+    /// Builds the security again from `config` (a reloaded keystore or truststore).
+    func reload(from config: BrokerConfig, mechanismKey: String) throws {
+        let rebuilt = try Self.clientSecurity(listener: listener, mechanismKey: mechanismKey, in: config)
+        security.withLock { $0 = rebuilt }
+    }
+
+    /// The client side of `listener` as Kafka's brokers make it: the listener's protocol; for
+    /// SSL and SASL_SSL its truststore, keystore and TLS settings (``ListenerTLS``); for SASL
+    /// the mechanism `mechanismKey` names (`sasl.mechanism.inter.broker.protocol` or
+    /// `sasl.mechanism.controller.protocol`), and the `username` and `password` of the
+    /// listener's JAAS config for that mechanism.
+    static func clientSecurity(listener: String, mechanismKey: String, in config: BrokerConfig) throws -> ClientSecurity {
+        // Kafka takes a controller listener missing from the protocol map to be PLAINTEXT.
+        let securityProtocol = (try? config.securityProtocol(of: listener)) ?? .plaintext
+        let tls = securityProtocol.usesTLS
+            ? try NIOSSLContext(configuration: ListenerTLS.clientConfiguration(for: listener, in: config)) : nil
+        let sasl = securityProtocol.usesSASL ? try credentials(listener: listener, mechanismKey: mechanismKey, in: config) : nil
+        return ClientSecurity(
+            securityProtocol: ClientSecurity.SecurityProtocol(rawValue: securityProtocol.description) ?? .plaintext, tls: tls,
+            verifiesHostname: ListenerTLS.checksNames(listener, in: config), sasl: sasl)
+    }
+
+    private static func credentials(
+        listener: String, mechanismKey: String, in config: BrokerConfig
+    ) throws(BrokerConfig.InvalidConfig) -> (mechanism: String, user: String, password: String) {
+        let mechanism = (config.string(mechanismKey) ?? "GSSAPI").uppercased()
+        guard mechanism == "PLAIN" || ScramMechanism(name: mechanism) != nil else {
+            throw BrokerConfig.InvalidConfig(message: "listener \(listener) carries traffic between nodes with SASL and \(mechanismKey) is \(mechanism): nodes authenticate to each other with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; set \(mechanismKey)")
+        }
+        let key = "listener.name.\(listener.lowercased()).\(mechanism.lowercased()).sasl.jaas.config"
+        let jaas = config.values[key] ?? config.string("sasl.jaas.config", forListener: listener) ?? ""
+        var user: String?, password: String?
+        for option in JaasOptions.parse(jaas) {
+            if option.name == "username" { user = option.value }
+            if option.name == "password" { password = option.value }
+        }
+        guard let user, let password else {
+            throw BrokerConfig.InvalidConfig(message: "listener \(listener) carries traffic between nodes with SASL \(mechanism): set username and password (this node's own credentials) in \(key)")
+        }
+        return (mechanism, user, password)
+    }
+}
+
+/// The security of the connections this node opens: to brokers on the inter-broker listener
+/// (replica fetches, transaction markers) and to controllers on the first of
+/// `controller.listener.names` (the quorum's requests, registrations, heartbeats and what
+/// brokers forward), as Kafka's nodes do.
+struct InterNodeSecurity: Sendable {
+    static let brokerMechanismKey = "sasl.mechanism.inter.broker.protocol"
+    static let controllerMechanismKey = "sasl.mechanism.controller.protocol"
+
+    let brokers: PeerSecurity
+    let controllers: PeerSecurity
+
+    /// Reads both from `config`; `brokerListener` is the listener brokers reach each other on.
+    static func of(_ config: BrokerConfig, brokerListener: String) throws -> InterNodeSecurity {
+        let controllerListener = config.list("controller.listener.names").first ?? brokerListener
+        return InterNodeSecurity(
+            brokers: PeerSecurity(
+                listener: brokerListener, try PeerSecurity.clientSecurity(listener: brokerListener, mechanismKey: brokerMechanismKey, in: config)),
+            controllers: PeerSecurity(
+                listener: controllerListener,
+                try PeerSecurity.clientSecurity(listener: controllerListener, mechanismKey: controllerMechanismKey, in: config)))
+    }
+
+    /// Builds both again from `config` (a reloaded keystore or truststore).
+    func reload(from config: BrokerConfig) throws {
+        try brokers.reload(from: config, mechanismKey: Self.brokerMechanismKey)
+        try controllers.reload(from: config, mechanismKey: Self.controllerMechanismKey)
+    }
+}
