@@ -54,3 +54,9 @@ public protocol KafkaResponse: ProtocolMessage {
     /// The API this response belongs to.
     static var apiKey: ApiKey { get }
 }
+
+/// A response with a top-level `throttle_time_ms`: how long the client was throttled for a
+/// quota (its versions without the field simply do not send it).
+public protocol ThrottledResponse: KafkaResponse {
+    var throttleTimeMs: Int32 { get set }
+}

@@ -3,10 +3,12 @@ rates and request percentage, stored as ClientQuotaRecords and managed with `bro
 --entity-type users|clients` as with kafka-configs. A client over its quota is told to wait
 (throttle_time_ms) and its connection is muted that long: a producer going as fast as it can is
 slowed to its byte rate."""
+import logging
 import struct
 import time
 
 from confluent_kafka import Consumer, Producer
+from kafka import KafkaAdminClient
 
 import kafka_wire
 from cli_support import brook, failed_with, succeeded
@@ -133,3 +135,21 @@ def test_max_connection_creation_rate_makes_new_connections_wait(broker_factory)
     assert all(open_and_probe(broker.bootstrap) for _ in range(20))
     # 20 connections at 5 per second: the accepts after the first second's wait their turn.
     assert time.monotonic() - start >= 1.5
+
+
+def test_a_client_over_its_request_percentage_is_told_it_is_throttled(broker, caplog):
+    """kafka-python pauses a connection for the throttle_time_ms any response names (KIP-219)
+    and logs it: a client whose handler time exceeds its request_percentage is told so."""
+    succeeded(configs(broker, "alter", "--entity-type", "clients", "--entity-name", "busy-admin",
+                      "--add-config", "request_percentage=0.05"))
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, client_id="busy-admin")
+    try:
+        with caplog.at_level(logging.WARNING, logger="kafka"):
+            def throttled() -> bool:
+                admin.list_topics()
+                return any("throttled by broker" in record.getMessage() for record in caplog.records)
+            # Each request takes a fraction of a millisecond: a few hundred of them exceed
+            # 0.05% of a second (0.5 ms) per second.
+            wait_until(throttled, timeout=60, interval=0, message="a throttle_time_ms in a response")
+    finally:
+        admin.close()

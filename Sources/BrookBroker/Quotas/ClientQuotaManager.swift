@@ -137,4 +137,12 @@ extension RequestContext {
     func recordQuota(_ kind: ClientQuotaManager.Kind, _ value: Double) -> Int32 {
         quotas?.record(kind, value, context: self) ?? 0
     }
+
+    /// Records the time since `start` against the client's `request_percentage` quota, as
+    /// percentage-seconds (Kafka's unit: 100 is one thread's whole second); the throttle time.
+    func recordRequestTime(since start: ContinuousClock.Instant) -> Int32 {
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return recordQuota(.request, seconds * 100)
+    }
 }

@@ -108,14 +108,7 @@ struct Connection {
                         context.sasl = sasl
                         context.authorization = authorization
                         context.quotas = quotas
-                        let started = quotas?.manager.isActive == true ? ContinuousClock.now : nil
                         let answer = await router.route(frame, context: context)
-                        if let quotas, let started {
-                            // request_percentage: handler time as percentage-seconds.
-                            let elapsed = ContinuousClock.now - started
-                            let percentageSeconds = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 100
-                            _ = quotas.record(.request, percentageSeconds, context: context)
-                        }
                         if case .later = answer {
                             await backlog.wait(untilAtMost: Self.maximumLaterAnswers - 1)
                         } else if backlog.isEmpty {

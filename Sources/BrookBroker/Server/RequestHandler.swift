@@ -41,14 +41,22 @@ protocol FramingRequestHandler: Sendable {
 }
 
 /// A type-erased handler: decodes the body, runs the handler, encodes the framed response.
+///
+/// The time a handler takes counts against the client's `request_percentage` quota; over it,
+/// the response says how long the client is throttled (`throttle_time_ms`, when it has one) and
+/// the connection is muted that long. Produce and Fetch frame their own responses, which carry
+/// their byte-rate throttles: over a request quota they are muted without saying so.
 struct AnyRequestHandler: Sendable {
     let apiKey: ApiKey
     let versions: ClosedRange<Int16>
     let serve: @Sendable (RequestFrame, RequestContext) async -> RoutedResponse
 
     init<Handler: RequestHandler>(_ handler: Handler, on threads: BlockingWorkThreads? = nil) {
-        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, frame in
-            guard let response = try await handler.handle(request, context: context) else { return .none }
+        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, frame, requestThrottle in
+            let handled = try await handler.handle(request, context: context)
+            let throttle = requestThrottle()
+            guard var response = handled else { return .none }
+            if throttle > 0 { response = Self.reporting(throttle, in: response) }
             var output = ByteBuffer()
             try output.writeResponseFrame(response, version: frame.apiVersion, correlationId: frame.header.correlationId)
             return .frame(output)
@@ -56,16 +64,24 @@ struct AnyRequestHandler: Sendable {
     }
 
     init<Handler: FramingRequestHandler>(framing handler: Handler, on threads: BlockingWorkThreads? = nil) {
-        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, _ in
-            try await handler.respond(to: request, context: context)
+        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, _, requestThrottle in
+            defer { _ = requestThrottle() }
+            return try await handler.respond(to: request, context: context)
         }
+    }
+
+    /// `response` telling the client it is throttled for at least `throttle` ms.
+    static func reporting<Response: KafkaResponse>(_ throttle: Int32, in response: Response) -> Response {
+        guard var throttled = response as? any ThrottledResponse else { return response }
+        throttled.throttleTimeMs = max(throttled.throttleTimeMs, throttle)
+        return throttled as? Response ?? response
     }
 
     /// Decodes the body as `Request` and runs `respond` (on `threads` when given); a body that
     /// does not decode, or a handler that fails, closes the connection, as Kafka does.
     private init<Request: KafkaRequest>(
         _: Request.Type, versions: ClosedRange<Int16>, threads: BlockingWorkThreads?,
-        respond: @escaping @Sendable (Request, RequestContext, RequestFrame) async throws -> RoutedResponse
+        respond: @escaping @Sendable (Request, RequestContext, RequestFrame, _ requestThrottle: @Sendable () -> Int32) async throws -> RoutedResponse
     ) {
         apiKey = Request.apiKey
         self.versions = versions
@@ -78,8 +94,11 @@ struct AnyRequestHandler: Sendable {
                 return .closeConnection(reason: "malformed \(Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
             }
             @Sendable func answer() async -> RoutedResponse {
+                // request_percentage: the handler's time, recorded once it is done.
+                let started = context.quotas?.manager.isActive == true ? ContinuousClock.now : nil
+                let requestThrottle: @Sendable () -> Int32 = { started.map { context.recordRequestTime(since: $0) } ?? 0 }
                 do {
-                    return try await respond(request, context, frame)
+                    return try await respond(request, context, frame, requestThrottle)
                 } catch {
                     return .closeConnection(reason: "\(Request.apiKey.name) failed: \(error)")
                 }

@@ -32,7 +32,9 @@ struct MessageEmitter {
             preamble.append("public typealias Response = \(response)")
             preamble.append("public static let apiKey: ApiKey = .\(apiCase)")
         case ("response", let apiCase?):
-            conformance = "KafkaResponse"
+            // A response that tells the client how long it was throttled can be told so generically.
+            let throttled = message.fields.contains { $0.name == "ThrottleTimeMs" && $0.type == .int32 && $0.taggedVersions.isEmpty }
+            conformance = throttled ? "KafkaResponse, ThrottledResponse" : "KafkaResponse"
             preamble.append("public static let apiKey: ApiKey = .\(apiCase)")
         default:
             conformance = "ProtocolMessage"

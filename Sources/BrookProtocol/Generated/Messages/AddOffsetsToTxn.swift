@@ -77,7 +77,7 @@ public struct AddOffsetsToTxnRequest: KafkaRequest {
 }
 
 /// AddOffsetsToTxnResponse, versions 0-4, flexible from 3.
-public struct AddOffsetsToTxnResponse: KafkaResponse {
+public struct AddOffsetsToTxnResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AddOffsetsToTxnResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 3

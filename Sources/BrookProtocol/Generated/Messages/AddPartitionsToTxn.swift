@@ -228,7 +228,7 @@ extension AddPartitionsToTxnRequest {
 }
 
 /// AddPartitionsToTxnResponse, versions 0-5, flexible from 3.
-public struct AddPartitionsToTxnResponse: KafkaResponse {
+public struct AddPartitionsToTxnResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AddPartitionsToTxnResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 3

@@ -132,7 +132,7 @@ extension AddRaftVoterRequest {
 }
 
 /// AddRaftVoterResponse, versions 0, flexible from 0.
-public struct AddRaftVoterResponse: KafkaResponse {
+public struct AddRaftVoterResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AddRaftVoterResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

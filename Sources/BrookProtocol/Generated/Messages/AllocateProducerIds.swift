@@ -57,7 +57,7 @@ public struct AllocateProducerIdsRequest: KafkaRequest {
 }
 
 /// AllocateProducerIdsResponse, versions 0, flexible from 0.
-public struct AllocateProducerIdsResponse: KafkaResponse {
+public struct AllocateProducerIdsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AllocateProducerIdsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -206,7 +206,7 @@ extension AlterClientQuotasRequest {
 }
 
 /// AlterClientQuotasResponse, versions 0-1, flexible from 1.
-public struct AlterClientQuotasResponse: KafkaResponse {
+public struct AlterClientQuotasResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AlterClientQuotasResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 1

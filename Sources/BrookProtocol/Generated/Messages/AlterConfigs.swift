@@ -161,7 +161,7 @@ extension AlterConfigsRequest {
 }
 
 /// AlterConfigsResponse, versions 0-2, flexible from 2.
-public struct AlterConfigsResponse: KafkaResponse {
+public struct AlterConfigsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AlterConfigsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

@@ -257,7 +257,7 @@ extension AlterPartitionRequest {
 }
 
 /// AlterPartitionResponse, versions 0-3, flexible from 0.
-public struct AlterPartitionResponse: KafkaResponse {
+public struct AlterPartitionResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AlterPartitionResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 0

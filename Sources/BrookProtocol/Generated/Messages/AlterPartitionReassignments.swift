@@ -142,7 +142,7 @@ extension AlterPartitionReassignmentsRequest {
 }
 
 /// AlterPartitionReassignmentsResponse, versions 0, flexible from 0.
-public struct AlterPartitionReassignmentsResponse: KafkaResponse {
+public struct AlterPartitionReassignmentsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AlterPartitionReassignmentsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

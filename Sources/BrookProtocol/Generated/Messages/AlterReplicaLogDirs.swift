@@ -147,7 +147,7 @@ extension AlterReplicaLogDirsRequest {
 }
 
 /// AlterReplicaLogDirsResponse, versions 0-2, flexible from 2.
-public struct AlterReplicaLogDirsResponse: KafkaResponse {
+public struct AlterReplicaLogDirsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AlterReplicaLogDirsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

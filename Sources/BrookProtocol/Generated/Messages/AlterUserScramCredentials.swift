@@ -165,7 +165,7 @@ extension AlterUserScramCredentialsRequest {
 }
 
 /// AlterUserScramCredentialsResponse, versions 0, flexible from 0.
-public struct AlterUserScramCredentialsResponse: KafkaResponse {
+public struct AlterUserScramCredentialsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AlterUserScramCredentialsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

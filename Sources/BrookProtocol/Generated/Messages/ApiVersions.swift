@@ -69,7 +69,7 @@ public struct ApiVersionsRequest: KafkaRequest {
 }
 
 /// ApiVersionsResponse, versions 0-4, flexible from 3.
-public struct ApiVersionsResponse: KafkaResponse {
+public struct ApiVersionsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ApiVersionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 3

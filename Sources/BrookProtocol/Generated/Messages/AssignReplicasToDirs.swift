@@ -182,7 +182,7 @@ extension AssignReplicasToDirsRequest {
 }
 
 /// AssignReplicasToDirsResponse, versions 0, flexible from 0.
-public struct AssignReplicasToDirsResponse: KafkaResponse {
+public struct AssignReplicasToDirsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "AssignReplicasToDirsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

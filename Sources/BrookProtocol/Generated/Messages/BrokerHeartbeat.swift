@@ -103,7 +103,7 @@ public struct BrokerHeartbeatRequest: KafkaRequest {
 }
 
 /// BrokerHeartbeatResponse, versions 0-1, flexible from 0.
-public struct BrokerHeartbeatResponse: KafkaResponse {
+public struct BrokerHeartbeatResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "BrokerHeartbeatResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 0

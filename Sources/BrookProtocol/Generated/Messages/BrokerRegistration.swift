@@ -236,7 +236,7 @@ extension BrokerRegistrationRequest {
 }
 
 /// BrokerRegistrationResponse, versions 0-4, flexible from 0.
-public struct BrokerRegistrationResponse: KafkaResponse {
+public struct BrokerRegistrationResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "BrokerRegistrationResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 0

@@ -57,7 +57,7 @@ public struct ConsumerGroupDescribeRequest: KafkaRequest {
 }
 
 /// ConsumerGroupDescribeResponse, versions 0, flexible from 0.
-public struct ConsumerGroupDescribeResponse: KafkaResponse {
+public struct ConsumerGroupDescribeResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ConsumerGroupDescribeResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -176,7 +176,7 @@ extension ConsumerGroupHeartbeatRequest {
 }
 
 /// ConsumerGroupHeartbeatResponse, versions 0-1, flexible from 0.
-public struct ConsumerGroupHeartbeatResponse: KafkaResponse {
+public struct ConsumerGroupHeartbeatResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ConsumerGroupHeartbeatResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 0

@@ -189,7 +189,7 @@ extension ControllerRegistrationRequest {
 }
 
 /// ControllerRegistrationResponse, versions 0, flexible from 0.
-public struct ControllerRegistrationResponse: KafkaResponse {
+public struct ControllerRegistrationResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ControllerRegistrationResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

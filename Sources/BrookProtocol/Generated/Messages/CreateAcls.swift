@@ -148,7 +148,7 @@ extension CreateAclsRequest {
 }
 
 /// CreateAclsResponse, versions 0-3, flexible from 2.
-public struct CreateAclsResponse: KafkaResponse {
+public struct CreateAclsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "CreateAclsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 2

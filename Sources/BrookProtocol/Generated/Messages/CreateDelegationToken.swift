@@ -140,7 +140,7 @@ extension CreateDelegationTokenRequest {
 }
 
 /// CreateDelegationTokenResponse, versions 0-3, flexible from 2.
-public struct CreateDelegationTokenResponse: KafkaResponse {
+public struct CreateDelegationTokenResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "CreateDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 2

@@ -161,7 +161,7 @@ extension CreatePartitionsRequest {
 }
 
 /// CreatePartitionsResponse, versions 0-3, flexible from 2.
-public struct CreatePartitionsResponse: KafkaResponse {
+public struct CreatePartitionsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "CreatePartitionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 2

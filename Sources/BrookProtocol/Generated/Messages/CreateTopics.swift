@@ -241,7 +241,7 @@ extension CreateTopicsRequest {
 }
 
 /// CreateTopicsResponse, versions 0-7, flexible from 5.
-public struct CreateTopicsResponse: KafkaResponse {
+public struct CreateTopicsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "CreateTopicsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...7
     public static let lowestFlexibleVersion: Int16? = 5

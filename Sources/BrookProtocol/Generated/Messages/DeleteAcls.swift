@@ -148,7 +148,7 @@ extension DeleteAclsRequest {
 }
 
 /// DeleteAclsResponse, versions 0-3, flexible from 2.
-public struct DeleteAclsResponse: KafkaResponse {
+public struct DeleteAclsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DeleteAclsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 2

@@ -55,7 +55,7 @@ public struct DeleteGroupsRequest: KafkaRequest {
 }
 
 /// DeleteGroupsResponse, versions 0-2, flexible from 2.
-public struct DeleteGroupsResponse: KafkaResponse {
+public struct DeleteGroupsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DeleteGroupsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

@@ -153,7 +153,7 @@ extension DeleteRecordsRequest {
 }
 
 /// DeleteRecordsResponse, versions 0-2, flexible from 2.
-public struct DeleteRecordsResponse: KafkaResponse {
+public struct DeleteRecordsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DeleteRecordsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

@@ -124,7 +124,7 @@ extension DeleteTopicsRequest {
 }
 
 /// DeleteTopicsResponse, versions 0-6, flexible from 4.
-public struct DeleteTopicsResponse: KafkaResponse {
+public struct DeleteTopicsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DeleteTopicsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...6
     public static let lowestFlexibleVersion: Int16? = 4

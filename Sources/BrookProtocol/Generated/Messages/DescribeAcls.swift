@@ -109,7 +109,7 @@ public struct DescribeAclsRequest: KafkaRequest {
 }
 
 /// DescribeAclsResponse, versions 0-3, flexible from 2.
-public struct DescribeAclsResponse: KafkaResponse {
+public struct DescribeAclsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeAclsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 2

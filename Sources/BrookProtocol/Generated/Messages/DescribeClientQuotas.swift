@@ -116,7 +116,7 @@ extension DescribeClientQuotasRequest {
 }
 
 /// DescribeClientQuotasResponse, versions 0-1, flexible from 1.
-public struct DescribeClientQuotasResponse: KafkaResponse {
+public struct DescribeClientQuotasResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeClientQuotasResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 1

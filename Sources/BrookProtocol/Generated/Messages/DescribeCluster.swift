@@ -63,7 +63,7 @@ public struct DescribeClusterRequest: KafkaRequest {
 }
 
 /// DescribeClusterResponse, versions 0-1, flexible from 0.
-public struct DescribeClusterResponse: KafkaResponse {
+public struct DescribeClusterResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeClusterResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 0

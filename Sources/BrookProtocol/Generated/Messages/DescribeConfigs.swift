@@ -138,7 +138,7 @@ extension DescribeConfigsRequest {
 }
 
 /// DescribeConfigsResponse, versions 0-4, flexible from 4.
-public struct DescribeConfigsResponse: KafkaResponse {
+public struct DescribeConfigsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeConfigsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 4

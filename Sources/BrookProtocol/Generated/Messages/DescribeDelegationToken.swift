@@ -102,7 +102,7 @@ extension DescribeDelegationTokenRequest {
 }
 
 /// DescribeDelegationTokenResponse, versions 0-3, flexible from 2.
-public struct DescribeDelegationTokenResponse: KafkaResponse {
+public struct DescribeDelegationTokenResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let lowestFlexibleVersion: Int16? = 2

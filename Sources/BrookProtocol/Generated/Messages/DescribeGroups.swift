@@ -67,7 +67,7 @@ public struct DescribeGroupsRequest: KafkaRequest {
 }
 
 /// DescribeGroupsResponse, versions 0-5, flexible from 5.
-public struct DescribeGroupsResponse: KafkaResponse {
+public struct DescribeGroupsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeGroupsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 5

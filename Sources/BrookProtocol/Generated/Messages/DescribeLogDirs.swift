@@ -102,7 +102,7 @@ extension DescribeLogDirsRequest {
 }
 
 /// DescribeLogDirsResponse, versions 0-4, flexible from 2.
-public struct DescribeLogDirsResponse: KafkaResponse {
+public struct DescribeLogDirsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeLogDirsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 2

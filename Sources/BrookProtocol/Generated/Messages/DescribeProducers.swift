@@ -92,7 +92,7 @@ extension DescribeProducersRequest {
 }
 
 /// DescribeProducersResponse, versions 0, flexible from 0.
-public struct DescribeProducersResponse: KafkaResponse {
+public struct DescribeProducersResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeProducersResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

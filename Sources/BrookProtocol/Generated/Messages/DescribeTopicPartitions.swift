@@ -141,7 +141,7 @@ extension DescribeTopicPartitionsRequest {
 }
 
 /// DescribeTopicPartitionsResponse, versions 0, flexible from 0.
-public struct DescribeTopicPartitionsResponse: KafkaResponse {
+public struct DescribeTopicPartitionsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeTopicPartitionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -50,7 +50,7 @@ public struct DescribeTransactionsRequest: KafkaRequest {
 }
 
 /// DescribeTransactionsResponse, versions 0, flexible from 0.
-public struct DescribeTransactionsResponse: KafkaResponse {
+public struct DescribeTransactionsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeTransactionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -84,7 +84,7 @@ extension DescribeUserScramCredentialsRequest {
 }
 
 /// DescribeUserScramCredentialsResponse, versions 0, flexible from 0.
-public struct DescribeUserScramCredentialsResponse: KafkaResponse {
+public struct DescribeUserScramCredentialsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "DescribeUserScramCredentialsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -123,7 +123,7 @@ extension ElectLeadersRequest {
 }
 
 /// ElectLeadersResponse, versions 0-2, flexible from 2.
-public struct ElectLeadersResponse: KafkaResponse {
+public struct ElectLeadersResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ElectLeadersResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

@@ -77,7 +77,7 @@ public struct EndTxnRequest: KafkaRequest {
 }
 
 /// EndTxnResponse, versions 0-5, flexible from 3.
-public struct EndTxnResponse: KafkaResponse {
+public struct EndTxnResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "EndTxnResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 3

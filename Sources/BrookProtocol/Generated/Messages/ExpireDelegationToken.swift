@@ -63,7 +63,7 @@ public struct ExpireDelegationTokenRequest: KafkaRequest {
 }
 
 /// ExpireDelegationTokenResponse, versions 0-2, flexible from 2.
-public struct ExpireDelegationTokenResponse: KafkaResponse {
+public struct ExpireDelegationTokenResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ExpireDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

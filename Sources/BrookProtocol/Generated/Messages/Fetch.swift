@@ -485,7 +485,7 @@ extension FetchRequest {
 }
 
 /// FetchResponse, versions 0-17, flexible from 12.
-public struct FetchResponse: KafkaResponse {
+public struct FetchResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "FetchResponse"
     public static let validVersions: ClosedRange<Int16> = 0...17
     public static let lowestFlexibleVersion: Int16? = 12

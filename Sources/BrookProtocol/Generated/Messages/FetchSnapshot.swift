@@ -251,7 +251,7 @@ extension FetchSnapshotRequest {
 }
 
 /// FetchSnapshotResponse, versions 0-1, flexible from 0.
-public struct FetchSnapshotResponse: KafkaResponse {
+public struct FetchSnapshotResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "FetchSnapshotResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 0

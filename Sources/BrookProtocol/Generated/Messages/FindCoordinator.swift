@@ -89,7 +89,7 @@ public struct FindCoordinatorRequest: KafkaRequest {
 }
 
 /// FindCoordinatorResponse, versions 0-6, flexible from 3.
-public struct FindCoordinatorResponse: KafkaResponse {
+public struct FindCoordinatorResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "FindCoordinatorResponse"
     public static let validVersions: ClosedRange<Int16> = 0...6
     public static let lowestFlexibleVersion: Int16? = 3

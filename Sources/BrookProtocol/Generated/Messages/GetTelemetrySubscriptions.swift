@@ -49,7 +49,7 @@ public struct GetTelemetrySubscriptionsRequest: KafkaRequest {
 }
 
 /// GetTelemetrySubscriptionsResponse, versions 0, flexible from 0.
-public struct GetTelemetrySubscriptionsResponse: KafkaResponse {
+public struct GetTelemetrySubscriptionsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "GetTelemetrySubscriptionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

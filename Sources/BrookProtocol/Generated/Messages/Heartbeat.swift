@@ -83,7 +83,7 @@ public struct HeartbeatRequest: KafkaRequest {
 }
 
 /// HeartbeatResponse, versions 0-4, flexible from 4.
-public struct HeartbeatResponse: KafkaResponse {
+public struct HeartbeatResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "HeartbeatResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 4

@@ -169,7 +169,7 @@ extension IncrementalAlterConfigsRequest {
 }
 
 /// IncrementalAlterConfigsResponse, versions 0-1, flexible from 1.
-public struct IncrementalAlterConfigsResponse: KafkaResponse {
+public struct IncrementalAlterConfigsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "IncrementalAlterConfigsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 1

@@ -92,7 +92,7 @@ public struct InitProducerIdRequest: KafkaRequest {
 }
 
 /// InitProducerIdResponse, versions 0-5, flexible from 2.
-public struct InitProducerIdResponse: KafkaResponse {
+public struct InitProducerIdResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "InitProducerIdResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 2

@@ -174,7 +174,7 @@ extension JoinGroupRequest {
 }
 
 /// JoinGroupResponse, versions 0-9, flexible from 6.
-public struct JoinGroupResponse: KafkaResponse {
+public struct JoinGroupResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "JoinGroupResponse"
     public static let validVersions: ClosedRange<Int16> = 0...9
     public static let lowestFlexibleVersion: Int16? = 6

@@ -140,7 +140,7 @@ extension LeaveGroupRequest {
 }
 
 /// LeaveGroupResponse, versions 0-5, flexible from 4.
-public struct LeaveGroupResponse: KafkaResponse {
+public struct LeaveGroupResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "LeaveGroupResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 4

@@ -39,7 +39,7 @@ public struct ListClientMetricsResourcesRequest: KafkaRequest {
 }
 
 /// ListClientMetricsResourcesResponse, versions 0, flexible from 0.
-public struct ListClientMetricsResourcesResponse: KafkaResponse {
+public struct ListClientMetricsResourcesResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ListClientMetricsResourcesResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

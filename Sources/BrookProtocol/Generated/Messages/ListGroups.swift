@@ -74,7 +74,7 @@ public struct ListGroupsRequest: KafkaRequest {
 }
 
 /// ListGroupsResponse, versions 0-5, flexible from 3.
-public struct ListGroupsResponse: KafkaResponse {
+public struct ListGroupsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ListGroupsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 3

@@ -213,7 +213,7 @@ extension ListOffsetsRequest {
 }
 
 /// ListOffsetsResponse, versions 0-10, flexible from 6.
-public struct ListOffsetsResponse: KafkaResponse {
+public struct ListOffsetsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ListOffsetsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...10
     public static let lowestFlexibleVersion: Int16? = 6

@@ -100,7 +100,7 @@ extension ListPartitionReassignmentsRequest {
 }
 
 /// ListPartitionReassignmentsResponse, versions 0, flexible from 0.
-public struct ListPartitionReassignmentsResponse: KafkaResponse {
+public struct ListPartitionReassignmentsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ListPartitionReassignmentsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -74,7 +74,7 @@ public struct ListTransactionsRequest: KafkaRequest {
 }
 
 /// ListTransactionsResponse, versions 0-1, flexible from 0.
-public struct ListTransactionsResponse: KafkaResponse {
+public struct ListTransactionsResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ListTransactionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let lowestFlexibleVersion: Int16? = 0

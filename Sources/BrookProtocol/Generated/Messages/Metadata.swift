@@ -149,7 +149,7 @@ extension MetadataRequest {
 }
 
 /// MetadataResponse, versions 0-12, flexible from 9.
-public struct MetadataResponse: KafkaResponse {
+public struct MetadataResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "MetadataResponse"
     public static let validVersions: ClosedRange<Int16> = 0...12
     public static let lowestFlexibleVersion: Int16? = 9

@@ -240,7 +240,7 @@ extension OffsetCommitRequest {
 }
 
 /// OffsetCommitResponse, versions 0-9, flexible from 8.
-public struct OffsetCommitResponse: KafkaResponse {
+public struct OffsetCommitResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "OffsetCommitResponse"
     public static let validVersions: ClosedRange<Int16> = 0...9
     public static let lowestFlexibleVersion: Int16? = 8

@@ -103,7 +103,7 @@ extension OffsetDeleteRequest {
 }
 
 /// OffsetDeleteResponse, versions 0.
-public struct OffsetDeleteResponse: KafkaResponse {
+public struct OffsetDeleteResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "OffsetDeleteResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = nil

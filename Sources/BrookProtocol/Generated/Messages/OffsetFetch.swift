@@ -258,7 +258,7 @@ extension OffsetFetchRequest {
 }
 
 /// OffsetFetchResponse, versions 0-9, flexible from 6.
-public struct OffsetFetchResponse: KafkaResponse {
+public struct OffsetFetchResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "OffsetFetchResponse"
     public static let validVersions: ClosedRange<Int16> = 0...9
     public static let lowestFlexibleVersion: Int16? = 6

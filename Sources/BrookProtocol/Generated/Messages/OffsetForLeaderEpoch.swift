@@ -174,7 +174,7 @@ extension OffsetForLeaderEpochRequest {
 }
 
 /// OffsetForLeaderEpochResponse, versions 0-4, flexible from 4.
-public struct OffsetForLeaderEpochResponse: KafkaResponse {
+public struct OffsetForLeaderEpochResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "OffsetForLeaderEpochResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 4

@@ -179,7 +179,7 @@ extension ProduceRequest {
 }
 
 /// ProduceResponse, versions 0-11, flexible from 9.
-public struct ProduceResponse: KafkaResponse {
+public struct ProduceResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ProduceResponse"
     public static let validVersions: ClosedRange<Int16> = 0...11
     public static let lowestFlexibleVersion: Int16? = 9

@@ -81,7 +81,7 @@ public struct PushTelemetryRequest: KafkaRequest {
 }
 
 /// PushTelemetryResponse, versions 0, flexible from 0.
-public struct PushTelemetryResponse: KafkaResponse {
+public struct PushTelemetryResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "PushTelemetryResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -65,7 +65,7 @@ public struct RemoveRaftVoterRequest: KafkaRequest {
 }
 
 /// RemoveRaftVoterResponse, versions 0, flexible from 0.
-public struct RemoveRaftVoterResponse: KafkaResponse {
+public struct RemoveRaftVoterResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "RemoveRaftVoterResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -63,7 +63,7 @@ public struct RenewDelegationTokenRequest: KafkaRequest {
 }
 
 /// RenewDelegationTokenResponse, versions 0-2, flexible from 2.
-public struct RenewDelegationTokenResponse: KafkaResponse {
+public struct RenewDelegationTokenResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "RenewDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 2

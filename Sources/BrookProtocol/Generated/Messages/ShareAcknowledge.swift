@@ -207,7 +207,7 @@ extension ShareAcknowledgeRequest {
 }
 
 /// ShareAcknowledgeResponse, versions 0, flexible from 0.
-public struct ShareAcknowledgeResponse: KafkaResponse {
+public struct ShareAcknowledgeResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ShareAcknowledgeResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

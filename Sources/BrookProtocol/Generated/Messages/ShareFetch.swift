@@ -289,7 +289,7 @@ extension ShareFetchRequest {
 }
 
 /// ShareFetchResponse, versions 0, flexible from 0.
-public struct ShareFetchResponse: KafkaResponse {
+public struct ShareFetchResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ShareFetchResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

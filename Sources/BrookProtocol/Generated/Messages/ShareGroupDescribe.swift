@@ -57,7 +57,7 @@ public struct ShareGroupDescribeRequest: KafkaRequest {
 }
 
 /// ShareGroupDescribeResponse, versions 0, flexible from 0.
-public struct ShareGroupDescribeResponse: KafkaResponse {
+public struct ShareGroupDescribeResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ShareGroupDescribeResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -83,7 +83,7 @@ public struct ShareGroupHeartbeatRequest: KafkaRequest {
 }
 
 /// ShareGroupHeartbeatResponse, versions 0, flexible from 0.
-public struct ShareGroupHeartbeatResponse: KafkaResponse {
+public struct ShareGroupHeartbeatResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "ShareGroupHeartbeatResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -162,7 +162,7 @@ extension SyncGroupRequest {
 }
 
 /// SyncGroupResponse, versions 0-5, flexible from 4.
-public struct SyncGroupResponse: KafkaResponse {
+public struct SyncGroupResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "SyncGroupResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let lowestFlexibleVersion: Int16? = 4

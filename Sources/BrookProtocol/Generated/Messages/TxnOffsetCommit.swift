@@ -239,7 +239,7 @@ extension TxnOffsetCommitRequest {
 }
 
 /// TxnOffsetCommitResponse, versions 0-4, flexible from 3.
-public struct TxnOffsetCommitResponse: KafkaResponse {
+public struct TxnOffsetCommitResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "TxnOffsetCommitResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let lowestFlexibleVersion: Int16? = 3

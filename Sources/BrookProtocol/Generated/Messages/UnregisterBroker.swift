@@ -49,7 +49,7 @@ public struct UnregisterBrokerRequest: KafkaRequest {
 }
 
 /// UnregisterBrokerResponse, versions 0, flexible from 0.
-public struct UnregisterBrokerResponse: KafkaResponse {
+public struct UnregisterBrokerResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "UnregisterBrokerResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0

@@ -147,7 +147,7 @@ extension UpdateFeaturesRequest {
 }
 
 /// UpdateFeaturesResponse, versions 0-2, flexible from 0.
-public struct UpdateFeaturesResponse: KafkaResponse {
+public struct UpdateFeaturesResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "UpdateFeaturesResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let lowestFlexibleVersion: Int16? = 0

@@ -181,7 +181,7 @@ extension UpdateRaftVoterRequest {
 }
 
 /// UpdateRaftVoterResponse, versions 0, flexible from 0.
-public struct UpdateRaftVoterResponse: KafkaResponse {
+public struct UpdateRaftVoterResponse: KafkaResponse, ThrottledResponse {
     public static let messageName = "UpdateRaftVoterResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let lowestFlexibleVersion: Int16? = 0
