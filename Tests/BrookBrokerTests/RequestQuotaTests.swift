@@ -30,6 +30,32 @@ import Testing
 
     struct Unanswered: Error {}
 
+    /// Takes 200 ms, either busy (counted) or waiting for others (not counted, as a long poll).
+    struct SlowMetadata: RequestHandler {
+        let versions: ClosedRange<Int16> = 0...12
+        let waits: Bool
+        func handle(_ request: MetadataRequest, context: RequestContext) async throws -> MetadataResponse? {
+            // The duration is what is measured here, not a synchronisation.
+            if waits {
+                try await context.waiting { try await Task.sleep(for: .milliseconds(200)) }
+            } else {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return MetadataResponse()
+        }
+    }
+
+    @Test func waitingForOthersOrForDataIsNotTheRequestsTime() async throws {
+        // 1% of a second per second: 200 ms is 20 times that, a few microseconds are not.
+        func served(waits: Bool) async throws -> Int32 {
+            let manager = ClientQuotaManager(windowMs: 1000, windowCount: 11)
+            manager.update([QuotaEntity(["user": "alice"]): ["request_percentage": 1]])
+            return try await Self.serve(AnyRequestHandler(SlowMetadata(waits: waits)), quotas: ConnectionQuotas(manager: manager)).0.throttleTimeMs
+        }
+        #expect(try await served(waits: true) == 0)
+        #expect(try await served(waits: false) > 0)
+    }
+
     @Test func aClientOverItsRequestQuotaIsToldHowLongItIsThrottledAndMuted() async throws {
         let manager = ClientQuotaManager(windowMs: 1000, windowCount: 11)
         // A bound so small that any handler time exceeds it.

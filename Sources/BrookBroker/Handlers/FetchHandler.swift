@@ -145,7 +145,7 @@ struct FetchHandler: FramingRequestHandler {
                 reads = recheck
                 break
             }
-            await waiter.wait(timeout: deadline - ContinuousClock.now)
+            await context.waiting { await waiter.wait(timeout: deadline - ContinuousClock.now) }
             for partition in watched { partition.waiters.remove(waiter) }
             reads = read()
         }
@@ -188,7 +188,7 @@ struct FetchHandler: FramingRequestHandler {
                 regions.append((topics.count - 1, topics[topics.count - 1].partitions.count - 1, region))
             }
         }
-        let response = FetchResponse(throttleTimeMs: 0, errorCode: 0, sessionId: sessionId, responses: topics)
+        let response = FetchResponse(throttleTimeMs: context.requestThrottle(), errorCode: 0, sessionId: sessionId, responses: topics)
         return try frame(response, version: version, context: context, regions: regions)
     }
 

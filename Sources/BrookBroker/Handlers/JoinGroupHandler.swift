@@ -29,7 +29,8 @@ struct JoinGroupHandler: RequestHandler {
             protocols: request.protocols.map { GroupMember.SupportedProtocol(name: $0.name, metadata: $0.metadata) },
             requiresKnownMemberId: version >= 4
         )
-        let result = await shard.join(groupId: request.groupId, parameters)
+        // Held until the rebalance completes: waiting, not the request's time.
+        let result = await context.waiting { await shard.join(groupId: request.groupId, parameters) }
         var response = JoinGroupResponse(throttleTimeMs: 0, errorCode: result.error.rawValue)
         response.generationId = result.generationId
         response.protocolType = result.protocolType

@@ -31,7 +31,7 @@ struct ProduceHandler: RequestHandler {
 
     func handle(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
         var (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
-        let throttle = Self.throttle(request, context: context)
+        let throttle = max(Self.throttle(request, context: context), context.requestThrottle())
         if request.acks == 0 { return nil }
         if !durable.isEmpty {
             await Self.waitUntilDurable(durable, timeoutMs: request.timeoutMs, answers: &responses)
@@ -184,7 +184,7 @@ extension ProduceHandler: FramingRequestHandler {
     /// group fsync then covers the requests a client pipelines, not one request at a time.
     func respond(to request: ProduceRequest, context: RequestContext) async throws -> RoutedResponse {
         let (responses, durable) = append(request, context: context, refused: await refusals(of: request, context: context))
-        let throttle = Self.throttle(request, context: context)
+        let throttle = max(Self.throttle(request, context: context), context.requestThrottle())
         if request.acks == 0 { return .none }
         let version = context.apiVersion
         let correlationId = context.header.correlationId

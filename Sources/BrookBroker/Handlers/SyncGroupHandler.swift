@@ -20,11 +20,14 @@ struct SyncGroupHandler: RequestHandler {
         }
         var assignments: [String: ByteBuffer] = [:]
         for assignment in request.assignments { assignments[assignment.memberId] = assignment.assignment }
-        let result = await shard.sync(
-            groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
-            generationId: request.generationId, protocolType: request.protocolType,
-            protocolName: request.protocolName, assignments: assignments
-        )
+        // A follower is held until the leader's assignment arrives: waiting, not the request's time.
+        let result = await context.waiting {
+            await shard.sync(
+                groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
+                generationId: request.generationId, protocolType: request.protocolType,
+                protocolName: request.protocolName, assignments: assignments
+            )
+        }
         var response = SyncGroupResponse(throttleTimeMs: 0, errorCode: result.error.rawValue)
         response.protocolType = result.protocolType
         response.protocolName = result.protocolName

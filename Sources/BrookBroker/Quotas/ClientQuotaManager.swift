@@ -138,11 +138,4 @@ extension RequestContext {
         quotas?.record(kind, value, context: self) ?? 0
     }
 
-    /// Records the time since `start` against the client's `request_percentage` quota, as
-    /// percentage-seconds (Kafka's unit: 100 is one thread's whole second); the throttle time.
-    func recordRequestTime(since start: ContinuousClock.Instant) -> Int32 {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return recordQuota(.request, seconds * 100)
-    }
 }

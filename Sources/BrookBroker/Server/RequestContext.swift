@@ -18,6 +18,8 @@ public struct RequestContext: Sendable {
     var authorization: ConnectionAuthorization?
     /// The connection's client quotas; nil when quotas are not enforced (in-process callers).
     var quotas: ConnectionQuotas?
+    /// This request's time for the `request_percentage` quota; nil when no quota is set.
+    var requestTimer: RequestTimer?
 
     package init(header: RequestHeader, apiVersion: Int16, remoteAddress: SocketAddress?, listenerName: String) {
         self.header = header

@@ -44,17 +44,17 @@ protocol FramingRequestHandler: Sendable {
 ///
 /// The time a handler takes counts against the client's `request_percentage` quota; over it,
 /// the response says how long the client is throttled (`throttle_time_ms`, when it has one) and
-/// the connection is muted that long. Produce and Fetch frame their own responses, which carry
-/// their byte-rate throttles: over a request quota they are muted without saying so.
+/// the connection is muted that long. Time spent waiting for other clients or for data (a
+/// long-poll Fetch, a JoinGroup held for its rebalance) does not count (``RequestTimer``).
 struct AnyRequestHandler: Sendable {
     let apiKey: ApiKey
     let versions: ClosedRange<Int16>
     let serve: @Sendable (RequestFrame, RequestContext) async -> RoutedResponse
 
     init<Handler: RequestHandler>(_ handler: Handler, on threads: BlockingWorkThreads? = nil) {
-        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, frame, requestThrottle in
+        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, frame in
             let handled = try await handler.handle(request, context: context)
-            let throttle = requestThrottle()
+            let throttle = context.requestThrottle()
             guard var response = handled else { return .none }
             if throttle > 0 { response = Self.reporting(throttle, in: response) }
             var output = ByteBuffer()
@@ -64,8 +64,9 @@ struct AnyRequestHandler: Sendable {
     }
 
     init<Handler: FramingRequestHandler>(framing handler: Handler, on threads: BlockingWorkThreads? = nil) {
-        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, _, requestThrottle in
-            defer { _ = requestThrottle() }
+        self.init(Handler.Request.self, versions: handler.versions, threads: threads) { request, context, _ in
+            // Produce and Fetch answer with the request throttle where they can; else it mutes.
+            defer { _ = context.requestThrottle() }
             return try await handler.respond(to: request, context: context)
         }
     }
@@ -81,7 +82,7 @@ struct AnyRequestHandler: Sendable {
     /// does not decode, or a handler that fails, closes the connection, as Kafka does.
     private init<Request: KafkaRequest>(
         _: Request.Type, versions: ClosedRange<Int16>, threads: BlockingWorkThreads?,
-        respond: @escaping @Sendable (Request, RequestContext, RequestFrame, _ requestThrottle: @Sendable () -> Int32) async throws -> RoutedResponse
+        respond: @escaping @Sendable (Request, RequestContext, RequestFrame) async throws -> RoutedResponse
     ) {
         apiKey = Request.apiKey
         self.versions = versions
@@ -94,11 +95,11 @@ struct AnyRequestHandler: Sendable {
                 return .closeConnection(reason: "malformed \(Request.apiKey.name) v\(frame.apiVersion) request: \(error)")
             }
             @Sendable func answer() async -> RoutedResponse {
-                // request_percentage: the handler's time, recorded once it is done.
-                let started = context.quotas?.manager.isActive == true ? ContinuousClock.now : nil
-                let requestThrottle: @Sendable () -> Int32 = { started.map { context.recordRequestTime(since: $0) } ?? 0 }
+                // request_percentage: the handler's time, recorded once its response is made.
+                var context = context
+                if context.quotas?.manager.isActive == true { context.requestTimer = RequestTimer() }
                 do {
-                    return try await respond(request, context, frame, requestThrottle)
+                    return try await respond(request, context, frame)
                 } catch {
                     return .closeConnection(reason: "\(Request.apiKey.name) failed: \(error)")
                 }
