@@ -56,6 +56,14 @@ public struct JsonWebKeySet: Sendable {
 public struct JwtValidator: Sendable {
     public struct Refused: Error, CustomStringConvertible, Equatable {
         public let description: String
+        /// The token is signed with a key the key set lacks (the issuer may have added it since
+        /// the set was fetched).
+        public var isUnknownKey = false
+
+        init(description: String, isUnknownKey: Bool = false) {
+            self.description = description
+            self.isUnknownKey = isUnknownKey
+        }
     }
 
     /// What a valid token says.
@@ -83,7 +91,7 @@ public struct JwtValidator: Sendable {
         let signed = Array("\(parts[0]).\(parts[1])".utf8)
         let algorithm = header["alg"] as? String ?? "none"
         guard let key = keys.key(id: header["kid"] as? String) else {
-            throw Refused(description: "no key in the key set for kid \(header["kid"] as? String ?? "(none)")")
+            throw Refused(description: "no key in the key set for kid \(header["kid"] as? String ?? "(none)")", isUnknownKey: true)
         }
         switch (algorithm, key) {
         case ("RS256", .rsa(let key)):

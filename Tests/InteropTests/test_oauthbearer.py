@@ -4,9 +4,12 @@ issuer, subject and scope claims. confluent-kafka (oauth_cb) and kafka-python (a
 produce and consume with a good token; forged, expired, unsigned and wrong-audience tokens are
 refused with SASL_AUTHENTICATION_FAILED and a log line."""
 import base64
+import http.server
 import json
 import re
+import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -18,6 +21,7 @@ from kafka.net.sasl.oauth import AbstractTokenProvider
 from conftest import BrokerProcess, brook_binary, wait_until
 from records_support import TIMEOUT
 from test_scram import sasl_bootstrap
+from test_tls import pki  # noqa: F401  (fixture)
 
 
 def b64url(data: bytes) -> str:
@@ -148,3 +152,82 @@ def test_oauthbearer_without_a_key_set_stops_the_broker_with_a_clear_message(tmp
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "sasl.oauthbearer.jwks.endpoint.url" in result.stdout + result.stderr
+
+
+class HttpsJwks:
+    """An HTTPS server on 127.0.0.1 serving a JWKS document the test can change, and counting
+    the fetches; its certificate is signed by the test CA (test_tls's `pki`)."""
+
+    def __init__(self, pki, *issuers: Issuer):
+        self.document = {"keys": [issuer.jwk for issuer in issuers]}
+        self.fetches = 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server name)
+                owner.fetches += 1
+                body = json.dumps(owner.document).encode() if self.path == "/jwks.json" else b""
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(pki.server_cert), str(pki.server_key))
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def publish(self, *issuers: Issuer) -> None:
+        self.document = {"keys": [issuer.jwk for issuer in issuers]}
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_key_set_served_over_https_is_fetched_and_refetched_for_a_new_key(broker_factory, tmp_path, issuer, pki):  # noqa: F811
+    jwks = HttpsJwks(pki, issuer)
+    try:
+        jaas = ("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                f'ssl.truststore.location="{pki.ca}";')
+        broker = broker_factory(
+            "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0", "sasl.enabled.mechanisms=OAUTHBEARER",
+            f"sasl.oauthbearer.jwks.endpoint.url={jwks.url}", "sasl.oauthbearer.expected.audience=brook",
+            "sasl.oauthbearer.expected.issuer=tests", f"listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config={jaas}")
+        bootstrap = sasl_bootstrap(broker)
+        wait_until(lambda: jwks.fetches >= 1, timeout=TIMEOUT, message="the key set fetched")
+        producer = Producer({"bootstrap.servers": bootstrap, **confluent_settings(issuer.token())})
+        producer.poll(0)
+        producer.produce("https-jwks", value=b"x")
+        assert producer.flush(TIMEOUT) == 0
+        # The issuer starts signing with a new key: the first token naming it is refused and
+        # makes the broker fetch the key set again; then tokens it signs are accepted.
+        rotated = Issuer(tmp_path, kid="k2")
+        jwks.publish(issuer, rotated)
+        fetched = jwks.fetches
+        refused_with(broker, bootstrap, rotated.token(subject="dave"), "no key in the key set for kid k2")
+        wait_until(lambda: jwks.fetches > fetched, timeout=TIMEOUT, message="the key set fetched again")
+        producer = Producer({"bootstrap.servers": bootstrap, **confluent_settings(rotated.token(subject="dave"))})
+        producer.poll(0)
+        producer.produce("https-jwks", value=b"y")
+        assert producer.flush(TIMEOUT) == 0
+    finally:
+        jwks.close()
+
+
+def test_a_key_set_from_an_untrusted_server_is_not_used(broker_factory, tmp_path, issuer, pki):  # noqa: F811
+    jwks = HttpsJwks(pki, issuer)
+    try:
+        # No ssl.truststore.location: the test CA is not among the system's roots.
+        broker = broker_factory(
+            "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0", "sasl.enabled.mechanisms=OAUTHBEARER",
+            f"sasl.oauthbearer.jwks.endpoint.url={jwks.url}")
+        refused_with(broker, sasl_bootstrap(broker), issuer.token(), "is not fetched yet")
+    finally:
+        jwks.close()

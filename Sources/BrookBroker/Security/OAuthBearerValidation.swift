@@ -1,18 +1,28 @@
 import BrookSecurity
 import Foundation
+import NIOSSL
 import Synchronization
 
 /// OAUTHBEARER on a SASL listener (KIP-768): tokens are JWTs checked against the key set that
-/// `sasl.oauthbearer.jwks.endpoint.url` names (a `file:` URL or a path, read again when the file
-/// changes, so keys rotate without a restart) and the expected audience and issuer.
+/// `sasl.oauthbearer.jwks.endpoint.url` names and the expected audience and issuer. An `https:`
+/// key set is fetched again periodically and when a token names a key it lacks
+/// (``RefreshingKeySet``), over TLS as the listener's OAUTHBEARER JAAS options say
+/// (`ssl.truststore.location` of a PEM file, `ssl.endpoint.identification.algorithm`), as
+/// Kafka's do; a `file:` one (or a path) is read again when the file changes. Either way keys
+/// rotate without a restart.
 final class OAuthBearerValidation: Sendable {
+    enum Source: Sendable {
+        case file(String)
+        case https(RefreshingKeySet)
+    }
+
     let validator: JwtValidator
-    let path: String
+    let source: Source
     private let cached = Mutex<(modified: Date?, keys: JsonWebKeySet?)>((nil, nil))
 
-    init(validator: JwtValidator, path: String) {
+    init(validator: JwtValidator, source: Source) {
         self.validator = validator
-        self.path = path
+        self.source = source
     }
 
     /// The validation `config` sets for `listener`; throws a settings error naming the key.
@@ -21,15 +31,17 @@ final class OAuthBearerValidation: Sendable {
             config.values["listener.name.\(listener.lowercased()).oauthbearer.\(key)"] ?? config.string(key, forListener: listener)
         }
         guard let url = value("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty else {
-            throw SaslAuthenticator.SettingsError(description: "listener \(listener) enables OAUTHBEARER: set sasl.oauthbearer.jwks.endpoint.url to the key set (a file: URL) tokens are checked against")
+            throw SaslAuthenticator.SettingsError(description: "listener \(listener) enables OAUTHBEARER: set sasl.oauthbearer.jwks.endpoint.url to the key set (an https: or file: URL) tokens are checked against")
         }
-        let path: String
-        if url.hasPrefix("file:") {
-            path = URL(string: url)?.path ?? String(url.dropFirst("file:".count))
+        let source: Source
+        if url.hasPrefix("https:") {
+            source = .https(try keySet(at: url, jaas: value("sasl.jaas.config") ?? "", value: value))
+        } else if url.hasPrefix("file:") {
+            source = .file(URL(string: url)?.path ?? String(url.dropFirst("file:".count)))
         } else if url.hasPrefix("/") {
-            path = url
+            source = .file(url)
         } else {
-            throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url): Brook reads key sets from files (file:/path/jwks.json)")
+            throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url): Brook reads key sets from https: URLs and files (file:/path/jwks.json)")
         }
         var validator = JwtValidator()
         validator.expectedAudiences = (value("sasl.oauthbearer.expected.audience") ?? "").split(separator: ",")
@@ -43,17 +55,65 @@ final class OAuthBearerValidation: Sendable {
             }
             validator.clockSkew = seconds
         }
-        let validation = OAuthBearerValidation(validator: validator, path: path)
-        do {
-            _ = try validation.keys()
-        } catch {
-            throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url): \(error)")
+        let validation = OAuthBearerValidation(validator: validator, source: source)
+        switch source {
+        case .file:
+            do {
+                _ = try validation.keys()
+            } catch {
+                throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url): \(error)")
+            }
+        case .https(let keySet):
+            keySet.start()
         }
         return validation
     }
 
-    /// The key set, read again when its file changed.
+    /// The `https:` key set at `url`, fetched with the TLS settings of the JAAS options.
+    private static func keySet(
+        at url: String, jaas: String, value: (String) -> String?
+    ) throws(SaslAuthenticator.SettingsError) -> RefreshingKeySet {
+        guard let parsed = URL(string: url), parsed.host?.isEmpty == false else {
+            throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url) is not a URL")
+        }
+        var options: [String: String] = [:]
+        for option in JaasOptions.parse(jaas) { options[option.name] = option.value }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let truststore = options["ssl.truststore.location"] {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(truststore))
+            } catch {
+                throw SaslAuthenticator.SettingsError(description: "the OAUTHBEARER JAAS option ssl.truststore.location \(truststore) is not a readable PEM file: \(error)")
+            }
+        }
+        let verifiesHostname = (options["ssl.endpoint.identification.algorithm"] ?? "https").lowercased() == "https"
+        if !verifiesHostname { tls.certificateVerification = .noHostnameVerification }
+        func milliseconds(_ key: String, _ fallback: Int64) throws(SaslAuthenticator.SettingsError) -> Int64 {
+            guard let text = value(key) else { return fallback }
+            guard let number = Int64(text), number >= 0 else { throw SaslAuthenticator.SettingsError(description: "\(key) \(text) is not a number of milliseconds") }
+            return number
+        }
+        let context: NIOSSLContext
+        do {
+            context = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url): cannot make a TLS context: \(error)")
+        }
+        return RefreshingKeySet(
+            url: parsed, tls: context, verifiesHostname: verifiesHostname,
+            refreshMs: max(1, try milliseconds("sasl.oauthbearer.jwks.endpoint.refresh.ms", 3_600_000)),
+            retryBackoffMs: try milliseconds("sasl.oauthbearer.jwks.endpoint.retry.backoff.ms", 100))
+    }
+
+    /// The key set: an https: one as last fetched, a file read again when it changed.
     func keys() throws -> JsonWebKeySet {
+        switch source {
+        case .https(let keySet): try keySet.keys()
+        case .file(let path): try fileKeys(path)
+        }
+    }
+
+    private func fileKeys(_ path: String) throws -> JsonWebKeySet {
         let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
         if let keys = cached.withLock({ $0.modified == modified ? $0.keys : nil }) { return keys }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -73,6 +133,10 @@ final class OAuthBearerValidation: Sendable {
         do {
             let claims = try validator.validate(token, keys: try keys())
             return .success(("User:\(claims.subject)", claims.expiresAt))
+        } catch let refused as JwtValidator.Refused where refused.isUnknownKey {
+            // A key the issuer added since the last fetch: fetch again for the next attempt.
+            if case .https(let keySet) = source { keySet.refreshSoon() }
+            return .failure(.init(description: "OAUTHBEARER token refused: \(refused)"))
         } catch {
             return .failure(.init(description: "OAUTHBEARER token refused: \(error)"))
         }

@@ -1,0 +1,87 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One HTTPS GET (HTTP/1.0, so the body ends when the connection does), for the key sets
+/// OAUTHBEARER checks tokens against. Bodies over `maximumBytes` are refused.
+enum HttpsFetch {
+    struct Failed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let maximumBytes = 1 << 20
+
+    /// The body of a 200 answer to GET `url`; throws ``Failed`` with what went wrong.
+    static func get(_ url: URL, tls: NIOSSLContext, verifiesHostname: Bool, timeout: Duration = .seconds(10)) async throws -> Data {
+        guard url.scheme == "https", let host = url.host, !host.isEmpty else {
+            throw Failed(description: "\(url) is not an https: URL")
+        }
+        let port = url.port ?? 443
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(Int64(timeout.components.seconds)))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: tls, serverHostname: verifiesHostname && !isAddress ? host : nil))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let path = url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "")
+        let request = "GET \(path) HTTP/1.0\r\nHost: \(host)\r\nAccept: application/json\r\nUser-Agent: brook\r\n\r\n"
+        let received = try await withThrowingTaskGroup(of: [UInt8].self) { tasks in
+            tasks.addTask {
+                try await Task.sleep(for: timeout)
+                throw Failed(description: "\(url) did not answer within \(timeout)")
+            }
+            tasks.addTask {
+                try await channel.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(string: request))
+                    var received: [UInt8] = []
+                    do {
+                        for try await var chunk in inbound {
+                            received += chunk.readBytes(length: chunk.readableBytes) ?? []
+                            guard received.count <= maximumBytes + 16_384 else {
+                                throw Failed(description: "\(url) answered more than \(maximumBytes) bytes")
+                            }
+                        }
+                    } catch let error as NIOSSLError where error == .uncleanShutdown {
+                        // A server that closes without TLS's close_notify: what came is whole
+                        // if it is as long as the answer says (checked below).
+                    }
+                    return received
+                }
+            }
+            defer { tasks.cancelAll() }
+            guard let received = try await tasks.next() else { throw Failed(description: "\(url): no answer") }
+            return received
+        }
+        return try body(of: received, from: url)
+    }
+
+    /// The body of a raw HTTP answer, when its status is 200 and it is complete.
+    static func body(of answer: [UInt8], from url: URL) throws -> Data {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = answer.firstRange(of: separator) else { throw Failed(description: "\(url) sent no complete HTTP answer") }
+        let head = String(decoding: answer[..<end.lowerBound], as: UTF8.self)
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+        let status = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        guard status == "200" else { throw Failed(description: "\(url) answered \(lines.first ?? "nothing")") }
+        let body = answer[end.upperBound...]
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let name = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            if name == "transfer-encoding", value.lowercased() != "identity" {
+                throw Failed(description: "\(url) answered with Transfer-Encoding \(value)")
+            }
+            if name == "content-length", let length = Int(value), length != body.count {
+                throw Failed(description: "\(url) answered \(body.count) of \(length) bytes")
+            }
+        }
+        guard body.count <= maximumBytes else { throw Failed(description: "\(url) answered more than \(maximumBytes) bytes") }
+        return Data(body)
+    }
+}
