@@ -231,3 +231,18 @@ def test_a_key_set_from_an_untrusted_server_is_not_used(broker_factory, tmp_path
         refused_with(broker, sasl_bootstrap(broker), issuer.token(), "is not fetched yet")
     finally:
         jwks.close()
+
+
+def test_kcats_unsigned_token_is_refused(broker_factory, tmp_path, issuer):
+    """Debian's kcat (librdkafka 2.0.2, built without OIDC) can only make an unsecured JWT
+    (alg none) itself, which Kafka's validator, and Brook, refuse."""
+    broker, bootstrap = oauth_broker(broker_factory, tmp_path, issuer)
+    logged = len(broker.output)
+    result = subprocess.run(
+        ["kcat", "-b", bootstrap, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=OAUTHBEARER",
+         "-X", "enable.sasl.oauthbearer.unsecure.jwt=true", "-X", "sasl.oauthbearer.config=principal=alice",
+         "-L", "-m", "5"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode != 0
+    assert "Authentication failed" in result.stderr or "SASL authentication error" in result.stderr, result.stderr
+    wait_until(lambda: any("JWT algorithm none" in line for line in broker.output[logged:]), timeout=10,
+               message="the unsigned token refused")
