@@ -15,6 +15,21 @@ import Testing
         #expect(try HttpsFetch.body(of: Self.answer("HTTP/1.1 200 OK\r\n\r\n{}"), from: Self.url).count == 2)
     }
 
+    @Test func anAnswerIsCompleteOnceItsContentLengthArrived() {
+        #expect(HttpsFetch.isComplete(Self.answer("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}")))
+        #expect(!HttpsFetch.isComplete(Self.answer("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n{}")))
+        #expect(!HttpsFetch.isComplete(Self.answer("HTTP/1.0 200 OK\r\n\r\n{}")), "without a length: read to the end")
+        #expect(!HttpsFetch.isComplete(Self.answer("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n")))
+    }
+
+    @Test func failedFetchesBackOffExponentiallyUpToTheMaximum() {
+        #expect(RefreshingKeySet.backoff(failures: 1, initialMs: 100, maximumMs: 10_000) == .milliseconds(100))
+        #expect(RefreshingKeySet.backoff(failures: 3, initialMs: 100, maximumMs: 10_000) == .milliseconds(400))
+        #expect(RefreshingKeySet.backoff(failures: 20, initialMs: 100, maximumMs: 10_000) == .milliseconds(10_000))
+        #expect(RefreshingKeySet.backoff(failures: 500, initialMs: .max / 2, maximumMs: 10_000) == .milliseconds(10_000))
+        #expect(RefreshingKeySet.backoff(failures: 1, initialMs: 0, maximumMs: 10_000) == .milliseconds(1))
+    }
+
     @Test func otherStatusesTruncatedOrChunkedAnswersAreRefused() {
         #expect(throws: HttpsFetch.Failed.self) { try HttpsFetch.body(of: Self.answer("HTTP/1.0 404 Not Found\r\n\r\n"), from: Self.url) }
         #expect(throws: HttpsFetch.Failed.self) {

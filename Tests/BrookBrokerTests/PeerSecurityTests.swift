@@ -17,20 +17,38 @@ import Testing
     @Test func saslTakesTheMechanismAndThisNodesOwnCredentialsFromTheListenersJaasConfig() throws {
         let config = try BrokerConfig(overrides: [
             "listener.security.protocol.map=INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
-            "sasl.mechanism.inter.broker.protocol=PLAIN", "sasl.mechanism.controller.protocol=SCRAM-SHA-512",
-            "listener.name.internal.plain.sasl.jaas.config=\(Self.plainJaas)",
-            #"listener.name.controller.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="quorum" password="q-secret";"#,
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512", "sasl.mechanism.controller.protocol=PLAIN",
+            #"listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="b-secret";"#,
+            #"listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="quorum" password="q-secret" user_quorum="q-secret";"#,
             "controller.listener.names=CONTROLLER",
         ])
         let security = try InterNodeSecurity.of(config, brokerListener: "INTERNAL")
         #expect(security.brokers.listener == "INTERNAL")
         #expect(security.brokers.current.securityProtocol == .saslPlaintext)
-        #expect(security.brokers.current.sasl?.mechanism == "PLAIN")
+        #expect(security.brokers.current.sasl?.mechanism == "SCRAM-SHA-512")
         #expect(security.brokers.current.sasl?.user == "broker")
         #expect(security.brokers.current.sasl?.password == "b-secret")
         #expect(security.controllers.listener == "CONTROLLER")
-        #expect(security.controllers.current.sasl?.mechanism == "SCRAM-SHA-512")
+        #expect(security.controllers.current.sasl?.mechanism == "PLAIN")
         #expect(security.controllers.current.sasl?.user == "quorum")
+    }
+
+    @Test func scramToControllersIsRefusedAndAMisnamedBrokerListenerIsNotTakenForPlaintext() throws {
+        let scram = try BrokerConfig(overrides: [
+            "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT", "sasl.mechanism.controller.protocol=SCRAM-SHA-256",
+            #"sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="q" password="s";"#,
+        ])
+        let refusal = #expect(throws: BrokerConfig.InvalidConfig.self) {
+            try PeerSecurity.clientSecurity(listener: "CONTROLLER", mechanismKey: InterNodeSecurity.controllerMechanismKey, in: scram, toControllers: true)
+        }
+        #expect(refusal?.message.contains("use PLAIN") == true)
+        let unmapped = try BrokerConfig(overrides: ["listener.security.protocol.map=PLAINTEXT:PLAINTEXT"])
+        #expect(throws: BrokerConfig.InvalidConfig.self) {
+            try PeerSecurity.clientSecurity(listener: "INTERNAL", mechanismKey: InterNodeSecurity.brokerMechanismKey, in: unmapped)
+        }
+        let controller = try PeerSecurity.clientSecurity(
+            listener: "CTRL", mechanismKey: InterNodeSecurity.controllerMechanismKey, in: unmapped, toControllers: true)
+        #expect(controller.securityProtocol == .plaintext)
     }
 
     @Test func withoutControllerListenerNamesTheControllersAreReachedLikeTheBrokers() throws {

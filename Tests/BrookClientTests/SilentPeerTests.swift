@@ -48,6 +48,27 @@ import Testing
         #expect(ended, "a cancelled connect waited for the peer's answer")
     }
 
+    @Test func aPeerThatStallsInTheSaslExchangeIsUnreachableAfterTheTimeout() async throws {
+        // It answers ApiVersions and nothing after: SaslHandshake is never answered.
+        let cluster = try await FakeCluster.start(topic: "stalled", nodes: [1], leader: 1)
+        cluster.state.withLock { $0.silent = true }
+        let port = try #require(cluster.state.withLock { $0.ports[1] })
+        let security = try ClientSecurity(properties: [
+            "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": "a", "sasl.password": "b",
+        ])
+        let outcome = Mutex<(any Error)?>(nil)
+        let ended = await Self.completes(within: .seconds(60)) {
+            do {
+                _ = try await BrokerConnection.connect(host: "127.0.0.1", port: port, timeout: .milliseconds(300), security: security)
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+        }
+        #expect(ended, "the connect waited for an authentication that never came")
+        #expect(outcome.withLock { $0.map { "\($0)" } } == ClientError.unreachable(broker: "127.0.0.1:\(port)").description)
+        await cluster.shutdown()
+    }
+
     @Test func aResponseThatNeverComesTimesOutOrEndsWhenTheCallerIsCancelled() async throws {
         let cluster = try await FakeCluster.start(topic: "quiet", nodes: [1], leader: 1)
         let port = try #require(cluster.state.withLock { $0.ports[1] })

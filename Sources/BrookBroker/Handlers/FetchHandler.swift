@@ -45,6 +45,8 @@ struct FetchHandler: FramingRequestHandler {
         // end; with ACLs it needs CLUSTER_ACTION, as the quorum's fetches do.
         let replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId
         let replica = replicaId >= 0 ? replicaId : nil
+        // Followers' (and the quorum's) fetches are exempt from request quotas, as in Kafka.
+        if replica != nil { context.requestTimer?.exempt() }
         let followerAllowed = replica == nil || context.authorizedOnCluster(.clusterAction)
         if let quorum, RaftWire.isQuorumFetch(request) {
             guard followerAllowed else {
@@ -157,7 +159,7 @@ struct FetchHandler: FramingRequestHandler {
             if throttle > 0 {
                 quotas.unrecord(.fetch, Double(reads.bytes), context: context)
                 return try frame(
-                    FetchResponse(throttleTimeMs: throttle, errorCode: 0, sessionId: sessionId, responses: []), version: version, context: context)
+                    FetchResponse(throttleTimeMs: max(throttle, context.requestThrottle()), errorCode: 0, sessionId: sessionId, responses: []), version: version, context: context)
             }
         }
 

@@ -1,17 +1,34 @@
+import BrookProtocol
 import Synchronization
 
 /// The time one request's handler spends on it, for the client's `request_percentage` quota:
 /// from the start of the handler until its response is made, less the time it waits for other
 /// clients or for data (a long-poll Fetch, a JoinGroup held for the rebalance), which Kafka holds
-/// in purgatory, off its request threads. Recorded once.
+/// in purgatory, off its request threads. Recorded once. Waits on the quorum or on other
+/// brokers (a forwarded request, a commit) still count.
 final class RequestTimer: Sendable {
     private struct State {
         var excluded: Duration = .zero
         var throttle: Int32?
     }
 
+    /// The requests nodes send each other, exempt from request quotas as in Kafka (a
+    /// follower's Fetch is too, by its replica id).
+    static let exemptApis: Set<ApiKey> = [
+        .writeTxnMarkers, .envelope, .vote, .beginQuorumEpoch, .endQuorumEpoch, .fetchSnapshot, .alterPartition,
+        .brokerRegistration, .brokerHeartbeat, .controllerRegistration, .allocateProducerIds, .updateRaftVoter,
+        .controlledShutdown, .unregisterBroker, .assignReplicasToDirs,
+    ]
+
     private let started = ContinuousClock.now
     private let state = Mutex(State())
+
+    /// Records nothing for this request (traffic between nodes, which Kafka exempts).
+    func exempt() {
+        state.withLock { state in
+            if state.throttle == nil { state.throttle = 0 }
+        }
+    }
 
     /// Leaves `duration` of waiting out of the request's time.
     func exclude(_ duration: Duration) {

@@ -3,8 +3,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// One HTTPS GET (HTTP/1.0, so the body ends when the connection does), for the key sets
-/// OAUTHBEARER checks tokens against. Bodies over `maximumBytes` are refused.
+/// One HTTPS GET (HTTP/1.0: the body is as long as its Content-Length says, or ends with the
+/// connection), for the key sets OAUTHBEARER checks tokens against. Bodies over
+/// `maximumBytes` are refused.
 enum HttpsFetch {
     struct Failed: Error, CustomStringConvertible {
         let description: String
@@ -28,8 +29,11 @@ enum HttpsFetch {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let path = url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "")
-        let request = "GET \(path) HTTP/1.0\r\nHost: \(host)\r\nAccept: application/json\r\nUser-Agent: brook\r\n\r\n"
+        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        let encodedPath = components?.percentEncodedPath ?? ""
+        let path = (encodedPath.isEmpty ? "/" : encodedPath) + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let authority = url.port.map { "\(host):\($0)" } ?? host
+        let request = "GET \(path) HTTP/1.0\r\nHost: \(authority)\r\nAccept: application/json\r\nUser-Agent: brook\r\n\r\n"
         let received = try await withThrowingTaskGroup(of: [UInt8].self) { tasks in
             tasks.addTask {
                 try await Task.sleep(for: timeout)
@@ -45,6 +49,7 @@ enum HttpsFetch {
                             guard received.count <= maximumBytes + 16_384 else {
                                 throw Failed(description: "\(url) answered more than \(maximumBytes) bytes")
                             }
+                            if isComplete(received) { break }
                         }
                     } catch let error as NIOSSLError where error == .uncleanShutdown {
                         // A server that closes without TLS's close_notify: what came is whole
@@ -58,6 +63,17 @@ enum HttpsFetch {
             return received
         }
         return try body(of: received, from: url)
+    }
+
+    /// Whether `answer` holds its whole head and as many body bytes as its Content-Length says.
+    static func isComplete(_ answer: [UInt8]) -> Bool {
+        guard let end = answer.firstRange(of: Array("\r\n\r\n".utf8)) else { return false }
+        let head = String(decoding: answer[..<end.lowerBound], as: UTF8.self).lowercased()
+        for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
+            guard let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { return false }
+            return answer.count - end.upperBound >= length
+        }
+        return false
     }
 
     /// The body of a raw HTTP answer, when its status is 200 and it is complete.

@@ -102,7 +102,8 @@ final class OAuthBearerValidation: Sendable {
         return RefreshingKeySet(
             url: parsed, tls: context, verifiesHostname: verifiesHostname,
             refreshMs: max(1, try milliseconds("sasl.oauthbearer.jwks.endpoint.refresh.ms", 3_600_000)),
-            retryBackoffMs: try milliseconds("sasl.oauthbearer.jwks.endpoint.retry.backoff.ms", 100))
+            retryBackoffMs: try milliseconds("sasl.oauthbearer.jwks.endpoint.retry.backoff.ms", 100),
+            retryBackoffMaxMs: try milliseconds("sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms", 10_000))
     }
 
     /// The key set: an https: one as last fetched, a file read again when it changed.

@@ -24,7 +24,8 @@ final class PeerSecurity: Sendable {
 
     /// Builds the security again from `config` (a reloaded keystore or truststore).
     func reload(from config: BrokerConfig, mechanismKey: String) throws {
-        let rebuilt = try Self.clientSecurity(listener: listener, mechanismKey: mechanismKey, in: config)
+        let rebuilt = try Self.clientSecurity(
+            listener: listener, mechanismKey: mechanismKey, in: config, toControllers: mechanismKey == InterNodeSecurity.controllerMechanismKey)
         security.withLock { $0 = rebuilt }
     }
 
@@ -33,12 +34,21 @@ final class PeerSecurity: Sendable {
     /// the mechanism `mechanismKey` names (`sasl.mechanism.inter.broker.protocol` or
     /// `sasl.mechanism.controller.protocol`), and the `username` and `password` of the
     /// listener's JAAS config for that mechanism.
-    static func clientSecurity(listener: String, mechanismKey: String, in config: BrokerConfig) throws -> ClientSecurity {
+    ///
+    /// Controllers check SCRAM against credentials in the cluster's metadata, which a new
+    /// quorum does not have yet (Brook has no `storage format --add-scram`): the controller
+    /// listener takes PLAIN (or mutual TLS).
+    static func clientSecurity(
+        listener: String, mechanismKey: String, in config: BrokerConfig, toControllers: Bool = false
+    ) throws -> ClientSecurity {
         // Kafka takes a controller listener missing from the protocol map to be PLAINTEXT.
-        let securityProtocol = (try? config.securityProtocol(of: listener)) ?? .plaintext
+        let securityProtocol = toControllers ? (try? config.securityProtocol(of: listener)) ?? .plaintext : try config.securityProtocol(of: listener)
         let tls = securityProtocol.usesTLS
             ? try NIOSSLContext(configuration: ListenerTLS.clientConfiguration(for: listener, in: config)) : nil
         let sasl = securityProtocol.usesSASL ? try credentials(listener: listener, mechanismKey: mechanismKey, in: config) : nil
+        if toControllers, let sasl, sasl.mechanism != "PLAIN" {
+            throw BrokerConfig.InvalidConfig(message: "\(mechanismKey) is \(sasl.mechanism): controllers check SCRAM against credentials in the cluster's metadata, which a new quorum does not have; use PLAIN (or SSL with client certificates) on the controller listener")
+        }
         return ClientSecurity(
             securityProtocol: ClientSecurity.SecurityProtocol(rawValue: securityProtocol.description) ?? .plaintext, tls: tls,
             verifiesHostname: ListenerTLS.checksNames(listener, in: config), sasl: sasl)
@@ -84,7 +94,7 @@ struct InterNodeSecurity: Sendable {
                 listener: brokerListener, try PeerSecurity.clientSecurity(listener: brokerListener, mechanismKey: brokerMechanismKey, in: config)),
             controllers: PeerSecurity(
                 listener: controllerListener,
-                try PeerSecurity.clientSecurity(listener: controllerListener, mechanismKey: controllerMechanismKey, in: config)))
+                try PeerSecurity.clientSecurity(listener: controllerListener, mechanismKey: controllerMechanismKey, in: config, toControllers: true)))
     }
 
     /// Builds both again from `config` (a reloaded keystore or truststore).

@@ -4,13 +4,18 @@ import NIOSSL
 import Synchronization
 
 /// A JSON Web Key Set served over HTTPS (KIP-768's `sasl.oauthbearer.jwks.endpoint.url`):
-/// fetched when made, again every `refreshMs`, and sooner when a token names a key it lacks
-/// (at most once per `retryBackoffMs`), so that an issuer's new keys are picked up at once.
-/// Tokens are checked against the last key set fetched; none is there before the first fetch.
+/// fetched when made and again every `refreshMs`; a failed fetch is tried again after
+/// `retryBackoffMs`, doubling up to `retryBackoffMaxMs`. A token that names a key the set lacks
+/// (or comes while there is no set) has it fetched at once, at most once a second, so that an
+/// issuer's new keys are picked up without waiting for the next refresh. Tokens are checked
+/// against the last set fetched.
 final class RefreshingKeySet: Sendable {
     let url: URL
     let refreshMs: Int64
     let retryBackoffMs: Int64
+    let retryBackoffMaxMs: Int64
+    /// The least time between two fetches a token asks for.
+    static let soonestRefetch: Duration = .seconds(1)
     private let tls: NIOSSLContext
     private let verifiesHostname: Bool
 
@@ -18,59 +23,68 @@ final class RefreshingKeySet: Sendable {
         var keys: JsonWebKeySet?
         var lastAttempt: ContinuousClock.Instant?
         var lastError: String?
+        var failures = 0
         var fetching = false
     }
 
     private let state = Mutex(State())
+    private let refresher = Mutex<Task<Void, Never>?>(nil)
 
-    init(url: URL, tls: NIOSSLContext, verifiesHostname: Bool, refreshMs: Int64, retryBackoffMs: Int64) {
+    init(url: URL, tls: NIOSSLContext, verifiesHostname: Bool, refreshMs: Int64, retryBackoffMs: Int64, retryBackoffMaxMs: Int64) {
         self.url = url
         self.tls = tls
         self.verifiesHostname = verifiesHostname
         self.refreshMs = refreshMs
         self.retryBackoffMs = retryBackoffMs
+        self.retryBackoffMaxMs = retryBackoffMaxMs
     }
 
-    /// Fetches now, then every `refreshMs` for as long as the key set is in use.
+    deinit {
+        refresher.withLock { $0?.cancel() }
+    }
+
+    /// Fetches now, then again as the refresh interval and the backoff say, until the set goes.
     func start() {
-        let refreshMs = refreshMs
-        Task { [weak self] in
+        let task = Task { [weak self] in
             while !Task.isCancelled {
-                guard let set = self else { return }
-                await set.fetch()
-                try? await Task.sleep(for: .milliseconds(refreshMs))
+                // The set is held only while it fetches, not while the loop sleeps.
+                guard let delay = await self?.fetch() else { return }
+                try? await Task.sleep(for: delay)
             }
         }
+        refresher.withLock { $0 = task }
     }
 
     /// The last key set fetched; throws why there is none yet.
     func keys() throws -> JsonWebKeySet {
-        try state.withLock { state in
-            guard let keys = state.keys else {
-                throw HttpsFetch.Failed(description: "the key set at \(url) is not fetched yet\(state.lastError.map { ": \($0)" } ?? "")")
-            }
-            return keys
+        let (keys, lastError) = state.withLock { ($0.keys, $0.lastError) }
+        guard let keys else {
+            refreshSoon()
+            throw HttpsFetch.Failed(description: "the key set at \(url) is not fetched yet\(lastError.map { ": \($0)" } ?? "")")
         }
+        return keys
     }
 
     /// A token named a key the set lacks: fetch again, unless a fetch is under way or the last
-    /// began less than `retryBackoffMs` ago.
+    /// began less than ``soonestRefetch`` ago.
     func refreshSoon() {
         let due = state.withLock { state in
-            !state.fetching && state.lastAttempt.map { ContinuousClock.now - $0 >= .milliseconds(retryBackoffMs) } ?? true
+            !state.fetching && state.lastAttempt.map { ContinuousClock.now - $0 >= Self.soonestRefetch } ?? true
         }
-        if due { Task { await fetch() } }
+        if due { Task { _ = await fetch() } }
     }
 
-    /// Fetches and keeps the key set; a failure keeps the previous one.
-    func fetch() async {
+    /// Fetches and keeps the key set (a failure keeps the previous one); how long to wait
+    /// before the next periodic fetch.
+    @discardableResult
+    func fetch() async -> Duration {
         let begin = state.withLock { state -> Bool in
             guard !state.fetching else { return false }
             state.fetching = true
             state.lastAttempt = .now
             return true
         }
-        guard begin else { return }
+        guard begin else { return .milliseconds(retryBackoffMs) }
         var fetched: JsonWebKeySet?
         var failure: String?
         do {
@@ -78,10 +92,23 @@ final class RefreshingKeySet: Sendable {
         } catch {
             failure = "\(error)"
         }
-        state.withLock { state in
+        return state.withLock { state in
             state.fetching = false
-            if let fetched { state.keys = fetched }
             state.lastError = failure
+            guard let fetched else {
+                state.failures += 1
+                return Self.backoff(failures: state.failures, initialMs: retryBackoffMs, maximumMs: retryBackoffMaxMs)
+            }
+            state.keys = fetched
+            state.failures = 0
+            return .milliseconds(refreshMs)
         }
+    }
+
+    /// The wait after `failures` failed fetches in a row: `initialMs` doubled each time, at most `maximumMs`.
+    static func backoff(failures: Int, initialMs: Int64, maximumMs: Int64) -> Duration {
+        let doublings = min(max(0, failures - 1), 30)
+        let (scaled, overflow) = max(1, initialMs).multipliedReportingOverflow(by: Int64(1) << doublings)
+        return .milliseconds(overflow ? maximumMs : min(scaled, max(maximumMs, 1)))
     }
 }

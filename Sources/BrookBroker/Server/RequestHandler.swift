@@ -45,7 +45,8 @@ protocol FramingRequestHandler: Sendable {
 /// The time a handler takes counts against the client's `request_percentage` quota; over it,
 /// the response says how long the client is throttled (`throttle_time_ms`, when it has one) and
 /// the connection is muted that long. Time spent waiting for other clients or for data (a
-/// long-poll Fetch, a JoinGroup held for its rebalance) does not count (``RequestTimer``).
+/// long-poll Fetch, a JoinGroup held for its rebalance) does not count (``RequestTimer``), nor
+/// do the requests nodes send each other (``RequestTimer/exemptApis``, followers' fetches).
 struct AnyRequestHandler: Sendable {
     let apiKey: ApiKey
     let versions: ClosedRange<Int16>
@@ -97,7 +98,9 @@ struct AnyRequestHandler: Sendable {
             @Sendable func answer() async -> RoutedResponse {
                 // request_percentage: the handler's time, recorded once its response is made.
                 var context = context
-                if context.quotas?.manager.isActive == true { context.requestTimer = RequestTimer() }
+                if context.quotas?.manager.isActive == true, !RequestTimer.exemptApis.contains(Request.apiKey) {
+                    context.requestTimer = RequestTimer()
+                }
                 do {
                     return try await respond(request, context, frame)
                 } catch {

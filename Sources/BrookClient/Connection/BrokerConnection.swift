@@ -20,9 +20,10 @@ public final class BrokerConnection: Sendable {
         self.channel = channel
     }
 
-    /// Connects to `host:port` and negotiates API versions. A peer that accepts the connection
-    /// but does not answer ApiVersions within `timeout` (a stopped process: the kernel still
-    /// accepts for it) is unreachable.
+    /// Connects to `host:port`, negotiates API versions and, with SASL, authenticates. A peer
+    /// that accepts the connection but does not get through both within `timeout` (a stopped
+    /// process: the kernel still accepts for it) is unreachable; a refused authentication is
+    /// thrown as the broker's error.
     public static func connect(
         host: String, port: Int, clientId: String = "brook-cli",
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, timeout: Duration = .seconds(30),
@@ -35,33 +36,34 @@ public final class BrokerConnection: Sendable {
             throw ClientError.unreachable(broker: "\(host):\(port)")
         }
         let connection = BrokerConnection(address: "\(host):\(port)", clientId: clientId, channel: channel)
-        // The wait for the answer ends only when the channel closes: closing it is how both the
-        // deadline and a cancelled caller end it.
-        let negotiated = try await withTaskCancellationHandler {
-            try await withThrowingTaskGroup(of: Bool.self) { tasks in
-                tasks.addTask {
-                    try await connection.negotiateVersions()
-                    return true
+        // The waits for answers end only when the channel closes: closing it is how both the
+        // deadline and a cancelled caller end them.
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let ready = try await withTaskCancellationHandler {
+                try await withThrowingTaskGroup(of: Bool.self) { tasks in
+                    tasks.addTask {
+                        try await connection.negotiateVersions()
+                        if let sasl = security.sasl { try await connection.authenticate(sasl) }
+                        return true
+                    }
+                    tasks.addTask {
+                        try await Task.sleep(until: deadline)
+                        await connection.close()
+                        return false
+                    }
+                    defer { tasks.cancelAll() }
+                    return try await tasks.next() ?? false
                 }
-                tasks.addTask {
-                    try await Task.sleep(for: timeout)
-                    await connection.close()
-                    return false
-                }
-                defer { tasks.cancelAll() }
-                return try await tasks.next() ?? false
+            } onCancel: {
+                connection.channel.close(promise: nil)
             }
-        } onCancel: {
-            connection.channel.close(promise: nil)
-        }
-        guard negotiated else { throw ClientError.unreachable(broker: "\(host):\(port)") }
-        if let sasl = security.sasl {
-            do {
-                try await connection.authenticate(sasl)
-            } catch {
-                await connection.close()
-                throw error
-            }
+            guard ready else { throw ClientError.unreachable(broker: "\(host):\(port)") }
+        } catch {
+            await connection.close()
+            // The deadline closed the channel under a request: the peer did not answer in time.
+            if ContinuousClock.now >= deadline, !(error is CancellationError) { throw ClientError.unreachable(broker: "\(host):\(port)") }
+            throw error
         }
         return connection
     }
