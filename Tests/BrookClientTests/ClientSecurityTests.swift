@@ -1,4 +1,5 @@
 @testable import BrookClient
+import Foundation
 import Testing
 
 /// `--command-config`: a Kafka client's security settings, read as Kafka's clients read them.
@@ -15,6 +16,31 @@ import Testing
         ])
         #expect(keys.sasl?.mechanism == "PLAIN" && keys.sasl?.user == "bob")
         #expect(try ClientSecurity(properties: [:]).securityProtocol == .plaintext)
+    }
+
+    @Test func oauthBearerSendsTheTokenOfItsFileReadAtEachConnection() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "header.payload.signature\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let security = try ClientSecurity(properties: [
+            "security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.token.endpoint.url": "file://\(file)",
+        ])
+        #expect(security.sasl == nil)
+        #expect(try security.saslExchange()?.mechanism == "OAUTHBEARER")
+        #expect(try security.saslExchange()?.password == "header.payload.signature")
+        try "renewed.token.here".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try security.saslExchange()?.password == "renewed.token.here")
+        try FileManager.default.removeItem(atPath: file)
+        #expect(throws: ClientSecurity.InvalidSettings.self) { try security.saslExchange() }
+        #expect(throws: ClientSecurity.InvalidSettings.self) {
+            try ClientSecurity(properties: ["security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER"])
+        }
+        #expect(throws: ClientSecurity.InvalidSettings.self) {
+            try ClientSecurity(properties: [
+                "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER",
+                "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
+            ])
+        }
     }
 
     @Test func badSettingsSayWhatIsWrong() {

@@ -18,6 +18,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.net.sasl.oauth import AbstractTokenProvider
 
+from cli_support import brook, succeeded
 from conftest import BrokerProcess, brook_binary, wait_until
 from records_support import TIMEOUT
 from test_scram import sasl_bootstrap
@@ -247,3 +248,20 @@ def test_kcats_unsigned_token_is_refused(broker_factory, tmp_path, issuer):
     assert "Authentication failed" in result.stderr or "SASL authentication error" in result.stderr, result.stderr
     wait_until(lambda: any("JWT algorithm none" in line for line in broker.output[logged:]), timeout=10,
                message="the unsigned token refused")
+
+
+def test_brooks_tools_authenticate_with_a_token_file(broker_factory, tmp_path, issuer):
+    """`--command-config` with `sasl.oauthbearer.token.endpoint.url=file:...` (KIP-768's token
+    file): Brook's own tools send the token the file holds, read again at each command."""
+    broker, bootstrap = oauth_broker(broker_factory, tmp_path, issuer)
+    token = tmp_path / "token.jwt"
+    token.write_text(issuer.token(subject="operator"))
+    config = tmp_path / "oauth.properties"
+    config.write_text("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\n"
+                      f"sasl.oauthbearer.token.endpoint.url=file://{token}\n")
+    succeeded(brook("topics", "create", "--bootstrap-server", bootstrap, "--command-config", str(config), "--topic", "by-token"))
+    assert "by-token" in succeeded(brook("topics", "list", "--bootstrap-server", bootstrap, "--command-config", str(config)))
+    token.write_text(Issuer(tmp_path, kid="k1").token(subject="operator"))  # same key id, another key: forged
+    result = brook("topics", "list", "--bootstrap-server", bootstrap, "--command-config", str(config))
+    assert result.returncode != 0
+    assert any("invalid JWT signature" in line for line in broker.output)

@@ -44,7 +44,7 @@ public final class BrokerConnection: Sendable {
                 try await withThrowingTaskGroup(of: Bool.self) { tasks in
                     tasks.addTask {
                         try await connection.negotiateVersions()
-                        if let sasl = security.sasl { try await connection.authenticate(sasl) }
+                        if let sasl = try security.saslExchange() { try await connection.authenticate(sasl) }
                         return true
                     }
                     tasks.addTask {

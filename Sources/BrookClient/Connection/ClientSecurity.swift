@@ -27,6 +27,9 @@ public struct ClientSecurity: Sendable {
     package var verifiesHostname: Bool
     /// The SASL mechanism, user and password.
     package var sasl: (mechanism: String, user: String, password: String)?
+    /// OAUTHBEARER: the file holding the token (a JWT), read at each connection so that a
+    /// renewed token is picked up (`sasl.oauthbearer.token.endpoint.url=file:...`, KIP-768).
+    package var oauthBearerTokenFile: String?
 
     /// No encryption, no authentication.
     public static let plaintext = ClientSecurity(securityProtocol: .plaintext, tls: nil, verifiesHostname: false, sasl: nil)
@@ -48,7 +51,8 @@ public struct ClientSecurity: Sendable {
     /// `ssl.keystore.location` (PEM: key then chain) or `ssl.certificate.location` and
     /// `ssl.key.location`, with `ssl.key.password`; `ssl.endpoint.identification.algorithm`;
     /// `sasl.mechanism`, and the user and password in `sasl.jaas.config` (PlainLoginModule or
-    /// ScramLoginModule) or `sasl.username` / `sasl.password`.
+    /// ScramLoginModule) or `sasl.username` / `sasl.password`; for OAUTHBEARER, the token file
+    /// `sasl.oauthbearer.token.endpoint.url` names (`file:/path`, as Kafka's clients take it).
     public init(properties: [String: String]) throws {
         let name = (properties["security.protocol"] ?? "PLAINTEXT").uppercased()
         guard let securityProtocol = SecurityProtocol(rawValue: name) else {
@@ -57,7 +61,25 @@ public struct ClientSecurity: Sendable {
         self.securityProtocol = securityProtocol
         verifiesHostname = (properties["ssl.endpoint.identification.algorithm"] ?? "https").lowercased() == "https"
         tls = securityProtocol.usesTLS ? try Self.tlsContext(properties) : nil
-        sasl = securityProtocol.usesSASL ? try Self.saslCredentials(properties) : nil
+        if securityProtocol.usesSASL, Self.mechanism(properties) == "OAUTHBEARER" {
+            oauthBearerTokenFile = try Self.tokenFile(properties)
+        } else {
+            sasl = securityProtocol.usesSASL ? try Self.saslCredentials(properties) : nil
+        }
+    }
+
+    private static func mechanism(_ properties: [String: String]) -> String {
+        (properties["sasl.mechanism"] ?? properties["sasl.mechanisms"] ?? "GSSAPI").uppercased()
+    }
+
+    /// The token file of `sasl.oauthbearer.token.endpoint.url`.
+    private static func tokenFile(_ properties: [String: String]) throws -> String {
+        guard let url = properties["sasl.oauthbearer.token.endpoint.url"], !url.isEmpty else {
+            throw InvalidSettings(description: "sasl.mechanism OAUTHBEARER needs sasl.oauthbearer.token.endpoint.url, a file: URL of the token to send")
+        }
+        if url.hasPrefix("file:") { return URL(string: url)?.path ?? String(url.dropFirst("file:".count)) }
+        if url.hasPrefix("/") { return url }
+        throw InvalidSettings(description: "sasl.oauthbearer.token.endpoint.url \(url): Brook's client reads its token from a file (file:/path/token), it does not ask an identity provider for one")
     }
 
     /// Reads a Kafka client properties file (`--command-config`).
@@ -99,9 +121,9 @@ public struct ClientSecurity: Sendable {
     }
 
     private static func saslCredentials(_ properties: [String: String]) throws -> (mechanism: String, user: String, password: String) {
-        let mechanism = (properties["sasl.mechanism"] ?? properties["sasl.mechanisms"] ?? "GSSAPI").uppercased()
+        let mechanism = Self.mechanism(properties)
         guard mechanism == "PLAIN" || ScramMechanism(name: mechanism) != nil else {
-            throw InvalidSettings(description: "sasl.mechanism \(mechanism): Brook's client speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
+            throw InvalidSettings(description: "sasl.mechanism \(mechanism): Brook's client speaks PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER")
         }
         var user = properties["sasl.username"], password = properties["sasl.password"]
         if let jaas = properties["sasl.jaas.config"] {
@@ -117,9 +139,23 @@ public struct ClientSecurity: Sendable {
     }
 }
 
+extension ClientSecurity {
+    /// The SASL exchange a new connection makes, if any: the mechanism and what it sends (for
+    /// OAUTHBEARER, the token read from its file now, in place of the password).
+    func saslExchange() throws -> (mechanism: String, user: String, password: String)? {
+        guard let file = oauthBearerTokenFile else { return sasl }
+        guard let contents = FileManager.default.contents(atPath: file) else {
+            throw InvalidSettings(description: "cannot read the OAUTHBEARER token file \(file)")
+        }
+        let token = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return ("OAUTHBEARER", "", token)
+    }
+}
+
 extension BrokerConnection {
-    /// SaslHandshake and SaslAuthenticate with `sasl`'s mechanism: one token for PLAIN, two for
-    /// SCRAM (whose server signature is checked). Throws ``ClientError/broker(_:_:)`` with the
+    /// SaslHandshake and SaslAuthenticate with `sasl`'s mechanism: one token for PLAIN and
+    /// OAUTHBEARER (whose token travels as the password), two for SCRAM (whose server signature
+    /// is checked). Throws ``ClientError/broker(_:_:)`` with the
     /// broker's refusal.
     func authenticate(_ sasl: (mechanism: String, user: String, password: String)) async throws {
         let handshake = try await send(SaslHandshakeRequest(mechanism: sasl.mechanism), version: 1)
@@ -131,7 +167,9 @@ extension BrokerConnection {
             var bytes = answer.authBytes
             return bytes.readBytes(length: bytes.readableBytes) ?? []
         }
-        if let mechanism = ScramMechanism(name: sasl.mechanism) {
+        if sasl.mechanism == "OAUTHBEARER" {
+            _ = try await exchange(OAuthBearerMessage.clientMessage(token: sasl.password))
+        } else if let mechanism = ScramMechanism(name: sasl.mechanism) {
             var scram = ScramClientExchange(mechanism: mechanism, user: sasl.user, password: sasl.password)
             let serverFirst = try await exchange(scram.firstMessage)
             let serverFinal = try await exchange(try scram.finalMessage(answering: serverFirst))
