@@ -41,8 +41,8 @@ from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, 
 import kafka_wire  # noqa: E402
 from conftest import BrokerProcess, brook_binary  # noqa: E402
 from test_sasl import SASL_PLAINTEXT_LISTENING, listener_port  # noqa: E402
-from test_tls import make_ca, sign, ssl_port  # noqa: E402
-from tls import produce  # noqa: E402
+from test_tls import ssl_port  # noqa: E402
+from tls import produce, tls_broker  # noqa: E402
 
 API_VERSIONS = kafka_wire.request_frame(18, 0, 1)
 
@@ -92,14 +92,8 @@ def scram_connect(host: str, port: int, user: str, password: str) -> None:
 def handshakes(seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="brook-handshake-bench-") as folder_name:
         folder = Path(folder_name)
-        ca = make_ca(folder, "ca")
-        key, cert = sign(folder, "server", "/CN=localhost", ca, server=True)
-        keystore = folder / "keystore.pem"
-        keystore.write_text(key.read_text() + cert.read_text())
-        (folder / "data").mkdir()
-        broker = BrokerProcess(folder / "data", [
-            "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0", "ssl.keystore.type=PEM",
-            f"ssl.keystore.location={keystore}", "sasl.enabled.mechanisms=SCRAM-SHA-256"])
+        broker, ca = tls_broker(
+            folder, "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0", "sasl.enabled.mechanisms=SCRAM-SHA-256")
         broker.start()
         try:
             subprocess.run(["taskset", "-a", "-p", "-c", "0", str(broker.process.pid)], check=True, capture_output=True)
@@ -109,7 +103,7 @@ def handshakes(seconds: float) -> None:
                            check=True, capture_output=True, timeout=60)
             host, port = "127.0.0.1", broker.port
             tls_port, sasl_port = ssl_port(broker), listener_port(broker, SASL_PLAINTEXT_LISTENING)
-            context = ssl.create_default_context(cafile=str(ca[1]))
+            context = ssl.create_default_context(cafile=str(ca))
             context.check_hostname = False
 
             def plain() -> None:

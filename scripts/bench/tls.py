@@ -29,6 +29,18 @@ from test_sasl import SASL_SSL_LISTENING, listener_port  # noqa: E402
 from test_tls import make_ca, sign, ssl_port  # noqa: E402
 
 
+def tls_broker(folder: Path, listeners: str, *settings: str) -> tuple[BrokerProcess, Path]:
+    """A broker (not started) on `listeners` whose keystore a new CA in `folder` signed; the CA's certificate."""
+    ca = make_ca(folder, "ca")
+    key, cert = sign(folder, "server", "/CN=localhost", ca, server=True)
+    keystore = folder / "keystore.pem"
+    keystore.write_text(key.read_text() + cert.read_text())
+    (folder / "data").mkdir()
+    broker = BrokerProcess(folder / "data", [
+        f"listeners={listeners}", "ssl.keystore.type=PEM", f"ssl.keystore.location={keystore}", *settings])
+    return broker, ca[1]
+
+
 def produce(bootstrap: str, settings: dict, topic: str, records: int, size: int) -> float:
     """Seconds to produce `records` records of `size` bytes, all acknowledged."""
     producer = Producer({"bootstrap.servers": bootstrap, "acks": 1, "linger.ms": 5, "batch.size": 1 << 20,
@@ -63,23 +75,17 @@ def main() -> None:
     sizes = [int(size) for size in sys.argv[2:]] or [100, 1024]
     with tempfile.TemporaryDirectory(prefix="brook-tls-bench-") as folder_name:
         folder = Path(folder_name)
-        ca = make_ca(folder, "ca")
-        key, cert = sign(folder, "server", "/CN=localhost", ca, server=True)
-        keystore = folder / "keystore.pem"
-        keystore.write_text(key.read_text() + cert.read_text())
-        (folder / "data").mkdir()
-        broker = BrokerProcess(folder / "data", [
-            "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0", "ssl.keystore.type=PEM",
-            f"ssl.keystore.location={keystore}", "sasl.enabled.mechanisms=PLAIN",
+        broker, ca = tls_broker(
+            folder, "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0", "sasl.enabled.mechanisms=PLAIN",
             'listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule '
-            'required user_bench="bench-secret";'])
+            'required user_bench="bench-secret";')
         broker.start()
         try:
             protocols = {
                 "PLAINTEXT": (broker.bootstrap, {}),
-                "SSL": (f"127.0.0.1:{ssl_port(broker)}", {"security.protocol": "SSL", "ssl.ca.location": str(ca[1])}),
+                "SSL": (f"127.0.0.1:{ssl_port(broker)}", {"security.protocol": "SSL", "ssl.ca.location": str(ca)}),
                 "SASL_SSL": (f"127.0.0.1:{listener_port(broker, SASL_SSL_LISTENING)}", {
-                    "security.protocol": "SASL_SSL", "ssl.ca.location": str(ca[1]), "sasl.mechanisms": "PLAIN",
+                    "security.protocol": "SASL_SSL", "ssl.ca.location": str(ca), "sasl.mechanisms": "PLAIN",
                     "sasl.username": "bench", "sasl.password": "bench-secret"}),
             }
             admin = AdminClient({"bootstrap.servers": broker.bootstrap})
