@@ -9,7 +9,6 @@ import BrookStorage
 import Foundation
 import Logging
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -206,14 +205,8 @@ import Testing
         }
         let config = try BrokerConfig(overrides: overrides)
         if quorum { _ = try StorageFormat.format(config, clusterId: KafkaUUID.random(), ignoreFormatted: false) }
-        let logger = Logger(label: "acl-matrix")
-        let broker = try await Broker.start(config: config, logger: logger)
-        let group = ServiceGroup(services: broker.services, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
+        try await withRunningBroker(config, logger: Logger(label: "acl-matrix")) { broker in
             try await body(broker.boundListeners[0].port)
-            await group.triggerGracefulShutdown()
         }
     }
 

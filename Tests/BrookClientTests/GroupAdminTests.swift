@@ -16,13 +16,17 @@ func withBroker(_ overrides: [String] = [], _ body: (String) async throws -> Voi
     let config = try BrokerConfig(overrides: [
         "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs=\(directory)", "group.initial.rebalance.delay.ms=0",
     ] + overrides)
-    let logger = Logger(label: "client-test")
+    try await withRunningBroker(config) { broker in try await body("127.0.0.1:\(broker.boundListeners[0].port)") }
+}
+
+/// Starts an in-process broker with `config`, runs `body` while it serves, then shuts it down.
+func withRunningBroker(_ config: BrokerConfig, logger: Logger = Logger(label: "client-test"), _ body: (Broker) async throws -> Void) async throws {
     let broker = try await Broker.start(config: config, logger: logger)
     let group = ServiceGroup(services: broker.services, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         defer { tasks.cancelAll() }
-        try await body("127.0.0.1:\(broker.boundListeners[0].port)")
+        try await body(broker)
         await group.triggerGracefulShutdown()
     }
 }
