@@ -65,31 +65,44 @@ enum HttpsFetch {
         return try body(of: received, from: url)
     }
 
+    /// The head of a raw HTTP answer: its status line, its header fields (names in lower case)
+    /// and where its body starts; nil until the head is whole.
+    struct Head {
+        var statusLine: String
+        var fields: [(name: String, value: String)]
+        var bodyStart: Int
+
+        init?(of answer: [UInt8]) {
+            guard let end = answer.firstRange(of: Array("\r\n\r\n".utf8)) else { return nil }
+            let lines = String(decoding: answer[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+            statusLine = lines.first.map(String.init) ?? ""
+            fields = lines.dropFirst().compactMap { line in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { return nil }
+                return (parts[0].trimmingCharacters(in: .whitespaces).lowercased(), parts[1].trimmingCharacters(in: .whitespaces))
+            }
+            bodyStart = end.upperBound
+        }
+
+        /// The status code (`200`), empty when the status line has none.
+        var status: String { statusLine.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
+
+        /// The first value of the field `name` (in lower case).
+        func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
+    }
+
     /// Whether `answer` holds its whole head and as many body bytes as its Content-Length says.
     static func isComplete(_ answer: [UInt8]) -> Bool {
-        guard let end = answer.firstRange(of: Array("\r\n\r\n".utf8)) else { return false }
-        let head = String(decoding: answer[..<end.lowerBound], as: UTF8.self).lowercased()
-        for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
-            guard let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { return false }
-            return answer.count - end.upperBound >= length
-        }
-        return false
+        guard let head = Head(of: answer), let length = head.field("content-length").flatMap({ Int($0) }) else { return false }
+        return answer.count - head.bodyStart >= length
     }
 
     /// The body of a raw HTTP answer, when its status is 200 and it is complete.
     static func body(of answer: [UInt8], from url: URL) throws -> Data {
-        let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        guard let end = answer.firstRange(of: separator) else { throw Failed(description: "\(url) sent no complete HTTP answer") }
-        let head = String(decoding: answer[..<end.lowerBound], as: UTF8.self)
-        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-        let status = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        guard status == "200" else { throw Failed(description: "\(url) answered \(lines.first ?? "nothing")") }
-        let body = answer[end.upperBound...]
-        for line in lines.dropFirst() {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let name = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = parts[1].trimmingCharacters(in: .whitespaces)
+        guard let head = Head(of: answer) else { throw Failed(description: "\(url) sent no complete HTTP answer") }
+        guard head.status == "200" else { throw Failed(description: "\(url) answered \(head.statusLine.isEmpty ? "nothing" : head.statusLine)") }
+        let body = answer[head.bodyStart...]
+        for (name, value) in head.fields {
             if name == "transfer-encoding", value.lowercased() != "identity" {
                 throw Failed(description: "\(url) answered with Transfer-Encoding \(value)")
             }
