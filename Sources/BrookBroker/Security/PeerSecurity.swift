@@ -9,23 +9,36 @@ import Synchronization
 final class PeerSecurity: Sendable {
     /// The listener the peers are reached on.
     let listener: String
+    /// The key naming the SASL mechanism, and whether the peers are controllers
+    /// (``clientSecurity(listener:mechanismKey:in:toControllers:)``).
+    let mechanismKey: String
+    let toControllers: Bool
     private let security: Mutex<ClientSecurity>
 
-    init(listener: String, _ security: ClientSecurity) {
+    /// The security `config` gives connections to the peers on `listener`.
+    init(listener: String, mechanismKey: String, toControllers: Bool = false, in config: BrokerConfig) throws {
         self.listener = listener
-        self.security = Mutex(security)
+        self.mechanismKey = mechanismKey
+        self.toControllers = toControllers
+        security = Mutex(try Self.clientSecurity(listener: listener, mechanismKey: mechanismKey, in: config, toControllers: toControllers))
+    }
+
+    private init(plaintextOn listener: String) {
+        self.listener = listener
+        mechanismKey = InterNodeSecurity.brokerMechanismKey
+        toControllers = false
+        security = Mutex(.plaintext)
     }
 
     /// No encryption, no authentication (a single node, and tests).
-    static var plaintext: PeerSecurity { PeerSecurity(listener: "PLAINTEXT", .plaintext) }
+    static var plaintext: PeerSecurity { PeerSecurity(plaintextOn: "PLAINTEXT") }
 
     /// What a new connection uses.
     var current: ClientSecurity { security.withLock { $0 } }
 
     /// Builds the security again from `config` (a reloaded keystore or truststore).
-    func reload(from config: BrokerConfig, mechanismKey: String) throws {
-        let rebuilt = try Self.clientSecurity(
-            listener: listener, mechanismKey: mechanismKey, in: config, toControllers: mechanismKey == InterNodeSecurity.controllerMechanismKey)
+    func reload(from config: BrokerConfig) throws {
+        let rebuilt = try Self.clientSecurity(listener: listener, mechanismKey: mechanismKey, in: config, toControllers: toControllers)
         security.withLock { $0 = rebuilt }
     }
 
@@ -90,16 +103,13 @@ struct InterNodeSecurity: Sendable {
     static func of(_ config: BrokerConfig, brokerListener: String) throws -> InterNodeSecurity {
         let controllerListener = config.list("controller.listener.names").first ?? brokerListener
         return InterNodeSecurity(
-            brokers: PeerSecurity(
-                listener: brokerListener, try PeerSecurity.clientSecurity(listener: brokerListener, mechanismKey: brokerMechanismKey, in: config)),
-            controllers: PeerSecurity(
-                listener: controllerListener,
-                try PeerSecurity.clientSecurity(listener: controllerListener, mechanismKey: controllerMechanismKey, in: config, toControllers: true)))
+            brokers: try PeerSecurity(listener: brokerListener, mechanismKey: brokerMechanismKey, in: config),
+            controllers: try PeerSecurity(listener: controllerListener, mechanismKey: controllerMechanismKey, toControllers: true, in: config))
     }
 
     /// Builds both again from `config` (a reloaded keystore or truststore).
     func reload(from config: BrokerConfig) throws {
-        try brokers.reload(from: config, mechanismKey: Self.brokerMechanismKey)
-        try controllers.reload(from: config, mechanismKey: Self.controllerMechanismKey)
+        try brokers.reload(from: config)
+        try controllers.reload(from: config)
     }
 }
