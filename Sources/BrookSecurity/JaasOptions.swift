@@ -11,6 +11,11 @@ public enum JaasOptions {
         }
     }
 
+    /// The options by name; of an option given twice, the last.
+    public static func values(_ text: String) -> [String: String] {
+        Dictionary(parse(text).map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+
     public static func parse(_ text: String) -> [Option] {
         var options: [Option] = []
         var rest = Substring(text)

@@ -15,6 +15,7 @@ import Testing
         let users = try SaslAuthenticator.plainUsers(Self.jaas, key: "sasl.jaas.config")
         #expect(users == ["admin": "admin-secret", "alice": #"al"ice;"#])
         #expect(JaasOptions.parse(#"M required a=1 b="two words";"#) == [.init(name: "a", value: "1"), .init(name: "b", value: "two words")])
+        #expect(JaasOptions.values(#"M required a=1 b="2" a="3";"#) == ["a": "3", "b": "2"], "the last of an option given twice")
         #expect(throws: SaslAuthenticator.SettingsError.self) {
             try SaslAuthenticator.plainUsers(#"org.example.OtherModule required user_a="b";"#, key: "k")
         }

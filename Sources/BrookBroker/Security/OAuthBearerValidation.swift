@@ -76,8 +76,7 @@ final class OAuthBearerValidation: Sendable {
         guard let parsed = URL(string: url), parsed.host?.isEmpty == false else {
             throw SaslAuthenticator.SettingsError(description: "sasl.oauthbearer.jwks.endpoint.url \(url) is not a URL")
         }
-        var options: [String: String] = [:]
-        for option in JaasOptions.parse(jaas) { options[option.name] = option.value }
+        let options = JaasOptions.values(jaas)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let truststore = options["ssl.truststore.location"] {
             do {

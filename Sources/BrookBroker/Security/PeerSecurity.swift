@@ -76,12 +76,8 @@ final class PeerSecurity: Sendable {
         }
         let key = "listener.name.\(listener.lowercased()).\(mechanism.lowercased()).sasl.jaas.config"
         let jaas = config.values[key] ?? config.string("sasl.jaas.config", forListener: listener) ?? ""
-        var user: String?, password: String?
-        for option in JaasOptions.parse(jaas) {
-            if option.name == "username" { user = option.value }
-            if option.name == "password" { password = option.value }
-        }
-        guard let user, let password else {
+        let options = JaasOptions.values(jaas)
+        guard let user = options["username"], let password = options["password"] else {
             throw BrokerConfig.InvalidConfig(message: "listener \(listener) carries traffic between nodes with SASL \(mechanism): set username and password (this node's own credentials) in \(key)")
         }
         return (mechanism, user, password)

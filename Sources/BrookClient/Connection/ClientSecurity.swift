@@ -127,10 +127,9 @@ public struct ClientSecurity: Sendable {
         }
         var user = properties["sasl.username"], password = properties["sasl.password"]
         if let jaas = properties["sasl.jaas.config"] {
-            for option in JaasOptions.parse(jaas) {
-                if option.name == "username" { user = option.value }
-                if option.name == "password" { password = option.value }
-            }
+            let options = JaasOptions.values(jaas)
+            user = options["username"] ?? user
+            password = options["password"] ?? password
         }
         guard let user, let password else {
             throw InvalidSettings(description: "SASL needs a user and a password: sasl.jaas.config with username and password (or sasl.username and sasl.password)")
