@@ -16,7 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from conftest import brook_binary, wait_until
 from quorum_support import Quorum, quorum_factory  # noqa: F401  (fixture)
 from records_support import TIMEOUT
-from test_tls import make_ca, openssl
+from test_tls import make_ca, sign
 
 INTERNAL_LISTENING = re.compile(r"INTERNAL://([0-9.]+):(\d+)")
 AUTHORIZER = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
@@ -30,13 +30,7 @@ def node_jaas(password: str = "broker-secret") -> str:
 
 def certificate(folder: Path, ca: tuple[Path, Path], name: str) -> tuple[Path, Path]:
     """A key and a certificate for CN=`name` valid for 127.0.0.1 both as a server and as a client."""
-    key, request, cert = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.pem"
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(request), "-subj", f"/O=Brook/CN={name}")
-    extensions = folder / f"{name}.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
-    openssl("x509", "-req", "-in", str(request), "-CA", str(ca[1]), "-CAkey", str(ca[0]), "-CAcreateserial",
-            "-out", str(cert), "-days", "2", "-extfile", str(extensions))
-    return key, cert
+    return sign(folder, name, f"/O=Brook/CN={name}", ca, server=True, client=True)
 
 
 class Pki:

@@ -46,12 +46,15 @@ def make_ca(folder: Path, name: str) -> tuple[Path, Path]:
     return key, cert
 
 
-def sign(folder: Path, name: str, subject: str, ca: tuple[Path, Path], server: bool) -> tuple[Path, Path]:
+def sign(folder: Path, name: str, subject: str, ca: tuple[Path, Path], server: bool,
+         client: bool | None = None) -> tuple[Path, Path]:
+    """A key and a certificate the CA signed, for a server (valid for 127.0.0.1 and localhost),
+    a client (`client`: by default, when not a server), or both (a broker reaching other brokers)."""
     key, request, cert = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.pem"
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(request), "-subj", subject)
     extensions = folder / f"{name}.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" if server
-                          else "extendedKeyUsage=clientAuth\n")
+    usage = ",".join(u for u, wanted in (("serverAuth", server), ("clientAuth", not server if client is None else client)) if wanted)
+    extensions.write_text(("subjectAltName=IP:127.0.0.1,DNS:localhost\n" if server else "") + f"extendedKeyUsage={usage}\n")
     openssl("x509", "-req", "-in", str(request), "-CA", str(ca[1]), "-CAkey", str(ca[0]), "-CAcreateserial",
             "-out", str(cert), "-days", "2", "-extfile", str(extensions))
     return key, cert
